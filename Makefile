@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test install install-dev lint bench clean data
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+install-dev: $(DEVSTAMP)
+
+## make run: install, then run the main job on the bundled Hai Duong data
+run: $(STAMP)
+	$(BIN)/rotation demo
+
+## make test: install the dev extras and run the whole suite (exit 5 = no tests = failure)
+test: $(DEVSTAMP)
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check rotation api tests bench
+
+bench: $(DEVSTAMP)
+	$(BIN)/python -m bench.run
+
+## regenerate the bundled data (see data/README.md)
+data: $(STAMP)
+	$(BIN)/rotation synth --province "Hải Dương" --legacy --seed 2026 --out data/hai_duong
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,218 @@
+"""The planner's concepts, defined once: who is local, tenure, retirement date, rating check,
+relatives. Eligibility, the model, the validator, KPIs and explanations all call these, so a rule
+means the same thing everywhere.
+
+Each concept has a scalar form (one cadre, readable, used by the validator and explanations) and,
+where the model needs it on thousands of cadres, a vectorised form over the cadres table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .data import RATING_RANK, ProblemData
+from .rules import Rules
+
+DAYS_PER_YEAR = 365.25
+MINORITY_EXCLUDED = {"", "kinh", "việt", "viet"}
+
+
+# --------------------------------------------------------------------------- time
+def years_between(start: dt.date, end: dt.date) -> float:
+    """Years (365.25-day) from ``start`` to ``end``; negative when ``end`` is earlier."""
+    return (end - start).days / DAYS_PER_YEAR
+
+
+def tenure_years(current_since: dt.date, as_of: dt.date) -> float:
+    """Years in the current post or office at ``as_of``."""
+    return years_between(current_since, as_of)
+
+
+def age_years(birth_date: dt.date, as_of: dt.date) -> float:
+    return years_between(birth_date, as_of)
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    """``d`` plus whole months (day clamped to the month's end, e.g. 31 Jan + 1 month = 28/29 Feb)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(d.day, last))
+
+
+# Labour Code 2019 art. 169 and Decree 135/2020: the statutory retirement age rises each year.
+_ROADMAP = {
+    # gender: (age in months in 2021, months added per year, final age in months, old age)
+    "M": (60 * 12 + 3, 3, 62 * 12, 60 * 12),
+    "F": (55 * 12 + 4, 4, 60 * 12, 55 * 12),
+}
+
+
+def statutory_retirement_age_months(gender: str, year: int) -> int:
+    """Retirement age (months) for someone reaching it in ``year`` under the legal roadmap:
+    men 60y3m in 2021 +3 months a year up to 62 (2028); women 55y4m in 2021 +4 months a year up
+    to 60 (2035). Before 2021 the old ages (60/55) applied."""
+    start, step, final, old = _ROADMAP[gender]
+    if year < 2021:
+        return old
+    return min(final, start + step * (year - 2021))
+
+
+def retirement_date(
+    gender: str, birth_date: dt.date, fixed_ages: dict[str, float] | None = None
+) -> dt.date:
+    """The date a cadre reaches retirement age.
+
+    With ``fixed_ages`` (rules ``retirement_age``, e.g. {M: 62, F: 60}) that age applies; else the
+    legal roadmap: the first year Y in which the cadre reaches the age in force in Y.
+    """
+    if fixed_ages is not None and gender in fixed_ages:
+        return add_months(birth_date, round(fixed_ages[gender] * 12))
+    old = _ROADMAP[gender][3]
+    d = add_months(birth_date, old)
+    if d.year < 2021:
+        return d
+    for year in range(2021, 2100):
+        d = add_months(birth_date, statutory_retirement_age_months(gender, year))
+        if d.year <= year:
+            return d
+    return d  # pragma: no cover - unreachable for real birth dates
+
+
+def years_to_retirement(
+    gender: str, birth_date: dt.date, as_of: dt.date, fixed_ages: dict[str, float] | None = None
+) -> float:
+    return years_between(as_of, retirement_date(gender, birth_date, fixed_ages))
+
+
+# --------------------------------------------------------------------------- ratings
+def rating_years_checked(rules: Rules) -> list[int]:
+    """The calendar years whose ratings count: the ``rating_years`` years before ``as_of``."""
+    return [rules.as_of.year - k for k in range(1, rules.rating_years + 1)]
+
+
+def rating_ok(ratings_by_year: dict[int, str], rules: Rules) -> bool:
+    """At least ``min_rating`` in each of the last ``rating_years`` years (missing = fails)."""
+    if rules.min_rating is None:
+        return True
+    need = RATING_RANK[rules.min_rating]
+    for year in rating_years_checked(rules):
+        r = ratings_by_year.get(year)
+        if r is None or RATING_RANK[r] < need:
+            return False
+    return True
+
+
+def ratings_by_cadre(data: ProblemData) -> dict[str, dict[int, str]]:
+    out: dict[str, dict[int, str]] = {}
+    for cid, year, rating in data.ratings[["cadre_id", "year", "rating"]].itertuples(index=False):
+        out.setdefault(cid, {})[int(year)] = rating
+    return out
+
+
+def rating_ok_all(data: ProblemData, rules: Rules) -> pd.Series:
+    """Vectorised :func:`rating_ok` for every cadre (bool Series indexed by cadre_id)."""
+    if rules.min_rating is None or rules.rating_years == 0:
+        return pd.Series(True, index=data.cadres.index)
+    need = RATING_RANK[rules.min_rating]
+    years = rating_years_checked(rules)
+    r = data.ratings[data.ratings["year"].isin(years)]
+    good = r[r["rating"].map(RATING_RANK) >= need]
+    counts = good.drop_duplicates(["cadre_id", "year"]).groupby("cadre_id").size()
+    return counts.reindex(data.cadres.index, fill_value=0) >= len(years)
+
+
+def latest_rating(data: ProblemData, rules: Rules) -> pd.Series:
+    """Each cadre's rating in the most recent year before ``as_of`` (None when unrated)."""
+    r = data.ratings[data.ratings["year"] < rules.as_of.year].sort_values("year")
+    last = r.drop_duplicates("cadre_id", keep="last").set_index("cadre_id")["rating"]
+    return last.reindex(data.cadres.index)
+
+
+# --------------------------------------------------------------------------- local
+def is_local(
+    data: ProblemData, hometown_id: str, residence_id: str, unit_id: str, rules: Rules
+) -> bool:
+    """Is a cadre from ``hometown_id`` living in ``residence_id`` local to ``unit_id``?
+
+    ``local_means`` picks hometown, residence or either; ``local_level`` compares communes, or
+    the districts they belong to (2-level data: the commune itself).
+    """
+    keys = data.locality_of([hometown_id, residence_id, unit_id], rules.local_level).tolist()
+    home, res, post = keys
+    if rules.local_means == "hometown":
+        return home == post
+    if rules.local_means == "residence":
+        return res == post
+    return home == post or res == post
+
+
+def local_matrix(
+    data: ProblemData, cadre_ids: pd.Index, unit_ids: Iterable[str], rules: Rules
+) -> np.ndarray:
+    """Vectorised :func:`is_local`: bool array [cadre, unit]."""
+    units = list(unit_ids)
+    post_key = data.locality_of(units, rules.local_level).to_numpy()
+    c = data.cadres.loc[cadre_ids]
+    out = np.zeros((len(cadre_ids), len(units)), dtype=bool)
+    if rules.local_means in ("hometown", "hometown_or_residence"):
+        hk = data.locality_of(c["hometown_id"], rules.local_level).to_numpy()
+        out |= hk[:, None] == post_key[None, :]
+    if rules.local_means in ("residence", "hometown_or_residence"):
+        rk = data.locality_of(c["residence_id"], rules.local_level).to_numpy()
+        out |= rk[:, None] == post_key[None, :]
+    return out
+
+
+def is_minority(ethnicity: object) -> bool:
+    """Ethnic minority: an ethnicity other than Kinh (empty = unknown = not counted)."""
+    if not isinstance(ethnicity, str):
+        return False
+    return ethnicity.strip().lower() not in MINORITY_EXCLUDED
+
+
+# --------------------------------------------------------------------------- relatives
+def relative_pairs(data: ProblemData) -> set[frozenset[str]]:
+    """Symmetric relative pairs (Regulation 114-QĐ/TW), as frozensets of two cadre ids."""
+    pairs = set()
+    for a, b in data.relations[["cadre_id", "relative_id"]].itertuples(index=False):
+        if a != b:
+            pairs.add(frozenset((a, b)))
+    return pairs
+
+
+def relatives_of(data: ProblemData) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for pair in relative_pairs(data):
+        a, b = tuple(pair)
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return out
+
+
+# --------------------------------------------------------------------------- cadre facts
+def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
+    """Per cadre at ``as_of``: tenure, age, years to retirement, rating check, current post.
+
+    One vectorised table that eligibility, the validator and the status report all read.
+    """
+    c = data.cadres
+    as_of = pd.Timestamp(rules.as_of)
+    since = pd.to_datetime(c["current_since"])
+    birth = pd.to_datetime(c["birth_date"])
+    fixed = rules.retirement_age
+    retire = [
+        retirement_date(g, b, fixed) for g, b in zip(c["gender"], c["birth_date"], strict=True)
+    ]
+    facts = pd.DataFrame(index=c.index)
+    facts["tenure_years"] = (as_of - since).dt.days / DAYS_PER_YEAR
+    facts["age_years"] = (as_of - birth).dt.days / DAYS_PER_YEAR
+    facts["retirement_date"] = retire
+    facts["years_to_retirement"] = [years_between(rules.as_of, d) for d in retire]
+    facts["rating_ok"] = rating_ok_all(data, rules)
+    facts["current_post"] = data.incumbent_post.reindex(c.index)
+    return facts

@@ -1,0 +1,166 @@
+"""The problem data: the contract's tables (§1) as typed pandas DataFrames, validated on build.
+
+Tables are kept as DataFrames (not per-row Python objects) so eligibility and the model can work
+vectorised on tens of thousands of cadres. Column names are exactly the contract's.
+
+Types after :func:`ProblemData.build` (the reader produces these; tests may build them directly):
+
+- ``units``: index ``unit_id`` (str); ``name`` str, ``level`` in LEVELS, ``parent_id`` str or None,
+  ``lat``/``lon`` float (NaN when absent); derived ``province_id``, ``district_id`` (None in the
+  2-level hierarchy) and ``commune_id`` (None above commune level).
+- ``cadres``: index ``cadre_id``; ``full_name``, ``gender`` ('M'/'F'), ``birth_date`` (date),
+  ``ethnicity`` (str or None), ``hometown_id``, ``residence_id``, ``current_unit_id``,
+  ``current_since`` (date), ``planned_positions`` (tuple[str, ...]), ``movable`` (bool),
+  ``max_travel_km`` (float, NaN = none).
+- ``posts``: index ``post_id``; ``unit_id``, ``position``, ``incumbent_id`` (str or None).
+- ``ratings``: ``cadre_id``, ``year`` (int), ``rating``.
+- ``relations``: ``cadre_id``, ``relative_id``, ``relation``.
+- ``travel``: ``from_id``, ``to_id``, ``km`` (float).
+- ``roads`` (optional): ``from_id``, ``to_id``, ``km``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+LEVELS = ("province", "district", "commune")
+GENDERS = ("M", "F")
+RATINGS = ("excellent", "good", "complete", "not_complete")
+"""Ratings from best to worst (Regulation 366-QĐ/TW)."""
+RATING_RANK = {r: i for i, r in enumerate(reversed(RATINGS))}
+"""not_complete=0 … excellent=3: higher is better."""
+
+UNIT_COLUMNS = ["name", "level", "parent_id", "lat", "lon"]
+CADRE_COLUMNS = [
+    "full_name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "hometown_id",
+    "residence_id",
+    "current_unit_id",
+    "current_since",
+    "planned_positions",
+    "movable",
+    "max_travel_km",
+]
+POST_COLUMNS = ["unit_id", "position", "incumbent_id"]
+
+
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass
+class ProblemData:
+    """A planner's dataset, checked: every reference resolves, the hierarchy is a tree."""
+
+    units: pd.DataFrame
+    cadres: pd.DataFrame
+    posts: pd.DataFrame
+    ratings: pd.DataFrame = field(
+        default_factory=lambda: empty_frame(["cadre_id", "year", "rating"])
+    )
+    relations: pd.DataFrame = field(
+        default_factory=lambda: empty_frame(["cadre_id", "relative_id", "relation"])
+    )
+    travel: pd.DataFrame = field(default_factory=lambda: empty_frame(["from_id", "to_id", "km"]))
+    roads: pd.DataFrame | None = None
+    name: str = "dataset"
+    warnings: list[str] = field(default_factory=list)
+
+    # ----------------------------------------------------------------- derived lookups
+    @cached_property
+    def incumbent_post(self) -> pd.Series:
+        """cadre_id → the post_id the cadre holds now (only cadres holding a post)."""
+        held = self.posts["incumbent_id"].dropna()
+        return pd.Series(held.index.to_numpy(), index=held.to_numpy(), dtype=object)
+
+    @cached_property
+    def has_districts(self) -> bool:
+        return bool((self.units["level"] == "district").any())
+
+    def unit_name(self, unit_id: str | None) -> str:
+        if unit_id is None or unit_id not in self.units.index:
+            return str(unit_id)
+        return str(self.units.at[unit_id, "name"])
+
+    def cadre_name(self, cadre_id: str | None) -> str:
+        if cadre_id is None or cadre_id not in self.cadres.index:
+            return str(cadre_id)
+        return str(self.cadres.at[cadre_id, "full_name"])
+
+    def scope_of(self, unit_ids: pd.Series | list[str], scope_level: str) -> pd.Series:
+        """The unit at ``scope_level`` above each unit (a district or the province).
+
+        In the 2-level hierarchy (no districts) a ``district`` scope falls back to the province:
+        the hierarchy comes from the data, so the same rules work on both.
+        """
+        ids = pd.Series(list(unit_ids), dtype=object)
+        prov = self.units["province_id"].reindex(ids).to_numpy()
+        if scope_level == "province":
+            return pd.Series(prov, index=ids.index, dtype=object)
+        dist = self.units["district_id"].reindex(ids).to_numpy()
+        out = [d if isinstance(d, str) else p for d, p in zip(dist, prov, strict=True)]
+        return pd.Series(out, index=ids.index, dtype=object)
+
+    def locality_of(self, unit_ids: pd.Series | list[str], local_level: str) -> pd.Series:
+        """The unit that defines "local" at ``local_level`` for each unit.
+
+        ``commune``: the commune itself. ``district``: its district; in the 2-level hierarchy
+        there is none, so the commune itself is used (never the whole province).
+        """
+        ids = pd.Series(list(unit_ids), dtype=object)
+        commune = self.units["commune_id"].reindex(ids).to_numpy()
+        own = ids.to_numpy()
+        base = [c if isinstance(c, str) else u for c, u in zip(commune, own, strict=True)]
+        if local_level == "commune":
+            return pd.Series(base, index=ids.index, dtype=object)
+        dist = self.units["district_id"].reindex(ids).to_numpy()
+        out = [d if isinstance(d, str) else b for d, b in zip(dist, base, strict=True)]
+        return pd.Series(out, index=ids.index, dtype=object)
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def build(cls, **tables: object) -> ProblemData:
+        """Build from already-typed tables and derive the hierarchy columns.
+
+        The reader (``rotation.read``) checks every row with file/row/column messages first;
+        this only derives and asserts structure, so tests can build tiny instances in code.
+        """
+        data = cls(**tables)  # type: ignore[arg-type]
+        data.units = derive_hierarchy(data.units)
+        return data
+
+
+def derive_hierarchy(units: pd.DataFrame) -> pd.DataFrame:
+    """Add ``province_id``, ``district_id`` and ``commune_id`` by walking parents (a tree)."""
+    units = units.copy()
+    parent = units["parent_id"].to_dict()
+    level = units["level"].to_dict()
+    prov: dict[str, str | None] = {}
+    dist: dict[str, str | None] = {}
+    comm: dict[str, str | None] = {}
+    for uid in units.index:
+        p = d = c = None
+        cur: str | None = uid
+        seen = 0
+        while cur is not None and cur in level and seen <= len(LEVELS):
+            lv = level[cur]
+            if lv == "province":
+                p = cur
+            elif lv == "district":
+                d = cur
+            elif lv == "commune":
+                c = cur
+            nxt = parent.get(cur)
+            cur = nxt if isinstance(nxt, str) and nxt else None
+            seen += 1
+        prov[uid], dist[uid], comm[uid] = p, d, c
+    units["province_id"] = pd.Series(prov, dtype=object)
+    units["district_id"] = pd.Series(dist, dtype=object)
+    units["commune_id"] = pd.Series(comm, dtype=object)
+    return units

@@ -1,0 +1,108 @@
+"""Distances in km between units: travel rows win; else shortest road paths when a ``roads``
+table is given; else great-circle distance × the ``circuity_factor`` rule.
+
+Distances are cached per dataset (on the ProblemData object, per circuity/cutoff setting).
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .data import ProblemData
+from .rules import Rules
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km (broadcasting numpy arrays of degrees)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class Distances:
+    """km between units for one dataset and one (circuity, cutoff) setting."""
+
+    def __init__(self, data: ProblemData, circuity: float = 1.3, road_cutoff_km: float = 150.0):
+        self.data = data
+        self.circuity = circuity
+        self.cutoff = road_cutoff_km
+        self._travel: dict[tuple[str, str], float] = {}
+        for a, b, km in data.travel[["from_id", "to_id", "km"]].itertuples(index=False):
+            self._travel[(a, b)] = float(km)
+            self._travel.setdefault((b, a), float(km))  # symmetric unless both directions given
+        self._graph: nx.Graph | None = None
+        self._road_rows: dict[str, dict[str, float]] = {}
+        if data.roads is not None and len(data.roads):
+            g = nx.Graph()
+            for a, b, km in data.roads[["from_id", "to_id", "km"]].itertuples(index=False):
+                if g.has_edge(a, b):
+                    km = min(km, g[a][b]["km"])
+                g.add_edge(a, b, km=float(km))
+            self._graph = g
+        self._lat = data.units["lat"].astype(float)
+        self._lon = data.units["lon"].astype(float)
+
+    # -------------------------------------------------------------------- one pair
+    def km(self, from_id: str, to_id: str) -> float:
+        """Distance in km; ``inf`` when no travel row, no road path and no coordinates."""
+        return float(self.matrix([from_id], [to_id])[0, 0])
+
+    # -------------------------------------------------------------------- many pairs
+    def matrix(self, from_ids: list[str] | pd.Index, to_ids: list[str] | pd.Index) -> np.ndarray:
+        """km array [from, to] (float64, inf = unreachable)."""
+        f = list(from_ids)
+        t = list(to_ids)
+        lat_f = self._lat.reindex(f).to_numpy()
+        lon_f = self._lon.reindex(f).to_numpy()
+        lat_t = self._lat.reindex(t).to_numpy()
+        lon_t = self._lon.reindex(t).to_numpy()
+        out = haversine_km(lat_f[:, None], lon_f[:, None], lat_t[None, :], lon_t[None, :])
+        out = out * self.circuity
+        out[np.isnan(out)] = math.inf
+        if self._graph is not None:
+            self._apply_roads(f, t, out)
+        out[np.equal.outer(np.asarray(f, dtype=object), np.asarray(t, dtype=object))] = 0.0
+        if self._travel:
+            fi = {u: i for i, u in enumerate(f)}
+            ti = {u: j for j, u in enumerate(t)}
+            for (a, b), km in self._travel.items():
+                i, j = fi.get(a), ti.get(b)
+                if i is not None and j is not None:
+                    out[i, j] = km
+        return out
+
+    def _apply_roads(self, f: list[str], t: list[str], out: np.ndarray) -> None:
+        assert self._graph is not None
+        g = self._graph
+        tj = {u: j for j, u in enumerate(t)}
+        in_graph_t = np.array([u in g for u in t])
+        for i, a in enumerate(f):
+            if a not in g:
+                continue
+            row = self._road_rows.get(a)
+            if row is None:
+                row = nx.single_source_dijkstra_path_length(g, a, cutoff=self.cutoff, weight="km")
+                self._road_rows[a] = row
+            # units in the road graph but beyond the cutoff are unreachable by road
+            out[i, in_graph_t] = math.inf
+            for b, km in row.items():
+                j = tj.get(b)
+                if j is not None:
+                    out[i, j] = km
+
+
+def distances(data: ProblemData, rules: Rules) -> Distances:
+    """The cached :class:`Distances` for this dataset and the rules' circuity/cutoff."""
+    cache: dict[tuple[float, float], Distances] = data.__dict__.setdefault("_distance_cache", {})
+    key = (rules.circuity_factor, rules.road_cutoff_km)
+    if key not in cache:
+        cache[key] = Distances(data, rules.circuity_factor, rules.road_cutoff_km)
+    return cache[key]

@@ -1,0 +1,141 @@
+"""Plans (contract §3): the JSON every user and checker reads, identical from CLI and API.
+
+Contract fields are never renamed; extra fields (names, explanations, solver statistics) are
+additions. KPIs are computed here from assignments + data with the shared concept helpers, so the
+validator can recompute them independently and compare.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .concepts import is_local
+from .data import ProblemData
+from .geo import distances
+from .rules import Rules
+
+
+class Assignment(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    post_id: str
+    unit_id: str
+    position: str
+    cadre_id: str | None = Field(None, description="None = post left vacant")
+    previous_post_id: str | None = None
+    changed: bool = False
+    non_local: bool = False
+    travel_km: float = 0.0
+
+
+class NonLocalShare(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    overall: float = 0.0
+    by_scope: dict[str, float] = Field(default_factory=dict)
+
+
+class Kpis(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    non_local_share: NonLocalShare = Field(default_factory=NonLocalShare)
+    changed_posts: int = 0
+    total_travel_km: float = 0.0
+    max_travel_km: float = 0.0
+
+
+class DiagnosisItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    rule: str
+    scope: str
+    detail: str
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: Literal["optimal", "feasible", "infeasible"]
+    objective: float | None = 0.0
+    bound: float | None = 0.0
+    assignments: list[Assignment] = Field(default_factory=list)
+    released: list[str] = Field(default_factory=list)
+    kpis: Kpis = Field(default_factory=Kpis)
+    diagnosis: list[DiagnosisItem] = Field(default_factory=list)
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
+        if path is not None:
+            write_atomic(Path(path), text)
+        return text
+
+    @classmethod
+    def from_json(cls, path_or_text: str | Path) -> Plan:
+        p = Path(path_or_text)
+        text = p.read_text(encoding="utf-8-sig") if p.exists() else str(path_or_text)
+        return cls.model_validate(json.loads(text))
+
+    def holder(self) -> dict[str, str | None]:
+        return {a.post_id: a.cadre_id for a in self.assignments}
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write via a temporary file and rename: a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if isinstance(text, bytes):
+        tmp.write_bytes(text)
+    else:
+        tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
+    """The scope level KPIs are reported by: the first target's, else district (or province)."""
+    if rules.non_local_targets:
+        return rules.non_local_targets[0].scope_level
+    return "district" if data.has_districts else "province"
+
+
+def assignment_facts(
+    data: ProblemData, rules: Rules, post_id: str, cadre_id: str | None
+) -> dict[str, Any]:
+    """previous post, changed, non-local and km for one (post, holder), from the data alone."""
+    post = data.posts.loc[post_id]
+    incumbent = post["incumbent_id"] if isinstance(post["incumbent_id"], str) else None
+    if cadre_id is None:
+        return {"previous_post_id": None, "changed": incumbent is not None, "non_local": False,
+                "travel_km": 0.0}
+    c = data.cadres.loc[cadre_id]
+    prev = data.incumbent_post.get(cadre_id)
+    km = distances(data, rules).km(c["residence_id"], post["unit_id"])
+    return {
+        "previous_post_id": prev if isinstance(prev, str) else None,
+        "changed": cadre_id != incumbent,
+        "non_local": not is_local(data, c["hometown_id"], c["residence_id"], post["unit_id"], rules),
+        "travel_km": round(float(km), 3),
+    }
+
+
+def compute_kpis(data: ProblemData, rules: Rules, assignments: list[Assignment]) -> Kpis:
+    """KPIs of a set of assignments: non-local share overall and by scope, changes, travel."""
+    level = kpi_scope_level(data, rules)
+    scopes = data.scope_of([a.unit_id for a in assignments], level).tolist()
+    per: dict[str, list[int]] = {}
+    for a, s in zip(assignments, scopes, strict=True):
+        n_nl = per.setdefault(s, [0, 0])
+        n_nl[0] += 1
+        n_nl[1] += int(a.cadre_id is not None and a.non_local)
+    n = len(assignments)
+    nl = sum(int(a.cadre_id is not None and a.non_local) for a in assignments)
+    kms = [a.travel_km for a in assignments if a.cadre_id is not None]
+    return Kpis(
+        non_local_share=NonLocalShare(
+            overall=round(nl / n, 6) if n else 0.0,
+            by_scope={s: round(v[1] / v[0], 6) for s, v in sorted(per.items())},
+            non_local_posts=nl,
+            posts=n,
+        ),
+        changed_posts=sum(int(a.changed) for a in assignments),
+        total_travel_km=round(sum(kms), 3),
+        max_travel_km=round(max(kms, default=0.0), 3),
+    )

@@ -1,0 +1,227 @@
+"""Planning rules (contract §2): one pydantic model, every default documented here and only here.
+
+Load with :func:`load_rules` from YAML or JSON (a path, a string or a dict). Unknown keys are errors
+that suggest the closest known key. Every hard rule is a parameter; nothing is hard-coded elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+RatingName = Literal["excellent", "good", "complete", "not_complete"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class NonLocalTarget(StrictModel):
+    """Hard: at least ``ceil(min_share × n)`` non-local holders among the n posts of ``position``
+    in each unit of ``scope_level`` (a district, or the province)."""
+
+    position: str = "secretary"
+    scope_level: Literal["district", "province"] = "district"
+    min_share: float = Field(0.30, ge=0.0, le=1.0, description="share 0–1")
+
+    def required(self, n_posts: int) -> int:
+        """Non-local holders needed among ``n_posts`` posts (a tiny epsilon absorbs 0.3×10=3.0000004)."""
+        return math.ceil(self.min_share * n_posts - 1e-9)
+
+
+class MaxChanges(StrictModel):
+    """Hard: at most ``count`` posts whose holder changes, per unit of ``scope_level``."""
+
+    scope_level: Literal["district", "province"] = "district"
+    count: int = Field(5, ge=0)
+
+
+class PostCadre(StrictModel):
+    post_id: str
+    cadre_id: str
+
+
+class Weights(StrictModel):
+    """Objective weights (all minimised; a weight of 0 switches the term off).
+
+    Units: ``travel_km`` per km of each assignment's travel (residence → post unit, every holder);
+    ``change`` per post whose holder changes; ``vacancy`` per post left vacant (only with
+    ``allow_vacancies``); ``non_local_extra`` is a *reward* per non-local holder beyond the target
+    (subtracted); ``priority_women`` / ``priority_young`` / ``priority_minority`` are rewards per
+    newly appointed woman / cadre under 40 at ``as_of`` / ethnic-minority cadre (ethnicity not
+    "Kinh" and not empty); ``rating_fit`` is a reward per newly appointed cadre rated
+    ``excellent`` in the most recent rated year; ``max_travel`` is a cost per km of the longest
+    travel among cadres who take a new post (evens out the burden).
+    """
+
+    travel_km: float = Field(1.0, ge=0)
+    change: float = Field(0.0, ge=0)
+    vacancy: float = Field(0.0, ge=0)
+    non_local_extra: float = Field(0.0, ge=0)
+    priority_women: float = Field(0.0, ge=0)
+    priority_young: float = Field(0.0, ge=0)
+    priority_minority: float = Field(0.0, ge=0)
+    rating_fit: float = Field(0.0, ge=0)
+    max_travel: float = Field(0.0, ge=0)
+
+
+DEFAULT_WEIGHTS = Weights(
+    travel_km=1.0,
+    change=10.0,
+    vacancy=1000.0,
+    non_local_extra=0.0,
+    priority_women=2.0,
+    priority_young=2.0,
+    priority_minority=2.0,
+    rating_fit=2.0,
+    max_travel=0.0,
+)
+"""Defaults when ``weights`` is absent: 1 per km, 10 per changed post (a move "costs" 10 km),
+1000 per vacancy, 2 (km-equivalents) per newly appointed woman / young / minority / excellent
+cadre. When ``weights`` is given, every term it does not name is 0 (contract §2)."""
+
+
+class Rules(StrictModel):
+    """Contract §2 plus documented extensions. Defaults (the product's documented defaults):
+
+    - ``as_of`` 2026-01-01 — date at which ages and tenures are measured.
+    - ``positions`` [secretary] — positions the plan may change; other posts keep incumbents.
+    - ``local_means`` hometown_or_residence; ``local_level`` commune.
+    - ``non_local_targets`` — 30% non-local secretaries per district.
+    - ``max_travel_km`` 60 km residence → post, for every cadre who takes a new post.
+    - ``min_years_in_post`` 2; ``max_years_in_post`` 10 (Reg. 65: two terms).
+    - ``min_years_to_retirement`` 5 (one term, Reg. 98) — to take a new post.
+    - ``retirement_age`` None → the legal roadmap (Labour Code 2019 art. 169, Decree 135/2020);
+      a dict {M: years, F: years} fixes the ages instead.
+    - ``min_rating`` good in each of the last ``rating_years`` = 2 years (missing = fails).
+    - ``require_planning`` true; ``forbid_relatives_same_unit`` true.
+    - ``max_changes`` None (no cap) — the contract's example {district, 5} is opt-in.
+    - ``locks`` / ``exclude`` empty; ``weights`` see :data:`DEFAULT_WEIGHTS`.
+    - ``candidates`` 1; ``candidate_min_diff`` 2 posts; ``candidate_tolerance`` 0.10 (a candidate's
+      objective is within 10% of the best plan's).
+    - ``time_limit_s`` 30; ``seed`` 0; ``workers`` 2.
+    - ``allow_vacancies`` false.
+    - ``circuity_factor`` 1.3 — road km ≈ great-circle km × 1.3 when no travel/road data.
+    - ``road_cutoff_km`` 150 — shortest road paths longer than this are treated as unreachable.
+    - ``same_province`` true — candidates come from the post's own province (no rule of a
+      provincial committee reaches outside it).
+    """
+
+    as_of: dt.date = dt.date(2026, 1, 1)
+    positions: list[str] = Field(default_factory=lambda: ["secretary"])
+    local_means: Literal["hometown", "residence", "hometown_or_residence"] = "hometown_or_residence"
+    local_level: Literal["commune", "district"] = "commune"
+    non_local_targets: list[NonLocalTarget] = Field(
+        default_factory=lambda: [NonLocalTarget(position="secretary", scope_level="district")]
+    )
+    max_travel_km: float | None = Field(60.0, ge=0)
+    min_years_in_post: float = Field(2.0, ge=0)
+    max_years_in_post: float | None = Field(10.0, ge=0)
+    min_years_to_retirement: float = Field(5.0, ge=0)
+    retirement_age: dict[Literal["M", "F"], float] | None = None
+    min_rating: RatingName | None = "good"
+    rating_years: int = Field(2, ge=0)
+    require_planning: bool = True
+    forbid_relatives_same_unit: bool = True
+    max_changes: MaxChanges | None = None
+    locks: list[PostCadre] = Field(default_factory=list)
+    exclude: list[PostCadre] = Field(default_factory=list)
+    weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
+    candidates: int = Field(1, ge=1, le=20)
+    candidate_min_diff: int = Field(2, ge=1)
+    candidate_tolerance: float = Field(0.10, ge=0)
+    time_limit_s: float = Field(30.0, gt=0)
+    seed: int = 0
+    workers: int = Field(2, ge=1)
+    allow_vacancies: bool = False
+    circuity_factor: float = Field(1.3, ge=1.0)
+    road_cutoff_km: float = Field(150.0, gt=0)
+    same_province: bool = True
+
+    @field_validator("positions")
+    @classmethod
+    def _positions_not_empty(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one position")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weights_named_only(cls, values: Any) -> Any:
+        """Contract: when ``weights`` is given, every term it does not name is 0."""
+        if isinstance(values, dict) and isinstance(values.get("weights"), dict):
+            given = values["weights"]
+            full = {k: 0.0 for k in Weights.model_fields}
+            full.update(given)
+            values = {**values, "weights": full}
+        return values
+
+
+class RulesError(ValueError):
+    """Invalid rules: ``messages`` are one line per problem."""
+
+    def __init__(self, messages: list[str], source: str = "rules") -> None:
+        self.messages = messages
+        self.source = source
+        super().__init__("\n".join(f"{source}: {m}" for m in messages))
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+_NESTED: dict[str, type[BaseModel]] = {
+    "weights": Weights,
+    "non_local_targets": NonLocalTarget,
+    "max_changes": MaxChanges,
+    "locks": PostCadre,
+    "exclude": PostCadre,
+}
+
+
+def _format_error(err: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(top)"
+    if err["type"] == "extra_forbidden":
+        key = str(err["loc"][-1])
+        parent = next((str(p) for p in err["loc"][:-1] if str(p) in _NESTED), None)
+        known = _known_keys(_NESTED[parent]) if parent else _known_keys(Rules)
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+        return f"{loc}: unknown key '{key}'{hint}"
+    return f"{loc}: {err['msg']} (got {err.get('input')!r})"
+
+
+def load_rules(source: str | Path | dict[str, Any] | None = None) -> Rules:
+    """Rules from a YAML/JSON file path, a YAML/JSON string, a dict, or None (all defaults)."""
+    name = "rules"
+    if source is None:
+        raw: Any = {}
+    elif isinstance(source, dict):
+        raw = source
+    else:
+        path = Path(source) if not isinstance(source, str) or "\n" not in source else None
+        if path is not None and path.exists():
+            name = str(path)
+            text = path.read_text(encoding="utf-8-sig")
+        elif isinstance(source, Path):
+            raise RulesError([f"file not found: {source}"], str(source))
+        else:
+            text = str(source)
+        try:
+            raw = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        except (yaml.YAMLError, json.JSONDecodeError) as exc:
+            raise RulesError([f"not valid YAML/JSON: {exc}"], name) from None
+        raw = raw or {}
+    if not isinstance(raw, dict):
+        raise RulesError(["the rules must be a mapping of keys to values"], name)
+    try:
+        return Rules.model_validate(raw)
+    except ValidationError as exc:
+        raise RulesError([_format_error(e) for e in exc.errors()], name) from None
