@@ -19,6 +19,7 @@ HARD_RULES: dict[str, str] = {
     "retirement": "a cadre taking a new post has at least min_years_to_retirement years before retirement",
     "travel_distance": "residence to the new post is within max_travel_km",
     "personal_travel_limit": "residence to the new post is within the cadre's own max_travel_km",
+    "other_province": "candidates come from the post's own province (rule same_province)",
     "relatives_same_unit": "two relatives do not lead the same unit (Regulation 114-QĐ/TW)",
     "non_local_target": "at least ceil(min_share × n) of a scope's posts have non-local holders",
     "max_changes": "at most `count` posts change holder in each scope",

@@ -1,0 +1,302 @@
+"""Which cadre may hold which post: (cadre, post) pairs, computed once, vectorised, with the
+reason for every refusal.
+
+Only eligible pairs become decision variables. A pair is either a *keep* pair (the incumbent stays)
+or a *new post* pair (the cadre takes a post other than the one held before), which must pass:
+
+- cadre level (rule names from rotation.rulebook): ``out_of_scope_post``, ``not_movable``,
+  ``minimum_tenure``, ``rating``, ``retirement``;
+- pair level: ``travel_distance``, ``personal_travel_limit``, ``planning_list``, ``exclusion``,
+  and the post's own province when ``same_province`` (reason ``other_province``).
+
+A keep pair is refused only by ``maximum_tenure``. Incumbents who are not movable or below the
+minimum tenure *must* keep their post (``must_keep``), which the model enforces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .concepts import cadre_facts, is_minority, latest_rating, local_matrix
+from .data import ProblemData
+from .geo import distances
+from .rules import Rules
+
+CADRE_RULES = ("out_of_scope_post", "not_movable", "minimum_tenure", "rating", "retirement")
+PAIR_RULES = (
+    "travel_distance",
+    "personal_travel_limit",
+    "planning_list",
+    "exclusion",
+    "other_province",
+)
+
+
+@dataclass
+class Eligibility:
+    """Eligible pairs as parallel numpy arrays (no per-pair Python objects)."""
+
+    data: ProblemData
+    rules: Rules
+    posts: pd.DataFrame  # in-scope posts (index post_id), with scope columns
+    facts: pd.DataFrame  # rotation.concepts.cadre_facts
+    cadre_block: pd.Series  # cadre_id -> first cadre-level rule refusing new posts ('' = none)
+    pair_post: np.ndarray  # int32 index into posts
+    pair_cadre: np.ndarray  # int32 index into data.cadres
+    pair_km: np.ndarray  # float64 km residence -> post unit
+    pair_non_local: np.ndarray  # bool
+    pair_keep: np.ndarray  # bool: the incumbent keeping the post
+    must_keep: dict[int, int] = field(default_factory=dict)  # post idx -> cadre idx (+ reason)
+    must_keep_reason: dict[int, str] = field(default_factory=dict)
+    over_tenure: dict[int, int] = field(default_factory=dict)  # post idx -> incumbent idx
+    bonus: dict[str, np.ndarray] = field(default_factory=dict)  # soft-term indicators per pair
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_post)
+
+    def cadre_id(self, idx: int) -> str:
+        return str(self.data.cadres.index[idx])
+
+    def post_id(self, idx: int) -> str:
+        return str(self.posts.index[idx])
+
+    def pairs_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "post_id": self.posts.index.to_numpy()[self.pair_post],
+                "cadre_id": self.data.cadres.index.to_numpy()[self.pair_cadre],
+                "km": self.pair_km,
+                "non_local": self.pair_non_local,
+                "keep": self.pair_keep,
+            }
+        )
+
+    # ------------------------------------------------------------------ refusals
+    def why_not(self, cadre_id: str, post_id: str) -> list[tuple[str, str]]:
+        """Every rule refusing ``cadre_id`` for ``post_id``: [(rule, detail)], [] = eligible."""
+        return refusal_reasons(self.data, self.rules, self.facts, cadre_id, post_id)
+
+
+def in_scope_posts(data: ProblemData, rules: Rules) -> pd.DataFrame:
+    """Posts of the plan's positions, with province, district and target scope columns."""
+    posts = data.posts[data.posts["position"].isin(rules.positions)].copy()
+    posts["province_id"] = data.units["province_id"].reindex(posts["unit_id"]).to_numpy()
+    posts["district_scope"] = data.scope_of(posts["unit_id"], "district").to_numpy()
+    return posts.sort_index()
+
+
+def _cadre_blocks(data: ProblemData, rules: Rules, facts: pd.DataFrame) -> pd.Series:
+    """First cadre-level rule refusing any new post ('' = free to take one)."""
+    c = data.cadres
+    in_scope = set(data.posts.index[data.posts["position"].isin(rules.positions)])
+    cur = facts["current_post"]
+    block = pd.Series("", index=c.index, dtype=object)
+    checks = [
+        ("out_of_scope_post", cur.notna() & ~cur.isin(in_scope)),
+        ("not_movable", ~c["movable"].astype(bool)),
+        ("minimum_tenure", facts["tenure_years"] < rules.min_years_in_post),
+        ("rating", ~facts["rating_ok"].astype(bool)),
+        ("retirement", facts["years_to_retirement"] < rules.min_years_to_retirement),
+    ]
+    for rule, mask in checks:
+        block[(block == "") & mask.to_numpy()] = rule
+    return block
+
+
+def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
+    """All eligible (cadre, post) pairs, province by province, vectorised."""
+    facts = cadre_facts(data, rules)
+    posts = in_scope_posts(data, rules)
+    block = _cadre_blocks(data, rules, facts)
+    cadres = data.cadres
+    cad_pos = {cid: i for i, cid in enumerate(cadres.index)}
+    post_pos = {pid: i for i, pid in enumerate(posts.index)}
+    dist = distances(data, rules)
+    cadre_prov = data.units["province_id"].reindex(cadres["current_unit_id"]).to_numpy()
+    prev_pos = data.posts["position"].reindex(facts["current_post"]).to_numpy()
+    personal = cadres["max_travel_km"].astype(float).to_numpy()
+    planned = cadres["planned_positions"].to_numpy()
+    excluded = {(e.post_id, e.cadre_id) for e in rules.exclude}
+    limit = np.inf if rules.max_travel_km is None else rules.max_travel_km
+
+    has_plan = {
+        pos: np.array([pos in pl for pl in planned], dtype=bool) for pos in posts["position"].unique()
+    }
+    out_post, out_cad, out_km, out_nl, out_keep = [], [], [], [], []
+    free = (block == "").to_numpy()
+    groups = (
+        posts.groupby("province_id", sort=True).indices
+        if rules.same_province
+        else {None: np.arange(len(posts))}
+    )
+    for prov, p_idx in groups.items():
+        cand = np.nonzero(free & (cadre_prov == prov))[0] if prov is not None else np.nonzero(free)[0]
+        prov_posts = posts.iloc[p_idx]
+        if len(cand):
+            cids = cadres.index[cand]
+            km = dist.matrix(cadres["residence_id"].to_numpy()[cand], prov_posts["unit_id"])
+            ok = km <= limit + 1e-9
+            pers = personal[cand]
+            ok &= ~(~np.isnan(pers)[:, None] & (km > pers[:, None] + 1e-9))
+            if rules.require_planning:
+                pos_arr = prov_posts["position"].to_numpy()
+                plan_ok = np.stack([has_plan[p][cand] for p in pos_arr], axis=1)
+                lateral = prev_pos[cand][:, None] == pos_arr[None, :]
+                ok &= plan_ok | lateral
+            ci, pj = np.nonzero(ok)
+            nl = ~local_matrix(data, cids, prov_posts["unit_id"], rules)[ci, pj]
+            out_post.append(p_idx[pj])
+            out_cad.append(cand[ci])
+            out_km.append(km[ci, pj])
+            out_nl.append(nl)
+            out_keep.append(np.zeros(len(ci), dtype=bool))
+    pair_post = np.concatenate(out_post) if out_post else np.zeros(0, dtype=np.int64)
+    pair_cad = np.concatenate(out_cad) if out_cad else np.zeros(0, dtype=np.int64)
+    pair_km = np.concatenate(out_km) if out_km else np.zeros(0)
+    pair_nl = np.concatenate(out_nl) if out_nl else np.zeros(0, dtype=bool)
+    pair_keep = np.concatenate(out_keep) if out_keep else np.zeros(0, dtype=bool)
+
+    # keep pairs: an incumbent staying is a different pair from "taking a new post"; drop the
+    # new-post version of it and add the keep pair unless the maximum tenure is reached.
+    inc = posts["incumbent_id"]
+    inc_post_idx = np.array([post_pos[p] for p in inc.dropna().index], dtype=np.int64)
+    inc_cad_idx = np.array([cad_pos[c] for c in inc.dropna()], dtype=np.int64)
+    if len(pair_post):
+        is_inc_pair = np.isin(pair_post * len(cadres) + pair_cad, inc_post_idx * len(cadres) + inc_cad_idx)
+        keep_mask = ~is_inc_pair
+        pair_post, pair_cad, pair_km, pair_nl, pair_keep = (
+            a[keep_mask] for a in (pair_post, pair_cad, pair_km, pair_nl, pair_keep)
+        )
+    over = facts["tenure_years"].to_numpy()[inc_cad_idx] >= (
+        np.inf if rules.max_years_in_post is None else rules.max_years_in_post
+    )
+    stay_p, stay_c = inc_post_idx[~over], inc_cad_idx[~over]
+    if len(stay_p):
+        units = posts["unit_id"].to_numpy()[stay_p]
+        res = cadres["residence_id"].to_numpy()[stay_c]
+        km_keep = np.array([dist.km(r, u) for r, u in zip(res, units, strict=True)])
+        home = cadres["hometown_id"].to_numpy()[stay_c]
+        nl_keep = _non_local_vector(data, rules, home, res, units)
+        pair_post = np.concatenate([pair_post, stay_p])
+        pair_cad = np.concatenate([pair_cad, stay_c])
+        pair_km = np.concatenate([pair_km, km_keep])
+        pair_nl = np.concatenate([pair_nl, nl_keep])
+        pair_keep = np.concatenate([pair_keep, np.ones(len(stay_p), dtype=bool)])
+
+    # exclusions (few): drop those pairs
+    if excluded and len(pair_post):
+        keys = set(zip(posts.index.to_numpy()[pair_post], cadres.index.to_numpy()[pair_cad], strict=True))
+        hit = keys & excluded
+        if hit:
+            mask = np.array(
+                [(posts.index[p], cadres.index[c]) not in hit for p, c in zip(pair_post, pair_cad, strict=True)]
+            )
+            pair_post, pair_cad, pair_km, pair_nl, pair_keep = (
+                a[mask] for a in (pair_post, pair_cad, pair_km, pair_nl, pair_keep)
+            )
+
+    order = np.lexsort((pair_cad, pair_post))
+    elig = Eligibility(
+        data=data,
+        rules=rules,
+        posts=posts,
+        facts=facts,
+        cadre_block=block,
+        pair_post=pair_post[order].astype(np.int32),
+        pair_cadre=pair_cad[order].astype(np.int32),
+        pair_km=np.round(pair_km[order].astype(float), 3),
+        pair_non_local=pair_nl[order].astype(bool),
+        pair_keep=pair_keep[order].astype(bool),
+    )
+    for p, c, o in zip(inc_post_idx, inc_cad_idx, over, strict=True):
+        reason = block.iat[c]
+        if o:
+            elig.over_tenure[int(p)] = int(c)
+        if reason in ("not_movable", "minimum_tenure"):
+            elig.must_keep[int(p)] = int(c)
+            elig.must_keep_reason[int(p)] = reason
+    elig.bonus = _bonus_indicators(data, rules, facts, elig)
+    return elig
+
+
+def _non_local_vector(
+    data: ProblemData, rules: Rules, home: np.ndarray, res: np.ndarray, units: np.ndarray
+) -> np.ndarray:
+    lvl = rules.local_level
+    uk = data.locality_of(list(units), lvl).to_numpy()
+    local = np.zeros(len(units), dtype=bool)
+    if rules.local_means in ("hometown", "hometown_or_residence"):
+        local |= data.locality_of(list(home), lvl).to_numpy() == uk
+    if rules.local_means in ("residence", "hometown_or_residence"):
+        local |= data.locality_of(list(res), lvl).to_numpy() == uk
+    return ~local
+
+
+def _bonus_indicators(
+    data: ProblemData, rules: Rules, facts: pd.DataFrame, e: Eligibility
+) -> dict[str, np.ndarray]:
+    """Per-pair 0/1 indicators of the reward terms (only for cadres taking a new post)."""
+    c = data.cadres
+    new = ~e.pair_keep
+    women = (c["gender"] == "F").to_numpy()
+    young = (facts["age_years"] < 40).to_numpy()
+    minority = np.array([is_minority(x) for x in c["ethnicity"]], dtype=bool)
+    excellent = (latest_rating(data, rules) == "excellent").fillna(False).to_numpy(dtype=bool)
+    return {
+        "priority_women": new & women[e.pair_cadre],
+        "priority_young": new & young[e.pair_cadre],
+        "priority_minority": new & minority[e.pair_cadre],
+        "rating_fit": new & excellent[e.pair_cadre],
+    }
+
+
+def refusal_reasons(
+    data: ProblemData, rules: Rules, facts: pd.DataFrame, cadre_id: str, post_id: str
+) -> list[tuple[str, str]]:
+    """Every rule refusing one (cadre, post) pair, with a planner's detail; [] = eligible."""
+    post = data.posts.loc[post_id]
+    c = data.cadres.loc[cadre_id]
+    f = facts.loc[cadre_id]
+    out: list[tuple[str, str]] = []
+    keep = post["incumbent_id"] == cadre_id
+    if keep:
+        if rules.max_years_in_post is not None and f["tenure_years"] >= rules.max_years_in_post:
+            out.append(("maximum_tenure", f"{f['tenure_years']:.1f} years in post, maximum "
+                        f"{rules.max_years_in_post:g}"))
+        return out
+    cur = f["current_post"]
+    if isinstance(cur, str) and data.posts.at[cur, "position"] not in rules.positions:
+        out.append(("out_of_scope_post", f"holds {cur}, outside the plan's positions"))
+    if not bool(c["movable"]):
+        out.append(("not_movable", "marked not movable"))
+    if f["tenure_years"] < rules.min_years_in_post:
+        out.append(("minimum_tenure", f"{f['tenure_years']:.1f} years in current post, minimum "
+                    f"{rules.min_years_in_post:g}"))
+    if not bool(f["rating_ok"]):
+        out.append(("rating", f"not rated {rules.min_rating} or better in each of the last "
+                    f"{rules.rating_years} years"))
+    if f["years_to_retirement"] < rules.min_years_to_retirement:
+        out.append(("retirement", f"{f['years_to_retirement']:.1f} years to retirement, minimum "
+                    f"{rules.min_years_to_retirement:g}"))
+    km = distances(data, rules).km(c["residence_id"], post["unit_id"])
+    if rules.max_travel_km is not None and km > rules.max_travel_km + 1e-9:
+        out.append(("travel_distance", f"{km:.1f} km from residence, limit {rules.max_travel_km:g} km"))
+    pers = float(c["max_travel_km"])
+    if not np.isnan(pers) and km > pers + 1e-9:
+        out.append(("personal_travel_limit", f"{km:.1f} km from residence, personal limit {pers:g} km"))
+    if rules.require_planning and post["position"] not in c["planned_positions"]:
+        prev = data.posts.at[cur, "position"] if isinstance(cur, str) else None
+        if prev != post["position"]:
+            out.append(("planning_list", f"not on the planning list for {post['position']}"))
+    if any(e.post_id == post_id and e.cadre_id == cadre_id for e in rules.exclude):
+        out.append(("exclusion", "excluded by the planner"))
+    if rules.same_province:
+        prov_c = data.units.at[c["current_unit_id"], "province_id"]
+        prov_p = data.units.at[post["unit_id"], "province_id"]
+        if prov_c != prov_p:
+            out.append(("other_province", "works in another province"))
+    return out

@@ -1,0 +1,627 @@
+"""Check a finished plan against the hard rules and its own claims, straight from the data.
+
+The validator is the independent referee: it reads the data, the rules and a plan (contract §3)
+and re-derives everything with the shared concept helpers (``rotation.concepts``, distances from
+``rotation.geo``, and the plain data helpers ``assignment_facts`` / ``compute_kpis``). It never
+calls eligibility or model code, so a bug there cannot hide itself here.
+
+Semantics (contract §2):
+
+- in-scope posts are those whose position is in ``rules.positions``; every other post keeps its
+  incumbent, and the plan must not list it;
+- the holder of a post *after* the plan is the plan's cadre for in-scope posts and the incumbent
+  for the others; a cadre *takes a new post* when that post is not the one held before (office
+  cadres always do);
+- an ``infeasible`` plan is only checked for a non-empty diagnosis.
+
+Rule names are exactly the keys of :data:`rotation.rulebook.HARD_RULES` and
+:data:`rotation.rulebook.CLAIMS` (plus :data:`DIAGNOSIS_RULE` while the rulebook lacks it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import pandas as pd
+
+from .concepts import (
+    cadre_facts,
+    is_local,
+    rating_ok,
+    ratings_by_cadre,
+    relative_pairs,
+    retirement_date,
+    years_between,
+)
+from .data import ProblemData
+from .geo import distances
+from .plan import Assignment, Plan, assignment_facts, compute_kpis
+from .rulebook import CLAIMS, HARD_RULES
+from .rules import Rules
+
+DIAGNOSIS_RULE = "claim_diagnosis"
+"""A plan's diagnosis is non-empty exactly when its status is ``infeasible`` (contract §3)."""
+
+RULE_ORDER: list[str] = [*HARD_RULES, *CLAIMS]
+if DIAGNOSIS_RULE not in RULE_ORDER:
+    RULE_ORDER.append(DIAGNOSIS_RULE)
+_RANK = {r: i for i, r in enumerate(RULE_ORDER)}
+
+KM_TOL = 1e-6
+"""Tolerance on distance limits (km)."""
+CLAIM_KM_TOL = 0.01
+"""Tolerance on claimed km (per assignment, total and max)."""
+SHARE_TOL = 1e-4
+"""Tolerance on claimed non-local shares."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule or false claim, on one post and/or cadre (None when not about one)."""
+
+    rule: str
+    post_id: str | None
+    cadre_id: str | None
+    message: str
+    post_label: str | None = field(default=None, compare=False)
+    """Readable name for the post (its unit's name), for display only."""
+    cadre_label: str | None = field(default=None, compare=False)
+    """The cadre's full name, for display only."""
+
+    def __str__(self) -> str:
+        parts = []
+        if self.post_id is not None:
+            parts.append(
+                f"post {self.post_id}" + (f" ({self.post_label})" if self.post_label else "")
+            )
+        if self.cadre_id is not None:
+            parts.append(
+                f"cadre {self.cadre_id}" + (f" ({self.cadre_label})" if self.cadre_label else "")
+            )
+        where = ", ".join(parts)
+        return f"{self.rule}: {where}: {self.message}" if where else f"{self.rule}: {self.message}"
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (
+            _RANK.get(self.rule, len(_RANK)),
+            self.post_id or "",
+            self.cadre_id or "",
+            self.message,
+        )
+
+
+def _km(x: float) -> str:
+    """71.234 → '71.2', 60.0 → '60', inf → 'unreachable'."""
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.1f}".removesuffix(".0")
+
+
+def _years(x: float) -> str:
+    return f"{x:.1f}".removesuffix(".0")
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+class _Checker:
+    def __init__(self, data: ProblemData, rules: Rules, plan: Plan) -> None:
+        self.data = data
+        self.rules = rules
+        self.plan = plan
+        self.out: list[Violation] = []
+        posts = data.posts
+        self.incumbent: dict[str, str | None] = {
+            p: _str_or_none(c) for p, c in posts["incumbent_id"].items()
+        }
+        self.unit: dict[str, str] = posts["unit_id"].to_dict()
+        self.position: dict[str, str] = posts["position"].to_dict()
+        positions = set(rules.positions)
+        self.in_scope: set[str] = {p for p, pos in self.position.items() if pos in positions}
+        self.prev_post: dict[str, str] = {c: p for p, c in self.incumbent.items() if c}
+        self.cadres = data.cadres
+        self._dist = distances(data, rules)
+        self._km_cache: dict[tuple[str, str], float] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def add(self, rule: str, post_id: str | None, cadre_id: str | None, message: str) -> None:
+        post_label = None
+        if post_id is not None and post_id in self.unit:
+            post_label = self.data.unit_name(self.unit[post_id])
+        cadre_label = None
+        if cadre_id is not None and cadre_id in self.cadres.index:
+            cadre_label = self.data.cadre_name(cadre_id)
+        self.out.append(Violation(rule, post_id, cadre_id, message, post_label, cadre_label))
+
+    def km(self, from_id: str, to_id: str) -> float:
+        key = (from_id, to_id)
+        if key not in self._km_cache:
+            self._km_cache[key] = self._dist.km(from_id, to_id)
+        return self._km_cache[key]
+
+    def province(self, unit_id: str) -> str | None:
+        if unit_id not in self.data.units.index:
+            return None
+        return _str_or_none(self.data.units.at[unit_id, "province_id"])
+
+    def post_text(self, post_id: str | None) -> str:
+        if post_id is None:
+            return "no post"
+        return f"{post_id} ({self.data.unit_name(self.unit.get(post_id))})"
+
+    def cadre_text(self, cadre_id: str | None) -> str:
+        if cadre_id is None:
+            return "nobody (vacant)"
+        return f"{cadre_id} ({self.data.cadre_name(cadre_id)})"
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> list[Violation]:
+        plan = self.plan
+        if plan.status == "infeasible":
+            if not plan.diagnosis:
+                self.add(
+                    DIAGNOSIS_RULE, None, None, "status is infeasible but the diagnosis is empty"
+                )
+            return self.sorted()
+        if plan.diagnosis:
+            self.add(
+                DIAGNOSIS_RULE,
+                None,
+                None,
+                f"status is {plan.status} but the diagnosis lists {len(plan.diagnosis)} item(s)",
+            )
+        self.check_known()
+        self.after_state()
+        self.check_fill()
+        self.check_one_post()
+        self.check_keepers()
+        self.check_locks()
+        self.check_new_posts()
+        self.check_relatives()
+        self.check_targets()
+        self.check_max_changes()
+        self.check_claims()
+        return self.sorted()
+
+    def sorted(self) -> list[Violation]:
+        return sorted(self.out, key=Violation.sort_key)
+
+    # ------------------------------------------------------------------ structure
+    def check_known(self) -> None:
+        """unknown_post / unknown_cadre; keep the assignments the other checks can read."""
+        self.known: list[Assignment] = []
+        for a in self.plan.assignments:
+            if a.post_id not in self.unit:
+                self.add("unknown_post", a.post_id, a.cadre_id, "the post is not in the data")
+                continue
+            if a.cadre_id is not None and a.cadre_id not in self.cadres.index:
+                self.add("unknown_cadre", a.post_id, a.cadre_id, "the cadre is not in the data")
+            self.known.append(a)
+        for c in self.plan.released:
+            if c not in self.cadres.index:
+                self.add("unknown_cadre", None, c, "released cadre is not in the data")
+        # in-scope pairs with a known cadre: what every per-cadre rule reads
+        self.pairs: list[tuple[str, str]] = [
+            (a.post_id, a.cadre_id)
+            for a in self.known
+            if a.post_id in self.in_scope
+            and a.cadre_id is not None
+            and a.cadre_id in self.cadres.index
+        ]
+
+    def after_state(self) -> None:
+        """Holder of every post after the plan; posts every cadre holds after the plan."""
+        holder: dict[str, str | None] = {}
+        for a in self.known:
+            if a.post_id in self.in_scope and a.post_id not in holder:
+                holder[a.post_id] = a.cadre_id
+        for p in self.in_scope:
+            holder.setdefault(p, None)  # missing from the plan: nobody holds it
+        for p in self.unit:
+            if p not in self.in_scope:
+                holder[p] = self.incumbent[p]
+        self.holder = holder
+        holds: dict[str, set[str]] = defaultdict(set)
+        for a in self.known:
+            if a.post_id in self.in_scope and a.cadre_id is not None:
+                holds[a.cadre_id].add(a.post_id)
+        for p in self.unit:
+            if p not in self.in_scope and self.incumbent[p]:
+                holds[self.incumbent[p]].add(p)  # type: ignore[index]
+        self.holds = holds
+
+    def check_fill(self) -> None:
+        counts: dict[str, int] = defaultdict(int)
+        for a in self.known:
+            counts[a.post_id] += 1
+            if a.post_id not in self.in_scope:
+                self.add(
+                    "fill_every_post",
+                    a.post_id,
+                    a.cadre_id,
+                    f"position {self.position[a.post_id]} is outside the plan's positions "
+                    f"({', '.join(self.rules.positions)}); the post keeps its incumbent "
+                    "and must not be in the plan",
+                )
+            elif a.cadre_id is None and not self.rules.allow_vacancies:
+                self.add(
+                    "fill_every_post",
+                    a.post_id,
+                    None,
+                    "left vacant, but the rules do not allow vacancies",
+                )
+        for p in sorted(self.in_scope):
+            n = counts.get(p, 0)
+            if n == 0:
+                self.add("fill_every_post", p, None, "the post is missing from the plan")
+            elif n > 1:
+                self.add("fill_every_post", p, None, f"the post appears {n} times in the plan")
+
+    def check_one_post(self) -> None:
+        for c, posts in sorted(self.holds.items()):
+            if len(posts) > 1:
+                names = ", ".join(self.post_text(p) for p in sorted(posts))
+                for p in sorted(posts):
+                    if p in self.in_scope:
+                        self.add(
+                            "one_post_per_cadre",
+                            p,
+                            c,
+                            f"holds {len(posts)} posts after the plan: {names}",
+                        )
+
+    # ------------------------------------------------------------------ keepers
+    def check_keepers(self) -> None:
+        """out_of_scope_post, not_movable, minimum_tenure, maximum_tenure."""
+        facts = cadre_facts(self.data, self.rules)
+        self.facts = facts
+        taken: dict[str, list[str]] = defaultdict(list)
+        for p, c in self.pairs:
+            taken[c].append(p)
+        r = self.rules
+        for c in sorted(self.cadres.index):
+            cur = self.prev_post.get(c)
+            new = sorted(taken.get(c, []))
+            if cur is not None and cur not in self.in_scope:
+                for p in new:
+                    self.add(
+                        "out_of_scope_post",
+                        p,
+                        c,
+                        f"holds {self.post_text(cur)} (position {self.position[cur]}, outside "
+                        "the plan's positions) and must keep it",
+                    )
+                continue
+            movable = bool(self.cadres.at[c, "movable"])
+            tenure = float(facts.at[c, "tenure_years"])
+            short = tenure < r.min_years_in_post
+            for rule, applies, why in (
+                ("not_movable", not movable, "is marked not movable"),
+                (
+                    "minimum_tenure",
+                    short,
+                    f"has {_years(tenure)} years in the current post, less than "
+                    f"min_years_in_post {_years(r.min_years_in_post)}",
+                ),
+            ):
+                if not applies:
+                    continue
+                if cur is not None:
+                    h = self.holder.get(cur)
+                    if h != c:
+                        elsewhere = [p for p in new if p != cur]
+                        extra = f" and takes {self.post_text(elsewhere[0])}" if elsewhere else ""
+                        self.add(
+                            rule,
+                            cur,
+                            c,
+                            f"{why} but leaves the post (now held by {self.cadre_text(h)}){extra}",
+                        )
+                else:
+                    for p in new:
+                        self.add(rule, p, c, f"{why} but takes a post from the office")
+            if (
+                r.max_years_in_post is not None
+                and cur is not None
+                and tenure >= r.max_years_in_post
+                and self.holder.get(cur) == c
+            ):
+                self.add(
+                    "maximum_tenure",
+                    cur,
+                    c,
+                    f"keeps the post after {_years(tenure)} years, max_years_in_post "
+                    f"{_years(r.max_years_in_post)}",
+                )
+
+    def check_locks(self) -> None:
+        for lk in self.rules.locks:
+            if lk.post_id not in self.unit:
+                self.add("lock", lk.post_id, lk.cadre_id, "locked post is not in the data")
+                continue
+            h = self.holder.get(lk.post_id)
+            if h != lk.cadre_id:
+                self.add(
+                    "lock",
+                    lk.post_id,
+                    lk.cadre_id,
+                    f"locked to this cadre, but held by {self.cadre_text(h)}",
+                )
+        for ex in self.rules.exclude:
+            if (ex.post_id, ex.cadre_id) in set(self.pairs):
+                self.add(
+                    "exclusion",
+                    ex.post_id,
+                    ex.cadre_id,
+                    "the rules exclude this cadre from this post",
+                )
+
+    # ------------------------------------------------------------------ new posts
+    def check_new_posts(self) -> None:
+        r = self.rules
+        ratings = ratings_by_cadre(self.data)
+        for p, c in self.pairs:
+            prev = self.prev_post.get(c)
+            if prev == p:
+                continue
+            row = self.cadres.loc[c]
+            pos = self.position[p]
+            if r.require_planning:
+                pl = row["planned_positions"]
+                planned = tuple(pl) if isinstance(pl, (tuple, list)) else ()
+                lateral = prev is not None and self.position.get(prev) == pos
+                if pos not in planned and not lateral:
+                    self.add(
+                        "planning_list",
+                        p,
+                        c,
+                        f"position {pos} is not on the planning list "
+                        f"({', '.join(planned) or 'empty'}) and is not the current position",
+                    )
+            if not rating_ok(ratings.get(c, {}), r):
+                got = ratings.get(c, {})
+                years = [r.as_of.year - k for k in range(1, r.rating_years + 1)]
+                shown = ", ".join(f"{y}: {got.get(y, 'missing')}" for y in sorted(years))
+                self.add(
+                    "rating", p, c, f"rated {shown}; needs at least {r.min_rating} in each year"
+                )
+            rd = retirement_date(row["gender"], row["birth_date"], r.retirement_age)
+            left = years_between(r.as_of, rd)
+            if left < r.min_years_to_retirement:
+                self.add(
+                    "retirement",
+                    p,
+                    c,
+                    f"retires on {rd.isoformat()}, {_years(left)} years after "
+                    f"{r.as_of.isoformat()}; needs {_years(r.min_years_to_retirement)}",
+                )
+            km = self.km(row["residence_id"], self.unit[p])
+            if r.max_travel_km is not None and not km <= r.max_travel_km + KM_TOL:
+                self.add(
+                    "travel_distance",
+                    p,
+                    c,
+                    f"{_km(km)} km from residence, limit {_km(r.max_travel_km)} km",
+                )
+            if r.same_province:
+                home_prov = self.province(row["current_unit_id"])
+                post_prov = self.province(self.unit[p])
+                if home_prov != post_prov:
+                    self.add(
+                        "other_province",
+                        p,
+                        c,
+                        f"works in province {home_prov} "
+                        f"({self.data.unit_name(home_prov)}), the post is in {post_prov} "
+                        f"({self.data.unit_name(post_prov)})",
+                    )
+            own = row["max_travel_km"]
+            if own is not None and pd.notna(own) and not km <= float(own) + KM_TOL:
+                self.add(
+                    "personal_travel_limit",
+                    p,
+                    c,
+                    f"{_km(km)} km from residence, personal limit {_km(float(own))} km",
+                )
+
+    # ------------------------------------------------------------------ units and scopes
+    def check_relatives(self) -> None:
+        if not self.rules.forbid_relatives_same_unit:
+            return
+        pairs = relative_pairs(self.data)
+        if not pairs:
+            return
+        by_unit: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for p, c in self.holder.items():
+            if c is not None:
+                by_unit[self.unit[p]].append((c, p))
+        for unit, held in sorted(by_unit.items()):
+            for (c1, p1), (c2, p2) in combinations(sorted(held), 2):
+                if c1 != c2 and frozenset((c1, c2)) in pairs:
+                    # report on the cadre who arrives (if any), naming the relative
+                    c, p, oc, op = (c1, p1, c2, p2)
+                    if self.prev_post.get(c2) != p2 and self.prev_post.get(c1) == p1:
+                        c, p, oc, op = (c2, p2, c1, p1)
+                    self.add(
+                        "relatives_same_unit",
+                        p,
+                        c,
+                        f"a relative, {self.cadre_text(oc)}, holds {op} at the same unit "
+                        f"{unit} ({self.data.unit_name(unit)})",
+                    )
+
+    def _scopes(self, post_ids: list[str], level: str) -> list[str]:
+        return self.data.scope_of([self.unit[p] for p in post_ids], level).tolist()
+
+    def check_targets(self) -> None:
+        for t in self.rules.non_local_targets:
+            posts = sorted(p for p, pos in self.position.items() if pos == t.position)
+            if not posts:
+                continue
+            per: dict[str, list[int]] = {}
+            for p, s in zip(posts, self._scopes(posts, t.scope_level), strict=True):
+                n_nl = per.setdefault(str(s), [0, 0])
+                n_nl[0] += 1
+                c = self.holder.get(p)
+                if c is not None and c in self.cadres.index:
+                    row = self.cadres.loc[c]
+                    if not is_local(
+                        self.data, row["hometown_id"], row["residence_id"], self.unit[p], self.rules
+                    ):
+                        n_nl[1] += 1
+            for s, (n, nl) in sorted(per.items()):
+                need = t.required(n)
+                if nl < need:
+                    self.add(
+                        "non_local_target",
+                        None,
+                        None,
+                        f"{t.scope_level} {s} ({self.data.unit_name(s)}): {nl} of {n} "
+                        f"{t.position} posts have a non-local holder, need {need} "
+                        f"({t.min_share:.0%})",
+                    )
+
+    def check_max_changes(self) -> None:
+        mc = self.rules.max_changes
+        if mc is None:
+            return
+        changed = sorted(p for p in self.in_scope if self.holder.get(p) != self.incumbent[p])
+        per: dict[str, list[str]] = defaultdict(list)
+        for p, s in zip(changed, self._scopes(changed, mc.scope_level), strict=True):
+            per[str(s)].append(p)
+        for s, ps in sorted(per.items()):
+            if len(ps) > mc.count:
+                self.add(
+                    "max_changes",
+                    None,
+                    None,
+                    f"{mc.scope_level} {s} ({self.data.unit_name(s)}): {len(ps)} posts change "
+                    f"holder ({', '.join(ps)}), limit {mc.count}",
+                )
+
+    # ------------------------------------------------------------------ claims
+    def check_claims(self) -> None:
+        recomputed: list[Assignment] = []
+        for a in self.known:
+            post = self.data.posts.loc[a.post_id]
+            if a.unit_id != post["unit_id"] or a.position != post["position"]:
+                self.add(
+                    "claim_unit_position",
+                    a.post_id,
+                    a.cadre_id,
+                    f"claims unit {a.unit_id} / {a.position}, the data says "
+                    f"{post['unit_id']} / {post['position']}",
+                )
+            if a.cadre_id is not None and a.cadre_id not in self.cadres.index:
+                recomputed.append(a)  # cannot recompute: keep the plan's own claims
+                continue
+            f = assignment_facts(self.data, self.rules, a.post_id, a.cadre_id)
+            if a.previous_post_id != f["previous_post_id"]:
+                self.add(
+                    "claim_previous_post",
+                    a.post_id,
+                    a.cadre_id,
+                    f"claims previous post {a.previous_post_id}, the data says "
+                    f"{f['previous_post_id']}",
+                )
+            if bool(a.changed) != f["changed"]:
+                self.add(
+                    "claim_changed",
+                    a.post_id,
+                    a.cadre_id,
+                    f"claims changed={a.changed}, incumbent is {self.incumbent[a.post_id]}",
+                )
+            if a.cadre_id is not None and bool(a.non_local) != f["non_local"]:
+                self.add(
+                    "claim_non_local",
+                    a.post_id,
+                    a.cadre_id,
+                    f"claims non_local={a.non_local}, the data says {f['non_local']} "
+                    f"(local means {self.rules.local_means} at {self.rules.local_level} "
+                    "level)",
+                )
+            if a.cadre_id is not None and not _close(a.travel_km, f["travel_km"], CLAIM_KM_TOL):
+                self.add(
+                    "claim_travel_km",
+                    a.post_id,
+                    a.cadre_id,
+                    f"claims {a.travel_km} km, residence → post is {f['travel_km']} km",
+                )
+            recomputed.append(
+                a.model_copy(update={"unit_id": post["unit_id"], "position": post["position"], **f})
+            )
+        self.check_released()
+        self.check_kpis(recomputed)
+
+    def check_released(self) -> None:
+        expected = {
+            c
+            for p, c in self.incumbent.items()
+            if p in self.in_scope and c is not None and not self.holds.get(c)
+        }
+        claimed = {c for c in self.plan.released if c in self.cadres.index}
+        for c in sorted(expected - claimed):
+            self.add(
+                "claim_released",
+                self.prev_post.get(c),
+                c,
+                "holds no post after the plan but is not listed in released",
+            )
+        for c in sorted(claimed - expected):
+            held = sorted(self.holds.get(c, ()))
+            why = (
+                f"holds {self.post_text(held[0])} after the plan"
+                if held
+                else "held no in-scope post before the plan"
+            )
+            self.add(
+                "claim_released", held[0] if held else None, c, f"listed in released but {why}"
+            )
+
+    def check_kpis(self, assignments: list[Assignment]) -> None:
+        want = compute_kpis(self.data, self.rules, assignments)
+        got = self.plan.kpis
+        diffs = []
+        if got.changed_posts != want.changed_posts:
+            diffs.append(f"changed_posts {got.changed_posts}, recomputed {want.changed_posts}")
+        tol_total = max(CLAIM_KM_TOL, 1e-6 * abs(want.total_travel_km))
+        if not _close(got.total_travel_km, want.total_travel_km, tol_total):
+            diffs.append(
+                f"total_travel_km {got.total_travel_km}, recomputed {want.total_travel_km}"
+            )
+        if not _close(got.max_travel_km, want.max_travel_km, CLAIM_KM_TOL):
+            diffs.append(f"max_travel_km {got.max_travel_km}, recomputed {want.max_travel_km}")
+        gs, ws = got.non_local_share, want.non_local_share
+        if not _close(gs.overall, ws.overall, SHARE_TOL):
+            diffs.append(f"non_local_share.overall {gs.overall}, recomputed {ws.overall}")
+        for s in sorted(set(gs.by_scope) | set(ws.by_scope)):
+            g, w = gs.by_scope.get(s), ws.by_scope.get(s)
+            if g is None or w is None or not _close(g, w, SHARE_TOL):
+                diffs.append(f"non_local_share.by_scope[{s}] {g}, recomputed {w}")
+        for d in diffs:
+            self.add("claim_kpis", None, None, d)
+
+
+def _close(a: float | None, b: float | None, tol: float) -> bool:
+    if a is None or b is None:
+        return a is b
+    a, b = float(a), float(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= tol + 1e-12
+
+
+def validate_plan(data: ProblemData, rules: Rules, plan: Plan) -> list[Violation]:
+    """Every hard rule broken and every false claim in ``plan``, ordered by rule (rulebook
+    order), then post, then cadre. An empty list means the plan is valid."""
+    return _Checker(data, rules, plan).run()
+
+
+def format_violations(violations: list[Violation]) -> str:
+    """One line per violation (what ``rotation validate`` prints)."""
+    return "\n".join(str(v) for v in violations)
