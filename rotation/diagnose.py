@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import numpy as np
@@ -17,8 +18,7 @@ from ortools.sat.python import cp_model
 
 from .eligibility import Eligibility
 from .model import build_model
-from .model.constraints import HARD_CONSTRAINTS
-from .model.variables import Variables
+from .model.index import PairIndex
 from .plan import DiagnosisItem
 from .rules import Rules
 
@@ -96,7 +96,7 @@ def precheck(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
 def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
     """A target needing more non-local holders than there are eligible non-local cadres."""
     items = []
-    v_like = _Groups(e)
+    v_like = PairIndex(e)
     for t in rules.non_local_targets:
         for scope, posts, required in v_like.target_groups(t):
             mask = np.isin(e.pair_post, posts) & e.pair_non_local
@@ -112,15 +112,6 @@ def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
                     best_share=round(reachable / len(posts), 4),
                 ))
     return items
-
-
-class _Groups:
-    """Target groups without building a model (shares Variables.target_groups)."""
-
-    def __init__(self, e: Eligibility) -> None:
-        self.elig = e
-
-    target_groups = Variables.target_groups
 
 
 def diagnose(e: Eligibility, rules: Rules, time_limit_s: float = 20.0) -> list[DiagnosisItem]:
@@ -163,25 +154,9 @@ def _sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) 
     return texts.get(rule, f"{name}: {detail}")
 
 
-def _guarded_model(e: Eligibility) -> tuple[Variables, dict[int, tuple[str, str, str]]]:
-    registry: dict[int, tuple[str, str, str]] = {}
-    holder: dict[str, object] = {}
-
-    def guard(rule: str, scope: str, detail: str) -> list:
-        cp = holder["cp"]
-        lit = cp.NewBoolVar(f"assume:{rule}:{scope}")  # type: ignore[attr-defined]
-        registry[lit.Index()] = (rule, scope, detail)
-        return [lit]
-
-    v = Variables(e)
-    holder["cp"] = v.cp
-    for rule in HARD_CONSTRAINTS:
-        rule(v, guard)
-    return v, registry
-
-
 def _minimal_core(e: Eligibility, rules: Rules, time_limit_s: float) -> list[tuple[str, str, str]]:
-    v, registry = _guarded_model(e)
+    v = build_model(e, diagnosing=True, objective=False)
+    registry = v.assumptions
     lits = {i: v.cp.GetBoolVarFromProtoIndex(i) for i in registry}
 
     def infeasible(active: list[int], limit: float) -> tuple[bool, list[int]]:
@@ -196,15 +171,16 @@ def _minimal_core(e: Eligibility, rules: Rules, time_limit_s: float) -> list[tup
             return True, list(solver.SufficientAssumptionsForInfeasibility())
         return False, []
 
+    t_end = time.perf_counter() + time_limit_s
     ok, core = infeasible(sorted(registry), time_limit_s / 2)
     if not ok:
         return []
-    core = sorted(set(core))
-    # shrink by deletion: drop each instance that is not needed for the conflict
+    core = sorted(set(core)) or sorted(registry)
+    # shrink by deletion: drop each instance the conflict does not need
     i = 0
-    per = max(0.5, time_limit_s / 2 / max(1, len(core)))
-    while i < len(core):
+    while i < len(core) and time.perf_counter() < t_end:
         trial = core[:i] + core[i + 1 :]
+        per = max(0.2, (t_end - time.perf_counter()) / max(1, len(core) - i))
         still, sub = infeasible(trial, per)
         if still:
             core = sorted(set(sub) & set(trial)) or trial
@@ -215,31 +191,24 @@ def _minimal_core(e: Eligibility, rules: Rules, time_limit_s: float) -> list[tup
 
 def _best_share(e: Eligibility, rules: Rules, scope: str) -> float | None:
     """Best non-local share reachable in ``scope`` with every rule but the targets kept."""
-    t = next((t for t in rules.non_local_targets), None)
-    if t is None:
-        return None
-    def guard(rule: str, sc: str, detail: str) -> list:
-        if rule == "non_local_target":
-            lit = v.cp.NewBoolVar("off")
-            v.cp.Add(lit == 0)
-            return [lit]
-        return []
-
-    v = Variables(e)
-    for rule in HARD_CONSTRAINTS:
-        rule(v, guard)
-    for tt in rules.non_local_targets:
-        for sc, posts, _ in v.target_groups(tt):
-            if sc == scope:
-                terms = [v.x[k] for p in posts for k in v.pairs_of_post[p] if e.pair_non_local[k]]
-                v.cp.Maximize(sum(terms))
-                solver = cp_model.CpSolver()
-                solver.parameters.max_time_in_seconds = 10
-                solver.parameters.num_workers = 1
-                code = solver.Solve(v.cp)
-                if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    return round(solver.ObjectiveValue() / len(posts), 4)
-                return 0.0
+    v = build_model(e, diagnosing=True, objective=False)
+    for lit, _, _ in v.slacks:
+        rule, _, _ = v.assumptions[lit.Index()]
+        if rule != "non_local_target":
+            v.cp.Add(lit == 1)
+    for t in rules.non_local_targets:
+        for sc, posts, _ in v.target_groups(t):
+            if sc != scope:
+                continue
+            terms = [v.x[k] for p in posts for k in v.pairs_of_post[p] if e.pair_non_local[k]]
+            v.cp.Maximize(sum(terms))
+            solver = cp_model.CpSolver()
+            solver.parameters.max_time_in_seconds = 10
+            solver.parameters.num_workers = 1
+            code = solver.Solve(v.cp)
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return round(solver.ObjectiveValue() / len(posts), 4)
+            return 0.0
     return None
 
 

@@ -15,7 +15,7 @@ minimum tenure *must* keep their post (``must_keep``), which the model enforces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,18 @@ class Eligibility:
                 "non_local": self.pair_non_local,
                 "keep": self.pair_keep,
             }
+        )
+
+    def subset(self, mask: np.ndarray) -> Eligibility:
+        """The same eligibility restricted to the pairs where ``mask`` is true."""
+        return replace(
+            self,
+            pair_post=self.pair_post[mask],
+            pair_cadre=self.pair_cadre[mask],
+            pair_km=self.pair_km[mask],
+            pair_non_local=self.pair_non_local[mask],
+            pair_keep=self.pair_keep[mask],
+            bonus={k: v[mask] for k, v in self.bonus.items()},
         )
 
     # ------------------------------------------------------------------ refusals

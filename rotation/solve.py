@@ -21,7 +21,8 @@ from ortools.sat.python import cp_model
 
 from .data import ProblemData
 from .eligibility import Eligibility, compute_eligibility
-from .model import SCALE, Variables, build_model
+from .model import SCALE, PairIndex, Variables, all_rows, build_model, objective_expr
+from .model.lp import solve_lp
 from .plan import Assignment, DiagnosisItem, Plan, compute_kpis
 from .rules import Rules
 
@@ -94,6 +95,7 @@ def solve(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     explain: bool | None = None,
+    method: str = "exact",
 ) -> Result:
     """Plan the rotation: up to ``rules.candidates`` distinct plans, best first.
 
@@ -101,24 +103,69 @@ def solve(
     setting ``stop`` ends the search and keeps the best plan found so far. Explanations (score
     parts, three best alternatives per post) are added when ``explain`` is true (default: when the
     plan has at most 2,000 posts).
+
+    ``method="exact"`` (default): LP bound → a first plan on the pairs the LP likes → reduced-cost
+    fixing (pairs that provably cannot be in a plan within the tolerance are removed) → CP-SAT on
+    the rest, proving optimality for the whole problem. ``method="plain"``: CP-SAT on every
+    eligible pair (the baseline the benchmarks compare against).
     """
     from .diagnose import diagnose
     from .explain import add_explanations
 
     t0 = time.perf_counter()
     elig = compute_eligibility(problem, rules)
-    t_elig = time.perf_counter() - t0
-    v = build_model(elig)
-    t_build = time.perf_counter() - t0
     stats: dict[str, Any] = {
-        "eligibility_s": round(t_elig, 3),
-        "build_s": round(t_build, 3),
+        "method": method,
+        "eligibility_s": round(time.perf_counter() - t0, 3),
         "posts": len(elig.posts),
         "pairs": elig.n_pairs,
     }
-    plans: list[Plan] = []
-    status = "unknown"
     deadline = t0 + rules.time_limit_s
+    if method == "plain":
+        model_elig: Eligibility | None = elig
+        hint = None
+    else:
+        model_elig, hint = _prune(elig, rules, stats, progress, stop, deadline, t0)
+    plans: list[Plan] = []
+    status = "infeasible" if model_elig is None else "unknown"
+    if model_elig is not None:
+        t1 = time.perf_counter()
+        v = build_model(model_elig)
+        stats["build_s"] = round(time.perf_counter() - t1, 3)
+        stats["model_pairs"] = model_elig.n_pairs
+        if hint is not None:
+            _add_hint(v, hint)
+        status = _solve_candidates(v, rules, plans, stats, progress, stop, deadline)
+        if stats.get("proven_by_bound") and status == "feasible":
+            status = plans[0].status = "optimal"
+    stats["total_s"] = round(time.perf_counter() - t0, 3)
+    result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
+    if status == "infeasible":
+        result.diagnosis = diagnose(elig, rules)
+    elif status == "unknown":
+        result.diagnosis = [
+            DiagnosisItem(
+                rule="time_limit",
+                scope="plan",
+                detail=f"no plan found within {rules.time_limit_s:g} s; raise time_limit_s",
+            )
+        ]
+    if plans and (explain if explain is not None else len(elig.posts) <= 2000):
+        for plan in plans:
+            add_explanations(plan, elig)
+    return result
+
+
+def _solve_candidates(
+    v: Variables,
+    rules: Rules,
+    plans: list[Plan],
+    stats: dict[str, Any],
+    progress: Progress | None,
+    stop: threading.Event | None,
+    deadline: float,
+) -> str:
+    status = "unknown"
     for k in range(rules.candidates):
         remaining = deadline - time.perf_counter()
         if k and remaining <= 0.05:
@@ -141,22 +188,98 @@ def solve(
             v.best_objective = int(round(solver.ObjectiveValue()))
         if stop is not None and stop.is_set():
             break
-    stats["total_s"] = round(time.perf_counter() - t0, 3)
-    result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
-    if status == "infeasible":
-        result.diagnosis = diagnose(elig, rules)
-    elif status == "unknown":
-        result.diagnosis = [
-            DiagnosisItem(
-                rule="time_limit",
-                scope="plan",
-                detail=f"no plan found within {rules.time_limit_s:g} s; raise time_limit_s",
-            )
-        ]
-    if plans and (explain if explain is not None else len(elig.posts) <= 2000):
-        for plan in plans:
-            add_explanations(plan, elig)
-    return result
+    return status
+
+
+def _prune(
+    elig: Eligibility,
+    rules: Rules,
+    stats: dict[str, Any],
+    progress: Progress | None,
+    stop: threading.Event | None,
+    deadline: float,
+    t0: float,
+) -> tuple[Eligibility | None, np.ndarray | None]:
+    """LP bound, a first plan on a small pair set, then reduced-cost fixing.
+
+    Returns the eligibility restricted to the pairs that can appear in a plan within the
+    candidate tolerance (None when the LP proves the rules infeasible) and a hint (the first
+    plan's pairs, as a mask over the returned pairs).
+    """
+    ix = PairIndex(elig)
+    rows = list(all_rows(ix))
+    lp = solve_lp(ix, rows)
+    stats["lp_s"] = round(lp.seconds, 3)
+    if not lp.feasible:
+        stats["lp"] = "infeasible"
+        return None, None
+    lb = int(np.ceil(lp.bound - 1e-6))
+    stats["lp_bound"] = round(lp.bound / SCALE, 3)
+    if progress:
+        progress({"phase": "bound", "elapsed_s": round(time.perf_counter() - t0, 3),
+                  "objective": None, "bound": round(lp.bound / SCALE, 3), "gap": None})
+    rc = np.maximum(lp.reduced_cost, 0.0)
+    support = lp.x > 1e-9
+    # a first plan on the pairs the LP likes best: its support and the cheapest reduced costs
+    first_mask = support | elig.pair_keep | _cheapest_per_post(elig, rc, 8)
+    first_mask |= _lock_mask(elig, rules)
+    ub = None
+    hint_pairs = None
+    for attempt_mask in (first_mask, None):
+        if attempt_mask is None:
+            break
+        sub = elig.subset(attempt_mask)
+        v = build_model(sub)
+        _add_hint(v, lp.x[attempt_mask] > 0.5)
+        solver = solver_parameters(rules, max(0.05, min(10.0, deadline - time.perf_counter())))
+        code = solver.Solve(v.cp, _Watcher(progress, stop, "first plan"))
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            ub = int(round(solver.ObjectiveValue()))
+            values = np.array(list(solver.response_proto.solution), dtype=np.int64)[: sub.n_pairs].astype(bool)
+            hint_pairs = np.nonzero(attempt_mask)[0][values]
+            stats["first_plan"] = round(ub / SCALE, 3)
+            stats["first_plan_optimal_on_subset"] = code == cp_model.OPTIMAL
+            break
+    if ub is None:  # no plan among the LP's favourites: keep every pair
+        stats["pruned_pairs"] = 0
+        return elig, None
+    limit = ub
+    if rules.candidates > 1:
+        limit = ub + int(np.floor(abs(ub) * rules.candidate_tolerance))
+    gap = limit - lb
+    keep = (rc <= gap + 1e-6 * max(1.0, abs(lb))) | support | elig.pair_keep
+    stats["pruned_pairs"] = int((~keep).sum())
+    if ub == lb:
+        stats["proven_by_bound"] = True
+    hint = np.zeros(elig.n_pairs, dtype=bool)
+    hint[hint_pairs] = True
+    return elig.subset(keep), hint[keep]
+
+
+def _cheapest_per_post(elig: Eligibility, rc: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the ``k`` pairs with the smallest reduced cost at each post."""
+    order = np.lexsort((rc, elig.pair_post))
+    posts = elig.pair_post[order]
+    starts = np.searchsorted(posts, posts, side="left")
+    rank = np.arange(len(order)) - starts
+    mask = np.zeros(elig.n_pairs, dtype=bool)
+    mask[order[rank < k]] = True
+    return mask
+
+
+def _lock_mask(elig: Eligibility, rules: Rules) -> np.ndarray:
+    mask = np.zeros(elig.n_pairs, dtype=bool)
+    if rules.locks:
+        pids = elig.posts.index.to_numpy()[elig.pair_post]
+        cids = elig.data.cadres.index.to_numpy()[elig.pair_cadre]
+        wanted = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
+        mask = np.array([(p, c) in wanted for p, c in zip(pids, cids, strict=True)], dtype=bool)
+    return mask
+
+
+def _add_hint(v: Variables, chosen: np.ndarray) -> None:
+    for k, val in enumerate(chosen.tolist()):
+        v.cp.AddHint(v.x[k], bool(val))
 
 
 def _add_candidate_cuts(v: Variables, plans: list[Plan], rules: Rules) -> None:
@@ -165,7 +288,7 @@ def _add_candidate_cuts(v: Variables, plans: list[Plan], rules: Rules) -> None:
     best = v.__dict__.get("best_objective")
     if best is not None and not v.__dict__.get("tolerance_added"):
         limit = best + int(np.floor(abs(best) * rules.candidate_tolerance))
-        v.cp.Add(_objective_expr(v) <= limit)
+        v.cp.Add(objective_expr(v) <= limit)
         v.tolerance_added = True
     last = plans[-1]
     same = []
@@ -178,23 +301,10 @@ def _add_candidate_cuts(v: Variables, plans: list[Plan], rules: Rules) -> None:
     v.cp.Add(sum(same) <= len(same) - rules.candidate_min_diff)
 
 
-def _objective_expr(v: Variables):
-    from .model import pair_costs, vacancy_costs
-
-    costs = pair_costs(v.elig)
-    expr = sum(int(c) * v.x[k] for k, c in enumerate(costs.tolist()) if c)
-    vac = vacancy_costs(v.elig)
-    expr += sum(int(vac[p]) * var for p, var in v.vacant.items())
-    w = v.elig.rules.weights
-    if w.max_travel and hasattr(v, "longest"):
-        expr += int(round(w.max_travel * SCALE)) * v.longest
-    return expr
-
-
 def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> Plan:
     e = v.elig
     data = e.data
-    values = np.array([solver.Value(x) for x in v.x], dtype=bool) if v.x else np.zeros(0, bool)
+    values = np.array(list(solver.response_proto.solution), dtype=np.int64)[: len(v.x)].astype(bool)
     chosen = np.nonzero(values)[0]
     by_post = {int(e.pair_post[k]): int(k) for k in chosen}
     posts = e.posts

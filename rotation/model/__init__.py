@@ -1,17 +1,31 @@
-"""The CP-SAT model: variables, one constraint function per rule, the objective."""
+"""The CP-SAT model: pair index, one row-producing function per rule, the objective."""
 
-from .constraints import HARD_CONSTRAINTS, Guard, no_guard
-from .objective import SCALE, pair_costs, set_objective, vacancy_costs
+from ..eligibility import Eligibility
+from .constraints import HARD_CONSTRAINTS, Row, all_rows
+from .index import PairIndex
+from .objective import SCALE, objective_expr, pair_costs, set_objective, vacancy_costs
 from .variables import Variables
 
 
-def build_model(elig, guard: Guard = no_guard) -> Variables:
-    """Variables + every hard rule + the objective for one eligibility set."""
-    v = Variables(elig)
-    for rule in HARD_CONSTRAINTS:
-        rule(v, guard)
-    set_objective(v)
+def build_model(elig: Eligibility, diagnosing: bool = False, objective: bool = True) -> Variables:
+    """Variables + every hard rule (+ the objective) for one eligibility set."""
+    v = Variables(elig, diagnosing=diagnosing)
+    v.add_rules()
+    if objective:
+        set_objective(v)
     return v
 
 
-__all__ = ["SCALE", "Variables", "build_model", "pair_costs", "set_objective", "vacancy_costs"]
+__all__ = [
+    "HARD_CONSTRAINTS",
+    "SCALE",
+    "PairIndex",
+    "Row",
+    "Variables",
+    "all_rows",
+    "build_model",
+    "objective_expr",
+    "pair_costs",
+    "set_objective",
+    "vacancy_costs",
+]

@@ -1,122 +1,143 @@
-"""Hard rules as CP-SAT constraints: one function per rule family, named as a planner names it
-(the same names as rotation.rulebook, the validator, diagnoses and explanations).
+"""Hard rules as linear rows over the eligible pairs: one function per rule family, named as a
+planner names it (the same names as rotation.rulebook, the validator, diagnoses and explanations).
 
-Every function takes the :class:`~rotation.model.variables.Variables` and a ``guard`` callable.
-``guard(rule, scope, detail)`` returns the enforcement literals for one *rule instance* (a rule at
-one post, cadre or scope): ``[]`` in a normal solve, one assumption literal when diagnosing an
-infeasible scenario, so the solver can name the smallest set of instances in conflict.
+Each function yields :class:`Row` instances (a rule at one post, cadre or scope) in a neutral
+linear form. The CP-SAT builder (``variables.py``) and the LP relaxation (``lp.py``) both consume
+the same rows, so the bound used to prune pairs and the exact model can never disagree about a
+rule. Eligibility rules (travel, planning list, rating, retirement, tenure, exclusions) act
+earlier, by removing pairs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..concepts import relative_pairs
-from .variables import Variables
-
-Guard = Callable[[str, str, str], list]
+from .index import PairIndex
 
 
-def no_guard(rule: str, scope: str, detail: str) -> list:
-    return []
+@dataclass
+class Row:
+    """``lo <= sum(coefs * x[pairs]) + sum(vacant[vacs]) <= hi`` for one rule instance."""
+
+    rule: str
+    scope: str
+    detail: str
+    pairs: np.ndarray
+    coefs: np.ndarray
+    lo: float | None = None
+    hi: float | None = None
+    vacs: list[int] = field(default_factory=list)
+    relaxable: bool = True  # False: structural, never named in a diagnosis
 
 
-# ------------------------------------------------------------------------ hard constraints
-def fill_every_post(v: Variables, guard: Guard) -> None:
+def _ones(pairs: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(pairs, dtype=np.int64)
+    return arr, np.ones(len(arr), dtype=np.int64)
+
+
+# ------------------------------------------------------------------------ hard rules
+def fill_every_post(ix: PairIndex) -> Iterator[Row]:
     """Every in-scope post gets exactly one holder; a vacancy only when ``allow_vacancies``."""
-    e = v.elig
+    e = ix.elig
     for p in range(len(e.posts)):
-        terms = [v.x[k] for k in v.pairs_of_post[p]]
-        if p in v.vacant:
-            terms.append(v.vacant[p])
-        lits = guard("fill_every_post", e.post_id(p), f"post {e.post_id(p)} must be filled")
-        v.cp.Add(sum(terms) == 1).OnlyEnforceIf(lits)
+        pairs, coefs = _ones(ix.pairs_of_post[p])
+        if ix.allow_vacancies:
+            yield Row("fill_every_post", e.post_id(p), "filled or vacant", pairs, coefs, 1, 1,
+                      vacs=[p], relaxable=False)
+        else:
+            yield Row("fill_every_post", e.post_id(p), "at most one holder", pairs, coefs,
+                      None, 1, relaxable=False)
+            yield Row("fill_every_post", e.post_id(p), "must be filled", pairs, coefs, 1, None)
 
 
-def one_post_per_cadre(v: Variables, guard: Guard) -> None:
+def one_post_per_cadre(ix: PairIndex) -> Iterator[Row]:
     """A cadre holds at most one post (structural: never relaxed)."""
-    for pairs in v.pairs_of_cadre.values():
+    for c, pairs in ix.pairs_of_cadre.items():
         if len(pairs) > 1:
-            v.cp.AddAtMostOne(v.x[k] for k in pairs)
+            arr, coefs = _ones(pairs)
+            yield Row("one_post_per_cadre", ix.elig.cadre_id(c), "", arr, coefs, None, 1,
+                      relaxable=False)
 
 
-def keep_required_incumbents(v: Variables, guard: Guard) -> None:
+def keep_required_incumbents(ix: PairIndex) -> Iterator[Row]:
     """Incumbents who are not movable, or below the minimum tenure, keep their post."""
-    e = v.elig
-    for p, c in e.must_keep.items():
-        k = v.keep_pair.get(p)
-        rule = e.must_keep_reason[p]
-        lits = guard(rule, e.post_id(p), f"{e.cadre_id(c)} keeps {e.post_id(p)}")
-        if k is None:  # the keep pair was refused (maximum tenure): conflicting rules
-            v.cp.AddBoolOr([]).OnlyEnforceIf(lits)
-        else:
-            v.cp.Add(v.x[k] == 1).OnlyEnforceIf(lits)
+    e = ix.elig
+    for p, c in sorted(e.must_keep.items()):
+        k = ix.keep_pair.get(p)  # None: maximum tenure refused the keep pair
+        pairs, coefs = _ones([] if k is None else [k])
+        yield Row(e.must_keep_reason[p], e.post_id(p), f"{e.cadre_id(c)} keeps {e.post_id(p)}",
+                  pairs, coefs, 1, None)
 
 
-def locks(v: Variables, guard: Guard) -> None:
+def locks(ix: PairIndex) -> Iterator[Row]:
     """A locked post goes to the named cadre ("put Y in Z")."""
-    e = v.elig
-    for lock in e.rules.locks:
-        p = v.post_index.get(lock.post_id)
-        lits = guard("lock", lock.post_id, f"{lock.cadre_id} locked to {lock.post_id}")
-        k = v.pair_index.get((p, v.cadre_index.get(lock.cadre_id))) if p is not None else None
-        if k is None:
-            v.cp.AddBoolOr([]).OnlyEnforceIf(lits)
-        else:
-            v.cp.Add(v.x[k] == 1).OnlyEnforceIf(lits)
+    for lock in ix.elig.rules.locks:
+        p = ix.post_index.get(lock.post_id)
+        c = ix.cadre_index.get(lock.cadre_id)
+        k = ix.pair_index.get((p, c)) if p is not None and c is not None else None
+        pairs, coefs = _ones([] if k is None else [k])
+        yield Row("lock", lock.post_id, f"{lock.cadre_id} → {lock.post_id}", pairs, coefs, 1, None)
 
 
-def relatives_same_unit(v: Variables, guard: Guard) -> None:
+def relatives_same_unit(ix: PairIndex) -> Iterator[Row]:
     """Two relatives never lead the same unit (Regulation 114-QĐ/TW), counting holders of posts
     outside the plan's scope."""
-    e = v.elig
+    e = ix.elig
     data = e.data
     if not e.rules.forbid_relatives_same_unit or data.relations.empty:
         return
-    # pairs of a cadre grouped by unit
-    by_cadre_unit: dict[tuple[int, str], list[int]] = defaultdict(list)
     post_unit = e.posts["unit_id"].to_numpy()
-    for c, pairs in v.pairs_of_cadre.items():
-        for k in pairs:
-            by_cadre_unit[(c, post_unit[e.pair_post[k]])].append(k)
     fixed_at: dict[str, set[str]] = defaultdict(set)  # unit -> holders of out-of-scope posts
     out = data.posts[~data.posts.index.isin(e.posts.index)]
     for unit, inc in zip(out["unit_id"], out["incumbent_id"], strict=True):
         if isinstance(inc, str):
             fixed_at[unit].add(inc)
-    units = sorted(set(post_unit))
+
+    def at_unit(c: int | None) -> dict[str, list[int]]:
+        res: dict[str, list[int]] = defaultdict(list)
+        for k in ix.pairs_of_cadre.get(c, []) if c is not None else []:
+            res[post_unit[e.pair_post[k]]].append(k)
+        return res
+
     for pair in sorted(relative_pairs(data), key=sorted):
         a, b = sorted(pair)
-        ia, ib = v.cadre_index.get(a), v.cadre_index.get(b)
-        for u in units:
-            ka = by_cadre_unit.get((ia, u), []) if ia is not None else []
-            kb = by_cadre_unit.get((ib, u), []) if ib is not None else []
+        ua, ub = at_unit(ix.cadre_index.get(a)), at_unit(ix.cadre_index.get(b))
+        for u in sorted(set(ua) | set(ub)):
+            ka, kb = ua.get(u, []), ub.get(u, [])
             fixed = len({a, b} & fixed_at.get(u, set()))
-            if fixed >= 2 or (not ka and not kb) or (fixed == 0 and (not ka or not kb)):
+            if fixed >= 2 or (fixed == 0 and (not ka or not kb)):
                 continue
-            lits = guard("relatives_same_unit", u, f"{a} and {b} at {u}")
-            v.cp.Add(sum(v.x[k] for k in ka + kb) <= 1 - fixed).OnlyEnforceIf(lits)
+            pairs, coefs = _ones(ka + kb)
+            yield Row("relatives_same_unit", u, f"{a} and {b}", pairs, coefs, None, 1 - fixed)
 
 
-def non_local_target(v: Variables, guard: Guard) -> None:
+def non_local_target(ix: PairIndex) -> Iterator[Row]:
     """At least ceil(min_share × n) of each scope's n posts of the position go to non-local
     holders."""
-    e = v.elig
+    e = ix.elig
     for t in e.rules.non_local_targets:
-        for scope, posts, required in v.target_groups(t):
+        for scope, posts, required in ix.target_groups(t):
             if required <= 0:
                 continue
-            terms = [v.x[k] for p in posts for k in v.pairs_of_post[p] if e.pair_non_local[k]]
-            lits = guard(
-                "non_local_target", scope, f"{t.position}: {required} of {len(posts)} non-local"
-            )
-            v.cp.Add(sum(terms) >= required).OnlyEnforceIf(lits)
+            ks = [k for p in posts for k in ix.pairs_of_post[p] if e.pair_non_local[k]]
+            pairs, coefs = _ones(ks)
+            yield Row("non_local_target", scope,
+                      f"{t.min_share:.0%} non-local {t.position} posts: {required} of {len(posts)}",
+                      pairs, coefs, required, None)
 
 
-def max_changes(v: Variables, guard: Guard) -> None:
-    """At most ``count`` posts change holder in each scope (a host locality's capacity)."""
-    e = v.elig
+def max_changes(ix: PairIndex) -> Iterator[Row]:
+    """At most ``count`` posts change holder in each scope (a host locality's capacity).
+
+    changed(p) = 1 − x(incumbent stays) for a post with an incumbent, and = filled for a vacant
+    post; a post left vacant that had an incumbent counts as changed (the constant).
+    """
+    e = ix.elig
     mc = e.rules.max_changes
     if mc is None:
         return
@@ -125,9 +146,22 @@ def max_changes(v: Variables, guard: Guard) -> None:
     for p, s in enumerate(scopes):
         groups[s].append(p)
     for scope in sorted(groups):
-        changed = [v.changed_expr(p) for p in groups[scope]]
-        lits = guard("max_changes", scope, f"at most {mc.count} changes")
-        v.cp.Add(sum(changed) <= mc.count).OnlyEnforceIf(lits)
+        const = 0
+        ks: list[int] = []
+        cs: list[int] = []
+        for p in groups[scope]:
+            if ix.has_incumbent[p]:
+                const += 1
+                k = ix.keep_pair.get(p)
+                if k is not None:
+                    ks.append(k)
+                    cs.append(-1)
+            else:
+                ks += ix.pairs_of_post[p]
+                cs += [1] * len(ix.pairs_of_post[p])
+        yield Row("max_changes", scope, f"at most {mc.count} changes",
+                  np.asarray(ks, dtype=np.int64), np.asarray(cs, dtype=np.int64),
+                  None, mc.count - const)
 
 
 HARD_CONSTRAINTS = (
@@ -139,5 +173,9 @@ HARD_CONSTRAINTS = (
     non_local_target,
     max_changes,
 )
-"""The registry of hard rules applied by the model builder, in order. Eligibility rules
-(travel, planning list, rating, retirement, tenure, exclusions) act by removing pairs."""
+"""The registry of hard rules, in order (Timefold style: one function per rule)."""
+
+
+def all_rows(ix: PairIndex) -> Iterator[Row]:
+    for rule in HARD_CONSTRAINTS:
+        yield from rule(ix)

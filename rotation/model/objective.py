@@ -7,6 +7,7 @@ thousandths of a weight unit (``SCALE``): km are rounded to metres, so the optim
 from __future__ import annotations
 
 import numpy as np
+from ortools.sat.python import cp_model
 
 from ..eligibility import Eligibility
 from .variables import Variables
@@ -36,22 +37,38 @@ def vacancy_costs(elig: Eligibility) -> np.ndarray:
     return np.round((w.vacancy + w.change * has_inc) * SCALE).astype(np.int64)
 
 
-def set_objective(v: Variables) -> None:
-    """Minimise the weighted sum; ``max_travel`` adds the longest new-post travel."""
+def longest_travel_bounds(elig: Eligibility) -> np.ndarray:
+    """Whole km (rounded up) of each new-post pair, for the ``max_travel`` term (0 for keeps)."""
+    return np.where(elig.pair_keep, 0, np.ceil(elig.pair_km)).astype(np.int64)
+
+
+def max_travel_coef(elig: Eligibility) -> int:
+    return int(round(elig.rules.weights.max_travel * SCALE))
+
+
+def objective_expr(v: Variables):
+    """The scaled objective as a CP-SAT linear expression."""
     e = v.elig
     costs = pair_costs(e)
-    terms = [(v.x[k], int(c)) for k, c in enumerate(costs.tolist()) if c]
+    nz = np.nonzero(costs)[0].tolist()
+    terms = [v.x[k] for k in nz]
+    coefs = costs[nz].tolist()
     vac = vacancy_costs(e)
-    terms += [(var, int(vac[p])) for p, var in v.vacant.items() if vac[p]]
-    expr = sum(c * var for var, c in terms) if terms else 0
-    w = e.rules.weights
-    if w.max_travel:
-        # the longest travel among cadres taking a new post, in whole km (rounded up)
-        new = np.nonzero(~e.pair_keep)[0]
-        top = int(np.ceil(e.pair_km[new].max())) if len(new) else 0
-        longest = v.cp.NewIntVar(0, top, "longest_travel_km")
-        for k in new.tolist():
-            v.cp.Add(longest >= int(np.ceil(e.pair_km[k]))).OnlyEnforceIf(v.x[k])
-        expr = expr + int(round(w.max_travel * SCALE)) * longest
-        v.longest = longest
-    v.cp.Minimize(expr)
+    for p, var in v.vacant.items():
+        if vac[p]:
+            terms.append(var)
+            coefs.append(int(vac[p]))
+    if e.rules.weights.max_travel:
+        if not hasattr(v, "longest"):
+            km = longest_travel_bounds(e)
+            v.longest = v.cp.NewIntVar(0, int(km.max(initial=0)), "longest_travel_km")
+            for k in np.nonzero(km)[0].tolist():
+                # longest >= km_k * x_k: linear, so the LP relaxation sees it too
+                v.cp.Add(v.longest >= int(km[k]) * v.x[k])
+        terms.append(v.longest)
+        coefs.append(max_travel_coef(e))
+    return cp_model.LinearExpr.WeightedSum(terms, coefs)
+
+
+def set_objective(v: Variables) -> None:
+    v.cp.Minimize(objective_expr(v))

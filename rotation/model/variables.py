@@ -1,67 +1,58 @@
-"""CP-SAT decision variables: one boolean per eligible (cadre, post) pair, plus vacancy flags.
-
-Index structures (pairs by post, by cadre, keep pairs) are built once from the eligibility arrays
-so the constraint functions never loop over all (cadre, post) combinations.
-"""
+"""The CP-SAT model: one boolean per eligible (cadre, post) pair, vacancy flags, and every rule
+row of ``constraints.py`` added as a linear constraint."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
-
-import numpy as np
 from ortools.sat.python import cp_model
 
 from ..eligibility import Eligibility
-from ..rules import NonLocalTarget
+from .constraints import Row, all_rows
+from .index import PairIndex
 
 
-class Variables:
-    def __init__(self, elig: Eligibility) -> None:
-        self.elig = elig
+class Variables(PairIndex):
+    def __init__(self, elig: Eligibility, diagnosing: bool = False) -> None:
+        super().__init__(elig)
+        self.diagnosing = diagnosing
+        self.assumptions: dict[int, tuple[str, str, str]] = {}
+        self.slacks: list = []
         self.cp = cp_model.CpModel()
-        n = elig.n_pairs
-        self.x = [self.cp.NewBoolVar(f"x{k}") for k in range(n)]
-        posts = elig.posts
-        self.post_index = {pid: i for i, pid in enumerate(posts.index)}
-        self.cadre_index = {cid: i for i, cid in enumerate(elig.data.cadres.index)}
-        order = np.argsort(elig.pair_post, kind="stable")
-        bounds = np.searchsorted(elig.pair_post[order], np.arange(len(posts) + 1))
-        self.pairs_of_post: list[list[int]] = [
-            order[bounds[p] : bounds[p + 1]].tolist() for p in range(len(posts))
-        ]
-        by_cadre: dict[int, list[int]] = defaultdict(list)
-        for k, c in enumerate(elig.pair_cadre.tolist()):
-            by_cadre[c].append(k)
-        self.pairs_of_cadre = dict(by_cadre)
-        self.pair_index = {
-            (int(p), int(c)): k
-            for k, (p, c) in enumerate(zip(elig.pair_post, elig.pair_cadre, strict=True))
-        }
-        self.keep_pair = {int(elig.pair_post[k]): int(k) for k in np.nonzero(elig.pair_keep)[0]}
-        self.has_incumbent = posts["incumbent_id"].notna().to_numpy()
+        self.x = [self.cp.NewBoolVar(f"x{k}") for k in range(self.n_pairs)]
         self.vacant = (
-            {p: self.cp.NewBoolVar(f"vacant{p}") for p in range(len(posts))}
-            if elig.rules.allow_vacancies
+            {p: self.cp.NewBoolVar(f"vacant{p}") for p in range(len(elig.posts))}
+            if self.allow_vacancies
             else {}
         )
 
-    def target_groups(self, t: NonLocalTarget) -> Iterator[tuple[str, list[int], int]]:
-        """(scope unit, post indices, required non-local holders) for one target."""
-        e = self.elig
-        mask = (e.posts["position"] == t.position).to_numpy()
-        idx = np.nonzero(mask)[0]
-        scopes = e.data.scope_of(e.posts["unit_id"].to_numpy()[idx], t.scope_level).to_numpy()
-        groups: dict[str, list[int]] = defaultdict(list)
-        for p, s in zip(idx.tolist(), scopes, strict=True):
-            groups[s].append(p)
-        for s in sorted(groups):
-            yield s, groups[s], t.required(len(groups[s]))
+    def expr(self, row: Row):
+        x = self.x
+        terms = [x[k] for k in row.pairs.tolist()] + [self.vacant[p] for p in row.vacs]
+        coefs = row.coefs.tolist() + [1] * len(row.vacs)
+        return cp_model.LinearExpr.WeightedSum(terms, coefs)
 
-    def changed_expr(self, p: int):
-        """1 when post ``p``'s holder changes: the incumbent does not stay (posts with one), or
-        the post is filled (vacant posts)."""
-        if self.has_incumbent[p]:
-            k = self.keep_pair.get(p)
-            return 1 if k is None else 1 - self.x[k]
-        return sum(self.x[k] for k in self.pairs_of_post[p])
+    def add_row(self, row: Row) -> None:
+        """Add one rule instance. In diagnosis mode a relaxable row gets an elastic slack that an
+        assumption literal pins to 0, so the solver can name the instances in conflict (a slack
+        keeps the LP relaxation tight, unlike enforcing the whole sum with a literal)."""
+        expr = self.expr(row)
+        if not (self.diagnosing and row.relaxable):
+            if row.lo is not None:
+                self.cp.Add(expr >= int(row.lo))
+            if row.hi is not None:
+                self.cp.Add(expr <= int(row.hi))
+            return
+        big = max(1, len(row.pairs) + len(row.vacs) + abs(int(row.lo or 0)) + abs(int(row.hi or 0)))
+        under = self.cp.NewIntVar(0, big if row.lo is not None else 0, "")
+        over = self.cp.NewIntVar(0, big if row.hi is not None else 0, "")
+        if row.lo is not None:
+            self.cp.Add(expr + under >= int(row.lo))
+        if row.hi is not None:
+            self.cp.Add(expr - over <= int(row.hi))
+        lit = self.cp.NewBoolVar(f"assume:{row.rule}:{row.scope}")
+        self.cp.Add(under + over == 0).OnlyEnforceIf(lit)
+        self.assumptions[lit.Index()] = (row.rule, row.scope, row.detail)
+        self.slacks.append((lit, under, over))
+
+    def add_rules(self) -> None:
+        for row in all_rows(self):
+            self.add_row(row)

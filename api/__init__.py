@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI) over the ``rotation`` library: datasets, plan jobs, plans, keys."""

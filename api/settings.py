@@ -1,0 +1,61 @@
+"""Service settings, read once from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Environment variable names are given as aliases."""
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./var"), validation_alias=AliasChoices("ROTATION_DATA_DIR", "data_dir")
+    )
+    database_url_env: str | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    max_upload_mb: float = Field(
+        20.0, gt=0, validation_alias=AliasChoices("MAX_UPLOAD_MB", "max_upload_mb")
+    )
+    workers: int = Field(2, ge=1, validation_alias=AliasChoices("WORKERS", "workers"))
+    load_demo: bool = Field(
+        False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo")
+    )
+    max_time_limit_s: float = Field(
+        600.0, gt=0, validation_alias=AliasChoices("MAX_TIME_LIMIT_S", "max_time_limit_s")
+    )
+    """Largest ``time_limit_s`` a rules body may ask for (seconds): a worker is a scarce thing."""
+    max_uncompressed_mb: float = Field(
+        200.0, gt=0, validation_alias=AliasChoices("MAX_UNCOMPRESSED_MB", "max_uncompressed_mb")
+    )
+    """Total uncompressed size allowed inside an uploaded .zip/.xlsx (MB): zip-bomb guard."""
+    max_zip_ratio: float = Field(
+        100.0, gt=1, validation_alias=AliasChoices("MAX_ZIP_RATIO", "max_zip_ratio")
+    )
+    """Largest uncompressed/compressed ratio of one zip entry: zip-bomb guard."""
+    cancel_grace_s: float = 10.0
+    """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
+
+    @property
+    def database_url(self) -> str:
+        """``DATABASE_URL``, or an SQLite file in the data directory."""
+        if self.database_url_env:
+            return normalise_url(self.database_url_env)
+        return f"sqlite:///{(self.data_dir / 'rotation.sqlite3').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` (and ``postgres://``) → the psycopg 3 driver SQLAlchemy needs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

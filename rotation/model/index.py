@@ -1,0 +1,55 @@
+"""Index structures over the eligible pairs (by post, by cadre, keep pairs, target groups),
+built once with numpy so no rule loops over all (cadre, post) combinations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import cached_property
+
+import numpy as np
+
+from ..eligibility import Eligibility
+from ..rules import NonLocalTarget
+
+
+class PairIndex:
+    def __init__(self, elig: Eligibility) -> None:
+        self.elig = elig
+        posts = elig.posts
+        self.n_pairs = elig.n_pairs
+        self.allow_vacancies = elig.rules.allow_vacancies
+        self.post_index = {pid: i for i, pid in enumerate(posts.index)}
+        self.cadre_index = {cid: i for i, cid in enumerate(elig.data.cadres.index)}
+        order = np.argsort(elig.pair_post, kind="stable")
+        bounds = np.searchsorted(elig.pair_post[order], np.arange(len(posts) + 1))
+        self.pairs_of_post: list[list[int]] = [
+            order[bounds[p] : bounds[p + 1]].tolist() for p in range(len(posts))
+        ]
+        corder = np.argsort(elig.pair_cadre, kind="stable")
+        cads, starts = np.unique(elig.pair_cadre[corder], return_index=True)
+        ends = np.append(starts[1:], len(corder))
+        self.pairs_of_cadre: dict[int, list[int]] = {
+            int(c): corder[s:t].tolist() for c, s, t in zip(cads, starts, ends, strict=True)
+        }
+        self.keep_pair = {int(elig.pair_post[k]): int(k) for k in np.nonzero(elig.pair_keep)[0]}
+        self.has_incumbent = posts["incumbent_id"].notna().to_numpy()
+
+    @cached_property
+    def pair_index(self) -> dict[tuple[int, int], int]:
+        e = self.elig
+        return {
+            (int(p), int(c)): k
+            for k, (p, c) in enumerate(zip(e.pair_post.tolist(), e.pair_cadre.tolist(), strict=True))
+        }
+
+    def target_groups(self, t: NonLocalTarget) -> Iterator[tuple[str, list[int], int]]:
+        """(scope unit, post indices, required non-local holders) for one target."""
+        e = self.elig
+        idx = np.nonzero((e.posts["position"] == t.position).to_numpy())[0]
+        scopes = e.data.scope_of(e.posts["unit_id"].to_numpy()[idx], t.scope_level).to_numpy()
+        groups: dict[str, list[int]] = defaultdict(list)
+        for p, s in zip(idx.tolist(), scopes, strict=True):
+            groups[s].append(p)
+        for s in sorted(groups):
+            yield s, groups[s], t.required(len(groups[s]))
