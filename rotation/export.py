@@ -62,7 +62,7 @@ def assignment_rows(data: ProblemData, plan: Plan) -> list[dict[str, Any]]:
             "cadre_id": a.cadre_id or "",
             "full_name": data.cadre_name(a.cadre_id) if a.cadre_id else "",
             "previous_post_id": a.previous_post_id or "",
-            "moved_from": moved_from(data, a),
+            "moved_from": moved_from(data, a) if a.changed else "",
             "moved_to": data.unit_name(a.unit_id) if a.changed and a.cadre_id else "",
             "changed": bool(a.changed),
             "non_local": bool(a.non_local),
@@ -99,10 +99,11 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
         header += [f"alt{i}_cadre_id", f"alt{i}_name", f"alt{i}_why_not"]
     ws.append(header)
     for a, row in zip(plan.assignments, base, strict=True):
-        score = _extra(a, "score")
-        score = score if isinstance(score, dict) else {}
+        raw = _extra(a, "score")
+        score = raw if isinstance(raw, dict) else {}
         values = [row[h] for h in BASE_COLUMNS]
-        values.append(round(sum(float(v) for v in score.values()), 3) if score else None)
+        has = isinstance(raw, dict)
+        values.append(round(sum(float(v) for v in score.values()), 3) if has else None)
         values += [score.get(t) for t in terms]
         alts = _extra(a, "alternatives") or []
         for i in range(N_ALTERNATIVES):
@@ -124,6 +125,10 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
     ws.append(list(table.columns))
     for rec in table.itertuples(index=False):
         ws.append([_cell(v) for v in rec])
+    for i, col in enumerate(table.columns, start=1):
+        if "share" in col:
+            for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                c.number_format = "0.0%"
     _style(ws)
 
     if plan.diagnosis:

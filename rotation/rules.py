@@ -74,7 +74,7 @@ class Weights(StrictModel):
 
 DEFAULT_WEIGHTS = Weights(
     travel_km=1.0,
-    change=10.0,
+    change=50.0,
     vacancy=1000.0,
     non_local_extra=0.0,
     priority_women=2.0,
@@ -83,7 +83,8 @@ DEFAULT_WEIGHTS = Weights(
     rating_fit=2.0,
     max_travel=0.0,
 )
-"""Defaults when ``weights`` is absent: 1 per km, 10 per changed post (a move "costs" 10 km),
+"""Defaults when ``weights`` is absent: 1 per km, 50 per changed post (a move "costs" 50 km, so
+nobody is moved just to shorten someone's commute),
 1000 per vacancy, 2 (km-equivalents) per newly appointed woman / young / minority / excellent
 cadre. When ``weights`` is given, every term it does not name is 0 (contract §2)."""
 
@@ -104,8 +105,8 @@ class Rules(StrictModel):
     - ``require_planning`` true; ``forbid_relatives_same_unit`` true.
     - ``max_changes`` None (no cap) — the contract's example {district, 5} is opt-in.
     - ``locks`` / ``exclude`` empty; ``weights`` see :data:`DEFAULT_WEIGHTS`.
-    - ``candidates`` 1; ``candidate_min_diff`` 2 posts; ``candidate_tolerance`` 0.10 (a candidate's
-      objective is within 10% of the best plan's).
+    - ``candidates`` 1; ``candidate_min_diff`` 2 posts; ``candidate_tolerance`` 0.05 (a candidate's
+      objective is within 5% of the best plan's).
     - ``time_limit_s`` 30; ``seed`` 0; ``workers`` 2.
     - ``allow_vacancies`` false.
     - ``circuity_factor`` 1.3 — road km ≈ great-circle km × 1.3 when no travel/road data.
@@ -136,7 +137,7 @@ class Rules(StrictModel):
     weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
     candidates: int = Field(1, ge=1, le=20)
     candidate_min_diff: int = Field(2, ge=1)
-    candidate_tolerance: float = Field(0.10, ge=0)
+    candidate_tolerance: float = Field(0.05, ge=0)
     time_limit_s: float = Field(30.0, gt=0)
     seed: int = 0
     workers: int = Field(2, ge=1)

@@ -1,11 +1,13 @@
 """``solve(problem, rules) -> Result``: eligibility → CP-SAT model → plans (best first), with a
 progress callback, candidate plans and, when nothing fits, a diagnosis.
 
-Determinism: the same data, rules and ``seed`` give the same plan. CP-SAT runs with
-``random_seed = rules.seed`` and ``interleave_search`` (its deterministic parallel mode) on
-``rules.workers`` workers; every table is sorted by id before the model is built, so variable
-order never depends on file order or hashing. Plans that stop on the time limit are reproducible
-as long as the limit is not hit (a proven optimum is the same on every run).
+Determinism: the same data, rules and ``seed`` give the same plan. Every table is sorted by id
+before the model is built, so variable order never depends on file order or hashing; the LP
+(HiGHS) is deterministic; the exact pipeline's CP-SAT solves (small, after reduced-cost fixing)
+run on one worker with ``random_seed = rules.seed``, which CP-SAT makes deterministic. (Its
+parallel mode is not: among equally good plans, two workers may return different ones; the
+``plain`` baseline uses ``rules.workers`` workers and is not guaranteed reproducible.) A solve that
+stops on the time limit is reproducible only in the plan it had found at that moment.
 """
 
 from __future__ import annotations
@@ -78,14 +80,19 @@ def _gap(obj: float, bound: float) -> float:
     return abs(obj - bound) / max(1.0, abs(obj))
 
 
-def solver_parameters(rules: Rules, time_limit: float | None = None) -> cp_model.CpSolver:
+def solver_parameters(
+    rules: Rules, time_limit: float | None = None, workers: int | None = None
+) -> cp_model.CpSolver:
+    """CP-SAT parameters. One worker (the exact pipeline's small models) is deterministic;
+    ``rules.workers`` workers (the plain baseline) may return a different optimum among ties."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = float(time_limit if time_limit is not None else rules.time_limit_s)
-    p.num_workers = rules.workers
+    p.num_workers = workers if workers is not None else rules.workers
     p.random_seed = rules.seed
-    p.interleave_search = True
     p.log_search_progress = False
+    if p.num_workers == 1:
+        p.linearization_level = 2  # the single worker needs the full LP relaxation to prove
     return solver
 
 
@@ -135,7 +142,14 @@ def solve(
         stats["model_pairs"] = model_elig.n_pairs
         if hint is not None:
             _add_hint(v, hint)
-        status = _solve_candidates(v, rules, plans, stats, progress, stop, deadline)
+        workers = rules.workers if method == "plain" else 1
+        wanted = rules.candidates if method == "plain" else 1
+        status = _solve_candidates(
+            v, rules, plans, stats, progress, stop, deadline, workers, wanted
+        )
+        if method != "plain" and plans and rules.candidates > 1:
+            _exact_candidates(elig, rules, plans, stats, progress, stop, deadline)
+        stats.pop("_lp", None)
         if stats.get("proven_by_bound") and status == "feasible":
             status = plans[0].status = "optimal"
     stats["total_s"] = round(time.perf_counter() - t0, 3)
@@ -164,15 +178,17 @@ def _solve_candidates(
     progress: Progress | None,
     stop: threading.Event | None,
     deadline: float,
+    workers: int,
+    wanted: int,
 ) -> str:
     status = "unknown"
-    for k in range(rules.candidates):
+    for k in range(wanted):
         remaining = deadline - time.perf_counter()
         if k and remaining <= 0.05:
             break
         if k:
             _add_candidate_cuts(v, plans, rules)
-        solver = solver_parameters(rules, max(remaining, 0.05))
+        solver = solver_parameters(rules, max(remaining, 0.05), workers)
         watcher = _Watcher(progress, stop, f"plan {k + 1}")
         t1 = time.perf_counter()
         code = solver.Solve(v.cp, watcher)
@@ -231,7 +247,9 @@ def _prune(
         sub = elig.subset(attempt_mask)
         v = build_model(sub)
         _add_hint(v, lp.x[attempt_mask] > 0.5)
-        solver = solver_parameters(rules, max(0.05, min(10.0, deadline - time.perf_counter())))
+        solver = solver_parameters(
+            rules, max(0.05, min(10.0, deadline - time.perf_counter())), workers=1
+        )
         code = solver.Solve(v.cp, _Watcher(progress, stop, "first plan"))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             ub = int(round(solver.ObjectiveValue()))
@@ -243,17 +261,82 @@ def _prune(
     if ub is None:  # no plan among the LP's favourites: keep every pair
         stats["pruned_pairs"] = 0
         return elig, None
-    limit = ub
-    if rules.candidates > 1:
-        limit = ub + int(np.floor(abs(ub) * rules.candidate_tolerance))
-    gap = limit - lb
+    gap = ub - lb
     keep = (rc <= gap + 1e-6 * max(1.0, abs(lb))) | support | elig.pair_keep
     stats["pruned_pairs"] = int((~keep).sum())
     if ub == lb:
         stats["proven_by_bound"] = True
     hint = np.zeros(elig.n_pairs, dtype=bool)
     hint[hint_pairs] = True
+    stats["_lp"] = (lb, rc, support)
     return elig.subset(keep), hint[keep]
+
+
+def _exact_candidates(
+    elig: Eligibility,
+    rules: Rules,
+    plans: list[Plan],
+    stats: dict[str, Any],
+    progress: Progress | None,
+    stop: threading.Event | None,
+    deadline: float,
+) -> None:
+    """Plans 2..K: each the best plan differing from every earlier one in at least
+    ``candidate_min_diff`` posts, within ``candidate_tolerance`` of the best plan.
+
+    Exact with a growing window: keep the pairs whose reduced cost fits a cost window ``δ`` above
+    the best plan; the best differing plan found with cost ≤ best + δ is the best overall
+    (every pair it could use was kept). If none fits, widen ``δ`` (×4) up to the tolerance.
+    """
+    lb, rc, support = stats["_lp"]
+    best = int(round(plans[0].objective * SCALE))
+    top = int(np.floor(abs(best) * rules.candidate_tolerance))
+    while len(plans) < rules.candidates and time.perf_counter() < deadline - 0.05:
+        delta = min(top, max(SCALE, abs(best) // 500))
+        found = False
+        while True:
+            limit = best + delta
+            keep = (rc <= limit - lb + 1e-6 * max(1.0, abs(lb))) | support | elig.pair_keep
+            for pl in plans:
+                keep |= _plan_mask(elig, pl)
+            v = build_model(elig.subset(keep))
+            v.cp.Add(objective_expr(v) <= limit)
+            for pl in plans:
+                _add_diff_cut(v, pl, rules)
+            remaining = deadline - time.perf_counter()
+            solver = solver_parameters(rules, max(0.05, remaining), workers=1)
+            code = solver.Solve(v.cp, _Watcher(progress, stop, f"plan {len(plans) + 1}"))
+            stats.setdefault("solve_s", []).append(round(solver.WallTime(), 3))
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                plans.append(_plan_from_solution(v, solver, code))
+                found = True
+                break
+            if code != cp_model.INFEASIBLE or delta >= top:
+                break
+            delta = min(top, delta * 4)
+        if not found or (stop is not None and stop.is_set()):
+            break
+
+
+def _plan_mask(elig: Eligibility, plan: Plan) -> np.ndarray:
+    pids = elig.posts.index.to_numpy()[elig.pair_post]
+    cids = elig.data.cadres.index.to_numpy()[elig.pair_cadre]
+    held = {(a.post_id, a.cadre_id) for a in plan.assignments if a.cadre_id}
+    return np.array([(p, c) in held for p, c in zip(pids, cids, strict=True)], dtype=bool)
+
+
+def _add_diff_cut(v: Variables, plan: Plan, rules: Rules) -> None:
+    same = []
+    for a in plan.assignments:
+        p = v.post_index[a.post_id]
+        if a.cadre_id is None:
+            if p in v.vacant:
+                same.append(v.vacant[p])
+            continue
+        k = v.pair_index.get((p, v.cadre_index[a.cadre_id]))
+        if k is not None:
+            same.append(v.x[k])
+    v.cp.Add(sum(same) <= len(plan.assignments) - rules.candidate_min_diff)
 
 
 def _cheapest_per_post(elig: Eligibility, rc: np.ndarray, k: int) -> np.ndarray:
@@ -283,22 +366,13 @@ def _add_hint(v: Variables, chosen: np.ndarray) -> None:
 
 
 def _add_candidate_cuts(v: Variables, plans: list[Plan], rules: Rules) -> None:
-    """Next candidate: within the optimality tolerance of the best plan, and differing from every
-    earlier plan in at least ``candidate_min_diff`` posts."""
+    """Plain method: next candidate within the tolerance of the best and differing from the
+    last plan (earlier ones were cut before) in at least ``candidate_min_diff`` posts."""
     best = v.__dict__.get("best_objective")
     if best is not None and not v.__dict__.get("tolerance_added"):
-        limit = best + int(np.floor(abs(best) * rules.candidate_tolerance))
-        v.cp.Add(objective_expr(v) <= limit)
+        v.cp.Add(objective_expr(v) <= best + int(np.floor(abs(best) * rules.candidate_tolerance)))
         v.tolerance_added = True
-    last = plans[-1]
-    same = []
-    for a in last.assignments:
-        p = v.post_index[a.post_id]
-        if a.cadre_id is None:
-            same.append(v.vacant[p])
-        else:
-            same.append(v.x[v.pair_index[(p, v.cadre_index[a.cadre_id])]])
-    v.cp.Add(sum(same) <= len(same) - rules.candidate_min_diff)
+    _add_diff_cut(v, plans[-1], rules)
 
 
 def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> Plan:

@@ -1,0 +1,5 @@
+"""``python -m rotation`` = the ``rotation`` command."""
+
+from .cli import main
+
+main()
