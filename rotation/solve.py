@@ -103,6 +103,7 @@ def solve(
     stop: threading.Event | None = None,
     explain: bool | None = None,
     method: str = "exact",
+    decompose: bool = True,
 ) -> Result:
     """Plan the rotation: up to ``rules.candidates`` distinct plans, best first.
 
@@ -119,6 +120,12 @@ def solve(
     from .diagnose import diagnose
     from .explain import add_explanations
 
+    if decompose and method == "exact" and rules.same_province and rules.candidates == 1:
+        from .decompose import provinces_in_scope, solve_by_province
+
+        provinces = provinces_in_scope(problem, rules)
+        if len(provinces) > 1:
+            return solve_by_province(problem, rules, provinces, progress)
     t0 = time.perf_counter()
     elig = compute_eligibility(problem, rules)
     stats: dict[str, Any] = {

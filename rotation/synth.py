@@ -613,6 +613,9 @@ def synthesize_units(
                 sub[:, last2] = np.minimum(sub[:, last2], 1)
                 rating[fix] = sub
 
+    # an incumbent past the tenure limit must leave, so is never also marked not movable
+    movable[is_inc & (tenure >= 10.0)] = True
+
     # ------------------------------------------------------------------ names, relations
     family, middle, given = _names(rng, female, ethnicity)
     width = max(5, len(str(n)))
