@@ -151,7 +151,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
         if len(cand):
             cids = cadres.index[cand]
             km = dist.matrix(cadres["residence_id"].to_numpy()[cand], prov_posts["unit_id"])
-            ok = km <= limit + 1e-9
+            ok = np.isfinite(km) & (km <= limit + 1e-9)  # inf = no route known: never
             pers = personal[cand]
             ok &= ~(~np.isnan(pers)[:, None] & (km > pers[:, None] + 1e-9))
             if rules.require_planning:
@@ -295,7 +295,9 @@ def refusal_reasons(
         out.append(("retirement", f"{f['years_to_retirement']:.1f} years to retirement, minimum "
                     f"{rules.min_years_to_retirement:g}"))
     km = distances(data, rules).km(c["residence_id"], post["unit_id"])
-    if rules.max_travel_km is not None and km > rules.max_travel_km + 1e-9:
+    if not np.isfinite(km):
+        out.append(("travel_distance", "no distance known (no coordinates, travel or road row)"))
+    elif rules.max_travel_km is not None and km > rules.max_travel_km + 1e-9:
         out.append(("travel_distance", f"{km:.1f} km from residence, limit {rules.max_travel_km:g} km"))
     pers = float(c["max_travel_km"])
     if not np.isnan(pers) and km > pers + 1e-9:

@@ -1,0 +1,211 @@
+"""The command line (contract §4): exit codes, messages, files written."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from builders import baseline_plan, default_rules, plan_from, tiny_problem
+from typer.testing import CliRunner
+
+from rotation import cli
+from rotation.plan import Plan
+from rotation.read import read_dataset, write_dataset
+from rotation.validate import validate_plan
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED = REPO / "data" / "hai_duong"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(cli.app, [str(a) for a in args])
+
+
+@pytest.fixture
+def tiny_dir(tmp_path) -> Path:
+    path = tmp_path / "tiny"
+    write_dataset(tiny_problem(), path)
+    return path
+
+
+def test_status_on_bundled_data():
+    """`status` prints the district table with Vietnamese names and 21/24 for the city."""
+    result = run("status", BUNDLED)
+    assert result.exit_code == 0, result.output
+    assert "Thành phố Hải Dương" in result.stdout
+    assert "21/24" in result.stdout
+    assert "45/207" in result.stdout
+    assert "Tenure alerts" in result.stdout and "Eligible pool" in result.stdout
+
+
+def test_bad_data_folder_exits_2_with_located_message(tmp_path, tiny_dir):
+    """A bad cell gives exit 2 and a 'file, row N, column C:' line, never a traceback."""
+    cadres = tiny_dir / "cadres.csv"
+    lines = cadres.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("birth_date")] = "31/02/1980"
+    lines[1] = ",".join(cells)
+    cadres.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("status", tiny_dir)
+    assert result.exit_code == 2
+    assert re.search(r"cadres\.csv, row 2, column birth_date: ", result.stderr), result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_data_folder_exits_2(tmp_path):
+    """A data folder that does not exist is a clear message and exit 2."""
+    result = run("status", tmp_path / "nowhere")
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_rules_key_exits_2_with_suggestion(tmp_path, tiny_dir):
+    """A misspelt rules key gives exit 2 and 'did you mean'."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("max_travel_kms: 50\n", encoding="utf-8")
+    result = run("plan", tiny_dir, "--rules", rules, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 2
+    assert "did you mean 'max_travel_km'" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_rules_file_exits_2(tmp_path, tiny_dir):
+    """A --rules path that does not exist gives exit 2 with 'file not found'."""
+    result = run("status", tiny_dir, "--rules", tmp_path / "nope.yaml")
+    assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+def test_validate_valid_plan_exits_0(tmp_path, tiny_dir):
+    """`validate` accepts the baseline plan: exit 0 and the 'valid:' line."""
+    plan_path = tmp_path / "plan.json"
+    baseline_plan().to_json(plan_path)
+    result = run("validate", tiny_dir, "--plan", plan_path)
+    assert result.exit_code == 0, result.output
+    assert "valid: 6 assignments, every hard rule holds" in result.stdout
+
+
+def test_validate_broken_plan_exits_1(tmp_path, tiny_dir):
+    """A plan that misses the non-local target gives exit 1, one line per violation."""
+    data, rules = tiny_problem(), default_rules()
+    plan_path = tmp_path / "plan.json"
+    plan_from(data, rules, {}).to_json(plan_path)
+    result = run("validate", tiny_dir, "--plan", plan_path)
+    assert result.exit_code == 1
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+    assert len(lines) == len(validate_plan(data, rules, Plan.from_json(plan_path)))
+    assert all(ln.startswith("non_local_target") for ln in lines)
+
+
+def test_validate_unreadable_plan_exits_2(tmp_path, tiny_dir):
+    """A plan file that is not JSON is bad input (exit 2)."""
+    bad = tmp_path / "plan.json"
+    bad.write_text("{not json", encoding="utf-8")
+    result = run("validate", tiny_dir, "--plan", bad)
+    assert result.exit_code == 2 and "not a valid plan" in result.stderr
+
+
+def test_plan_writes_json_and_xlsx_that_validate(tmp_path, tiny_dir):
+    """`plan` on the tiny dataset writes plan-1.json and plan-1.xlsx; the JSON validates."""
+    out = tmp_path / "out"
+    result = run("plan", tiny_dir, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "plan-1.json").is_file() and (out / "plan-1.xlsx").is_file()
+    plan = Plan.from_json(out / "plan-1.json")
+    assert plan.status in ("optimal", "feasible")
+    assert validate_plan(read_dataset(tiny_dir), default_rules(), plan) == []
+    assert "non-local share" in result.stdout
+    check = run("validate", tiny_dir, "--plan", out / "plan-1.json")
+    assert check.exit_code == 0, check.output
+
+
+def test_plan_candidates_side_by_side(tmp_path, tiny_dir):
+    """With candidates: 2 the CLI writes two plans and prints them side by side."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("candidates: 2\ncandidate_tolerance: 10\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("plan", tiny_dir, "--rules", rules, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "plan-2.json").is_file() and (out / "plan-2.xlsx").is_file()
+    assert "Candidate plans" in result.stdout
+
+
+def test_infeasible_rules_exit_3_with_diagnosis(tmp_path, tiny_dir):
+    """100% non-local with at most one change per district: exit 3, diagnosis in plan-1.json."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "non_local_targets: [{position: secretary, scope_level: district, min_share: 1.0}]\n"
+        "max_changes: {scope_level: district, count: 1}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run("plan", tiny_dir, "--rules", rules, "--out", out, "--quiet")
+    assert result.exit_code == 3, result.output
+    doc = json.loads((out / "plan-1.json").read_text(encoding="utf-8"))
+    assert doc["status"] == "infeasible"
+    assert doc["diagnosis"] and {"rule", "scope", "detail"} <= set(doc["diagnosis"][0])
+    assert "Diagnosis" in result.stdout
+
+
+def test_units_command_writes_csv(tmp_path):
+    """`units --province 'Hải Dương' --legacy` writes the 3-level units table."""
+    out = tmp_path / "units.csv"
+    result = run("units", "--province", "Hải Dương", "--legacy", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("unit_id,name,level,parent_id,lat,lon")
+    assert "Thành phố Hải Dương" in text
+
+
+def test_units_unknown_province_exits_2(tmp_path):
+    """An unknown province name gives exit 2 with the closest names."""
+    result = run("units", "--province", "Hai Duongg", "--legacy", "--out", tmp_path / "u.csv")
+    assert result.exit_code == 2 and "Hải Dương" in result.stderr
+
+
+def test_synth_command_writes_readable_dataset(tmp_path):
+    """`synth --province … --new` writes a dataset the reader accepts."""
+    out = tmp_path / "lai_chau"
+    result = run("synth", "--province", "Lai Châu", "--new", "--seed", "1",
+                 "--positions", "secretary,pc_chair", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert {"units.csv", "cadres.csv", "posts.csv"} <= {p.name for p in out.iterdir()}
+    data = read_dataset(out)
+    assert set(data.posts["position"]) == {"secretary", "pc_chair"}
+
+
+def test_synth_needs_a_hierarchy(tmp_path):
+    """`synth --province` without --legacy/--new is bad input (exit 2)."""
+    result = run("synth", "--province", "Lai Châu", "--seed", "1", "--out", tmp_path)
+    assert result.exit_code == 2 and "--legacy" in result.stderr
+
+
+def test_serve_without_api_exits_1(monkeypatch):
+    """When api.main cannot be imported, `serve` says so and exits 1."""
+    real = cli.importlib.import_module
+
+    def fake(name, *a, **k):
+        if name == "api.main":
+            raise ModuleNotFoundError("No module named 'api.main'")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(cli.importlib, "import_module", fake)
+    result = run("serve")
+    assert result.exit_code == 1 and "cannot start the API" in result.stderr
+
+
+def test_python_dash_m_rotation_runs_the_cli():
+    """`python -m rotation --help` runs the same typer app."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "rotation", "--help"], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    for command in ("status", "plan", "validate", "units", "synth", "demo", "serve"):
+        assert command in proc.stdout
