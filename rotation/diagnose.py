@@ -90,7 +90,37 @@ def precheck(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
                 f"({lock.cadre_id}), but " + "; ".join(d for _, d in reasons),
             ))
     items += _target_prechecks(e, rules)
+    items += _change_cap_prechecks(e, rules)
     return items
+
+
+def _forced_changes(e: Eligibility, scope_level: str) -> dict[str, int]:
+    """Posts per scope whose incumbent must leave (maximum tenure): changes no plan can avoid."""
+    out: dict[str, int] = {}
+    if not e.over_tenure:
+        return out
+    posts = sorted(e.over_tenure)
+    units = e.posts["unit_id"].to_numpy()[posts]
+    for s in e.data.scope_of(list(units), scope_level):
+        out[s] = out.get(s, 0) + 1
+    return out
+
+
+def _change_cap_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
+    """A change cap below the number of incumbents who must leave for the tenure limit."""
+    mc = rules.max_changes
+    if mc is None:
+        return []
+    return [
+        DiagnosisItem(
+            rule="max_changes+maximum_tenure", scope=scope,
+            detail=f"{e.data.unit_name(scope)}: at most {mc.count} changes allowed, but {n} "
+            f"incumbents have reached the maximum of {rules.max_years_in_post:g} years in post "
+            "and must leave",
+        )
+        for scope, n in sorted(_forced_changes(e, mc.scope_level).items())
+        if n > mc.count
+    ]
 
 
 def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
@@ -141,9 +171,13 @@ def _sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) 
     name = data.unit_name(scope) if scope in data.units.index else scope
     if scope in e.posts.index:
         name = _post_label(e, int(e.posts.index.get_loc(scope)))
+    forced = (
+        _forced_changes(e, rules.max_changes.scope_level).get(scope, 0) if rules.max_changes else 0
+    )
     texts = {
         "non_local_target": f"{name}: target {detail}",
-        "max_changes": f"{name}: {detail} per {rules.max_changes.scope_level if rules.max_changes else ''}",
+        "max_changes": f"{name}: {detail} per {rules.max_changes.scope_level if rules.max_changes else ''}"
+        + (f" ({forced} of them already forced by the tenure limit)" if forced else ""),
         "fill_every_post": f"{name}: must be filled",
         "relatives_same_unit": f"{name}: relatives {detail.replace(' at ' + scope, '')} may not "
         "both lead it",
