@@ -25,6 +25,11 @@ install-dev: $(DEVSTAMP)
 ## make run: install, then run the main job on the bundled Hai Duong data
 run: $(STAMP)
 	$(BIN)/rotation demo
+	@echo ""
+	@echo "Starting the HTTP API at http://127.0.0.1:8000 (OpenAPI docs: /docs), Hai Duong loaded."
+	@echo "The admin key for local use is printed below (admin API key: rk_...). Try:"
+	@echo '  curl -H "Authorization: Bearer rk_..." http://127.0.0.1:8000/v1/datasets'
+	ROTATION_LOAD_DEMO=1 $(BIN)/rotation serve --host 127.0.0.1 --port 8000
 
 ## make test: install the dev extras and run the whole suite (exit 5 = no tests = failure)
 test: $(DEVSTAMP)

@@ -507,6 +507,18 @@ def serve(
     uvicorn.run("api.main:app", host=host, port=port)
 
 
+def _mount_keys() -> None:
+    """`rotation keys create|list|revoke` (API keys, against DATABASE_URL), when api/ is there."""
+    try:
+        from api.keys import keys_app
+    except ImportError:  # the library alone, without the service
+        return
+    app.add_typer(keys_app, name="keys")
+
+
+_mount_keys()
+
+
 def main() -> None:
     """Entry point of the ``rotation`` script."""
     app()

@@ -241,7 +241,7 @@ def _best_share(e: Eligibility, rules: Rules, scope: str) -> float | None:
             solver.parameters.num_workers = 1
             code = solver.Solve(v.cp)
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                return round(solver.ObjectiveValue() / len(posts), 4)
+                return round(solver.ObjectiveValue() / len(posts), 4) + 0.0
             return 0.0
     return None
 

@@ -299,6 +299,8 @@ def _exact_candidates(
     best = int(round(plans[0].objective * SCALE))
     top = int(np.floor(abs(best) * rules.candidate_tolerance))
     while len(plans) < rules.candidates and time.perf_counter() < deadline - 0.05:
+        if stop is not None and stop.is_set():
+            break
         delta = min(top, max(SCALE, abs(best) // 500))
         found = False
         while True:
@@ -431,9 +433,4 @@ def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> P
         released=released,
         kpis=compute_kpis(data, e.rules, assignments),
     )
-    plan.solver = {  # type: ignore[attr-defined]
-        "wall_s": round(solver.WallTime(), 3),
-        "gap": round(_gap(obj, bound), 6),
-        "pairs": e.n_pairs,
-    }
     return plan

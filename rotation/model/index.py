@@ -28,7 +28,7 @@ class PairIndex:
         ]
         corder = np.argsort(elig.pair_cadre, kind="stable")
         cads, starts = np.unique(elig.pair_cadre[corder], return_index=True)
-        ends = np.append(starts[1:], len(corder))
+        ends = np.append(starts[1:], len(corder)) if len(starts) else starts
         self.pairs_of_cadre: dict[int, list[int]] = {
             int(c): corder[s:t].tolist() for c, s, t in zip(cads, starts, ends, strict=True)
         }

@@ -1,0 +1,229 @@
+"""The store: one SQLAlchemy engine, short sessions, and the few queries the routes need.
+
+Every write is one transaction, so a reader never sees a half-written plan or dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import ApiKey, AuditLog, Dataset, Job, PlanRow, utcnow
+from .settings import normalise_url
+
+ROLES = ("admin", "planner", "viewer")
+TERMINAL = ("done", "infeasible", "failed", "cancelled")
+
+
+def new_id() -> str:
+    """An unguessable id (128 random bits, hex)."""
+    return uuid.uuid4().hex
+
+
+def migrate(engine: Engine) -> None:
+    """``alembic upgrade head`` on this engine (programmatic; no alembic.ini needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def hash_secret(secret: str, salt: str) -> str:
+    return hashlib.sha256((salt + secret).encode()).hexdigest()
+
+
+class Store:
+    """Datasets, jobs, plans, keys and the audit log in one database."""
+
+    def __init__(self, url: str, *, run_migrations: bool = True) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        if run_migrations:
+            migrate(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session() as s, s.begin():
+            yield s
+
+    # ------------------------------------------------------------------ audit
+    def audit(self, who: str | None, action: str, obj: str) -> None:
+        with self.session() as s:
+            s.add(AuditLog(who=who, action=action, object=obj[:100]))
+
+    def audit_rows(self) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+            return [{"who": r.who, "action": r.action, "object": r.object,
+                     "at": r.at.isoformat()} for r in rows]
+
+    # ------------------------------------------------------------------ keys
+    def create_key(self, role: str, scope_unit_id: str | None) -> tuple[str, str]:
+        """A new key; returns (key id, the full secret key shown once)."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(24)
+        salt = secrets.token_hex(16)
+        with self.session() as s:
+            s.add(ApiKey(id=key_id, salt=salt, hash=hash_secret(secret, salt), role=role,
+                         scope_unit_id=scope_unit_id or None, revoked=False))
+        return key_id, f"rk_{key_id}_{secret}"
+
+    def check_key(self, token: str) -> ApiKey | None:
+        """The key row for a presented token, or None (unknown, wrong secret or revoked)."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "rk":
+            return None
+        with self.session() as s:
+            row = s.get(ApiKey, parts[1])
+            if row is None or row.revoked:
+                return None
+            if not hmac.compare_digest(row.hash, hash_secret(parts[2], row.salt)):
+                return None
+            s.expunge(row)
+            return row
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
+            return [{"id": r.id, "role": r.role, "scope": r.scope_unit_id,
+                     "revoked": r.revoked, "created_at": r.created_at.isoformat()} for r in rows]
+
+    def revoke_key(self, key_id: str) -> bool:
+        with self.session() as s:
+            row = s.get(ApiKey, key_id)
+            if row is None:
+                return False
+            row.revoked = True
+            return True
+
+    # ------------------------------------------------------------------ datasets
+    def add_dataset(self, **fields: Any) -> Dataset:
+        row = Dataset(id=new_id(), **fields)
+        with self.session() as s:
+            s.add(row)
+        return row
+
+    def get_dataset(self, dataset_id: str) -> Dataset | None:
+        with self.session() as s:
+            return s.get(Dataset, dataset_id)
+
+    def list_datasets(self) -> list[Dataset]:
+        with self.session() as s:
+            return list(s.scalars(select(Dataset).order_by(Dataset.created_at)).all())
+
+    def find_dataset(self, name: str) -> Dataset | None:
+        with self.session() as s:
+            return s.scalars(select(Dataset).where(Dataset.name == name)).first()
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        with self.session() as s:
+            for model in (PlanRow, Job):
+                for row in s.scalars(select(model).where(model.dataset_id == dataset_id)):
+                    s.delete(row)
+            s.flush()
+            row = s.get(Dataset, dataset_id)
+            if row is not None:
+                s.delete(row)
+
+    # ------------------------------------------------------------------ jobs
+    def add_job(self, **fields: Any) -> Job:
+        row = Job(id=new_id(), status="queued", progress={}, plan_ids=[], **fields)
+        with self.session() as s:
+            s.add(row)
+        return row
+
+    def get_job(self, job_id: str) -> Job | None:
+        with self.session() as s:
+            return s.get(Job, job_id)
+
+    def unfinished_jobs(self) -> list[Job]:
+        with self.session() as s:
+            q = select(Job).where(Job.status.in_(("queued", "running"))).order_by(Job.created_at)
+            return list(s.scalars(q).all())
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(Job, job_id)
+            if row is None:
+                return
+            if row.status in TERMINAL and "status" in fields:
+                return  # a finished job stays finished (e.g. cancelled while it completed)
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.updated_at = utcnow()
+
+    def finish_job(
+        self, job_id: str, status: str, plans: list[dict[str, Any]], error: str | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Store the job's plans and its final status in one transaction."""
+        with self.session() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.status in TERMINAL:
+                return []
+            ids = []
+            for rank, body in enumerate(plans, start=1):
+                pid = new_id()
+                body = {**body, "plan_id": pid, "job_id": job_id, "dataset_id": job.dataset_id,
+                        "rank": rank, "scope": job.scope_unit_id}
+                s.add(PlanRow(id=pid, job_id=job_id, dataset_id=job.dataset_id,
+                              scope_unit_id=job.scope_unit_id, rank=rank,
+                              status=str(body.get("status", "feasible")), body=body))
+                ids.append(pid)
+            job.status = status
+            job.plan_ids = ids
+            job.error = error
+            if progress is not None:
+                job.progress = progress
+            job.updated_at = utcnow()
+            return ids
+
+    # ------------------------------------------------------------------ plans
+    def get_plan(self, plan_id: str) -> PlanRow | None:
+        with self.session() as s:
+            return s.get(PlanRow, plan_id)
+
+    def plans_of_dataset(self, dataset_id: str) -> list[PlanRow]:
+        with self.session() as s:
+            q = (select(PlanRow).where(PlanRow.dataset_id == dataset_id)
+                 .order_by(PlanRow.created_at, PlanRow.rank))
+            return list(s.scalars(q).all())

@@ -1,0 +1,74 @@
+"""Reading a request body into memory with a size cap, and multipart/form-data without spooling
+to disk (Starlette's form parser spools large files to a temporary file)."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request, status
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+
+def too_large(limit: int) -> HTTPException:
+    return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                         f"upload larger than the limit of {limit / 2**20:g} MB (MAX_UPLOAD_MB)")
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
+    """field name → (filename or None, bytes), all in memory."""
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise HTTPException(422, "multipart body without a boundary")
+    parts: dict[str, tuple[str | None, bytes]] = {}
+    state: dict[str, object] = {}
+
+    def on_part_begin() -> None:
+        state.update(headers={}, data=bytearray(), field=b"", value=b"")
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] = state["field"] + data[start:end]  # type: ignore[operator]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] = state["value"] + data[start:end]  # type: ignore[operator]
+
+    def on_header_end() -> None:
+        headers = state["headers"]
+        headers[bytes(state["field"]).lower()] = bytes(state["value"])  # type: ignore[index]
+        state["field"], state["value"] = b"", b""
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        state["data"].extend(data[start:end])  # type: ignore[union-attr]
+
+    def on_part_end() -> None:
+        disp = state["headers"].get(b"content-disposition", b"")  # type: ignore[union-attr]
+        _, opts = parse_options_header(disp)
+        name = opts.get(b"name", b"").decode("utf-8", "replace")
+        filename = opts.get(b"filename")
+        parts[name] = (filename.decode("utf-8", "replace") if filename is not None else None,
+                       bytes(state["data"]))  # type: ignore[arg-type]
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
+        "on_header_value": on_header_value, "on_header_end": on_header_end,
+        "on_part_data": on_part_data, "on_part_end": on_part_end,
+    })
+    try:
+        parser.write(body)
+        parser.finalize()
+    except Exception as err:
+        raise HTTPException(422, f"malformed multipart body: {err}") from None
+    return parts

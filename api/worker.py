@@ -1,0 +1,77 @@
+"""What runs inside a worker process: rebuild the dataset, solve, send progress and plans back.
+
+Only plain data crosses the process boundary: the job spec in, and ``(kind, job_id, payload)``
+messages out on one queue (``progress``, ``result``, ``error``).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any
+
+from .repair import prepare_repair, rebase_plan
+from .scoping import restrict
+
+
+def load_problem(tables: dict[str, Any], scope: str | None):
+    from .ingest import problem_data
+
+    return restrict(problem_data(tables), scope)
+
+
+def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
+    """Entry point of a worker process (spawned: imports happen here, not in the API)."""
+    try:
+        from rotation.rules import load_rules
+        from rotation.solve import solve
+
+        data = load_problem(spec["tables"], spec.get("scope"))
+        rules = load_rules(spec["rules"])
+        reference = data
+        if spec.get("repair"):
+            data, rules, reference = prepare_repair(data, rules, spec["repair"])
+        stop = threading.Event()
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                if cancel.wait(0.2):
+                    stop.set()
+                    return
+
+        threading.Thread(target=watch, daemon=True).start()
+
+        def progress(d: dict[str, Any]) -> None:
+            out.put(("progress", job_id, d))
+
+        out.put(("progress", job_id, {"phase": "solving", "posts": len(data.posts)}))
+        result = solve(data, rules, progress=progress, stop=stop)
+        done.set()
+        if result.plans:
+            plans = [p.model_dump(mode="json") for p in result.plans]
+            for plan, p in zip(plans, result.plans, strict=True):
+                solver = getattr(p, "solver", None)
+                if solver:
+                    plan.setdefault("solver", solver)
+        else:
+            plans = [result.plan.model_dump(mode="json")] if result.status == "infeasible" else []
+        if spec.get("repair"):
+            plans = [rebase_plan(reference, rules, p, spec["repair"]) for p in plans]
+        diagnosis = [d.model_dump(mode="json") for d in result.diagnosis]
+        out.put(("result", job_id, {"status": result.status, "plans": plans,
+                                    "cancelled": stop.is_set(), "diagnosis": diagnosis,
+                                    "stats": _plain(result.stats)}))
+    except BaseException as err:  # report every failure to the API, never die silently
+        out.put(("error", job_id, f"{type(err).__name__}: {err}",
+                 traceback.format_exc(limit=5)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
