@@ -40,9 +40,16 @@ def split_by_province(data: ProblemData, province: str) -> ProblemData:
     travel = data.travel[data.travel["to_id"].isin(in_prov) | data.travel["from_id"].isin(in_prov)]
     roads = data.roads
     sub = ProblemData(
-        units=data.units.loc[sorted(in_prov | set(cadres["residence_id"]) | set(cadres["hometown_id"]))],
-        cadres=cadres, posts=posts, ratings=ratings, relations=relations, travel=travel,
-        roads=roads, name=f"{data.name}:{province}",
+        units=data.units.loc[
+            sorted(in_prov | set(cadres["residence_id"]) | set(cadres["hometown_id"]))
+        ],
+        cadres=cadres,
+        posts=posts,
+        ratings=ratings,
+        relations=relations,
+        travel=travel,
+        roads=roads,
+        name=f"{data.name}:{province}",
     )
     return sub
 
@@ -71,17 +78,26 @@ def solve_by_province(
             for i, out in enumerate(pool.map(_solve_one, jobs)):
                 outs.append(out)
                 if progress:
-                    progress({"phase": f"province {i + 1}/{len(jobs)}",
-                              "elapsed_s": round(time.perf_counter() - t0, 3),
-                              "objective": None, "bound": None, "gap": None})
+                    progress(
+                        {
+                            "phase": f"province {i + 1}/{len(jobs)}",
+                            "elapsed_s": round(time.perf_counter() - t0, 3),
+                            "objective": None,
+                            "bound": None,
+                            "gap": None,
+                        }
+                    )
     else:
         outs = [_solve_one(j) for j in jobs]
     statuses = [s for s, _ in outs]
-    stats: dict[str, Any] = {"method": "exact", "decomposed": len(provinces),
-                             "split_s": round(split_s, 3),
-                             "pairs": sum(o[2]["pairs"] for _, o in outs),
-                             "model_pairs": sum(o[2].get("model_pairs", 0) for _, o in outs),
-                             "posts": sum(o[2]["posts"] for _, o in outs)}
+    stats: dict[str, Any] = {
+        "method": "exact",
+        "decomposed": len(provinces),
+        "split_s": round(split_s, 3),
+        "pairs": sum(o[2]["pairs"] for _, o in outs),
+        "model_pairs": sum(o[2].get("model_pairs", 0) for _, o in outs),
+        "posts": sum(o[2]["posts"] for _, o in outs),
+    }
     if "infeasible" in statuses or "unknown" in statuses:
         diag = [d for s, (_, dg, _) in outs if s != "optimal" and s != "feasible" for d in dg]
         status = "infeasible" if "infeasible" in statuses else "unknown"

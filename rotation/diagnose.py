@@ -58,37 +58,51 @@ def precheck(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
         if p in e.over_tenure:
             tenure = e.facts["tenure_years"].iat[c]
             reason = e.must_keep_reason[p]
-            why = "is not movable" if reason == "not_movable" else (
-                f"has {tenure:.1f} years in post (minimum {rules.min_years_in_post:g})"
+            why = (
+                "is not movable"
+                if reason == "not_movable"
+                else (f"has {tenure:.1f} years in post (minimum {rules.min_years_in_post:g})")
             )
-            items.append(DiagnosisItem(
-                rule=f"{reason}+maximum_tenure", scope=e.post_id(p),
-                detail=f"{_post_label(e, p)}: {_cadre_label(e, c)} {why} and must stay, but has "
-                f"reached the maximum of {rules.max_years_in_post:g} years and must leave",
-            ))
+            items.append(
+                DiagnosisItem(
+                    rule=f"{reason}+maximum_tenure",
+                    scope=e.post_id(p),
+                    detail=f"{_post_label(e, p)}: {_cadre_label(e, c)} {why} and must stay, but has "
+                    f"reached the maximum of {rules.max_years_in_post:g} years and must leave",
+                )
+            )
     if not rules.allow_vacancies:
         for p in np.nonzero(~has_pair)[0].tolist():
-            items.append(DiagnosisItem(
-                rule="fill_every_post", scope=e.post_id(p),
-                detail=f"{_post_label(e, p)}: no cadre may take this post; nearest cadres are "
-                f"refused by {_refusal_summary(e, p) or 'no candidates in the province'}",
-            ))
+            items.append(
+                DiagnosisItem(
+                    rule="fill_every_post",
+                    scope=e.post_id(p),
+                    detail=f"{_post_label(e, p)}: no cadre may take this post; nearest cadres are "
+                    f"refused by {_refusal_summary(e, p) or 'no candidates in the province'}",
+                )
+            )
     for lock in rules.locks:
         if lock.post_id not in e.posts.index or lock.cadre_id not in e.data.cadres.index:
-            items.append(DiagnosisItem(
-                rule="lock", scope=lock.post_id,
-                detail=f"lock {lock.cadre_id} → {lock.post_id}: unknown post or cadre, or the "
-                "post is outside the plan's positions",
-            ))
+            items.append(
+                DiagnosisItem(
+                    rule="lock",
+                    scope=lock.post_id,
+                    detail=f"lock {lock.cadre_id} → {lock.post_id}: unknown post or cadre, or the "
+                    "post is outside the plan's positions",
+                )
+            )
             continue
         reasons = e.why_not(lock.cadre_id, lock.post_id)
         if reasons:
             p = int(e.posts.index.get_loc(lock.post_id))
-            items.append(DiagnosisItem(
-                rule="lock+" + reasons[0][0], scope=lock.post_id,
-                detail=f"{_post_label(e, p)}: locked to {e.data.cadre_name(lock.cadre_id)} "
-                f"({lock.cadre_id}), but " + "; ".join(d for _, d in reasons),
-            ))
+            items.append(
+                DiagnosisItem(
+                    rule="lock+" + reasons[0][0],
+                    scope=lock.post_id,
+                    detail=f"{_post_label(e, p)}: locked to {e.data.cadre_name(lock.cadre_id)} "
+                    f"({lock.cadre_id}), but " + "; ".join(d for _, d in reasons),
+                )
+            )
     items += _target_prechecks(e, rules)
     items += _change_cap_prechecks(e, rules)
     return items
@@ -113,7 +127,8 @@ def _change_cap_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
         return []
     return [
         DiagnosisItem(
-            rule="max_changes+maximum_tenure", scope=scope,
+            rule="max_changes+maximum_tenure",
+            scope=scope,
             detail=f"{e.data.unit_name(scope)}: at most {mc.count} changes allowed, but {n} "
             f"incumbents have reached the maximum of {rules.max_years_in_post:g} years in post "
             "and must leave",
@@ -134,13 +149,16 @@ def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
             reachable = min(len(cadres), len(posts))
             if reachable < required:
                 limit = f"within {rules.max_travel_km:g} km" if rules.max_travel_km else "eligible"
-                items.append(DiagnosisItem(
-                    rule="non_local_target", scope=scope,
-                    detail=f"{e.data.unit_name(scope)}: {t.min_share:.0%} non-local needs "
-                    f"{required} of {len(posts)} {t.position} posts, but only {len(cadres)} "
-                    f"eligible non-local cadres live {limit}",
-                    best_share=round(reachable / len(posts), 4),
-                ))
+                items.append(
+                    DiagnosisItem(
+                        rule="non_local_target",
+                        scope=scope,
+                        detail=f"{e.data.unit_name(scope)}: {t.min_share:.0%} non-local needs "
+                        f"{required} of {len(posts)} {t.position} posts, but only {len(cadres)} "
+                        f"eligible non-local cadres live {limit}",
+                        best_share=round(reachable / len(posts), 4),
+                    )
+                )
     return items
 
 
@@ -151,12 +169,19 @@ def diagnose(e: Eligibility, rules: Rules, time_limit_s: float = 20.0) -> list[D
         return items
     core = _minimal_core(e, rules, time_limit_s)
     if not core:
-        return [DiagnosisItem(rule="unknown", scope="plan",
-                              detail="the rules cannot all hold together, but the solver could "
-                              "not isolate which within the time limit")]
+        return [
+            DiagnosisItem(
+                rule="unknown",
+                scope="plan",
+                detail="the rules cannot all hold together, but the solver could "
+                "not isolate which within the time limit",
+            )
+        ]
     out = []
     for rule, scope, detail in core:
-        item = DiagnosisItem(rule=rule, scope=scope, detail=_sentence(e, rules, rule, scope, detail))
+        item = DiagnosisItem(
+            rule=rule, scope=scope, detail=_sentence(e, rules, rule, scope, detail)
+        )
         if rule == "non_local_target":
             best = _best_share(e, rules, scope)
             if best is not None:

@@ -136,7 +136,8 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     limit = np.inf if rules.max_travel_km is None else rules.max_travel_km
 
     has_plan = {
-        pos: np.array([pos in pl for pl in planned], dtype=bool) for pos in posts["position"].unique()
+        pos: np.array([pos in pl for pl in planned], dtype=bool)
+        for pos in posts["position"].unique()
     }
     out_post, out_cad, out_km, out_nl, out_keep = [], [], [], [], []
     free = (block == "").to_numpy()
@@ -146,7 +147,9 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
         else {None: np.arange(len(posts))}
     )
     for prov, p_idx in groups.items():
-        cand = np.nonzero(free & (cadre_prov == prov))[0] if prov is not None else np.nonzero(free)[0]
+        cand = (
+            np.nonzero(free & (cadre_prov == prov))[0] if prov is not None else np.nonzero(free)[0]
+        )
         prov_posts = posts.iloc[p_idx]
         if len(cand):
             cids = cadres.index[cand]
@@ -178,7 +181,9 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     inc_post_idx = np.array([post_pos[p] for p in inc.dropna().index], dtype=np.int64)
     inc_cad_idx = np.array([cad_pos[c] for c in inc.dropna()], dtype=np.int64)
     if len(pair_post):
-        is_inc_pair = np.isin(pair_post * len(cadres) + pair_cad, inc_post_idx * len(cadres) + inc_cad_idx)
+        is_inc_pair = np.isin(
+            pair_post * len(cadres) + pair_cad, inc_post_idx * len(cadres) + inc_cad_idx
+        )
         keep_mask = ~is_inc_pair
         pair_post, pair_cad, pair_km, pair_nl, pair_keep = (
             a[keep_mask] for a in (pair_post, pair_cad, pair_km, pair_nl, pair_keep)
@@ -201,11 +206,16 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
 
     # exclusions (few): drop those pairs
     if excluded and len(pair_post):
-        keys = set(zip(posts.index.to_numpy()[pair_post], cadres.index.to_numpy()[pair_cad], strict=True))
+        keys = set(
+            zip(posts.index.to_numpy()[pair_post], cadres.index.to_numpy()[pair_cad], strict=True)
+        )
         hit = keys & excluded
         if hit:
             mask = np.array(
-                [(posts.index[p], cadres.index[c]) not in hit for p, c in zip(pair_post, pair_cad, strict=True)]
+                [
+                    (posts.index[p], cadres.index[c]) not in hit
+                    for p, c in zip(pair_post, pair_cad, strict=True)
+                ]
             )
             pair_post, pair_cad, pair_km, pair_nl, pair_keep = (
                 a[mask] for a in (pair_post, pair_cad, pair_km, pair_nl, pair_keep)
@@ -277,8 +287,12 @@ def refusal_reasons(
     keep = post["incumbent_id"] == cadre_id
     if keep:
         if rules.max_years_in_post is not None and f["tenure_years"] >= rules.max_years_in_post:
-            out.append(("maximum_tenure", f"{f['tenure_years']:.1f} years in post, maximum "
-                        f"{rules.max_years_in_post:g}"))
+            out.append(
+                (
+                    "maximum_tenure",
+                    f"{f['tenure_years']:.1f} years in post, maximum {rules.max_years_in_post:g}",
+                )
+            )
         return out
     cur = f["current_post"]
     if isinstance(cur, str) and data.posts.at[cur, "position"] not in rules.positions:
@@ -286,22 +300,41 @@ def refusal_reasons(
     if not bool(c["movable"]):
         out.append(("not_movable", "marked not movable"))
     if f["tenure_years"] < rules.min_years_in_post:
-        out.append(("minimum_tenure", f"{f['tenure_years']:.1f} years in current post, minimum "
-                    f"{rules.min_years_in_post:g}"))
+        out.append(
+            (
+                "minimum_tenure",
+                f"{f['tenure_years']:.1f} years in current post, minimum "
+                f"{rules.min_years_in_post:g}",
+            )
+        )
     if not bool(f["rating_ok"]):
-        out.append(("rating", f"not rated {rules.min_rating} or better in each of the last "
-                    f"{rules.rating_years} years"))
+        out.append(
+            (
+                "rating",
+                f"not rated {rules.min_rating} or better in each of the last "
+                f"{rules.rating_years} years",
+            )
+        )
     if f["years_to_retirement"] < rules.min_years_to_retirement:
-        out.append(("retirement", f"{f['years_to_retirement']:.1f} years to retirement, minimum "
-                    f"{rules.min_years_to_retirement:g}"))
+        out.append(
+            (
+                "retirement",
+                f"{f['years_to_retirement']:.1f} years to retirement, minimum "
+                f"{rules.min_years_to_retirement:g}",
+            )
+        )
     km = distances(data, rules).km(c["residence_id"], post["unit_id"])
     if not np.isfinite(km):
         out.append(("travel_distance", "no distance known (no coordinates, travel or road row)"))
     elif rules.max_travel_km is not None and km > rules.max_travel_km + 1e-9:
-        out.append(("travel_distance", f"{km:.1f} km from residence, limit {rules.max_travel_km:g} km"))
+        out.append(
+            ("travel_distance", f"{km:.1f} km from residence, limit {rules.max_travel_km:g} km")
+        )
     pers = float(c["max_travel_km"])
     if not np.isnan(pers) and km > pers + 1e-9:
-        out.append(("personal_travel_limit", f"{km:.1f} km from residence, personal limit {pers:g} km"))
+        out.append(
+            ("personal_travel_limit", f"{km:.1f} km from residence, personal limit {pers:g} km")
+        )
     if rules.require_planning and post["position"] not in c["planned_positions"]:
         prev = data.posts.at[cur, "position"] if isinstance(cur, str) else None
         if prev != post["position"]:

@@ -29,7 +29,9 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
     """Adds ``score`` to each assignment and ``alternatives`` (best three) to each post."""
     costs = pair_costs(e) / SCALE
     cadre_ids = e.data.cadres.index
-    pair_of = {(int(p), int(c)): k for k, (p, c) in enumerate(zip(e.pair_post, e.pair_cadre, strict=True))}
+    pair_of = {
+        (int(p), int(c)): k for k, (p, c) in enumerate(zip(e.pair_post, e.pair_cadre, strict=True))
+    }
     holder_post = {a.cadre_id: a.post_id for a in plan.assignments if a.cadre_id}
     order = np.argsort(e.pair_post, kind="stable")
     bounds = np.searchsorted(e.pair_post[order], np.arange(len(e.posts) + 1))
@@ -55,22 +57,33 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
                     f" (here it would cost {diff:+g})" if diff else ""
                 )
             else:
-                why = f"costs {diff:+g} more" if diff > 0 else (
-                    "equal or lower cost here, but the plan as a whole is better without it"
+                why = (
+                    f"costs {diff:+g} more"
+                    if diff > 0
+                    else ("equal or lower cost here, but the plan as a whole is better without it")
                 )
-            alts.append({"cadre_id": cid, "cadre_name": e.data.cadre_name(cid),
-                         "cost_difference": diff, "why_not": why,
-                         "failed_rule": None, "score": score_parts(e, k)})
+            alts.append(
+                {
+                    "cadre_id": cid,
+                    "cadre_name": e.data.cadre_name(cid),
+                    "cost_difference": diff,
+                    "why_not": why,
+                    "failed_rule": None,
+                    "score": score_parts(e, k),
+                }
+            )
             if len(alts) == n_alternatives:
                 break
         if len(alts) < n_alternatives:
-            alts += _refused_nearby(e, a.post_id, a.cadre_id, n_alternatives - len(alts),
-                                    {x["cadre_id"] for x in alts})
+            alts += _refused_nearby(
+                e, a.post_id, a.cadre_id, n_alternatives - len(alts), {x["cadre_id"] for x in alts}
+            )
         a.alternatives = alts  # type: ignore[attr-defined]
 
 
-def _refused_nearby(e: Eligibility, post_id: str, holder: str | None, n: int,
-                    skip: set[str]) -> list[dict]:
+def _refused_nearby(
+    e: Eligibility, post_id: str, holder: str | None, n: int, skip: set[str]
+) -> list[dict]:
     """The nearest cadres of the province that a rule refuses for the post."""
     from .geo import distances
 
@@ -88,9 +101,16 @@ def _refused_nearby(e: Eligibility, post_id: str, holder: str | None, n: int,
             continue
         reasons = e.why_not(cid, post_id)
         if reasons:
-            out.append({"cadre_id": cid, "cadre_name": data.cadre_name(cid),
-                        "cost_difference": None, "failed_rule": reasons[0][0],
-                        "why_not": "; ".join(f"{r}: {d}" for r, d in reasons), "score": None})
+            out.append(
+                {
+                    "cadre_id": cid,
+                    "cadre_name": data.cadre_name(cid),
+                    "cost_difference": None,
+                    "failed_rule": reasons[0][0],
+                    "why_not": "; ".join(f"{r}: {d}" for r, d in reasons),
+                    "score": None,
+                }
+            )
         if len(out) == n:
             break
     return out

@@ -18,7 +18,9 @@ from .rules import Rules
 EARTH_RADIUS_KM = 6371.0088
 
 
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def haversine_km(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
     """Great-circle distance in km (broadcasting numpy arrays of degrees)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1

@@ -103,15 +103,21 @@ def assignment_facts(
     post = data.posts.loc[post_id]
     incumbent = post["incumbent_id"] if isinstance(post["incumbent_id"], str) else None
     if cadre_id is None:
-        return {"previous_post_id": None, "changed": incumbent is not None, "non_local": False,
-                "travel_km": 0.0}
+        return {
+            "previous_post_id": None,
+            "changed": incumbent is not None,
+            "non_local": False,
+            "travel_km": 0.0,
+        }
     c = data.cadres.loc[cadre_id]
     prev = data.incumbent_post.get(cadre_id)
     km = distances(data, rules).km(c["residence_id"], post["unit_id"])
     return {
         "previous_post_id": prev if isinstance(prev, str) else None,
         "changed": cadre_id != incumbent,
-        "non_local": not is_local(data, c["hometown_id"], c["residence_id"], post["unit_id"], rules),
+        "non_local": not is_local(
+            data, c["hometown_id"], c["residence_id"], post["unit_id"], rules
+        ),
         "travel_km": round(float(km), 3),
     }
 

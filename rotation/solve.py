@@ -208,7 +208,7 @@ def _solve_candidates(
         plans.append(plan)
         if k == 0:
             status = plan.status
-            v.best_objective = int(round(solver.ObjectiveValue()))
+            v.best_objective = round(solver.ObjectiveValue())
         if stop is not None and stop.is_set():
             break
     return status
@@ -239,8 +239,15 @@ def _prune(
     lb = int(np.ceil(lp.bound - 1e-6))
     stats["lp_bound"] = round(lp.bound / SCALE, 3)
     if progress:
-        progress({"phase": "bound", "elapsed_s": round(time.perf_counter() - t0, 3),
-                  "objective": None, "bound": round(lp.bound / SCALE, 3), "gap": None})
+        progress(
+            {
+                "phase": "bound",
+                "elapsed_s": round(time.perf_counter() - t0, 3),
+                "objective": None,
+                "bound": round(lp.bound / SCALE, 3),
+                "gap": None,
+            }
+        )
     rc = np.maximum(lp.reduced_cost, 0.0)
     support = lp.x > 1e-9
     # a first plan on the pairs the LP likes best: its support and the cheapest reduced costs
@@ -259,8 +266,10 @@ def _prune(
         )
         code = solver.Solve(v.cp, _Watcher(progress, stop, "first plan"))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            ub = int(round(solver.ObjectiveValue()))
-            values = np.array(list(solver.response_proto.solution), dtype=np.int64)[: sub.n_pairs].astype(bool)
+            ub = round(solver.ObjectiveValue())
+            values = np.array(list(solver.response_proto.solution), dtype=np.int64)[
+                : sub.n_pairs
+            ].astype(bool)
             hint_pairs = np.nonzero(attempt_mask)[0][values]
             stats["first_plan"] = round(ub / SCALE, 3)
             stats["first_plan_optimal_on_subset"] = code == cp_model.OPTIMAL
@@ -296,7 +305,7 @@ def _exact_candidates(
     (every pair it could use was kept). If none fits, widen ``δ`` (×4) up to the tolerance.
     """
     lb, rc, support = stats["_lp"]
-    best = int(round(plans[0].objective * SCALE))
+    best = round(plans[0].objective * SCALE)
     top = int(np.floor(abs(best) * rules.candidate_tolerance))
     while len(plans) < rules.candidates and time.perf_counter() < deadline - 0.05:
         if stop is not None and stop.is_set():
@@ -400,9 +409,16 @@ def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> P
         k = by_post.get(p)
         if k is None:
             assignments.append(
-                Assignment(post_id=pid, unit_id=row["unit_id"], position=row["position"],
-                           cadre_id=None, previous_post_id=None, changed=inc is not None,
-                           non_local=False, travel_km=0.0)
+                Assignment(
+                    post_id=pid,
+                    unit_id=row["unit_id"],
+                    position=row["position"],
+                    cadre_id=None,
+                    previous_post_id=None,
+                    changed=inc is not None,
+                    non_local=False,
+                    travel_km=0.0,
+                )
             )
             continue
         cid = str(cadre_ids[e.pair_cadre[k]])
@@ -420,9 +436,7 @@ def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> P
                 travel_km=float(e.pair_km[k]),
             )
         )
-    released = sorted(
-        c for c in posts["incumbent_id"].dropna() if c not in holders
-    )
+    released = sorted(c for c in posts["incumbent_id"].dropna() if c not in holders)
     obj = solver.ObjectiveValue() / SCALE
     bound = solver.BestObjectiveBound() / SCALE
     plan = Plan(

@@ -40,16 +40,21 @@ def test_travel_rows_win_and_are_symmetric():
 def _with_roads(data: ProblemData, rows: list[tuple[str, str, float]]) -> ProblemData:
     roads = pd.DataFrame(rows, columns=["from_id", "to_id", "km"])
     return ProblemData.build(
-        units=data.units[["name", "level", "parent_id", "lat", "lon"]], cadres=data.cadres,
-        posts=data.posts, ratings=data.ratings, relations=data.relations, travel=data.travel,
+        units=data.units[["name", "level", "parent_id", "lat", "lon"]],
+        cadres=data.cadres,
+        posts=data.posts,
+        ratings=data.ratings,
+        relations=data.relations,
+        travel=data.travel,
         roads=roads,
     )
 
 
 def test_road_graph_shortest_path_and_cutoff():
     """With a roads table distances are shortest road paths; beyond the cutoff, unreachable."""
-    data = _with_roads(tiny_problem(), [("C11", "C12", 10.0), ("C12", "C13", 15.0),
-                                        ("C11", "C13", 40.0)])
+    data = _with_roads(
+        tiny_problem(), [("C11", "C12", 10.0), ("C12", "C13", 15.0), ("C11", "C13", 40.0)]
+    )
     d = distances(data, load_rules({}))
     assert d.km("C11", "C13") == 25.0  # via C12, not the direct 40 km road
     short = distances(data, load_rules({"road_cutoff_km": 20.0}))

@@ -47,11 +47,28 @@ def fill_every_post(ix: PairIndex) -> Iterator[Row]:
     for p in range(len(e.posts)):
         pairs, coefs = _ones(ix.pairs_of_post[p])
         if ix.allow_vacancies:
-            yield Row("fill_every_post", e.post_id(p), "filled or vacant", pairs, coefs, 1, 1,
-                      vacs=[p], relaxable=False)
+            yield Row(
+                "fill_every_post",
+                e.post_id(p),
+                "filled or vacant",
+                pairs,
+                coefs,
+                1,
+                1,
+                vacs=[p],
+                relaxable=False,
+            )
         else:
-            yield Row("fill_every_post", e.post_id(p), "at most one holder", pairs, coefs,
-                      None, 1, relaxable=False)
+            yield Row(
+                "fill_every_post",
+                e.post_id(p),
+                "at most one holder",
+                pairs,
+                coefs,
+                None,
+                1,
+                relaxable=False,
+            )
             yield Row("fill_every_post", e.post_id(p), "must be filled", pairs, coefs, 1, None)
 
 
@@ -60,8 +77,9 @@ def one_post_per_cadre(ix: PairIndex) -> Iterator[Row]:
     for c, pairs in ix.pairs_of_cadre.items():
         if len(pairs) > 1:
             arr, coefs = _ones(pairs)
-            yield Row("one_post_per_cadre", ix.elig.cadre_id(c), "", arr, coefs, None, 1,
-                      relaxable=False)
+            yield Row(
+                "one_post_per_cadre", ix.elig.cadre_id(c), "", arr, coefs, None, 1, relaxable=False
+            )
 
 
 def keep_required_incumbents(ix: PairIndex) -> Iterator[Row]:
@@ -70,8 +88,15 @@ def keep_required_incumbents(ix: PairIndex) -> Iterator[Row]:
     for p, c in sorted(e.must_keep.items()):
         k = ix.keep_pair.get(p)  # None: maximum tenure refused the keep pair
         pairs, coefs = _ones([] if k is None else [k])
-        yield Row(e.must_keep_reason[p], e.post_id(p), f"{e.cadre_id(c)} keeps {e.post_id(p)}",
-                  pairs, coefs, 1, None)
+        yield Row(
+            e.must_keep_reason[p],
+            e.post_id(p),
+            f"{e.cadre_id(c)} keeps {e.post_id(p)}",
+            pairs,
+            coefs,
+            1,
+            None,
+        )
 
 
 def locks(ix: PairIndex) -> Iterator[Row]:
@@ -126,9 +151,15 @@ def non_local_target(ix: PairIndex) -> Iterator[Row]:
                 continue
             ks = [k for p in posts for k in ix.pairs_of_post[p] if e.pair_non_local[k]]
             pairs, coefs = _ones(ks)
-            yield Row("non_local_target", scope,
-                      f"{t.min_share:.0%} non-local {t.position} posts: {required} of {len(posts)}",
-                      pairs, coefs, required, None)
+            yield Row(
+                "non_local_target",
+                scope,
+                f"{t.min_share:.0%} non-local {t.position} posts: {required} of {len(posts)}",
+                pairs,
+                coefs,
+                required,
+                None,
+            )
 
 
 def max_changes(ix: PairIndex) -> Iterator[Row]:
@@ -159,9 +190,15 @@ def max_changes(ix: PairIndex) -> Iterator[Row]:
             else:
                 ks += ix.pairs_of_post[p]
                 cs += [1] * len(ix.pairs_of_post[p])
-        yield Row("max_changes", scope, f"at most {mc.count} changes",
-                  np.asarray(ks, dtype=np.int64), np.asarray(cs, dtype=np.int64),
-                  None, mc.count - const)
+        yield Row(
+            "max_changes",
+            scope,
+            f"at most {mc.count} changes",
+            np.asarray(ks, dtype=np.int64),
+            np.asarray(cs, dtype=np.int64),
+            None,
+            mc.count - const,
+        )
 
 
 HARD_CONSTRAINTS = (

@@ -40,7 +40,9 @@ class PairIndex:
         e = self.elig
         return {
             (int(p), int(c)): k
-            for k, (p, c) in enumerate(zip(e.pair_post.tolist(), e.pair_cadre.tolist(), strict=True))
+            for k, (p, c) in enumerate(
+                zip(e.pair_post.tolist(), e.pair_cadre.tolist(), strict=True)
+            )
         }
 
     def target_groups(self, t: NonLocalTarget) -> Iterator[tuple[str, list[int], int]]:

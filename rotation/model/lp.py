@@ -44,8 +44,9 @@ def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
     n_var = n + n_vac + int(use_longest)
     if n_var == 0:  # nothing to choose: feasible iff every row holds at zero
         ok = all((r.lo is None or r.lo <= 0) and (r.hi is None or r.hi >= 0) for r in rows)
-        return LpResult(ok, 0.0 if ok else np.inf, np.zeros(0), np.zeros(0),
-                        time.perf_counter() - t0)
+        return LpResult(
+            ok, 0.0 if ok else np.inf, np.zeros(0), np.zeros(0), time.perf_counter() - t0
+        )
     c = np.zeros(n_var)
     c[:n] = pair_costs(e)
     if n_vac:

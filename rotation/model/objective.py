@@ -43,7 +43,7 @@ def longest_travel_bounds(elig: Eligibility) -> np.ndarray:
 
 
 def max_travel_coef(elig: Eligibility) -> int:
-    return int(round(elig.rules.weights.max_travel * SCALE))
+    return round(elig.rules.weights.max_travel * SCALE)
 
 
 def objective_expr(v: Variables):
