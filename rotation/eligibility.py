@@ -238,7 +238,9 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
         reason = block.iat[c]
         if o:
             elig.over_tenure[int(p)] = int(c)
-        if reason in ("not_movable", "minimum_tenure"):
+        # not movable = never rotated to another post; at the tenure limit the cadre is released
+        # (maximum tenure wins), so "must keep" only holds below the limit
+        if reason == "minimum_tenure" or (reason == "not_movable" and not o):
             elig.must_keep[int(p)] = int(c)
             elig.must_keep_reason[int(p)] = reason
     elig.bonus = _bonus_indicators(data, rules, facts, elig)

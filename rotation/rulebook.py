@@ -9,7 +9,7 @@ HARD_RULES: dict[str, str] = {
     "fill_every_post": "every post in the plan's scope has exactly one holder (vacancies only when allowed)",
     "one_post_per_cadre": "a cadre holds at most one post",
     "out_of_scope_post": "a cadre who holds a post outside the plan's positions keeps it",
-    "not_movable": "a cadre marked not movable keeps the current post",
+    "not_movable": "a cadre marked not movable keeps the current post (at the tenure limit: released, never moved)",
     "minimum_tenure": "a cadre with less than min_years_in_post in the current post keeps it",
     "maximum_tenure": "an incumbent with max_years_in_post or more must leave the post",
     "lock": "a locked post goes to the named cadre",

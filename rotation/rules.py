@@ -113,6 +113,8 @@ class Rules(StrictModel):
     - ``road_cutoff_km`` 150 — shortest road paths longer than this are treated as unreachable.
     - ``same_province`` true — candidates come from the post's own province (no rule of a
       provincial committee reaches outside it).
+    - ``horizon`` None — the term roadmap's rounds, trajectory and minimum stay
+      (see rotation/roadmap/horizon.py for its keys and defaults).
     """
 
     as_of: dt.date = dt.date(2026, 1, 1)
@@ -145,6 +147,8 @@ class Rules(StrictModel):
     circuity_factor: float = Field(1.3, ge=1.0)
     road_cutoff_km: float = Field(150.0, gt=0)
     same_province: bool = True
+    horizon: dict[str, Any] | None = None
+    """Term roadmap settings (rotation.roadmap.horizon.Horizon); validated by the roadmap."""
 
     @field_validator("positions")
     @classmethod

@@ -311,8 +311,11 @@ class _Checker:
             ):
                 if not applies:
                     continue
+                over = r.max_years_in_post is not None and tenure >= r.max_years_in_post
                 if cur is not None:
                     h = self.holder.get(cur)
+                    if rule == "not_movable" and over and not [p for p in new if p != cur]:
+                        continue  # at the tenure limit a not-movable cadre is released, not moved
                     if h != c:
                         elsewhere = [p for p in new if p != cur]
                         extra = f" and takes {self.post_text(elsewhere[0])}" if elsewhere else ""

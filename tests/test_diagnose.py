@@ -88,16 +88,26 @@ def test_full_target_with_max_changes_names_exactly_both_rules():
     assert solve(data, default_rules(max_changes=rules.max_changes)).plans
 
 
-def test_not_movable_and_over_max_tenure():
-    """K12 is not movable and has 16 years in post: the diagnosis names post S-C12."""
+def test_not_movable_and_over_max_tenure_is_released_not_moved():
+    """K12 is not movable but has 16 years in post: the tenure limit wins, K12 is released."""
     data = tiny_problem(cadres={"K12": {"movable": False, "current_since": dt.date(2010, 1, 1)}})
-    res = infeasible(data, default_rules())
+    rules = default_rules()
+    res = solve(data, rules)
+    assert res.status == "optimal"
+    plan = res.plans[0]
+    assert plan.holder()["S-C12"] != "K12"
+    assert "K12" in plan.released
+    assert validate_plan(data, rules, plan) == []
+
+
+def test_not_movable_and_under_min_tenure_but_over_max_is_diagnosed():
+    """min_years_in_post above max_years_in_post: an incumbent must both stay and leave."""
+    data = tiny_problem(cadres={"K12": {"current_since": dt.date(2020, 1, 1)}})
+    res = infeasible(data, default_rules(min_years_in_post=8, max_years_in_post=5))
     items = [d for d in res.diagnosis if d.scope == "S-C12"]
     assert items, res.diagnosis
     assert any("maximum_tenure" in d.rule for d in items)
-    assert any("not_movable" in d.rule for d in items)
     assert_sentence(items[0], "Xã 12")
-    assert "K12" in items[0].detail or data.cadre_name("K12") in items[0].detail
 
 
 def test_lock_on_an_ineligible_pair_names_the_failed_rule():

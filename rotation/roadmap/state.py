@@ -1,0 +1,114 @@
+"""Rolling the dataset forward from one round to the next: who holds what, since when, who has
+retired. The single definition used by the roadmap model's output and by the validator's
+``--roadmap`` mode, so both judge each round against the same state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ..concepts import retirement_date
+from ..data import ProblemData
+from ..plan import Plan
+from ..rules import Rules
+
+
+def project_ratings(data: ProblemData, until_year: int) -> ProblemData:
+    """Ratings for future years are unknown; the roadmap assumes each cadre keeps the latest
+    known rating (documented assumption). Adds rows for the missing years up to ``until_year``."""
+    r = data.ratings
+    if r.empty:
+        return data
+    last = r.sort_values("year").drop_duplicates("cadre_id", keep="last")
+    rows = []
+    for cid, year, rating in last[["cadre_id", "year", "rating"]].itertuples(index=False):
+        for y in range(int(year) + 1, until_year + 1):
+            rows.append({"cadre_id": cid, "year": y, "rating": rating})
+    if not rows:
+        return data
+    ratings = pd.concat([r, pd.DataFrame(rows)], ignore_index=True)
+    return _copy(data, ratings=ratings)
+
+
+def release_office(data: ProblemData, unit_id: str) -> str:
+    """Where a released cadre goes: the office of the unit above the post (district, else
+    province)."""
+    u = data.units.loc[unit_id]
+    parent = u["parent_id"]
+    return parent if isinstance(parent, str) and parent else unit_id
+
+
+def retired_by(data: ProblemData, rules: Rules, day: dt.date) -> list[str]:
+    """Cadres whose retirement date (legal roadmap or fixed ages) is on or before ``day``."""
+    c = data.cadres
+    out = []
+    for cid, g, b in zip(c.index, c["gender"], c["birth_date"], strict=True):
+        if retirement_date(g, b, rules.retirement_age) <= day:
+            out.append(cid)
+    return out
+
+
+def roll_forward(
+    data: ProblemData, rules: Rules, plan: Plan, applied_on: dt.date, next_day: dt.date | None
+) -> ProblemData:
+    """The state after ``plan`` took effect on ``applied_on``, as seen at ``next_day``.
+
+    New holders start their post on ``applied_on``; released incumbents go back to the office
+    above their former post from that day; cadres retired by ``next_day`` leave (their posts fall
+    vacant). Out-of-scope posts keep their incumbents.
+    """
+    posts = data.posts.copy()
+    cadres = data.cadres.copy()
+    for a in plan.assignments:
+        if a.post_id not in posts.index:
+            continue
+        old = posts.at[a.post_id, "incumbent_id"]
+        posts.at[a.post_id, "incumbent_id"] = a.cadre_id
+        if a.cadre_id is not None and a.cadre_id != old and a.cadre_id in cadres.index:
+            cadres.at[a.cadre_id, "current_unit_id"] = a.unit_id
+            cadres.at[a.cadre_id, "current_since"] = applied_on
+    for cid in plan.released:
+        if cid in cadres.index:
+            prev = data.incumbent_post.get(cid)
+            unit = data.posts.at[prev, "unit_id"] if isinstance(prev, str) else None
+            if unit is not None:
+                cadres.at[cid, "current_unit_id"] = release_office(data, unit)
+            cadres.at[cid, "current_since"] = applied_on
+    rolled = _copy(data, cadres=cadres, posts=posts)
+    if next_day is not None:
+        gone = set(retired_by(rolled, rules, next_day))
+        if gone:
+            posts = rolled.posts.copy()
+            posts.loc[posts["incumbent_id"].isin(gone), "incumbent_id"] = None
+            rolled = _copy(
+                rolled,
+                cadres=rolled.cadres.drop(index=sorted(gone)),
+                posts=posts,
+                ratings=rolled.ratings[~rolled.ratings["cadre_id"].isin(gone)],
+                relations=rolled.relations[
+                    ~rolled.relations["cadre_id"].isin(gone)
+                    & ~rolled.relations["relative_id"].isin(gone)
+                ],
+            )
+    return rolled
+
+
+def _copy(data: ProblemData, **tables: object) -> ProblemData:
+    base = {
+        "units": data.units,
+        "cadres": data.cadres,
+        "posts": data.posts,
+        "ratings": data.ratings,
+        "relations": data.relations,
+        "travel": data.travel,
+        "roads": data.roads,
+        "name": data.name,
+        "warnings": list(data.warnings),
+    }
+    base.update(tables)
+    out = ProblemData(**base)  # type: ignore[arg-type]
+    # distances depend only on units/travel/roads, which a roll never changes: share the cache
+    if "_distance_cache" in data.__dict__:
+        out.__dict__["_distance_cache"] = data.__dict__["_distance_cache"]
+    return out
