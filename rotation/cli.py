@@ -7,6 +7,8 @@ exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json
 
 from __future__ import annotations
 
+import sys
+
 import contextlib
 import importlib
 import math
@@ -371,11 +373,17 @@ def validate(
     data_path: DataArg,
     plan_path: Annotated[Path, typer.Option("--plan", help="plan JSON to check")],
     rules_path: RulesOpt = None,
+    roadmap: Annotated[
+        bool, typer.Option("--roadmap", help="PLAN is a term roadmap JSON (rotation roadmap)")
+    ] = False,
 ) -> None:
     """Check a plan against every hard rule: exit 0 when valid, 1 with one line per violation."""
     from .plan import Plan
     from .validate import format_violations, validate_plan
 
+    if roadmap:
+        _validate_roadmap(data_path, plan_path, rules_path)
+        return
     with _errors():
         data = _read(data_path)
         rules = _rules(rules_path)
@@ -394,6 +402,113 @@ def validate(
         raise typer.Exit(1)
     n = sum(1 for a in the_plan.assignments)
     console.print(f"valid: {n} assignments, every hard rule holds")
+
+
+def _validate_roadmap(data_path: Path, path: Path, rules_path: Path | None) -> None:
+    """`validate --roadmap`: every round's plan and the cross-round rules; exit 0 or 1."""
+    import json
+
+    from .roadmap.validate import (
+        RoadmapError,
+        format_round_violations,
+        load_horizon,
+        parse_roadmap,
+        validate_roadmap,
+    )
+
+    with _errors():
+        data = _read(data_path)
+        rules = _rules(rules_path)
+        load_horizon(rules)
+        if not path.is_file():
+            raise _BadInput([f"{path}: no such file"])
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            parsed = parse_roadmap(doc)
+        except json.JSONDecodeError as exc:
+            raise _BadInput([f"{path}: not valid JSON: {exc}"]) from None
+        except RoadmapError as exc:
+            raise _BadInput([f"{path}: not a valid roadmap: {line}" for line in exc.lines]) from None
+    violations = validate_roadmap(data, rules, doc)
+    if violations:
+        for line in format_round_violations(violations).splitlines():
+            console.print(line, markup=False, soft_wrap=True)
+        err.print(f"invalid: {len(violations)} violation(s)", style="red")
+        raise typer.Exit(1)
+    console.print(
+        f"valid: {len(parsed.rounds)} round(s), {parsed.status}, every hard rule holds in every "
+        "round and across rounds"
+    )
+
+
+@app.command()
+def roadmap(
+    data_path: DataArg,
+    out: Annotated[Path, typer.Option("--out", help="folder for roadmap.json / roadmap.xlsx")],
+    rules_path: RulesOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+) -> None:
+    """Plan the whole term round by round (rules `horizon`): write DIR/roadmap.json and
+    DIR/roadmap.xlsx; exit 3 with a diagnosis when no roadmap exists."""
+    import json
+
+    from .plan import write_atomic
+    from .roadmap.export import write_roadmap_xlsx
+    from .roadmap.model import solve_roadmap
+    from .roadmap.validate import load_horizon
+
+    with _errors():
+        data = _read(data_path)
+        rules = _rules(rules_path)
+        load_horizon(rules)
+    if quiet:
+        result = solve_roadmap(data, rules)
+    else:
+        line = _ProgressLine()
+        if console.is_terminal:
+            with Live(line, console=console, refresh_per_second=4, transient=False):
+                result = solve_roadmap(data, rules, progress=line.update)
+        else:
+            result = solve_roadmap(data, rules, progress=line.update)
+            console.print(line)
+    doc = result.to_json()
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "roadmap.json", json.dumps(doc, ensure_ascii=False, indent=2))
+    if doc["status"] not in ("optimal", "feasible"):
+        if result.diagnosis:
+            console.print(diagnosis_rich(result.diagnosis))
+        else:
+            console.print(f"No roadmap found (status {doc['status']}).", markup=False)
+        console.print(f"Diagnosis written to {out / 'roadmap.json'}", markup=False)
+        raise typer.Exit(3)
+    write_roadmap_xlsx(data, rules, doc, out / "roadmap.xlsx")
+    console.print(roadmap_rich(data, rules, doc))
+    console.print(f"Wrote {out / 'roadmap.json'}, {out / 'roadmap.xlsx'}", markup=False)
+
+
+def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
+    """Per round: non-local share overall, changed posts, total km, and the scope furthest from
+    its target (lowest share minus target share) against that target."""
+    from .roadmap.export import kpi_rows
+    from .roadmap.validate import parse_roadmap, roll_roadmap
+
+    parsed = parse_roadmap(doc)
+    rows = kpi_rows(data, rules, roll_roadmap(data, rules, doc))
+    t = Table(title=f"Roadmap: {parsed.status}", title_justify="left")
+    t.add_column("round", no_wrap=True)
+    for col in ("non-local", "changes", "total km"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("lowest scope share")
+    t.add_column("target", justify="right", no_wrap=True)
+    for day, plan in parsed.rounds:
+        scoped = [r for r in rows if r["round"] == day and r["scope_level"] != "all"]
+        worst = min(scoped, key=lambda r: r["share"] - (r["target_share"] or 0.0), default=None)
+        low = f"{_pct(worst['share'])} {worst['scope_name']}" if worst else "–"
+        k = plan.kpis
+        t.add_row(day.isoformat(), _pct(k.non_local_share.overall), str(k.changed_posts),
+                  _num(k.total_travel_km), low,
+                  _pct(worst["target_share"]) if worst else "–")
+    return t
 
 
 def _legacy_flag(legacy: bool | None) -> bool:
@@ -516,11 +631,11 @@ def _mount_keys() -> None:
     app.add_typer(keys_app, name="keys")
 
 
-_mount_keys()
-
-
 def main() -> None:
-    """Entry point of the ``rotation`` script."""
+    """Entry point of the ``rotation`` script (the keys sub-app, which loads the service's
+    storage layer, is mounted only when asked for, so other commands start fast)."""
+    if sys.argv[1:2] == ["keys"]:
+        _mount_keys()
     app()
 
 

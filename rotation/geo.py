@@ -51,11 +51,36 @@ class Distances:
             self._graph = g
         self._lat = data.units["lat"].astype(float)
         self._lon = data.units["lon"].astype(float)
+        self._coords = {
+            u: (la, lo)
+            for u, la, lo in zip(data.units.index, self._lat, self._lon, strict=True)
+            if not (math.isnan(la) or math.isnan(lo))
+        }
 
     # -------------------------------------------------------------------- one pair
     def km(self, from_id: str, to_id: str) -> float:
-        """Distance in km; ``inf`` when no travel row, no road path and no coordinates."""
-        return float(self.matrix([from_id], [to_id])[0, 0])
+        """Distance in km; ``inf`` when no travel row, no road path and no coordinates.
+
+        The one-pair path of :meth:`matrix` (same precedence), without building arrays: the
+        validator and explanations call it per assignment."""
+        hit = self._travel.get((from_id, to_id))
+        if hit is not None:
+            return hit
+        if from_id == to_id:
+            return 0.0
+        if self._graph is not None and from_id in self._graph:
+            row = self._road_rows.get(from_id)
+            if row is None:
+                row = nx.single_source_dijkstra_path_length(
+                    self._graph, from_id, cutoff=self.cutoff, weight="km"
+                )
+                self._road_rows[from_id] = row
+            if to_id in self._graph:
+                return float(row.get(to_id, math.inf))
+        lat1, lon1 = self._coords.get(from_id, (math.nan, math.nan))
+        lat2, lon2 = self._coords.get(to_id, (math.nan, math.nan))
+        d = float(haversine_km(np.float64(lat1), np.float64(lon1), np.float64(lat2), np.float64(lon2)))
+        return math.inf if math.isnan(d) else d * self.circuity
 
     # -------------------------------------------------------------------- many pairs
     def matrix(self, from_ids: list[str] | pd.Index, to_ids: list[str] | pd.Index) -> np.ndarray:

@@ -1,0 +1,413 @@
+"""Check a term roadmap round by round, straight from the data (``rotation validate --roadmap``).
+
+A roadmap (the model's ``RoadmapResult.to_json()``) is a list of rounds, each a contract §3 plan
+relative to the state at the start of that round. The validator never reads the model's states:
+it rolls the data forward itself with :func:`rotation.roadmap.state.roll_forward` (the single
+definition of "what changes between rounds") and judges
+
+- each round's plan with :func:`rotation.validate.validate_plan` under
+  :func:`rotation.roadmap.horizon.round_rules` (``as_of`` = the round's date, the trajectory's
+  share in force as ``non_local_targets`` — this is the ``trajectory`` rule —, the per-round change
+  cap as ``max_changes``);
+- the cross-round rules of :data:`ROADMAP_RULES`: ``rounds`` (exactly the horizon's rounds, in
+  order), ``min_stay`` and ``never_decrease``;
+- ``claim_diagnosis``: an infeasible roadmap has a diagnosis, a feasible one has none.
+
+The state at the start of round 0 is the data with ratings projected to the last round's year
+(:func:`project_ratings`: each cadre keeps the latest known rating, so round ``k``'s rating check
+reads the years before its date) and the cadres retired by round 0 removed — the same start the
+roadmap model uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..concepts import is_local, years_between
+from ..data import ProblemData
+from ..plan import Assignment, DiagnosisItem, Plan
+from ..rules import Rules, RulesError
+from ..validate import DIAGNOSIS_RULE, Violation, validate_plan
+from .horizon import Horizon, round_rules
+from .state import project_ratings, roll_forward
+
+ROADMAP_RULES: dict[str, str] = {
+    "rounds": "the roadmap lists exactly the horizon's rounds, in order, each with a plan",
+    "min_stay": "a cadre who takes a new post keeps it for min_stay_years (unless retired)",
+    "never_decrease": "a scope's non-local count never falls below the previous round's "
+    "(trajectory never_decrease)",
+}
+"""Rules only a roadmap can break (the per-round rules keep their single-round names)."""
+
+_RULE_RANK = {r: i for i, r in enumerate(ROADMAP_RULES)}
+
+
+class RoadmapError(ValueError):
+    """The roadmap JSON is not a roadmap at all (not a rule violation): one line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("; ".join(lines))
+
+
+@dataclass(frozen=True)
+class RoundViolation:
+    """One violation in one round (``round`` None: about the roadmap as a whole)."""
+
+    round: dt.date | None
+    violation: Violation
+
+    @property
+    def rule(self) -> str:
+        return self.violation.rule
+
+    def __str__(self) -> str:
+        where = self.round.isoformat() if self.round is not None else "roadmap"
+        return f"{where}: {self.violation}"
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.round or dt.date.min, *self.violation.sort_key())
+
+
+@dataclass
+class ParsedRoadmap:
+    """A roadmap JSON read into typed parts."""
+
+    status: str
+    rounds: list[tuple[dt.date, Plan]]
+    diagnosis: list[DiagnosisItem] = field(default_factory=list)
+
+
+# =========================================================================== input
+def load_horizon(rules: Rules) -> Horizon:
+    """The rules' ``horizon`` as a :class:`Horizon` (defaults when absent); bad keys raise
+    :class:`RulesError` with one ``horizon.<key>: …`` line each (exit 2 on the command line)."""
+    try:
+        return Horizon.model_validate(rules.horizon or {})
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in ("horizon", *e["loc"]))
+            lines.append(f"{loc}: {e['msg']} (got {e.get('input')!r})")
+        raise RulesError(lines) from None
+
+
+def parse_roadmap(roadmap: Any) -> ParsedRoadmap:
+    """Read a roadmap JSON dict (or anything with ``to_json()`` returning one, such as the
+    model's ``RoadmapResult``); raises :class:`RoadmapError` when it is not a roadmap."""
+    if hasattr(roadmap, "to_json") and not isinstance(roadmap, dict):
+        roadmap = roadmap.to_json()
+    if not isinstance(roadmap, dict):
+        raise RoadmapError(["a roadmap is a JSON object with 'status' and 'rounds'"])
+    problems: list[str] = []
+    status = roadmap.get("status")
+    if status not in ("optimal", "feasible", "infeasible", "unknown"):
+        problems.append(
+            f"status: {status!r} is not one of optimal, feasible, infeasible, unknown"
+        )
+    raw_rounds = roadmap.get("rounds", [])
+    if not isinstance(raw_rounds, list):
+        problems.append("rounds: must be a list of {as_of, plan}")
+        raw_rounds = []
+    rounds: list[tuple[dt.date, Plan]] = []
+    for i, r in enumerate(raw_rounds):
+        if not isinstance(r, dict):
+            problems.append(f"rounds[{i}]: must be an object with as_of and plan")
+            continue
+        try:
+            day = dt.date.fromisoformat(str(r.get("as_of")))
+        except ValueError:
+            problems.append(f"rounds[{i}].as_of: {r.get('as_of')!r} is not a YYYY-MM-DD date")
+            continue
+        try:
+            plan = Plan.model_validate(r.get("plan"))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            problems.append(f"rounds[{i}].plan: not a valid plan: {loc}: {first['msg']}")
+            continue
+        rounds.append((day, plan))
+    diagnosis: list[DiagnosisItem] = []
+    try:
+        diagnosis = [DiagnosisItem.model_validate(d) for d in roadmap.get("diagnosis") or []]
+    except (ValidationError, TypeError):
+        problems.append("diagnosis: must be a list of {rule, scope, detail}")
+    if problems:
+        raise RoadmapError(problems)
+    return ParsedRoadmap(str(status), rounds, diagnosis)
+
+
+# =========================================================================== rolling
+def _clean(state: ProblemData, rules: Rules, plan: Plan) -> Plan:
+    """The plan as the rules let it take effect, for rolling only (its faults are reported in
+    its own round): the first assignment per in-scope post, known cadres, one post per cadre,
+    out-of-scope posts untouched; ``released`` recomputed."""
+    posts = state.posts
+    in_scope = set(posts.index[posts["position"].isin(rules.positions)])
+    known = set(state.cadres.index)
+    taken: set[str] = {
+        c for p, c in posts["incumbent_id"].items() if p not in in_scope and isinstance(c, str)
+    }
+    seen: set[str] = set()
+    kept: list[Assignment] = []
+    for a in plan.assignments:
+        if a.post_id not in in_scope or a.post_id in seen:
+            continue
+        seen.add(a.post_id)
+        cid = a.cadre_id if a.cadre_id in known and a.cadre_id not in taken else None
+        if cid is not None:
+            taken.add(cid)
+        kept.append(a.model_copy(update={"cadre_id": cid}))
+    for p in sorted(in_scope - seen):  # missing from the plan: nobody holds it
+        kept.append(
+            Assignment(post_id=p, unit_id=posts.at[p, "unit_id"], position=posts.at[p, "position"])
+        )
+    released = sorted(
+        {c for p, c in posts["incumbent_id"].items() if p in in_scope and isinstance(c, str)}
+        - taken
+    )
+    return Plan(status="feasible", assignments=kept, released=released)
+
+
+@dataclass
+class RolledRoadmap:
+    """A roadmap with the states its rounds are judged against (one entry per round)."""
+
+    parsed: ParsedRoadmap
+    starts: list[ProblemData]
+    """The state at the start of each round (what round k's plan is relative to)."""
+    afters: list[ProblemData]
+    """Holders right after round k's plan took effect (before anyone retires)."""
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [d for d, _ in self.parsed.rounds]
+
+
+def _increasing(days: list[dt.date]) -> bool:
+    return all(a < b for a, b in zip(days, days[1:], strict=False))
+
+
+def _roll(data: ProblemData, rules: Rules, parsed: ParsedRoadmap) -> RolledRoadmap:
+    rounds = parsed.rounds
+    out = RolledRoadmap(parsed, [], [])
+    if not rounds:
+        return out
+    base = project_ratings(data, rounds[-1][0].year)
+    # cadres retired by the first round are gone before it (as for every later round)
+    state = roll_forward(base, rules, Plan(status="feasible"), rounds[0][0], rounds[0][0])
+    for k, (day, plan) in enumerate(rounds):
+        out.starts.append(state)
+        clean = _clean(state, rules, plan)
+        out.afters.append(roll_forward(state, rules, clean, applied_on=day, next_day=None))
+        if k + 1 < len(rounds):
+            state = roll_forward(state, rules, clean, applied_on=day, next_day=rounds[k + 1][0])
+    return out
+
+
+def roll_roadmap(data: ProblemData, rules: Rules, roadmap: Any) -> RolledRoadmap:
+    """Parse ``roadmap`` and roll the data through its rounds (their own dates, which must
+    increase): ratings projected to the last round's year, each round's plan applied on its date,
+    cadres retired by the next round removed (their posts vacant)."""
+    parsed = parse_roadmap(roadmap)
+    if not _increasing([d for d, _ in parsed.rounds]):
+        raise RoadmapError(["rounds: dates must be distinct and increasing"])
+    return _roll(data, rules, parsed)
+
+
+def roll_states(data: ProblemData, rules: Rules, roadmap: Any) -> list[ProblemData]:
+    """The state at the start of each of the roadmap's rounds (see :func:`roll_roadmap`)."""
+    return roll_roadmap(data, rules, roadmap).starts
+
+
+# =========================================================================== checks
+def _v(
+    day: dt.date | None,
+    rule: str,
+    message: str,
+    data: ProblemData | None = None,
+    post_id: str | None = None,
+    cadre_id: str | None = None,
+) -> RoundViolation:
+    post_label = cadre_label = None
+    if data is not None and post_id is not None and post_id in data.posts.index:
+        post_label = data.unit_name(data.posts.at[post_id, "unit_id"])
+    if data is not None and cadre_id is not None and cadre_id in data.cadres.index:
+        cadre_label = data.cadre_name(cadre_id)
+    return RoundViolation(day, Violation(rule, post_id, cadre_id, message, post_label, cadre_label))
+
+
+def _check_rounds(parsed: ParsedRoadmap, horizon: Horizon) -> list[RoundViolation]:
+    days = [d for d, _ in parsed.rounds]
+    want = horizon.rounds
+    out: list[RoundViolation] = []
+    if days != want:
+        missing = [d.isoformat() for d in want if d not in days]
+        extra = [d.isoformat() for d in days if d not in want]
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if extra:
+            parts.append(f"not in the horizon {', '.join(extra)}")
+        if not missing and not extra:
+            parts.append("out of order or repeated")
+        out.append(
+            _v(
+                None,
+                "rounds",
+                f"lists rounds [{', '.join(d.isoformat() for d in days)}], the horizon's are "
+                f"[{', '.join(d.isoformat() for d in want)}]: {'; '.join(parts)}",
+            )
+        )
+    for day, plan in parsed.rounds:
+        if plan.status == "infeasible":
+            out.append(
+                _v(day, "rounds", f"the round's plan is infeasible in a {parsed.status} roadmap")
+            )
+    return out
+
+
+def _post_of(state: ProblemData) -> dict[str, str]:
+    """cadre_id → the post held in ``state``."""
+    return {c: p for p, c in state.posts["incumbent_id"].items() if isinstance(c, str)}
+
+
+def _check_min_stay(
+    rules: Rules, horizon: Horizon, days: list[dt.date], rolled: RolledRoadmap
+) -> list[RoundViolation]:
+    """A cadre who takes a new post in round k still holds it after every round j with
+    ``years_between(round k, round j) < min_stay_years`` (365.25-day years, as everywhere),
+    unless retired by round j."""
+    out: list[RoundViolation] = []
+    if horizon.min_stay_years <= 0:
+        return out
+    in_scope = set(rules.positions)
+    stay = horizon.min_stay_years
+    arrived: dict[str, tuple[str, dt.date]] = {}  # cadre -> (new post, round taken)
+    for k, day in enumerate(days):
+        start, after = rolled.starts[k], rolled.afters[k]
+        before = _post_of(start)
+        now = _post_of(after)
+        for c, (post, since) in sorted(arrived.items()):
+            stayed = years_between(since, day)
+            if c not in start.cadres.index or stayed >= stay - 1e-9:  # retired, or stayed
+                del arrived[c]
+                continue
+            if now.get(c) != post:
+                where = now.get(c)
+                holder = after.posts.at[post, "incumbent_id"]
+                who = holder if isinstance(holder, str) else "nobody (vacant)"
+                goes = f"moves to {where}" if where else "is released"
+                out.append(
+                    _v(
+                        day,
+                        "min_stay",
+                        f"took this post on {since.isoformat()}, {stayed:.1f} years ago, and "
+                        f"must keep it for min_stay_years {stay:g}, but {goes} in this round "
+                        f"(the post goes to {who})",
+                        start,
+                        post,
+                        c,
+                    )
+                )
+                del arrived[c]
+        for c, p in now.items():
+            if after.posts.at[p, "position"] in in_scope and before.get(c) != p:
+                arrived[c] = (p, day)
+    return out
+
+
+def non_local_counts(
+    state: ProblemData, rules: Rules, position: str, scope_level: str
+) -> dict[str, tuple[int, int]]:
+    """scope id → (posts of ``position``, posts with a non-local holder) in ``state``."""
+    posts = state.posts[state.posts["position"] == position]
+    if posts.empty:
+        return {}
+    scopes = state.scope_of(posts["unit_id"].tolist(), scope_level).tolist()
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    cadres = state.cadres
+    for (_, row), s in zip(posts.iterrows(), scopes, strict=True):
+        n = out[str(s)]
+        n[0] += 1
+        c = row["incumbent_id"]
+        if isinstance(c, str) and c in cadres.index:
+            home, res = cadres.at[c, "hometown_id"], cadres.at[c, "residence_id"]
+            n[1] += int(not is_local(state, home, res, row["unit_id"], rules))
+    return {s: (v[0], v[1]) for s, v in sorted(out.items())}
+
+
+def _check_never_decrease(
+    rules: Rules, horizon: Horizon, days: list[dt.date], rolled: RolledRoadmap
+) -> list[RoundViolation]:
+    """With ``never_decrease``, a scope's non-local count after round k's plan is at least its
+    count after round k-1's (the first round is not compared with the starting state)."""
+    out: list[RoundViolation] = []
+    for t in horizon.trajectory:
+        if not t.never_decrease:
+            continue
+        prev: dict[str, tuple[int, int]] | None = None
+        for k, day in enumerate(days):
+            counts = non_local_counts(rolled.afters[k], rules, t.position, t.scope_level)
+            if prev is not None:
+                for s, (n, nl) in counts.items():
+                    before = prev.get(s, (0, 0))[1]
+                    if nl < before:
+                        out.append(
+                            _v(
+                                day,
+                                "never_decrease",
+                                f"{t.scope_level} {s} ({rolled.afters[k].unit_name(s)}): {nl} of "
+                                f"{n} {t.position} posts have a non-local holder, fewer than "
+                                f"the {before} after the previous round ({days[k - 1]})",
+                            )
+                        )
+            prev = counts
+    return out
+
+
+def validate_roadmap(data: ProblemData, rules: Rules, roadmap: Any) -> list[RoundViolation]:
+    """Every broken rule and false claim in ``roadmap`` (a roadmap JSON dict), each with its
+    round's date (None for the roadmap as a whole), ordered by round, then rule. Empty = valid.
+
+    Rounds are rolled with the roadmap's own dates when they increase (so each plan is judged
+    against the state it was made for even when the list differs from the horizon's, which is
+    reported as ``rounds``)."""
+    horizon = load_horizon(rules)
+    parsed = parse_roadmap(roadmap)
+    out: list[RoundViolation] = []
+    if parsed.status == "infeasible":
+        if not parsed.diagnosis:
+            out.append(_v(None, DIAGNOSIS_RULE, "status is infeasible but the diagnosis is empty"))
+        return out
+    if parsed.diagnosis:
+        out.append(
+            _v(
+                None,
+                DIAGNOSIS_RULE,
+                f"status is {parsed.status} but the diagnosis lists {len(parsed.diagnosis)} "
+                "item(s)",
+            )
+        )
+    out += _check_rounds(parsed, horizon)
+    days = [d for d, _ in parsed.rounds]
+    if not days or not _increasing(days):
+        return sorted(out, key=RoundViolation.sort_key)
+    hz = horizon.model_copy(update={"rounds": days})
+    rolled = _roll(data, rules, parsed)
+    for k, (day, plan) in enumerate(parsed.rounds):
+        rules_k = round_rules(rules, hz, k)
+        out += [RoundViolation(day, v) for v in validate_plan(rolled.starts[k], rules_k, plan)]
+    out += _check_min_stay(rules, hz, days, rolled)
+    out += _check_never_decrease(rules, hz, days, rolled)
+    return sorted(out, key=RoundViolation.sort_key)
+
+
+def format_round_violations(violations: list[RoundViolation]) -> str:
+    """One line per violation, prefixed with its round's date."""
+    return "\n".join(str(v) for v in violations)
