@@ -428,7 +428,8 @@ def _validate_roadmap(data_path: Path, path: Path, rules_path: Path | None) -> N
         except json.JSONDecodeError as exc:
             raise _BadInput([f"{path}: not valid JSON: {exc}"]) from None
         except RoadmapError as exc:
-            raise _BadInput([f"{path}: not a valid roadmap: {line}" for line in exc.lines]) from None
+            lines = [f"{path}: not a valid roadmap: {line}" for line in exc.lines]
+            raise _BadInput(lines) from None
     violations = validate_roadmap(data, rules, doc)
     if violations:
         for line in format_round_violations(violations).splitlines():
@@ -475,10 +476,12 @@ def roadmap(
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "roadmap.json", json.dumps(doc, ensure_ascii=False, indent=2))
     if doc["status"] not in ("optimal", "feasible"):
-        if result.diagnosis:
+        if doc["status"] == "infeasible":
             console.print(diagnosis_rich(result.diagnosis))
-        else:
+        else:  # no roadmap found, none proved impossible (the time limit ran out)
             console.print(f"No roadmap found (status {doc['status']}).", markup=False)
+            for d in result.diagnosis:
+                console.print(f"{d.rule}: {d.scope}: {d.detail}", markup=False, soft_wrap=True)
         console.print(f"Diagnosis written to {out / 'roadmap.json'}", markup=False)
         raise typer.Exit(3)
     write_roadmap_xlsx(data, rules, doc, out / "roadmap.xlsx")
@@ -505,9 +508,14 @@ def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
         worst = min(scoped, key=lambda r: r["share"] - (r["target_share"] or 0.0), default=None)
         low = f"{_pct(worst['share'])} {worst['scope_name']}" if worst else "–"
         k = plan.kpis
-        t.add_row(day.isoformat(), _pct(k.non_local_share.overall), str(k.changed_posts),
-                  _num(k.total_travel_km), low,
-                  _pct(worst["target_share"]) if worst else "–")
+        t.add_row(
+            day.isoformat(),
+            _pct(k.non_local_share.overall),
+            str(k.changed_posts),
+            _num(k.total_travel_km),
+            low,
+            _pct(worst["target_share"]) if worst else "–",
+        )
     return t
 
 

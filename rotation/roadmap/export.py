@@ -89,9 +89,7 @@ def kpi_rows(data: ProblemData, rules: Rules, rolled: RolledRoadmap) -> list[dic
         before_holder = start.posts["incumbent_id"]
         after_holder = after.posts["incumbent_id"]
         changed = {
-            p
-            for p in after.posts.index
-            if _id(after_holder.get(p)) != _id(before_holder.get(p))
+            p for p in after.posts.index if _id(after_holder.get(p)) != _id(before_holder.get(p))
         }
         total = [0, 0, 0]
         for pos, level in pairs:
@@ -153,11 +151,13 @@ def window_ends(days: list[dt.date]) -> list[dt.date]:
     """Where each round's forecast window ends: the next round; after the last round, one more
     interval as long as the previous one (12 months with a single round)."""
     ends = list(days[1:])
-    if days:
-        if len(days) > 1:
-            ends.append(days[-1] + (days[-1] - days[-2]))
-        else:
-            ends.append(add_months(days[-1], 12))
+    if len(days) == 1:
+        ends.append(add_months(days[0], 12))
+    elif days:
+        a, b = days[-2], days[-1]
+        months = (b.year - a.year) * 12 + b.month - a.month
+        same_day = a.day == b.day and months > 0
+        ends.append(add_months(b, months) if same_day else b + (b - a))
     return ends
 
 

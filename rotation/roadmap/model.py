@@ -18,8 +18,10 @@ trajectory's share, the per-round change cap):
   ``min_years_in_post`` before a new post (their office tenure restarts); with
   ``never_decrease`` the non-local count of a scope never falls from one round to the next.
 
-Objective: Σ_k (1 − discount)^k × (travel of every holder + change weight × arrivals − rewards
-for arrivals), with the single-round weights and units.
+Objective: Σ_k (1 − discount)^k × (travel of every holder / number of rounds + change weight ×
+arrivals − rewards for arrivals), with the single-round weights and units. Travel is averaged over
+the rounds so that a move is weighed against a year of travel, as in a single-round plan; counted
+in full it would pay to move dozens of incumbents in the first round only to shorten commutes.
 
 Candidate pairs: every keep pair, plus per post and round the ``CANDIDATES_PER_POST`` cheapest
 non-local and the same number of cheapest eligible cadres (by the single-round pair cost). The
@@ -138,6 +140,10 @@ def solve_roadmap(
     base = project_ratings(data, days[-1].year)
     rrules = [round_rules(rules, h, k) for k in range(n_r)]
     retired = [set(retired_by(base, rules, d)) for d in days]
+    # the round-by-round plan is a valid roadmap: its pairs join the candidates and it is the
+    # search's starting point (hint), so the horizon model can only improve on it
+    greedy = greedy_roadmap(data, rules)
+    warm = [p.holder() for _, p in greedy.rounds] if len(greedy.rounds) == n_r else []
     cand = _Cand()
     musts: list[dict[str, str]] = []  # round -> post -> cadre that must keep it
     posts_in_scope = None
@@ -149,6 +155,12 @@ def solve_roadmap(
         pick = e.pair_keep | _cheapest(e, costs, candidates_per_post)
         pids = e.posts.index.to_numpy()
         cids = base.cadres.index.to_numpy()
+        if warm:
+            used = {(p, c) for p, c in warm[k].items() if c}
+            pick |= np.array(
+                [(pids[p], cids[c]) in used for p, c in zip(e.pair_post, e.pair_cadre, strict=True)],
+                dtype=bool,
+            )
         for j in np.nonzero(pick)[0].tolist():
             pid, cid = str(pids[e.pair_post[j]]), str(cids[e.pair_cadre[j]])
             if cid in retired[k]:
@@ -170,6 +182,9 @@ def solve_roadmap(
                              "candidates_per_post": candidates_per_post,
                              "exact_over": "the candidate pairs (see rotation/roadmap/model.py)"}
     m = _RoadmapModel(base, rules, h, rrules, cand, musts, retired, posts_in_scope, previous)
+    if warm:
+        m.hint(warm)
+        stats["greedy_changes"] = sum(k["changed_posts"] for k in greedy.kpis_by_round)
     stats["build_s"] = round(time.perf_counter() - t0, 3)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(rules.time_limit_s)
@@ -258,7 +273,9 @@ class _RoadmapModel:
                 single = cand.cost.get((k, i))
                 arrival_cost = (single - round(w.travel_km * cand.km[i] * SCALE)) if single is not None and i in cand.new_ok[k] else round(w.change * SCALE)
                 f = disc[k]
-                obj_terms.append((var, int(round(km_cost * f))))
+                # travel is a yearly burden: averaged over the rounds, so a move is weighed
+                # against one year of travel, as in a single-round plan
+                obj_terms.append((var, int(round(km_cost * f / n_r))))
                 if i in a[k]:
                     obj_terms.append((a[k][i], int(round(arrival_cost * f))))
             for p in self.posts:
@@ -393,6 +410,13 @@ class _RoadmapModel:
                 ]
                 for k in range(1, len(counts)):
                     self.cp.Add(counts[k] >= counts[k - 1])
+
+    def hint(self, holders: list[dict[str, str | None]]) -> None:
+        """Start the search from a known roadmap (post → cadre per round)."""
+        for k, held in enumerate(holders):
+            chosen = {self.cand.index.get((p, c)) for p, c in held.items() if c}
+            for i, var in self.y[k].items():
+                self.cp.AddHint(var, i in chosen)
 
     def holders(self, solver: cp_model.CpSolver) -> list[dict[str, str | None]]:
         out = []

@@ -24,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..concepts import is_local, years_between
+from ..concepts import add_months, is_local, years_between
 from ..data import ProblemData
 from ..plan import Assignment, DiagnosisItem, Plan
 from ..rules import Rules, RulesError
@@ -107,9 +108,7 @@ def parse_roadmap(roadmap: Any) -> ParsedRoadmap:
     problems: list[str] = []
     status = roadmap.get("status")
     if status not in ("optimal", "feasible", "infeasible", "unknown"):
-        problems.append(
-            f"status: {status!r} is not one of optimal, feasible, infeasible, unknown"
-        )
+        problems.append(f"status: {status!r} is not one of optimal, feasible, infeasible, unknown")
     raw_rounds = roadmap.get("rounds", [])
     if not isinstance(raw_rounds, list):
         problems.append("rounds: must be a list of {as_of, plan}")
@@ -190,7 +189,7 @@ class RolledRoadmap:
 
 
 def _increasing(days: list[dt.date]) -> bool:
-    return all(a < b for a, b in zip(days, days[1:], strict=False))
+    return all(a < b for a, b in pairwise(days))
 
 
 def _roll(data: ProblemData, rules: Rules, parsed: ParsedRoadmap) -> RolledRoadmap:
@@ -277,12 +276,18 @@ def _post_of(state: ProblemData) -> dict[str, str]:
     return {c: p for p, c in state.posts["incumbent_id"].items() if isinstance(c, str)}
 
 
+def stay_until(day: dt.date, years: float) -> dt.date:
+    """The end of a minimum stay begun on ``day``: ``years`` calendar years later (in whole
+    months, e.g. 2.5 → 30 months), so a post taken on 2026-01-01 with 2 years is free on
+    2028-01-01 (365.25-day years would make that 1.9986 years and hold it a round longer)."""
+    return add_months(day, round(years * 12))
+
+
 def _check_min_stay(
     rules: Rules, horizon: Horizon, days: list[dt.date], rolled: RolledRoadmap
 ) -> list[RoundViolation]:
-    """A cadre who takes a new post in round k still holds it after every round j with
-    ``years_between(round k, round j) < min_stay_years`` (365.25-day years, as everywhere),
-    unless retired by round j."""
+    """A cadre who takes a new post in round k still holds it after every round dated before
+    :func:`stay_until` (round k, ``min_stay_years``), unless retired by then."""
     out: list[RoundViolation] = []
     if horizon.min_stay_years <= 0:
         return out
@@ -294,8 +299,7 @@ def _check_min_stay(
         before = _post_of(start)
         now = _post_of(after)
         for c, (post, since) in sorted(arrived.items()):
-            stayed = years_between(since, day)
-            if c not in start.cadres.index or stayed >= stay - 1e-9:  # retired, or stayed
+            if c not in start.cadres.index or day >= stay_until(since, stay):  # retired, or stayed
                 del arrived[c]
                 continue
             if now.get(c) != post:
@@ -307,9 +311,10 @@ def _check_min_stay(
                     _v(
                         day,
                         "min_stay",
-                        f"took this post on {since.isoformat()}, {stayed:.1f} years ago, and "
-                        f"must keep it for min_stay_years {stay:g}, but {goes} in this round "
-                        f"(the post goes to {who})",
+                        f"took this post on {since.isoformat()} and must keep it until "
+                        f"{stay_until(since, stay).isoformat()} (min_stay_years {stay:g}, "
+                        f"{years_between(since, day):.1f} years so far), but {goes} in this "
+                        f"round (the post goes to {who})",
                         start,
                         post,
                         c,
