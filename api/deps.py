@@ -13,7 +13,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .jobs import JobRunner
-from .models import Dataset, Job, PlanRow
+from .models import Dataset, Job, PlanRow, RoadmapRow
 from .scoping import within
 from .settings import Settings
 from .store import Store
@@ -113,3 +113,10 @@ def visible_plan(store: Store, p: Principal, plan_id: str) -> PlanRow:
     if plan is None or not _scoped_visible(store, p, plan.dataset_id, plan.scope_unit_id):
         raise _not_found("plan", plan_id)
     return plan
+
+
+def visible_roadmap(store: Store, p: Principal, roadmap_id: str) -> RoadmapRow:
+    row = store.get_roadmap(roadmap_id)
+    if row is None or not _scoped_visible(store, p, row.dataset_id, row.scope_unit_id):
+        raise _not_found("roadmap", roadmap_id)
+    return row

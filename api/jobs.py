@@ -34,10 +34,14 @@ class _Running:
 class JobRunner:
     """Queue + worker processes. ``submit`` and ``cancel`` return at once."""
 
-    def __init__(self, store: Store, workers: int = 2, cancel_grace_s: float = 10.0) -> None:
+    def __init__(self, store: Store, workers: int = 2, cancel_grace_s: float = 10.0,
+                 targets: dict[str, str] | None = None) -> None:
+        """``targets``: job kind (plan, repair, roadmap) → ``module:function`` the worker calls
+        (text, resolved in the worker process; see ``Settings.solve_target``)."""
         self.store = store
         self.workers = workers
         self.cancel_grace_s = cancel_grace_s
+        self.targets = dict(targets or {})
         self._ctx = mp.get_context("spawn")
         self._out: Any = self._ctx.Queue()
         self._pending: deque[str] = deque()
@@ -131,7 +135,8 @@ class JobRunner:
                 self.store.finish_job(job_id, "failed", [], error="dataset was deleted")
                 continue
             spec = {"tables": dataset.tables, "scope": job.scope_unit_id, "rules": job.rules,
-                    "repair": job.spec.get("repair")}
+                    "repair": job.spec.get("repair"), "kind": job.kind,
+                    "target": self.targets.get(job.kind)}
             cancel = self._ctx.Event()
             proc = self._ctx.Process(target=run_job, args=(job_id, spec, self._out, cancel),
                                      name=f"solve-{job_id[:8]}", daemon=True)
@@ -168,6 +173,10 @@ class JobRunner:
         if kind == "error":
             self.store.finish_job(job_id, "failed", [], error=str(payload), progress=last)
             return
+        if payload.get("kind") == "roadmap":
+            self._finish_roadmap(job_id, payload, cancelled=r is not None
+                                 and r.cancel_at is not None, progress=last)
+            return
         status = payload["status"]
         plans = payload["plans"]
         if payload.get("cancelled") or (r is not None and r.cancel_at is not None):
@@ -184,6 +193,27 @@ class JobRunner:
             error = "; ".join(d.get("detail", "") for d in payload.get("diagnosis", [])) or status
         progress = {**last, "stats": payload.get("stats", {})}
         self.store.finish_job(job_id, final, plans, error=error, progress=progress)
+
+    def _finish_roadmap(self, job_id: str, payload: dict[str, Any], cancelled: bool,
+                        progress: dict[str, Any]) -> None:
+        body = payload.get("roadmap") or {}
+        status = str(payload.get("status") or body.get("status") or "unknown")
+        rounds = body.get("rounds") or []
+        if payload.get("cancelled") or cancelled:
+            final = "cancelled"
+        elif status == "infeasible":
+            final = "infeasible"
+        elif status in ("optimal", "feasible", "partial") and rounds:
+            final = "done"
+        else:
+            final = "failed"
+        error = None
+        if final == "failed":
+            error = "; ".join(str(d.get("detail", "")) for d in body.get("diagnosis", [])
+                              if isinstance(d, dict)) or f"roadmap status {status}"
+        keep = final != "cancelled" or bool(rounds)  # a cancelled roadmap keeps rounds so far
+        self.store.finish_roadmap_job(job_id, final, body if keep else None, error=error,
+                                      progress=progress)
 
     def _reap(self) -> None:
         with self._lock:

@@ -5,19 +5,96 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from .jobs import JobRunner
-from .routes import datasets, health, jobs, plans
+from .routes import datasets, health, jobs, plans, roadmaps
 from .settings import Settings
 from .store import Store
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_NAME = "hai_duong"
+LOCAL_ADMIN = "local-admin"
+"""Label of the admin key the service makes for local use (``make run``), kept in a file."""
+KEY_FILE = "local-admin.key"
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def local_admin_key(store: Store, data_dir: Path) -> tuple[str, bool]:
+    """The admin key for local use: the one in ``data_dir/local-admin.key`` while it still works
+    on this store, else a new one (labelled ``local-admin``; older ones with that label are
+    revoked, their secret being lost) written to that file with mode 600.
+
+    Returns (key, created). Only a hash is stored in the database, so the file is the one place
+    the key can be read back from; it never leaves the data directory.
+    """
+    path = data_dir / KEY_FILE
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        key = ""
+    row = store.check_key(key) if key else None
+    if row is not None and row.role == "admin" and row.scope_unit_id is None:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return key, False
+    key_id, key = store.create_key("admin", None, label=LOCAL_ADMIN)
+    store.revoke_label(LOCAL_ADMIN, keep=key_id)
+    store.audit(None, "create", f"key:{key_id}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(key + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return key, True
+
+
+def service_url(settings: Settings, argv: Sequence[str] | None = None) -> str:
+    """Where the service answers, for the startup message: ``ROTATION_PUBLIC_URL``, else the
+    ``--host``/``--port`` given to ``rotation serve`` / uvicorn, else http://127.0.0.1:8000."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    args = list(sys.argv if argv is None else argv)
+    found: dict[str, str] = {}
+    for i, arg in enumerate(args):
+        for name in ("--host", "--port"):
+            if arg == name and i + 1 < len(args):
+                found[name] = args[i + 1]
+            elif arg.startswith(name + "="):
+                found[name] = arg.split("=", 1)[1]
+    host = found.get("--host", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{found.get('--port', '8000')}"
+
+
+def startup_banner(url: str, key: str, created: bool, key_path: Path,
+                   dataset_id: str | None) -> str:
+    """What ``make run`` shows: the URL, the admin key for local use and a curl to try."""
+    state = "new" if created else "reused"
+    lines = [
+        "",
+        "=" * 72,
+        f"Cadre rotation API: {url}   (OpenAPI docs: {url}/docs)",
+        f"demo dataset: {DEMO_NAME} ({dataset_id or 'not found'})",
+        f"admin API key: {key}",
+        f"  ({state}; local use only; kept in {key_path} with mode 600, reused on restart)",
+        "try:",
+        f'  curl -H "Authorization: Bearer {key}" {url}/v1/datasets',
+        "=" * 72,
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def load_demo(store: Store, folder: Path = DEMO_DIR) -> str | None:
@@ -49,14 +126,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.database_url)
         runner = JobRunner(store, workers=settings.workers,
-                           cancel_grace_s=settings.cancel_grace_s)
+                           cancel_grace_s=settings.cancel_grace_s,
+                           targets={"plan": settings.solve_target,
+                                    "repair": settings.solve_target,
+                                    "roadmap": settings.roadmap_target})
         app.state.store = store
         app.state.runner = runner
         if settings.load_demo:
             dataset_id = load_demo(store)
-            _key_id, key = store.create_key("admin", None)
-            print(f"demo dataset: {dataset_id}", flush=True)
-            print(f"admin API key: {key}", flush=True)
+            key, created = local_admin_key(store, settings.data_dir)
+            print(startup_banner(service_url(settings), key, created,
+                                 (settings.data_dir / KEY_FILE).resolve(), dataset_id),
+                  flush=True)
         runner.start()
         try:
             yield
@@ -67,7 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Cadre rotation planner",
         version="1.0",
-        description="Upload a dataset, start plan jobs, read plans (contract §3).",
+        description="Upload a dataset, start plan and term-roadmap jobs, read plans (contract §3) "
+                    "and roadmaps.",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -76,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(plans.router)
     app.include_router(plans.compare_router)
+    app.include_router(roadmaps.router)
     return app
 
 

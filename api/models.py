@@ -70,6 +70,22 @@ class PlanRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class RoadmapRow(Base):
+    """One finished term roadmap (rounds of plans, KPIs per round) in ``body``; written only
+    when complete (or, for a cancelled job, with the rounds solved so far)."""
+
+    __tablename__ = "roadmaps"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    scope_unit_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiKey(Base):
     """An API key: only a salted sha256 of the secret is stored."""
 
@@ -80,6 +96,8 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     scope_unit_id: Mapped[str | None] = mapped_column(String(64))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    label: Mapped[str | None] = mapped_column(String(64))
+    """A fixed name for a key the service manages itself (``local-admin``), else None."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

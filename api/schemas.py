@@ -33,6 +33,8 @@ class JobInfo(BaseModel):
     progress: dict[str, Any]
     queue_position: int | None
     plan_ids: list[str]
+    roadmap_id: str | None = None
+    """For a finished roadmap job: GET /v1/roadmaps/{roadmap_id}."""
     error: str | None
     created_at: str
     updated_at: str

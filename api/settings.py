@@ -40,6 +40,25 @@ class Settings(BaseSettings):
     """Largest uncompressed/compressed ratio of one zip entry: zip-bomb guard."""
     cancel_grace_s: float = 10.0
     """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
+    solve_target: str = Field(
+        "rotation.solve:solve",
+        validation_alias=AliasChoices("ROTATION_SOLVE_TARGET", "solve_target"),
+    )
+    """``module:function`` a worker calls to solve a plan job, as
+    ``f(data, rules, progress=..., stop=...)`` returning a ``rotation.solve.Result``. A dotted path
+    (not a function object) because it is resolved inside the spawned worker process; tests point
+    it at a slow or crashing stand-in."""
+    roadmap_target: str = Field(
+        "rotation.roadmap.model:solve_roadmap",
+        validation_alias=AliasChoices("ROTATION_ROADMAP_TARGET", "roadmap_target"),
+    )
+    """``module:function`` a worker calls for a roadmap job (same signature, returns an object
+    with ``.status`` and ``.to_json()``)."""
+    public_url: str | None = Field(
+        None, validation_alias=AliasChoices("ROTATION_PUBLIC_URL", "public_url")
+    )
+    """The URL printed at startup (default: from ``--host``/``--port`` on the command line, else
+    http://127.0.0.1:8000)."""
 
     @property
     def database_url(self) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import ApiKey, AuditLog, Dataset, Job, PlanRow, utcnow
+from .models import ApiKey, AuditLog, Dataset, Job, PlanRow, RoadmapRow, utcnow
 from .settings import normalise_url
 
 ROLES = ("admin", "planner", "viewer")
@@ -95,7 +95,8 @@ class Store:
                      "at": r.at.isoformat()} for r in rows]
 
     # ------------------------------------------------------------------ keys
-    def create_key(self, role: str, scope_unit_id: str | None) -> tuple[str, str]:
+    def create_key(self, role: str, scope_unit_id: str | None,
+                   label: str | None = None) -> tuple[str, str]:
         """A new key; returns (key id, the full secret key shown once)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -104,8 +105,20 @@ class Store:
         salt = secrets.token_hex(16)
         with self.session() as s:
             s.add(ApiKey(id=key_id, salt=salt, hash=hash_secret(secret, salt), role=role,
-                         scope_unit_id=scope_unit_id or None, revoked=False))
+                         scope_unit_id=scope_unit_id or None, revoked=False, label=label))
         return key_id, f"rk_{key_id}_{secret}"
+
+    def revoke_label(self, label: str, keep: str | None = None) -> int:
+        """Revoke every active key with this label except ``keep``; returns how many."""
+        with self.session() as s:
+            rows = s.scalars(select(ApiKey).where(ApiKey.label == label,
+                                                  ApiKey.revoked.is_(False))).all()
+            n = 0
+            for row in rows:
+                if row.id != keep:
+                    row.revoked = True
+                    n += 1
+            return n
 
     def check_key(self, token: str) -> ApiKey | None:
         """The key row for a presented token, or None (unknown, wrong secret or revoked)."""
@@ -124,7 +137,7 @@ class Store:
     def list_keys(self) -> list[dict[str, Any]]:
         with self.session() as s:
             rows = s.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
-            return [{"id": r.id, "role": r.role, "scope": r.scope_unit_id,
+            return [{"id": r.id, "role": r.role, "scope": r.scope_unit_id, "label": r.label,
                      "revoked": r.revoked, "created_at": r.created_at.isoformat()} for r in rows]
 
     def revoke_key(self, key_id: str) -> bool:
@@ -156,7 +169,7 @@ class Store:
 
     def delete_dataset(self, dataset_id: str) -> None:
         with self.session() as s:
-            for model in (PlanRow, Job):
+            for model in (PlanRow, RoadmapRow, Job):
                 for row in s.scalars(select(model).where(model.dataset_id == dataset_id)):
                     s.delete(row)
             s.flush()
@@ -216,6 +229,39 @@ class Store:
                 job.progress = progress
             job.updated_at = utcnow()
             return ids
+
+    def finish_roadmap_job(
+        self, job_id: str, status: str, body: dict[str, Any] | None, error: str | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> str | None:
+        """Store a roadmap job's roadmap (if any) and its final status in one transaction."""
+        with self.session() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.status in TERMINAL:
+                return None
+            rid = None
+            if body is not None:
+                rid = new_id()
+                body = {**body, "roadmap_id": rid, "job_id": job_id,
+                        "dataset_id": job.dataset_id, "scope": job.scope_unit_id}
+                s.add(RoadmapRow(id=rid, job_id=job_id, dataset_id=job.dataset_id,
+                                 scope_unit_id=job.scope_unit_id,
+                                 status=str(body.get("status", "feasible"))[:16], body=body))
+            job.status = status
+            job.plan_ids = []
+            job.error = error
+            if progress is not None:
+                job.progress = progress
+            job.updated_at = utcnow()
+            return rid
+
+    def get_roadmap(self, roadmap_id: str) -> RoadmapRow | None:
+        with self.session() as s:
+            return s.get(RoadmapRow, roadmap_id)
+
+    def roadmap_of_job(self, job_id: str) -> RoadmapRow | None:
+        with self.session() as s:
+            return s.scalars(select(RoadmapRow).where(RoadmapRow.job_id == job_id)).first()
 
     # ------------------------------------------------------------------ plans
     def get_plan(self, plan_id: str) -> PlanRow | None:

@@ -6,12 +6,20 @@ messages out on one queue (``progress``, ``result``, ``error``).
 
 from __future__ import annotations
 
+import importlib
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from .repair import prepare_repair, rebase_plan
 from .scoping import restrict
+
+DEFAULT_TARGETS = {
+    "plan": "rotation.solve:solve",
+    "repair": "rotation.solve:solve",
+    "roadmap": "rotation.roadmap.model:solve_roadmap",
+}
 
 
 def load_problem(tables: dict[str, Any], scope: str | None):
@@ -20,12 +28,34 @@ def load_problem(tables: dict[str, Any], scope: str | None):
     return restrict(problem_data(tables), scope)
 
 
+def resolve_target(dotted: str) -> Callable[..., Any]:
+    """``"package.module:function"`` (or ``package.module.function``) → the function.
+
+    Solve targets travel to the worker as text and are imported there: a function object
+    cannot cross the spawn boundary, an importable name can (the child inherits ``sys.path``).
+    """
+    module, sep, name = dotted.partition(":")
+    if not sep:
+        module, _, name = dotted.rpartition(".")
+    if not module or not name:
+        raise ValueError(f"solve target {dotted!r} is not 'module:function'")
+    fn = getattr(importlib.import_module(module), name)
+    if not callable(fn):
+        raise TypeError(f"solve target {dotted!r} is not callable")
+    return fn
+
+
 def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
-    """Entry point of a worker process (spawned: imports happen here, not in the API)."""
+    """Entry point of a worker process (spawned: imports happen here, not in the API).
+
+    ``spec``: tables, scope, rules, kind (plan | repair | roadmap), target (``module:function``)
+    and, for a repair, the repair spec.
+    """
     try:
         from rotation.rules import load_rules
-        from rotation.solve import solve
 
+        kind = spec.get("kind", "plan")
+        target = resolve_target(spec.get("target") or DEFAULT_TARGETS[kind])
         data = load_problem(spec["tables"], spec.get("scope"))
         rules = load_rules(spec["rules"])
         reference = data
@@ -43,11 +73,16 @@ def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
         threading.Thread(target=watch, daemon=True).start()
 
         def progress(d: dict[str, Any]) -> None:
-            out.put(("progress", job_id, d))
+            out.put(("progress", job_id, _plain(d)))
 
         out.put(("progress", job_id, {"phase": "solving", "posts": len(data.posts)}))
-        result = solve(data, rules, progress=progress, stop=stop)
+        result = target(data, rules, progress=progress, stop=stop)
         done.set()
+        if kind == "roadmap":
+            body = _plain(result.to_json())
+            out.put(("result", job_id, {"kind": "roadmap", "status": result.status,
+                                        "roadmap": body, "cancelled": stop.is_set()}))
+            return
         if result.plans:
             plans = [p.model_dump(mode="json") for p in result.plans]
             for plan, p in zip(plans, result.plans, strict=True):

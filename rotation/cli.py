@@ -7,12 +7,11 @@ exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json
 
 from __future__ import annotations
 
-import sys
-
 import contextlib
 import importlib
 import math
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -134,8 +133,9 @@ def status_rich(table: pd.DataFrame, title: str = "Where we stand") -> Table:
         ]
         short = r.shortfall > 0 and not r.is_total
         style = "bold" if r.is_total else ("red" if short else None)
-        t.add_row(*([r.position] if multi else []), *cells, style=style,
-                  end_section=bool(r.is_total))
+        t.add_row(
+            *([r.position] if multi else []), *cells, style=style, end_section=bool(r.is_total)
+        )
     return t
 
 
@@ -202,19 +202,35 @@ def candidates_rich(plans: list) -> Table:
 
     df = candidates_table(plans)
     t = Table(title="Candidate plans", title_justify="left")
-    for col in ("plan", "objective", "non-local share", "changed posts", "total km", "max km",
-                "posts differing from plan 1"):
+    for col in (
+        "plan",
+        "objective",
+        "non-local share",
+        "changed posts",
+        "total km",
+        "max km",
+        "posts differing from plan 1",
+    ):
         t.add_column(col, justify="right")
     for r in df.itertuples(index=False):
-        t.add_row(str(r.plan), _num(r.objective, 3), _pct(r.non_local_share),
-                  str(r.changed_posts), _num(r.total_travel_km), _num(r.max_travel_km),
-                  str(r.differs_from_plan_1))
+        t.add_row(
+            str(r.plan),
+            _num(r.objective, 3),
+            _pct(r.non_local_share),
+            str(r.changed_posts),
+            _num(r.total_travel_km),
+            _num(r.max_travel_km),
+            str(r.differs_from_plan_1),
+        )
     return t
 
 
 def diagnosis_rich(items: list) -> Table:
-    t = Table(title="No plan satisfies every rule. Diagnosis:", title_justify="left",
-              title_style="bold red")
+    t = Table(
+        title="No plan satisfies every rule. Diagnosis:",
+        title_justify="left",
+        title_style="bold red",
+    )
     t.add_column("rule")
     t.add_column("scope")
     t.add_column("detail")
@@ -300,8 +316,9 @@ def _plan_and_report(data, rules: Rules, out: Path, quiet: bool) -> int:
     console.print(kpi_rich(plan, result.stats))
     if len(result.plans) > 1:
         console.print(candidates_rich(result.plans))
-    console.print(before_after_rich(before_after_table(data, rules, plan),
-                                    title="Plan 1: before / after"))
+    console.print(
+        before_after_rich(before_after_table(data, rules, plan), title="Plan 1: before / after")
+    )
     console.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False, soft_wrap=True)
     return 0
 
@@ -319,8 +336,9 @@ def status(data_path: DataArg, rules_path: RulesOpt = None) -> None:
 def _print_status(data, rules: Rules, details: bool = True) -> None:
     from .report import pool_summary, status_table, tenure_alerts
 
-    console.print(status_rich(status_table(data, rules),
-                              title=f"Where we stand ({data.name}, {rules.as_of})"))
+    console.print(
+        status_rich(status_table(data, rules), title=f"Where we stand ({data.name}, {rules.as_of})")
+    )
     if not details:
         return
     alerts = tenure_alerts(data, rules)
@@ -328,8 +346,10 @@ def _print_status(data, rules: Rules, details: bool = True) -> None:
     if limit is None:
         console.print("No maximum tenure (max_years_in_post is off).")
     else:
-        console.print(f"Tenure alerts: {len(alerts)} incumbent(s) at or over {limit:g} years "
-                      "in post (they must leave).")
+        console.print(
+            f"Tenure alerts: {len(alerts)} incumbent(s) at or over {limit:g} years "
+            "in post (they must leave)."
+        )
         if len(alerts):
             t = Table(title_justify="left")
             for col in ("post", "unit", "cadre", "years"):
@@ -347,8 +367,9 @@ def _print_status(data, rules: Rules, details: bool = True) -> None:
     for item, r in pool.iterrows():
         if item not in ("cadres", "free", "pairs", "new_post_pairs") and r["count"] == 0:
             continue
-        label = item if item in ("cadres", "free", "pairs", "new_post_pairs") \
-            else f"blocked: {item}"
+        label = (
+            item if item in ("cadres", "free", "pairs", "new_post_pairs") else f"blocked: {item}"
+        )
         t.add_row(str(label), f"{int(r['count']):,}", str(r["meaning"]))
     console.print(t)
 
@@ -521,8 +542,9 @@ def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
 
 def _legacy_flag(legacy: bool | None) -> bool:
     if legacy is None:
-        raise _BadInput(["choose the hierarchy: --legacy (3 levels, before 2025) or --new "
-                         "(2 levels, 2025)"])
+        raise _BadInput(
+            ["choose the hierarchy: --legacy (3 levels, before 2025) or --new (2 levels, 2025)"]
+        )
     return legacy
 
 
@@ -585,8 +607,9 @@ def synth(
             if national:
                 tables = synthesize_national(seed, pos or ALL_POSITIONS)
             else:
-                tables = synthesize(province or "", _legacy_flag(legacy), seed,
-                                    pos or ["secretary"])
+                tables = synthesize(
+                    province or "", _legacy_flag(legacy), seed, pos or ["secretary"]
+                )
         except ValueError as exc:
             raise _BadInput([str(exc)]) from None
         written = write_tables(tables, out)
@@ -595,18 +618,21 @@ def synth(
 
 
 @app.command()
-def demo(rules_path: RulesOpt = None,
-         quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
-         ) -> None:
+def demo(
+    rules_path: RulesOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+) -> None:
     """The bundled Hai Duong scenario end to end: status, plan, before/after, KPIs."""
     with _errors():
         if not (DEMO_DATA / "units.csv").is_file():
             raise _BadInput([f"{DEMO_DATA}: bundled demo data not found (run from the repository)"])
         data = _read(DEMO_DATA)
         rules = _rules(rules_path, time_limit_s=DEMO_TIME_LIMIT_S)
-    console.print(f"[bold]Demo:[/] {DEMO_DATA} (synthetic roster, real units), rules: "
-                  f"{rules_path or f'defaults with time_limit_s {DEMO_TIME_LIMIT_S:g}'}",
-                  soft_wrap=True)
+    console.print(
+        f"[bold]Demo:[/] {DEMO_DATA} (synthetic roster, real units), rules: "
+        f"{rules_path or f'defaults with time_limit_s {DEMO_TIME_LIMIT_S:g}'}",
+        soft_wrap=True,
+    )
     _print_status(data, rules, details=False)
     code = _plan_and_report(data, rules, DEMO_OUT, quiet)
     raise typer.Exit(code)
@@ -621,9 +647,13 @@ def serve(
     try:
         importlib.import_module("api.main")
     except Exception as exc:  # any failure to import means there is no API to serve
-        err.print(f"cannot start the API: 'api.main' is not importable ({exc}); run from the "
-                  "repository with the package installed (make install)", style="red",
-                  markup=False, soft_wrap=True)
+        err.print(
+            f"cannot start the API: 'api.main' is not importable ({exc}); run from the "
+            "repository with the package installed (make install)",
+            style="red",
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None
     import uvicorn
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .concepts import cadre_facts, is_minority, latest_rating, local_matrix
+from .concepts import cadre_facts, is_minority, latest_rating
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
@@ -152,21 +152,27 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
         )
         prov_posts = posts.iloc[p_idx]
         if len(cand):
-            cids = cadres.index[cand]
-            km = dist.matrix(cadres["residence_id"].to_numpy()[cand], prov_posts["unit_id"])
-            ok = np.isfinite(km) & (km <= limit + 1e-9)  # inf = no route known: never
-            pers = personal[cand]
-            ok &= ~(~np.isnan(pers)[:, None] & (km > pers[:, None] + 1e-9))
+            res_ids = cadres["residence_id"].to_numpy()[cand]
+            ci, pj, km = dist.pairs(res_ids, prov_posts["unit_id"].to_numpy(), limit)
+            ok = np.isfinite(km)  # inf = no route known: never
+            pers = personal[cand][ci]
+            ok &= ~(~np.isnan(pers) & (km > pers + 1e-9))
             if rules.require_planning:
-                pos_arr = prov_posts["position"].to_numpy()
-                plan_ok = np.stack([has_plan[p][cand] for p in pos_arr], axis=1)
-                lateral = prev_pos[cand][:, None] == pos_arr[None, :]
-                ok &= plan_ok | lateral
-            ci, pj = np.nonzero(ok)
-            nl = ~local_matrix(data, cids, prov_posts["unit_id"], rules)[ci, pj]
+                pos_arr = prov_posts["position"].to_numpy()[pj]
+                plan_ok = np.zeros(len(ci), dtype=bool)
+                for pos in np.unique(pos_arr):
+                    m = pos_arr == pos
+                    plan_ok[m] = has_plan[pos][cand[ci[m]]]
+                ok &= plan_ok | (prev_pos[cand[ci]] == pos_arr)
+            ci, pj, km = ci[ok], pj[ok], km[ok]
+            units = prov_posts["unit_id"].to_numpy()[pj]
+            c_sel = cand[ci]
+            nl = _non_local_vector(
+                data, rules, cadres["hometown_id"].to_numpy()[c_sel], res_ids[ci], units
+            )
             out_post.append(p_idx[pj])
-            out_cad.append(cand[ci])
-            out_km.append(km[ci, pj])
+            out_cad.append(c_sel)
+            out_km.append(km)
             out_nl.append(nl)
             out_keep.append(np.zeros(len(ci), dtype=bool))
     pair_post = np.concatenate(out_post) if out_post else np.zeros(0, dtype=np.int64)

@@ -36,10 +36,19 @@ class Distances:
         self.data = data
         self.circuity = circuity
         self.cutoff = road_cutoff_km
-        self._travel: dict[tuple[str, str], float] = {}
-        for a, b, km in data.travel[["from_id", "to_id", "km"]].itertuples(index=False):
-            self._travel[(a, b)] = float(km)
-            self._travel.setdefault((b, a), float(km))  # symmetric unless both directions given
+        tr = data.travel
+        a = tr["from_id"].astype(str).tolist()
+        b = tr["to_id"].astype(str).tolist()
+        km = tr["km"].astype(float).tolist()
+        # symmetric unless both directions are given (a given direction always wins)
+        self._travel: dict[tuple[str, str], float] = dict(
+            zip(zip(b, a, strict=False), km, strict=False)
+        )
+        self._travel.update(zip(zip(a, b, strict=False), km, strict=False))
+        keys = list(self._travel)
+        self._tf = np.array([k[0] for k in keys], dtype=object)
+        self._tt = np.array([k[1] for k in keys], dtype=object)
+        self._tkm = np.array(list(self._travel.values()), dtype=float)
         self._graph: nx.Graph | None = None
         self._road_rows: dict[str, dict[str, float]] = {}
         if data.roads is not None and len(data.roads):
@@ -79,14 +88,17 @@ class Distances:
                 return float(row.get(to_id, math.inf))
         lat1, lon1 = self._coords.get(from_id, (math.nan, math.nan))
         lat2, lon2 = self._coords.get(to_id, (math.nan, math.nan))
-        d = float(haversine_km(np.float64(lat1), np.float64(lon1), np.float64(lat2), np.float64(lon2)))
+        d = float(
+            haversine_km(np.float64(lat1), np.float64(lon1), np.float64(lat2), np.float64(lon2))
+        )
         return math.inf if math.isnan(d) else d * self.circuity
 
     # -------------------------------------------------------------------- many pairs
     def matrix(self, from_ids: list[str] | pd.Index, to_ids: list[str] | pd.Index) -> np.ndarray:
-        """km array [from, to] (float64, inf = unreachable)."""
-        f = list(from_ids)
-        t = list(to_ids)
+        """km array [from, to] (float64, inf = unreachable); repeated ids are computed once."""
+        uf, inv_f = np.unique(np.asarray(list(from_ids), dtype=object), return_inverse=True)
+        ut, inv_t = np.unique(np.asarray(list(to_ids), dtype=object), return_inverse=True)
+        f, t = uf.tolist(), ut.tolist()
         lat_f = self._lat.reindex(f).to_numpy()
         lon_f = self._lon.reindex(f).to_numpy()
         lat_t = self._lat.reindex(t).to_numpy()
@@ -96,15 +108,66 @@ class Distances:
         out[np.isnan(out)] = math.inf
         if self._graph is not None:
             self._apply_roads(f, t, out)
-        out[np.equal.outer(np.asarray(f, dtype=object), np.asarray(t, dtype=object))] = 0.0
-        if self._travel:
-            fi = {u: i for i, u in enumerate(f)}
-            ti = {u: j for j, u in enumerate(t)}
-            for (a, b), km in self._travel.items():
-                i, j = fi.get(a), ti.get(b)
-                if i is not None and j is not None:
-                    out[i, j] = km
-        return out
+        out[np.equal.outer(uf, ut)] = 0.0
+        if len(self._tkm):
+            fi = pd.Index(f).get_indexer(self._tf)
+            tj = pd.Index(t).get_indexer(self._tt)
+            hit = (fi >= 0) & (tj >= 0)
+            out[fi[hit], tj[hit]] = self._tkm[hit]
+        return out[inv_f][:, inv_t]
+
+    def pairs(
+        self, from_ids: np.ndarray, to_ids: np.ndarray, limit: float = math.inf
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Reachable (i, j, km) with km <= ``limit`` between ``from_ids[i]`` and ``to_ids[j]``.
+
+        Dense where both ends have coordinates (or a road graph exists); elsewhere only travel
+        rows can give a distance, so those pairs come from the travel table alone — on sparse
+        cost data (thousands of units without coordinates) this never builds the full matrix.
+        """
+        f = np.asarray(from_ids, dtype=object)
+        t = np.asarray(to_ids, dtype=object)
+        if self._graph is not None:
+            has_f, has_t = np.ones(len(f), bool), np.ones(len(t), bool)
+        else:
+            has_f = np.array([u in self._coords for u in f], dtype=bool)
+            has_t = np.array([u in self._coords for u in t], dtype=bool)
+        out_i, out_j, out_km = [], [], []
+        fi_c, tj_c = np.nonzero(has_f)[0], np.nonzero(has_t)[0]
+        if len(fi_c) and len(tj_c):
+            km = self.matrix(f[fi_c], t[tj_c])
+            ii, jj = np.nonzero(km <= limit + 1e-9)
+            out_i.append(fi_c[ii])
+            out_j.append(tj_c[jj])
+            out_km.append(km[ii, jj])
+        if len(self._tkm) and (not has_f.all() or not has_t.all()):
+            # travel rows for pairs with an end lacking coordinates, expanded to every index
+            rows = pd.DataFrame({"a": self._tf, "b": self._tt, "km": self._tkm})
+            rows = rows[rows["km"] <= limit + 1e-9]
+            fdf = pd.DataFrame({"a": f, "i": np.arange(len(f)), "hf": has_f})
+            tdf = pd.DataFrame({"b": t, "j": np.arange(len(t)), "ht": has_t})
+            m = rows.merge(fdf, on="a").merge(tdf, on="b")
+            m = m[~(m["hf"] & m["ht"])]
+            out_i.append(m["i"].to_numpy())
+            out_j.append(m["j"].to_numpy())
+            out_km.append(m["km"].to_numpy(dtype=float))
+        same = [
+            (i, j)
+            for j, u in enumerate(t)
+            for i in np.nonzero(f == u)[0]
+            if not (has_f[i] and has_t[j]) and (u, u) not in self._travel
+        ]
+        if same:
+            out_i.append(np.array([x[0] for x in same]))
+            out_j.append(np.array([x[1] for x in same]))
+            out_km.append(np.zeros(len(same)))
+        if not out_i:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return (
+            np.concatenate(out_i).astype(np.int64),
+            np.concatenate(out_j).astype(np.int64),
+            np.concatenate(out_km).astype(float),
+        )
 
     def _apply_roads(self, f: list[str], t: list[str], out: np.ndarray) -> None:
         assert self._graph is not None

@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 
 from .data import ProblemData
 from .eligibility import Eligibility, compute_eligibility
-from .model import SCALE, PairIndex, Variables, all_rows, build_model, objective_expr
+from .model import SCALE, PairIndex, Variables, all_rows, build_model, objective_expr, pair_costs
 from .model.lp import solve_lp
 from .plan import Assignment, DiagnosisItem, Plan, compute_kpis
 from .rules import Rules
@@ -255,6 +255,13 @@ def _prune(
     first_mask |= _lock_mask(elig, rules)
     ub = None
     hint_pairs = None
+    if lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel:
+        # an integral LP optimum is a plan (every row holds): the bound is met, no search needed
+        hint_pairs = np.nonzero(lp.x > 0.5)[0]
+        ub = int(pair_costs(elig)[hint_pairs].sum())
+        stats["first_plan"] = round(ub / SCALE, 3)
+        stats["first_plan_from_lp"] = True
+        first_mask = None  # skip the search below
     for attempt_mask in (first_mask, None):
         if attempt_mask is None:
             break

@@ -158,7 +158,10 @@ def solve_roadmap(
         if warm:
             used = {(p, c) for p, c in warm[k].items() if c}
             pick |= np.array(
-                [(pids[p], cids[c]) in used for p, c in zip(e.pair_post, e.pair_cadre, strict=True)],
+                [
+                    (pids[p], cids[c]) in used
+                    for p, c in zip(e.pair_post, e.pair_cadre, strict=True)
+                ],
                 dtype=bool,
             )
         for j in np.nonzero(pick)[0].tolist():
@@ -178,9 +181,12 @@ def solve_roadmap(
         )
     assert posts_in_scope is not None
     # original incumbents' keep pairs may be missing from a round's pick if over tenure: fine.
-    stats: dict[str, Any] = {"rounds": n_r, "candidate_pairs": len(cand.post),
-                             "candidates_per_post": candidates_per_post,
-                             "exact_over": "the candidate pairs (see rotation/roadmap/model.py)"}
+    stats: dict[str, Any] = {
+        "rounds": n_r,
+        "candidate_pairs": len(cand.post),
+        "candidates_per_post": candidates_per_post,
+        "exact_over": "the candidate pairs (see rotation/roadmap/model.py)",
+    }
     m = _RoadmapModel(base, rules, h, rrules, cand, musts, retired, posts_in_scope, previous)
     if warm:
         m.hint(warm)
@@ -195,9 +201,15 @@ def solve_roadmap(
         def on_solution_callback(self) -> None:
             if progress:
                 obj, bd = self.ObjectiveValue() / SCALE, self.BestObjectiveBound() / SCALE
-                progress({"phase": "roadmap", "elapsed_s": round(time.perf_counter() - t0, 3),
-                          "objective": round(obj, 3), "bound": round(bd, 3),
-                          "gap": round(abs(obj - bd) / max(1.0, abs(obj)), 6)})
+                progress(
+                    {
+                        "phase": "roadmap",
+                        "elapsed_s": round(time.perf_counter() - t0, 3),
+                        "objective": round(obj, 3),
+                        "bound": round(bd, 3),
+                        "gap": round(abs(obj - bd) / max(1.0, abs(obj)), 6),
+                    }
+                )
             if stop is not None and stop.is_set():
                 self.StopSearch()
 
@@ -205,9 +217,17 @@ def solve_roadmap(
     stats["solve_s"] = round(solver.WallTime(), 3)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = "infeasible" if code == cp_model.INFEASIBLE else "unknown"
-        diag = _diagnose_rounds(base, rules, h, rrules) if status == "infeasible" else [
-            DiagnosisItem(rule="time_limit", scope="roadmap",
-                          detail=f"no roadmap found within {rules.time_limit_s:g} s")]
+        diag = (
+            _diagnose_rounds(base, rules, h, rrules)
+            if status == "infeasible"
+            else [
+                DiagnosisItem(
+                    rule="time_limit",
+                    scope="roadmap",
+                    detail=f"no roadmap found within {rules.time_limit_s:g} s",
+                )
+            ]
+        )
         stats["total_s"] = round(time.perf_counter() - t0, 3)
         return RoadmapResult(status=status, diagnosis=diag, stats=stats)
     status = "optimal" if code == cp_model.OPTIMAL else "feasible"
@@ -233,7 +253,9 @@ class _RoadmapModel:
         for k in range(n_r):
             s = set(cand.new_ok[k]) | set(cand.keep_ok[k])
             if k:
-                s |= {i for i in exists[k - 1] if not cand.orig[i] and cand.cadre[i] not in retired[k]}
+                s |= {
+                    i for i in exists[k - 1] if not cand.orig[i] and cand.cadre[i] not in retired[k]
+                }
             exists.append(s)
         self.y = [{i: cp.NewBoolVar("") for i in sorted(exists[k])} for k in range(n_r)]
         self.a: list[dict[int, Any]] = [{} for _ in range(n_r)]
@@ -245,7 +267,9 @@ class _RoadmapModel:
                 by_post[k][cand.post[i]].append(i)
                 by_cadre[k][cand.cadre[i]].append(i)
         vac = rules.allow_vacancies
-        self.vacant = [{p: cp.NewBoolVar("") for p in self.posts} if vac else {} for _ in range(n_r)]
+        self.vacant = [
+            {p: cp.NewBoolVar("") for p in self.posts} if vac else {} for _ in range(n_r)
+        ]
         disc = [(1 - h.discount) ** k for k in range(n_r)]
         w = rules.weights
         obj_terms: list[tuple[Any, int]] = []
@@ -271,18 +295,24 @@ class _RoadmapModel:
                 # objective: travel of every holder each round, change and rewards on arrival
                 km_cost = round(w.travel_km * cand.km[i] * SCALE)
                 single = cand.cost.get((k, i))
-                arrival_cost = (single - round(w.travel_km * cand.km[i] * SCALE)) if single is not None and i in cand.new_ok[k] else round(w.change * SCALE)
+                arrival_cost = (
+                    (single - round(w.travel_km * cand.km[i] * SCALE))
+                    if single is not None and i in cand.new_ok[k]
+                    else round(w.change * SCALE)
+                )
                 f = disc[k]
                 # travel is a yearly burden: averaged over the rounds, so a move is weighed
                 # against one year of travel, as in a single-round plan
-                obj_terms.append((var, int(round(km_cost * f / n_r))))
+                obj_terms.append((var, round(km_cost * f / n_r)))
                 if i in a[k]:
-                    obj_terms.append((a[k][i], int(round(arrival_cost * f))))
+                    obj_terms.append((a[k][i], round(arrival_cost * f)))
             for p in self.posts:
                 terms = [y[k][i] for i in by_post[k].get(p, [])]
                 if vac:
                     cp.Add(sum(terms) + self.vacant[k][p] == 1)
-                    obj_terms.append((self.vacant[k][p], int(round((w.vacancy + w.change) * SCALE * disc[k]))))
+                    obj_terms.append(
+                        (self.vacant[k][p], round((w.vacancy + w.change) * SCALE * disc[k]))
+                    )
                 else:
                     cp.Add(sum(terms) == 1)
             for _, ks in by_cadre[k].items():
@@ -316,7 +346,9 @@ class _RoadmapModel:
                     break
                 now = [y[k][i] for i in by_cadre[k].get(c, [])]
                 before = (
-                    [y[k - 1][i] for i in by_cadre[k - 1].get(c, [])] if k else [held_before.get(c, 0)]
+                    [y[k - 1][i] for i in by_cadre[k - 1].get(c, [])]
+                    if k
+                    else [held_before.get(c, 0)]
                 )
                 if not any(not isinstance(b, int) for b in before) and sum(before) == 0:
                     continue
@@ -327,7 +359,9 @@ class _RoadmapModel:
                     waiting = years_between(days[k], days[k2]) < rules.min_years_in_post - 1e-9
                     # back in an office, a lateral move no longer exists: the planning list rules
                     arrivals = [
-                        a[k2][i] for i in by_cadre[k2].get(c, []) if i in a[k2]
+                        a[k2][i]
+                        for i in by_cadre[k2].get(c, [])
+                        if i in a[k2]
                         and (waiting or base.posts.at[cand.post[i], "position"] not in planned)
                     ]
                     if arrivals:
@@ -358,8 +392,12 @@ class _RoadmapModel:
                 need = t.required(len(posts))
                 if need <= 0:
                     continue
-                terms = [self.y[k][i] for p in posts for i in by_post.get(p, [])
-                         if self.cand.non_local[i]]
+                terms = [
+                    self.y[k][i]
+                    for p in posts
+                    for i in by_post.get(p, [])
+                    if self.cand.non_local[i]
+                ]
                 self.cp.Add(sum(terms) >= need)
 
     def _change_cap(self, base, rules_k, k, by_post) -> None:
@@ -404,8 +442,12 @@ class _RoadmapModel:
                 continue
             for _, posts in sorted(self._scope_groups(base, t.position, t.scope_level).items()):
                 counts = [
-                    sum(self.y[k][i] for p in posts for i in by_post[k].get(p, [])
-                        if self.cand.non_local[i])
+                    sum(
+                        self.y[k][i]
+                        for p in posts
+                        for i in by_post[k].get(p, [])
+                        if self.cand.non_local[i]
+                    )
                     for k in range(len(h.rounds))
                 ]
                 for k in range(1, len(counts)):
@@ -457,15 +499,29 @@ def plan_for_round(
         cid = held[pid]
         post = state.posts.loc[pid]
         facts = assignment_facts(state, rules_k, pid, cid)
-        assignments.append(Assignment(post_id=pid, unit_id=post["unit_id"],
-                                      position=post["position"], cadre_id=cid, **facts))
+        assignments.append(
+            Assignment(
+                post_id=pid,
+                unit_id=post["unit_id"],
+                position=post["position"],
+                cadre_id=cid,
+                **facts,
+            )
+        )
     holders = {a.cadre_id for a in assignments if a.cadre_id}
     released = sorted(
-        c for p, c in state.posts["incumbent_id"].items()
+        c
+        for p, c in state.posts["incumbent_id"].items()
         if isinstance(c, str) and p in held and c not in holders
     )
-    return Plan(status=status, objective=None, bound=None, assignments=assignments,
-                released=released, kpis=compute_kpis(state, rules_k, assignments))
+    return Plan(
+        status=status,
+        objective=None,
+        bound=None,
+        assignments=assignments,
+        released=released,
+        kpis=compute_kpis(state, rules_k, assignments),
+    )
 
 
 def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
@@ -478,19 +534,27 @@ def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
         res = solve(state, rrules[k], explain=False)
         if res.status == "infeasible":
             return [
-                DiagnosisItem(rule=d.rule, scope=d.scope, detail=f"{day.year}: {d.detail}",
-                              round=day.isoformat())
+                DiagnosisItem(
+                    rule=d.rule,
+                    scope=d.scope,
+                    detail=f"{day.year}: {d.detail}",
+                    round=day.isoformat(),
+                )
                 for d in res.diagnosis
             ]
         if not res.plans:
             break
         nxt = h.rounds[k + 1] if k + 1 < len(h.rounds) else None
         state = roll_forward(state, rules, res.plans[0], day, nxt)
-    return [DiagnosisItem(
-        rule="min_stay+trajectory", scope="roadmap",
-        detail="each round can be planned on its own, but not all together: the minimum stay of "
-        f"{h.min_stay_years:g} years, released cadres' waiting time and the trajectory "
-        "conflict across rounds (or among the candidate pairs considered)")]
+    return [
+        DiagnosisItem(
+            rule="min_stay+trajectory",
+            scope="roadmap",
+            detail="each round can be planned on its own, but not all together: the minimum stay of "
+            f"{h.min_stay_years:g} years, released cadres' waiting time and the trajectory "
+            "conflict across rounds (or among the candidate pairs considered)",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- greedy baseline
@@ -511,7 +575,8 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
         locks = [
             {"post_id": p, "cadre_id": c}
             for c, (p, since) in sorted(arrived.items())
-            if years_between(since, day) < h.min_stay_years - 1e-9 and c in state.cadres.index
+            if years_between(since, day) < h.min_stay_years - 1e-9
+            and c in state.cadres.index
             and state.posts.at[p, "incumbent_id"] == c
         ]
         rk = Rules.model_validate(

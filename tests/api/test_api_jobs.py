@@ -36,47 +36,83 @@ def test_queue_position(tmp_path):
         assert one.client.delete(f"/v1/jobs/{a['job_id']}", headers=h).status_code == 409
 
 
-def test_cancel_running_job(api):
-    """Cancelling a running solve ends it as cancelled (keeping any plan found)."""
+def _wait_running(api, job_id: str, h: dict, timeout: float = 30) -> dict:
+    """Poll until the job is running and its solve target has reported a search step."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        info = api.client.get(f"/v1/jobs/{job_id}", headers=h).json()
+        seen.append(info["status"])
+        if info["status"] == "running" and info["progress"].get("phase") == "searching":
+            return info
+        assert info["status"] in ("queued", "running"), info
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} never observed searching; statuses seen {set(seen)}")
+
+
+def test_cancel_running_job(tmp_path):
+    """Cancelling a running solve ends it as cancelled and keeps its best plan, which is valid.
+
+    The solve target is ``solve_targets.slow_solve``: it finds the tiny dataset's plan at once,
+    then searches until stopped, so the cancel always reaches a running job."""
     from builders import tiny_problem
 
-    h = api.key("admin")
-    big = tiny_problem(districts=6, communes=8, office=6)
-    ds = api.upload_zip(h, data=big)
-    rules = {**AS_OF_RULES, "time_limit_s": 60, "candidates": 20, "candidate_min_diff": 1,
-             "candidate_tolerance": 10}
-    job_id = api.client.post(f"/v1/datasets/{ds}/plans", json=rules, headers=h).json()["job_id"]
-    t0 = time.monotonic()
-    while api.client.get(f"/v1/jobs/{job_id}", headers=h).json()["status"] == "queued":
-        time.sleep(0.05)
-    r = api.client.delete(f"/v1/jobs/{job_id}", headers=h)
-    if r.status_code == 409:  # it finished before the cancel arrived: nothing to test
-        return
-    assert r.status_code in (200, 202)
-    job = api.wait(job_id, h, timeout=30)
-    assert job["status"] in ("cancelled", "done")
-    assert time.monotonic() - t0 < 30
-    for pid in job["plan_ids"]:
-        assert api.client.get(f"/v1/plans/{pid}", headers=h).json()["status"] != "infeasible"
+    from rotation.plan import Plan
+    from rotation.rules import load_rules
+    from rotation.validate import validate_plan
+
+    for slow in open_api(tmp_path / "slow.sqlite3", solve_target="solve_targets:slow_solve",
+                         cancel_grace_s=20.0):
+        h = slow.key("admin")
+        ds = slow.upload_zip(h)
+        job_id = slow.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES,
+                                  headers=h).json()["job_id"]
+        running = _wait_running(slow, job_id, h)
+        assert running["plan_ids"] == [] and running["progress"]["step"] >= 1
+        t0 = time.monotonic()
+        r = slow.client.delete(f"/v1/jobs/{job_id}", headers=h)
+        assert r.status_code == 202, r.text
+        job = slow.wait(job_id, h, timeout=30)
+        assert job["status"] == "cancelled", job
+        assert time.monotonic() - t0 < 10  # stopped by the event, not killed after the grace
+        assert len(job["plan_ids"]) == 1, job
+        plan = slow.client.get(f"/v1/plans/{job['plan_ids'][0]}", headers=h)
+        assert plan.status_code == 200
+        body = plan.json()
+        assert body["status"] in ("optimal", "feasible") and len(body["assignments"]) == 6
+        violations = validate_plan(tiny_problem(), load_rules(AS_OF_RULES),
+                                   Plan.model_validate(body))
+        assert violations == [], violations
+        assert slow.client.delete(f"/v1/jobs/{job_id}", headers=h).status_code == 409
 
 
-def test_worker_crash_marks_failed(api, tiny_id, monkeypatch):
-    """A worker process that dies marks its job failed with the reason."""
-    h = api.key("admin")
-    runner = api.client.app.state.runner
-    job_id = api.client.post(f"/v1/datasets/{tiny_id}/plans", json=AS_OF_RULES,
-                             headers=h).json()["job_id"]
-    deadline = time.monotonic() + 20
-    while job_id not in runner._running and time.monotonic() < deadline:
-        time.sleep(0.01)
-    running = runner._running.get(job_id)
-    if running is None:
-        return  # finished too fast to kill; covered by the failed-status path below anyway
-    running.process.kill()
-    job = api.wait(job_id, h)
-    assert job["status"] in ("failed", "done")
-    if job["status"] == "failed":
-        assert "worker process died" in job["error"]
+def test_worker_crash_marks_failed(tmp_path):
+    """A worker process that dies without a word (os._exit(13)) marks its job failed, with the
+    exit code in the reason; the service keeps serving."""
+    for crashy in open_api(tmp_path / "crash.sqlite3", solve_target="solve_targets:crash_solve"):
+        h = crashy.key("admin")
+        ds = crashy.upload_zip(h)
+        job_id = crashy.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES,
+                                    headers=h).json()["job_id"]
+        job = crashy.wait(job_id, h, timeout=30)
+        assert job["status"] == "failed", job
+        assert "worker process died" in job["error"] and "exit code 13" in job["error"], job
+        assert job["plan_ids"] == []
+        deadline = time.monotonic() + 5  # the reaper forgets the process just after
+        while crashy.client.get("/health").json()["running_jobs"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert crashy.client.get("/health").json()["running_jobs"] == 0
+
+
+def test_bad_solve_target_fails_job(tmp_path):
+    """A solve target that cannot be imported fails the job with the reason (no hang)."""
+    for bad in open_api(tmp_path / "bad.sqlite3", solve_target="solve_targets:nope"):
+        h = bad.key("admin")
+        ds = bad.upload_zip(h)
+        job_id = bad.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES,
+                                 headers=h).json()["job_id"]
+        job = bad.wait(job_id, h, timeout=30)
+        assert job["status"] == "failed" and "nope" in job["error"], job
 
 
 def test_infeasible_job(api, tiny_id):
@@ -126,14 +162,59 @@ def test_keys_cli(tmp_path):
     assert run.invoke(keys_app, ["create", "--role", "boss", "--database-url", url]).exit_code == 2
 
 
+def _banner_key(out: str) -> str:
+    return [ln for ln in out.splitlines() if ln.startswith("admin API key:")][-1].split()[-1]
+
+
 def test_demo_startup(tmp_path, capsys):
-    """ROTATION_LOAD_DEMO=1 loads the bundled data once and prints an admin key."""
+    """ROTATION_LOAD_DEMO=1 loads the bundled data once and prints the URL, an admin key and a
+    working curl; a second start prints the same key (kept in a mode-600 file)."""
+    import stat
+
     db = tmp_path / "demo.sqlite3"
     for demo in open_api(db, ROTATION_LOAD_DEMO=True):
         out = capsys.readouterr().out
-        key = [ln for ln in out.splitlines() if ln.startswith("admin API key:")][-1].split()[-1]
+        key = _banner_key(out)
+        assert key.startswith("rk_")
+        assert "http://127.0.0.1:8000" in out and "/docs" in out
+        curl = f'curl -H "Authorization: Bearer {key}" http://127.0.0.1:8000/v1/datasets'
+        assert curl in out, out
         r = demo.client.get("/v1/datasets", headers={"Authorization": f"Bearer {key}"})
         assert [d["name"] for d in r.json()] == ["hai_duong"]
         assert r.json()[0]["summary"]["posts"] == 207
+    key_file = tmp_path / "local-admin.key"
+    assert key_file.read_text().strip() == key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     for again in open_api(db, ROTATION_LOAD_DEMO=True):
+        out = capsys.readouterr().out
+        assert _banner_key(out) == key and "reused" in out
         assert len(again.store.list_datasets()) == 1
+        assert [k["label"] for k in again.store.list_keys()].count("local-admin") == 1
+
+
+def test_demo_startup_replaces_revoked_key(tmp_path, capsys):
+    """A local-admin key that no longer works (revoked) is replaced, and the file rewritten."""
+    db = tmp_path / "demo.sqlite3"
+    for demo in open_api(db, ROTATION_LOAD_DEMO=True):
+        first = _banner_key(capsys.readouterr().out)
+        demo.store.revoke_key(first.split("_")[1])
+    for again in open_api(db, ROTATION_LOAD_DEMO=True):
+        second = _banner_key(capsys.readouterr().out)
+        assert second != first
+        assert (tmp_path / "local-admin.key").read_text().strip() == second
+        h = {"Authorization": f"Bearer {second}"}
+        assert again.client.get("/v1/datasets", headers=h).status_code == 200
+
+
+def test_service_url_from_command_line():
+    """The printed URL follows --host/--port (rotation serve / uvicorn) or ROTATION_PUBLIC_URL."""
+    from api.main import service_url
+    from api.settings import Settings
+
+    s = Settings(public_url=None)
+    assert service_url(s, ["rotation", "serve"]) == "http://127.0.0.1:8000"
+    assert service_url(s, ["rotation", "serve", "--host", "0.0.0.0", "--port", "9001"]) \
+        == "http://127.0.0.1:9001"
+    assert service_url(s, ["uvicorn", "--host=10.0.0.5", "--port=80"]) == "http://10.0.0.5:80"
+    assert service_url(Settings(ROTATION_PUBLIC_URL="https://x.example/"), []) \
+        == "https://x.example"

@@ -1,29 +1,80 @@
-"""Property test against the OpenAPI schema: GET/DELETE with any path/query values, no 5xx."""
+"""Property test against the OpenAPI schema: every GET, DELETE and POST operation, called with
+generated path/query/body values and an admin key, never answers 5xx (``not_a_server_error``).
+
+Schemathesis 4.x: the schema is loaded from the app (``schemathesis.openapi.from_asgi``) at
+import time; building the app touches no database (that happens when it starts, in the ``api``
+fixture, which the generated calls then share). ``schemathesis.pytest.from_fixture`` would defer
+the loading, but it breaks on pytest 9 (it sets ``request.node._nodeid``). Examples are bounded
+(``max_examples``) to keep the run under a minute.
+
+Generated ids are random, so most calls would stop at a 404. To reach the code behind the
+lookup (rules validation, repair events, exports), about half of the cases get the id of a real
+dataset / job / plan instead, picked deterministically from the generated value so Hypothesis
+can replay a failure.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from api_helpers import AS_OF_RULES, Api, make_settings
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from api.main import create_app
+
+MAX_EXAMPLES = 25
 
 
-def test_no_server_errors(api, done_job):
-    """With a viewer key, 20 generated calls per GET/DELETE operation all answer below 500."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
-    schema = schema.include(method=["GET", "DELETE"])
-    headers = api.key("viewer")
-    checked = 0
-    for result in schema.get_all_operations():
-        op = result.ok()
-        if op.path.endswith("/events"):
-            continue  # an endless stream for a live job; covered by test_sse_events
+_DIR = Path(tempfile.mkdtemp(prefix="rotation-st-"))
+# This module's own app: jobs the fuzzer starts get a short time limit and one worker.
+APP = create_app(
+    make_settings(_DIR / "api.sqlite3", WORKERS=1, MAX_TIME_LIMIT_S=2))
 
-        @given(case=op.as_strategy())
-        @settings(max_examples=20, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def check(case) -> None:
-            response = case.call(headers=headers)
-            assert response.status_code < 500, (case.method, case.path, response.text)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# /v1/jobs/{job_id}/events is a server-sent-events stream that stays open while its job runs
+# (endless by design for a live job), so a generated call could block the test; it is covered
+# by test_api_core.py::test_sse_events instead.
+schema = schema.include(method=["GET", "DELETE", "POST"]).exclude(path_regex=r"/events$")
 
-        check()
-        checked += 1
-    assert checked >= 8
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Api]:
+    """Start APP (store, migrations, job runner) for the generated calls."""
+    with TestClient(APP) as client:
+        yield Api(client)
+    shutil.rmtree(_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def real_ids(api: Api) -> dict[str, str]:
+    """Ids of objects that exist: a dataset, a finished plan job and its plan."""
+    ds = api.upload_zip()
+    job = api.plan(ds, {**AS_OF_RULES, "time_limit_s": 2})
+    assert job["status"] == "done", job
+    return {"dataset_id": ds, "job_id": job["job_id"], "plan_id": job["plan_ids"][0]}
+
+
+def _use_real(case) -> bool:
+    digest = hashlib.sha256(repr(sorted(case.path_parameters.items())).encode()).digest()
+    return digest[0] % 2 == 0
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case, api, real_ids):
+    """No generated call answers 5xx."""
+    if case.path_parameters and _use_real(case):
+        keep_dataset = case.method == "DELETE" and case.path.endswith("{dataset_id}")
+        for name in case.path_parameters:
+            if name in real_ids and not keep_dataset:
+                case.path_parameters[name] = real_ids[name]
+    case.call_and_validate(headers=api.key("admin"), checks=[not_a_server_error])

@@ -1,0 +1,135 @@
+"""Term roadmaps (rules ``horizon``): start a roadmap job on a dataset, read it, export it.
+
+A roadmap job runs like a plan job (same queue and workers, job kind ``roadmap``); its result is
+one roadmap: ``{"status", "rounds": [{"as_of", "plan"}], "kpis_by_round", "diagnosis"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+
+from rotation.rules import RulesError, load_rules
+
+from ..deps import (
+    PrincipalDep,
+    RunnerDep,
+    SettingsDep,
+    StoreDep,
+    WriterDep,
+    visible_dataset,
+    visible_roadmap,
+)
+from ..schemas import JobCreated
+
+router = APIRouter(prefix="/v1", tags=["roadmaps"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_ROUNDS = 20
+"""Most rounds one roadmap may have (a term is 5 years; this leaves room for monthly rounds
+over a year or two, never an unbounded model)."""
+
+
+def _horizon_problems(rules: Any) -> list[str]:
+    """The ``horizon`` part, checked as the roadmap will read it."""
+    from rotation.roadmap.horizon import Horizon
+
+    try:
+        h = Horizon.model_validate(rules.horizon or {})
+    except ValidationError as err:
+        return [f"horizon.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" if e["loc"]
+                else f"horizon: {e['msg']}" for e in err.errors()]
+    if not h.rounds:
+        return ["horizon.rounds: give at least one round date"]
+    if len(h.rounds) > MAX_ROUNDS:
+        return [f"horizon.rounds: at most {MAX_ROUNDS} rounds here, not {len(h.rounds)}"]
+    return []
+
+
+@router.post("/datasets/{dataset_id}/roadmaps", status_code=202, response_model=JobCreated)
+def create_roadmap_job(
+    dataset_id: str,
+    store: StoreDep,
+    runner: RunnerDep,
+    settings: SettingsDep,
+    who: WriterDep,
+    rules: Annotated[dict[str, Any] | None, Body(
+        description="rules (contract §2) with `horizon` (rounds, trajectory, min_stay_years, "
+                    "max_changes_per_round, discount)")] = None,
+) -> JobCreated:
+    """Start a term-roadmap job (202); poll GET /v1/jobs/{id}, then read
+    GET /v1/roadmaps/{roadmap_id}. The roadmap covers the key's scope only."""
+    ds = visible_dataset(store, who, dataset_id)
+    rules = rules or {}
+    try:
+        parsed = load_rules(rules)
+    except RulesError as err:
+        raise HTTPException(422, list(err.messages)) from None
+    problems = _horizon_problems(parsed)
+    if problems:
+        raise HTTPException(422, problems)
+    if parsed.time_limit_s > settings.max_time_limit_s:
+        raise HTTPException(422, [f"time_limit_s: at most {settings.max_time_limit_s:g} s here"])
+    job = store.add_job(dataset_id=ds.id, kind="roadmap", scope_unit_id=who.scope, rules=rules,
+                        spec={}, created_by=who.key_id)
+    store.audit(who.key_id, "solve", f"job:{job.id}")
+    runner.submit(job.id)
+    return JobCreated(job_id=job.id)
+
+
+@router.get("/roadmaps/{roadmap_id}", response_model=dict[str, Any])
+def get_roadmap(roadmap_id: str, store: StoreDep, who: PrincipalDep) -> JSONResponse:
+    """The roadmap: status, rounds (as_of, plan as contract §3), kpis_by_round, diagnosis
+    (plus roadmap_id, job_id, dataset_id, scope)."""
+    return JSONResponse(visible_roadmap(store, who, roadmap_id).body)
+
+
+def xlsx_available() -> bool:
+    try:
+        from rotation.roadmap.export import write_roadmap_xlsx  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@router.get("/roadmaps/{roadmap_id}/export",
+            responses={200: {"content": {"application/json": {}, XLSX: {}}}})
+def export_roadmap(
+    roadmap_id: str, store: StoreDep, who: PrincipalDep,
+    format: Annotated[Literal["json", "xlsx"], Query()] = "json",
+) -> Response:
+    """The roadmap as a JSON file, or an .xlsx workbook (timeline, KPIs per round, vacancy
+    forecast, and the diagnosis when there is one)."""
+    row = visible_roadmap(store, who, roadmap_id)
+    name = f"roadmap-{roadmap_id[:8]}"
+    store.audit(who.key_id, "export", f"roadmap:{roadmap_id}:{format}")
+    if format == "json":
+        return Response(json.dumps(row.body, ensure_ascii=False, indent=1),
+                        media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+    if not row.body.get("rounds"):
+        raise HTTPException(409, f"roadmap {roadmap_id!r} has no rounds to export "
+                                 f"(status {row.status}); use format=json for its diagnosis")
+    try:
+        from rotation.roadmap.export import write_roadmap_xlsx
+    except ImportError:
+        raise HTTPException(501, "roadmap xlsx export is not available in this build") from None
+    from ..ingest import problem_data
+    from ..scoping import restrict
+
+    ds = visible_dataset(store, who, row.dataset_id)
+    job = store.get_job(row.job_id)
+    data = restrict(problem_data(ds.tables), row.scope_unit_id)
+    rules = load_rules(job.rules if job is not None else {})
+    with tempfile.TemporaryDirectory(prefix="rotation-export-") as tmp:
+        path = Path(tmp) / f"{name}.xlsx"
+        write_roadmap_xlsx(data, rules, row.body, path)
+        content = path.read_bytes()
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
