@@ -25,6 +25,7 @@ import datetime as dt
 
 from pydantic import Field, field_validator
 
+from ..concepts import add_months
 from ..rules import MaxChanges, NonLocalTarget, Rules, StrictModel
 
 
@@ -58,6 +59,13 @@ class Horizon(StrictModel):
         if sorted(set(v)) != v:
             raise ValueError("rounds must be distinct and in increasing order")
         return v
+
+
+def stay_until(day: dt.date, years: float) -> dt.date:
+    """The end of a minimum stay begun on ``day``: ``years`` calendar years later (in whole
+    months, e.g. 2.5 → 30 months), so a post taken on 2026-01-01 with 3 years is free on
+    2029-01-01 (365.25-day years would make that 2.998 years and hold it a round longer)."""
+    return add_months(day, round(years * 12))
 
 
 def round_rules(rules: Rules, horizon: Horizon, k: int) -> Rules:

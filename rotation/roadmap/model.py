@@ -47,7 +47,7 @@ from ..eligibility import Eligibility, compute_eligibility
 from ..model import SCALE, pair_costs
 from ..plan import Assignment, DiagnosisItem, Plan, assignment_facts, compute_kpis
 from ..rules import Rules
-from .horizon import Horizon, round_rules
+from .horizon import Horizon, round_rules, stay_until
 from .state import project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
@@ -332,7 +332,7 @@ class _RoadmapModel:
         for k in range(n_r):
             for i, arr in a[k].items():
                 for k2 in range(k + 1, n_r):
-                    if years_between(days[k], days[k2]) >= h.min_stay_years - 1e-9:
+                    if days[k2] >= stay_until(days[k], h.min_stay_years):
                         break
                     if cand.cadre[i] in retired[k2]:
                         break
@@ -575,7 +575,7 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
         locks = [
             {"post_id": p, "cadre_id": c}
             for c, (p, since) in sorted(arrived.items())
-            if years_between(since, day) < h.min_stay_years - 1e-9
+            if day < stay_until(since, h.min_stay_years)
             and c in state.cadres.index
             and state.posts.at[p, "incumbent_id"] == c
         ]

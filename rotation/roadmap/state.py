@@ -80,7 +80,8 @@ def roll_forward(
         gone = set(retired_by(rolled, rules, next_day))
         if gone:
             posts = rolled.posts.copy()
-            posts.loc[posts["incumbent_id"].isin(gone), "incumbent_id"] = None
+            inc = posts["incumbent_id"].astype(object)
+            posts["incumbent_id"] = inc.where(~inc.isin(gone), None)
             rolled = _copy(
                 rolled,
                 cadres=rolled.cadres.drop(index=sorted(gone)),

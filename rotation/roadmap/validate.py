@@ -29,12 +29,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..concepts import add_months, is_local, years_between
+from ..concepts import is_local, years_between
 from ..data import ProblemData
 from ..plan import Assignment, DiagnosisItem, Plan
 from ..rules import Rules, RulesError
 from ..validate import DIAGNOSIS_RULE, Violation, validate_plan
-from .horizon import Horizon, round_rules
+from .horizon import Horizon, round_rules, stay_until
 from .state import project_ratings, roll_forward
 
 ROADMAP_RULES: dict[str, str] = {
@@ -274,13 +274,6 @@ def _check_rounds(parsed: ParsedRoadmap, horizon: Horizon) -> list[RoundViolatio
 def _post_of(state: ProblemData) -> dict[str, str]:
     """cadre_id → the post held in ``state``."""
     return {c: p for p, c in state.posts["incumbent_id"].items() if isinstance(c, str)}
-
-
-def stay_until(day: dt.date, years: float) -> dt.date:
-    """The end of a minimum stay begun on ``day``: ``years`` calendar years later (in whole
-    months, e.g. 2.5 → 30 months), so a post taken on 2026-01-01 with 2 years is free on
-    2028-01-01 (365.25-day years would make that 1.9986 years and hold it a round longer)."""
-    return add_months(day, round(years * 12))
 
 
 def _check_min_stay(

@@ -55,11 +55,17 @@ def api() -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def real_ids(api: Api) -> dict[str, str]:
-    """Ids of objects that exist: a dataset, a finished plan job and its plan."""
+    """Ids of objects that exist: a dataset, a finished plan job, its plan, and a roadmap."""
     ds = api.upload_zip()
     job = api.plan(ds, {**AS_OF_RULES, "time_limit_s": 2})
     assert job["status"] == "done", job
-    return {"dataset_id": ds, "job_id": job["job_id"], "plan_id": job["plan_ids"][0]}
+    h = api.key("admin")
+    r = api.client.post(f"/v1/datasets/{ds}/roadmaps", headers=h, json={
+        **AS_OF_RULES, "time_limit_s": 2, "horizon": {"rounds": ["2026-01-01", "2027-01-01"]}})
+    roadmap = api.wait(r.json()["job_id"], h)
+    assert roadmap["status"] == "done", roadmap
+    return {"dataset_id": ds, "job_id": job["job_id"], "plan_id": job["plan_ids"][0],
+            "roadmap_id": roadmap["roadmap_id"]}
 
 
 def _use_real(case) -> bool:
