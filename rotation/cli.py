@@ -469,9 +469,18 @@ def roadmap(
     out: Annotated[Path, typer.Option("--out", help="folder for roadmap.json / roadmap.xlsx")],
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="an earlier roadmap.json to stay close to (rolling re-plan on updated data)",
+        ),
+    ] = None,
 ) -> None:
     """Plan the whole term round by round (rules `horizon`): write DIR/roadmap.json and
-    DIR/roadmap.xlsx; exit 3 with a diagnosis when no roadmap exists."""
+    DIR/roadmap.xlsx; exit 3 with a diagnosis when no roadmap exists. With --previous, re-plan
+    the remaining rounds keeping as much of the earlier roadmap as possible."""
+    import functools
     import json
 
     from .plan import write_atomic
@@ -483,6 +492,13 @@ def roadmap(
         data = _read(data_path)
         rules = _rules(rules_path)
         load_horizon(rules)
+        prev = None
+        if previous is not None:
+            try:
+                prev = json.loads(previous.read_text(encoding="utf-8-sig"))
+            except json.JSONDecodeError as exc:
+                raise _BadInput([f"{previous}: not a roadmap JSON file ({exc})"]) from None
+    solve_roadmap = functools.partial(solve_roadmap, previous=prev)
     if quiet:
         result = solve_roadmap(data, rules)
     else:

@@ -8,6 +8,7 @@ import datetime as dt
 from builders import default_rules, tiny_problem
 
 from rotation.roadmap.model import greedy_roadmap, solve_roadmap
+from rotation.roadmap.state import roll_forward
 from rotation.roadmap.validate import validate_roadmap
 
 ROUNDS = ["2026-01-01", "2027-01-01"]
@@ -98,3 +99,28 @@ def test_infeasible_horizon_names_the_round():
     res = solve_roadmap(data, rules)
     assert res.status == "infeasible"
     assert res.diagnosis and any("2027" in d.detail for d in res.diagnosis)
+
+
+def test_rolling_replan_keeps_the_earlier_roadmap():
+    """Round 2026 happened as planned (the updated dataset); re-planning 2027 with the earlier
+    roadmap as `previous` keeps its 2027 choice (O11 at S-C13: S-C12 was excluded then)
+    although a fresh plan would put O11 at the nearer S-C12."""
+    data = tiny_problem(districts=1, cadres={"K11": {"current_since": dt.date(2010, 1, 1)}})
+    shares = {"2026-01-01": 0.0, "2027-01-01": 0.6}
+    rules = _rules(shares)
+    locked = default_rules(
+        horizon=rules.horizon,
+        weights={"travel_km": 1, "change": 50},
+        time_limit_s=20,
+        exclude=[{"post_id": "S-C12", "cadre_id": "O11"}],
+    )
+    first = solve_roadmap(data, locked)
+    assert first.rounds[1][1].holder()["S-C13"] == "O11"
+    day0, plan0 = first.rounds[0]
+    updated = roll_forward(data, rules, plan0, day0, dt.date(2027, 1, 1))
+    later = _rules(shares, rounds=["2027-01-01"])
+    fresh = solve_roadmap(updated, later)
+    again = solve_roadmap(updated, later, previous=first.to_json())
+    assert fresh.rounds[0][1].holder() != first.rounds[1][1].holder()
+    assert again.rounds[0][1].holder() == first.rounds[1][1].holder()
+    assert validate_roadmap(updated, later, again.to_json()) == []

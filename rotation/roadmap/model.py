@@ -47,6 +47,7 @@ from ..eligibility import Eligibility, compute_eligibility
 from ..model import SCALE, pair_costs
 from ..plan import Assignment, DiagnosisItem, Plan, assignment_facts, compute_kpis
 from ..rules import Rules
+from ..solve import _lock_mask
 from .horizon import Horizon, round_rules, stay_until
 from .state import project_ratings, retired_by, roll_forward
 
@@ -152,7 +153,7 @@ def solve_roadmap(
         if posts_in_scope is None:
             posts_in_scope = e.posts
         costs = pair_costs(e)
-        pick = e.pair_keep | _cheapest(e, costs, candidates_per_post)
+        pick = e.pair_keep | _cheapest(e, costs, candidates_per_post) | _lock_mask(e, rules)
         pids = e.posts.index.to_numpy()
         cids = base.cadres.index.to_numpy()
         if warm:
@@ -324,6 +325,12 @@ class _RoadmapModel:
                     cp.AddBoolOr([])  # must keep, but may not: infeasible
                 else:
                     cp.Add(y[k][i] == 1)
+            for lk in rrules[k].locks:  # a lock holds in every round
+                i = cand.index.get((lk.post_id, lk.cadre_id))
+                if i is None or i not in y[k]:
+                    cp.AddBoolOr([])
+                else:
+                    cp.Add(y[k][i] == 1)
             # targets, change caps and relatives of the round
             self._targets(base, rrules[k], k, by_post[k])
             self._change_cap(base, rrules[k], k, by_post[k])
@@ -371,7 +378,11 @@ class _RoadmapModel:
         # rolling re-plan: reward staying with the previous roadmap's pairs
         if previous:
             bonus = round(max(w.change, 1.0) * SCALE)
-            for k, rd in enumerate(previous.get("rounds", [])[:n_r]):
+            round_of = {d.isoformat(): k for k, d in enumerate(days)}
+            for rd in previous.get("rounds", []):
+                k = round_of.get(str(rd.get("as_of")))
+                if k is None:  # a round already past, or not in this horizon
+                    continue
                 for asg in rd["plan"]["assignments"]:
                     i = cand.index.get((asg["post_id"], asg.get("cadre_id")))
                     if i is not None and i in y[k]:
