@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import math
-import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from .atomic import write_atomic
 from .errors import DataError
 from .rules import Rules, RulesError, load_rules
 
@@ -483,7 +482,7 @@ def roadmap(
     import functools
     import json
 
-    from .plan import write_atomic
+    from .atomic import write_atomic
     from .roadmap.export import write_roadmap_xlsx
     from .roadmap.model import solve_roadmap
     from .roadmap.validate import load_horizon
@@ -590,15 +589,7 @@ def units(
 
 
 def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix=f".{path.stem}-", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, df.to_csv(index=False, lineterminator="\n"))
 
 
 @app.command()

@@ -87,6 +87,28 @@ class Eligibility:
             bonus={k: v[mask] for k, v in self.bonus.items()},
         )
 
+    def cheapest_per_post(
+        self, score: np.ndarray, k: int, among: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Mask of the ``k`` pairs with the smallest ``score`` at each post (only pairs where
+        ``among`` is true, when given)."""
+        idx = np.nonzero(among)[0] if among is not None else np.arange(self.n_pairs)
+        order = idx[np.lexsort((score[idx], self.pair_post[idx]))]
+        posts = self.pair_post[order]
+        rank = np.arange(len(order)) - np.searchsorted(posts, posts, side="left")
+        mask = np.zeros(self.n_pairs, dtype=bool)
+        mask[order[rank < k]] = True
+        return mask
+
+    def pairs_in(self, wanted: set[tuple[str, str]]) -> np.ndarray:
+        """Mask of the pairs whose (post_id, cadre_id) is in ``wanted``."""
+        mask = np.zeros(self.n_pairs, dtype=bool)
+        if wanted:
+            pids = self.posts.index.to_numpy()[self.pair_post]
+            cids = self.data.cadres.index.to_numpy()[self.pair_cadre]
+            mask = np.array([(p, c) in wanted for p, c in zip(pids, cids, strict=True)], bool)
+        return mask
+
     # ------------------------------------------------------------------ refusals
     def why_not(self, cadre_id: str, post_id: str) -> list[tuple[str, str]]:
         """Every rule refusing ``cadre_id`` for ``post_id``: [(rule, detail)], [] = eligible."""

@@ -9,14 +9,14 @@
 
 from __future__ import annotations
 
+import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .atomic import write_atomic
 from .data import ProblemData
 from .plan import Assignment, Plan
 from .report import before_after_table
@@ -24,8 +24,18 @@ from .rules import Rules
 
 N_ALTERNATIVES = 3
 BASE_COLUMNS = [
-    "post_id", "unit_id", "unit_name", "position", "cadre_id", "full_name",
-    "previous_post_id", "moved_from", "moved_to", "changed", "non_local", "travel_km",
+    "post_id",
+    "unit_id",
+    "unit_name",
+    "position",
+    "cadre_id",
+    "full_name",
+    "previous_post_id",
+    "moved_from",
+    "moved_to",
+    "changed",
+    "non_local",
+    "travel_km",
 ]
 
 
@@ -109,8 +119,11 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
         for i in range(N_ALTERNATIVES):
             alt = alts[i] if i < len(alts) and isinstance(alts[i], dict) else {}
             cid = alt.get("cadre_id")
-            values += [cid, alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
-                       alt.get("why_not")]
+            values += [
+                cid,
+                alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
+                alt.get("why_not"),
+            ]
         ws.append(values)
     _style(ws)
 
@@ -139,29 +152,45 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
         _style(ws)
 
     ws = wb.create_sheet("explanations")
-    ws.append(["post_id", "unit_name", "holder_id", "holder_name", "rank", "alternative_id",
-               "alternative_name", "cost_difference", "failed_rule", "why_not"])
+    ws.append(
+        [
+            "post_id",
+            "unit_name",
+            "holder_id",
+            "holder_name",
+            "rank",
+            "alternative_id",
+            "alternative_name",
+            "cost_difference",
+            "failed_rule",
+            "why_not",
+        ]
+    )
     for a in plan.assignments:
         alts = _extra(a, "alternatives") or []
         for rank, alt in enumerate(alts, start=1):
             if not isinstance(alt, dict):
                 continue
             cid = alt.get("cadre_id")
-            ws.append([a.post_id, data.unit_name(a.unit_id), a.cadre_id,
-                       data.cadre_name(a.cadre_id) if a.cadre_id else None, rank, cid,
-                       alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
-                       alt.get("cost_difference"), alt.get("failed_rule"), alt.get("why_not")])
+            ws.append(
+                [
+                    a.post_id,
+                    data.unit_name(a.unit_id),
+                    a.cadre_id,
+                    data.cadre_name(a.cadre_id) if a.cadre_id else None,
+                    rank,
+                    cid,
+                    alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
+                    alt.get("cost_difference"),
+                    alt.get("failed_rule"),
+                    alt.get("why_not"),
+                ]
+            )
     _style(ws)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}-", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_atomic(path, buf.getvalue())
     return path
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .atomic import write_atomic
 from .concepts import is_local
 from .data import ProblemData
 from .geo import distances
@@ -76,17 +77,6 @@ class Plan(BaseModel):
 
     def holder(self) -> dict[str, str | None]:
         return {a.post_id: a.cadre_id for a in self.assignments}
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temporary file and rename: a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def kpi_scope_level(data: ProblemData, rules: Rules) -> str:

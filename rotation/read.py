@@ -7,6 +7,7 @@ a whole file in one go. Rows count as in a spreadsheet: the header is row 1.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import write_atomic
 from .data import GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
 
@@ -605,16 +607,11 @@ def write_dataset(data: ProblemData, path: str | Path) -> None:
     tables = _text_tables(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
-        fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}-", dir=path.parent)
-        os.close(fd)
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                for t, frame in tables.items():
-                    frame.to_excel(xl, sheet_name=t, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+            for t, frame in tables.items():
+                frame.to_excel(xl, sheet_name=t, index=False)
+        write_atomic(path, buf.getvalue())
         return
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:

@@ -49,7 +49,7 @@ class Result:
         return Plan(status="infeasible", objective=None, bound=None, diagnosis=self.diagnosis)
 
 
-class _Watcher(cp_model.CpSolverSolutionCallback):
+class Watcher(cp_model.CpSolverSolutionCallback):
     """Reports progress on each improving solution and stops when asked."""
 
     def __init__(self, progress: Progress | None, stop: threading.Event | None, label: str):
@@ -196,7 +196,7 @@ def _solve_candidates(
         if k:
             _add_candidate_cuts(v, plans, rules)
         solver = solver_parameters(rules, max(remaining, 0.05), workers)
-        watcher = _Watcher(progress, stop, f"plan {k + 1}")
+        watcher = Watcher(progress, stop, f"plan {k + 1}")
         t1 = time.perf_counter()
         code = solver.Solve(v.cp, watcher)
         stats.setdefault("solve_s", []).append(round(time.perf_counter() - t1, 3))
@@ -251,8 +251,8 @@ def _prune(
     rc = np.maximum(lp.reduced_cost, 0.0)
     support = lp.x > 1e-9
     # a first plan on the pairs the LP likes best: its support and the cheapest reduced costs
-    first_mask = support | elig.pair_keep | _cheapest_per_post(elig, rc, 8)
-    first_mask |= _lock_mask(elig, rules)
+    first_mask = support | elig.pair_keep | elig.cheapest_per_post(rc, 8)
+    first_mask |= elig.pairs_in({(lk.post_id, lk.cadre_id) for lk in rules.locks})
     ub = None
     hint_pairs = None
     if lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel:
@@ -271,7 +271,7 @@ def _prune(
         solver = solver_parameters(
             rules, max(0.05, min(10.0, deadline - time.perf_counter())), workers=1
         )
-        code = solver.Solve(v.cp, _Watcher(progress, stop, "first plan"))
+        code = solver.Solve(v.cp, Watcher(progress, stop, "first plan"))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             ub = round(solver.ObjectiveValue())
             values = np.array(list(solver.response_proto.solution), dtype=np.int64)[
@@ -323,14 +323,16 @@ def _exact_candidates(
             limit = best + delta
             keep = (rc <= limit - lb + 1e-6 * max(1.0, abs(lb))) | support | elig.pair_keep
             for pl in plans:
-                keep |= _plan_mask(elig, pl)
+                keep |= elig.pairs_in(
+                    {(a.post_id, a.cadre_id) for a in pl.assignments if a.cadre_id}
+                )
             v = build_model(elig.subset(keep))
             v.cp.Add(objective_expr(v) <= limit)
             for pl in plans:
                 _add_diff_cut(v, pl, rules)
             remaining = deadline - time.perf_counter()
             solver = solver_parameters(rules, max(0.05, remaining), workers=1)
-            code = solver.Solve(v.cp, _Watcher(progress, stop, f"plan {len(plans) + 1}"))
+            code = solver.Solve(v.cp, Watcher(progress, stop, f"plan {len(plans) + 1}"))
             stats.setdefault("solve_s", []).append(round(solver.WallTime(), 3))
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 plans.append(_plan_from_solution(v, solver, code))
@@ -341,13 +343,6 @@ def _exact_candidates(
             delta = min(top, delta * 4)
         if not found or (stop is not None and stop.is_set()):
             break
-
-
-def _plan_mask(elig: Eligibility, plan: Plan) -> np.ndarray:
-    pids = elig.posts.index.to_numpy()[elig.pair_post]
-    cids = elig.data.cadres.index.to_numpy()[elig.pair_cadre]
-    held = {(a.post_id, a.cadre_id) for a in plan.assignments if a.cadre_id}
-    return np.array([(p, c) in held for p, c in zip(pids, cids, strict=True)], dtype=bool)
 
 
 def _add_diff_cut(v: Variables, plan: Plan, rules: Rules) -> None:
@@ -362,27 +357,6 @@ def _add_diff_cut(v: Variables, plan: Plan, rules: Rules) -> None:
         if k is not None:
             same.append(v.x[k])
     v.cp.Add(sum(same) <= len(plan.assignments) - rules.candidate_min_diff)
-
-
-def _cheapest_per_post(elig: Eligibility, rc: np.ndarray, k: int) -> np.ndarray:
-    """Mask of the ``k`` pairs with the smallest reduced cost at each post."""
-    order = np.lexsort((rc, elig.pair_post))
-    posts = elig.pair_post[order]
-    starts = np.searchsorted(posts, posts, side="left")
-    rank = np.arange(len(order)) - starts
-    mask = np.zeros(elig.n_pairs, dtype=bool)
-    mask[order[rank < k]] = True
-    return mask
-
-
-def _lock_mask(elig: Eligibility, rules: Rules) -> np.ndarray:
-    mask = np.zeros(elig.n_pairs, dtype=bool)
-    if rules.locks:
-        pids = elig.posts.index.to_numpy()[elig.pair_post]
-        cids = elig.data.cadres.index.to_numpy()[elig.pair_cadre]
-        wanted = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
-        mask = np.array([(p, c) in wanted for p, c in zip(pids, cids, strict=True)], dtype=bool)
-    return mask
 
 
 def _add_hint(v: Variables, chosen: np.ndarray) -> None:

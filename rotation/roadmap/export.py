@@ -18,12 +18,12 @@ Every number is derived from the data rolled forward with the validator's states
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import io
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..concepts import add_months, cadre_facts
 from ..data import ProblemData
 from ..export import _style, assignment_rows
@@ -235,13 +235,7 @@ def write_roadmap_xlsx(data: ProblemData, rules: Rules, roadmap: Any, path: str 
             ["rule", "scope", "detail"],
             [d.model_dump() for d in rolled.parsed.diagnosis],
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}-", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_atomic(path, buf.getvalue())
     return path

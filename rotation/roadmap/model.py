@@ -43,11 +43,11 @@ from ortools.sat.python import cp_model
 
 from ..concepts import relative_pairs, years_between
 from ..data import ProblemData
-from ..eligibility import Eligibility, compute_eligibility
+from ..eligibility import compute_eligibility
 from ..model import SCALE, pair_costs
 from ..plan import Assignment, DiagnosisItem, Plan, assignment_facts, compute_kpis
 from ..rules import Rules
-from ..solve import _lock_mask
+from ..solve import Watcher
 from .horizon import Horizon, round_rules, stay_until
 from .state import project_ratings, retired_by, roll_forward
 
@@ -108,20 +108,6 @@ class _Cand:
         return i
 
 
-def _cheapest(e: Eligibility, costs: np.ndarray, k_best: int) -> np.ndarray:
-    """Mask: per post the k cheapest new-post pairs and the k cheapest non-local ones."""
-    mask = np.zeros(e.n_pairs, dtype=bool)
-    for only_nl in (False, True):
-        sel = ~e.pair_keep & (e.pair_non_local if only_nl else True)
-        idx = np.nonzero(sel)[0]
-        order = idx[np.lexsort((costs[idx], e.pair_post[idx]))]
-        posts = e.pair_post[order]
-        first = np.searchsorted(posts, posts, side="left")
-        rank = np.arange(len(order)) - first
-        mask[order[rank < k_best]] = True
-    return mask
-
-
 # --------------------------------------------------------------------------- solve
 def solve_roadmap(
     data: ProblemData,
@@ -153,18 +139,14 @@ def solve_roadmap(
         if posts_in_scope is None:
             posts_in_scope = e.posts
         costs = pair_costs(e)
-        pick = e.pair_keep | _cheapest(e, costs, candidates_per_post) | _lock_mask(e, rules)
+        new = ~e.pair_keep
+        pick = e.pair_keep | e.cheapest_per_post(costs, candidates_per_post, new)
+        pick |= e.cheapest_per_post(costs, candidates_per_post, new & e.pair_non_local)
+        pick |= e.pairs_in({(lk.post_id, lk.cadre_id) for lk in rules.locks})
         pids = e.posts.index.to_numpy()
         cids = base.cadres.index.to_numpy()
         if warm:
-            used = {(p, c) for p, c in warm[k].items() if c}
-            pick |= np.array(
-                [
-                    (pids[p], cids[c]) in used
-                    for p, c in zip(e.pair_post, e.pair_cadre, strict=True)
-                ],
-                dtype=bool,
-            )
+            pick |= e.pairs_in({(p, c) for p, c in warm[k].items() if c})
         for j in np.nonzero(pick)[0].tolist():
             pid, cid = str(pids[e.pair_post[j]]), str(cids[e.pair_cadre[j]])
             if cid in retired[k]:
@@ -198,23 +180,7 @@ def solve_roadmap(
     solver.parameters.num_workers = rules.workers
     solver.parameters.random_seed = rules.seed
 
-    class _W(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self) -> None:
-            if progress:
-                obj, bd = self.ObjectiveValue() / SCALE, self.BestObjectiveBound() / SCALE
-                progress(
-                    {
-                        "phase": "roadmap",
-                        "elapsed_s": round(time.perf_counter() - t0, 3),
-                        "objective": round(obj, 3),
-                        "bound": round(bd, 3),
-                        "gap": round(abs(obj - bd) / max(1.0, abs(obj)), 6),
-                    }
-                )
-            if stop is not None and stop.is_set():
-                self.StopSearch()
-
-    code = solver.Solve(m.cp, _W())
+    code = solver.Solve(m.cp, Watcher(progress, stop, "roadmap"))
     stats["solve_s"] = round(solver.WallTime(), 3)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = "infeasible" if code == cp_model.INFEASIBLE else "unknown"
