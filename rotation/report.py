@@ -120,7 +120,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
         part: list[dict] = []
         for sid, g in frame.groupby("scope_id", sort=False):
             n, k = len(g), int(g["non_local"].sum())
-            req = t.required(n)
+            req = t.required(n, str(sid))
             part.append({
                 "position": t.position, "scope_level": t.scope_level, "scope_id": str(sid),
                 "scope_name": data.unit_name(str(sid)), "posts": n, "non_local": k,

@@ -31,9 +31,19 @@ class NonLocalTarget(StrictModel):
     scope_level: Literal["district", "province"] = "district"
     min_share: float = Field(0.30, ge=0.0, le=1.0, description="share 0–1")
 
-    def required(self, n_posts: int) -> int:
-        """Non-local holders needed among ``n_posts`` posts (a tiny epsilon absorbs 0.3×10=3.0000004)."""
-        return math.ceil(self.min_share * n_posts - 1e-9)
+    min_count_by_scope: dict[str, int] = Field(
+        default_factory=dict,
+        description="extension: at least this many non-local holders in the named scope units "
+        "(e.g. keep today's count: a target that never falls back)",
+    )
+
+    def required(self, n_posts: int, scope: str | None = None) -> int:
+        """Non-local holders needed among ``n_posts`` posts of ``scope`` (a tiny epsilon absorbs
+        0.3 × 10 = 3.0000000004), at least the scope's ``min_count_by_scope``."""
+        need = math.ceil(self.min_share * n_posts - 1e-9)
+        if scope is not None:
+            need = max(need, min(n_posts, self.min_count_by_scope.get(scope, 0)))
+        return need
 
 
 class MaxChanges(StrictModel):

@@ -478,7 +478,7 @@ class _Checker:
                     ):
                         n_nl[1] += 1
             for s, (n, nl) in sorted(per.items()):
-                need = t.required(n)
+                need = t.required(n, s)
                 if nl < need:
                     self.add(
                         "non_local_target",

@@ -54,4 +54,4 @@ class PairIndex:
         for p, s in zip(idx.tolist(), scopes, strict=True):
             groups[s].append(p)
         for s in sorted(groups):
-            yield s, groups[s], t.required(len(groups[s]))
+            yield s, groups[s], t.required(len(groups[s]), s)

@@ -365,8 +365,8 @@ class _RoadmapModel:
 
     def _targets(self, base, rules_k, k, by_post) -> None:
         for t in rules_k.non_local_targets:
-            for _, posts in sorted(self._scope_groups(base, t.position, t.scope_level).items()):
-                need = t.required(len(posts))
+            for scope, posts in sorted(self._scope_groups(base, t.position, t.scope_level).items()):
+                need = t.required(len(posts), scope)
                 if need <= 0:
                     continue
                 terms = [
@@ -547,6 +547,7 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
     state = roll_forward(base, rules, Plan(status="feasible"), h.rounds[0], h.rounds[0])
     result = RoadmapResult(status="optimal")
     arrived: dict[str, tuple[str, dt.date]] = {}
+    floors: dict[str, dict[str, int]] = {}
     for k, day in enumerate(h.rounds):
         rk = round_rules(rules, h, k)
         locks = [
@@ -559,6 +560,16 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
         rk = Rules.model_validate(
             {**rk.model_dump(), "locks": [*(lk.model_dump() for lk in rk.locks), *locks]}
         )
+        if floors:  # never_decrease: at least the previous round's count in each scope
+            rk = Rules.model_validate(
+                {
+                    **rk.model_dump(),
+                    "non_local_targets": [
+                        {**t.model_dump(), "min_count_by_scope": floors.get(t.position, {})}
+                        for t in rk.non_local_targets
+                    ],
+                }
+            )
         res = solve(state, rk, explain=False)
         if not res.plans:
             result.status = res.status
@@ -573,6 +584,11 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
         for a in plan.assignments:
             if a.changed and a.cadre_id:
                 arrived[a.cadre_id] = (a.post_id, day)
+        floors = {
+            t.position: _non_local_counts(state, t.scope_level, plan, t.position)
+            for t in h.trajectory
+            if t.never_decrease
+        }
         result.rounds.append((day, plan))
         kp = plan.kpis.model_dump(mode="json")
         kp["as_of"] = day.isoformat()
@@ -581,6 +597,16 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
         state = roll_forward(state, rules, plan, day, nxt)
     result.stats["total_s"] = round(time.perf_counter() - t0, 3)
     return result
+
+
+def _non_local_counts(state: ProblemData, level: str, plan: Plan, position: str) -> dict[str, int]:
+    """Non-local holders per scope unit after ``plan`` (its own non_local flags)."""
+    rows = [a for a in plan.assignments if a.position == position]
+    scopes = state.scope_of([a.unit_id for a in rows], level).tolist()
+    out: dict[str, int] = {}
+    for a, s in zip(rows, scopes, strict=True):
+        out[s] = out.get(s, 0) + int(bool(a.cadre_id) and a.non_local)
+    return out
 
 
 __all__ = ["RoadmapResult", "greedy_roadmap", "horizon_of", "plan_for_round", "solve_roadmap"]
