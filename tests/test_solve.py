@@ -686,3 +686,23 @@ def test_unreachable_units_without_travel_limit():
     plan = best(data, rules)
     assert holders(plan)["S-CZ"] == "K12"  # the only cadre with a travel row to CZ
     assert all(math.isfinite(a.travel_km) for a in plan.assignments)
+
+
+def test_non_local_target_per_scope_floor():
+    """min_count_by_scope raises one scope's requirement above its share (a floor kept)."""
+    data = tiny_problem()
+    target = [{"scope_level": "district", "min_share": 0.3, "min_count_by_scope": {"D2": 2}}]
+    rules = default_rules(non_local_targets=target, weights=NL_WEIGHTS)
+    plan = assert_binds(
+        "non_local_target",
+        (data, rules),
+        loose=(
+            data,
+            default_rules(
+                non_local_targets=[{"scope_level": "district", "min_share": 0.3}],
+                weights=NL_WEIGHTS,
+            ),
+        ),
+    )
+    assert non_local_count(plan, {"S-C11", "S-C12", "S-C13"}) == 1
+    assert non_local_count(plan, {"S-C21", "S-C22", "S-C23"}) == 2
