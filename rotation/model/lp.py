@@ -1,4 +1,4 @@
-"""The LP relaxation of the model (HiGHS through scipy), for a lower bound and reduced costs.
+"""The LP relaxation of the model (HiGHS through highspy), for a lower bound and reduced costs.
 
 Built from the same :class:`~rotation.model.constraints.Row` instances as the CP-SAT model, as
 sparse matrices (no per-pair Python objects). Reduced-cost fixing: with LP bound ``LB`` and a
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from .constraints import Row
 from .index import PairIndex
@@ -30,6 +29,16 @@ class LpResult:
 
     def integral(self, tol: float = 1e-6) -> bool:
         return bool(np.all((self.x < tol) | (self.x > 1 - tol)))
+
+
+def _silent_highs():
+    """A HiGHS instance that prints nothing: highspy's ``Highs()`` wrapper enables callbacks in
+    its constructor, which prints the version banner before any option can be set; its C++ base
+    class does not."""
+    base = next((k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs)
+    h = base()
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
@@ -51,52 +60,58 @@ def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
     c[:n] = pair_costs(e)
     if n_vac:
         c[n : n + n_vac] = vacancy_costs(e)
-    ub_data: list[tuple[np.ndarray, np.ndarray, float]] = []
-    eq_data: list[tuple[np.ndarray, np.ndarray, float]] = []
-    for r in rows:
+    # rows: lo <= a.x <= hi, built column-wise (CSC) for HiGHS
+    row_lo, row_hi, r_idx, c_idx, vals = [], [], [], [], []
+    for ri, r in enumerate(rows):
         cols = np.concatenate([r.pairs, n + np.asarray(r.vacs, dtype=np.int64)])
-        vals = np.concatenate([r.coefs, np.ones(len(r.vacs), dtype=np.int64)]).astype(float)
-        if r.lo is not None and r.hi is not None and r.lo == r.hi:
-            eq_data.append((cols, vals, float(r.lo)))
-            continue
-        if r.hi is not None:
-            ub_data.append((cols, vals, float(r.hi)))
-        if r.lo is not None:
-            ub_data.append((cols, -vals, -float(r.lo)))
-    if use_longest:
+        r_idx.append(np.full(len(cols), ri, dtype=np.int64))
+        c_idx.append(cols)
+        vals.append(np.concatenate([r.coefs, np.ones(len(r.vacs), dtype=np.int64)]).astype(float))
+        row_lo.append(-np.inf if r.lo is None else float(r.lo))
+        row_hi.append(np.inf if r.hi is None else float(r.hi))
+    n_rows = len(rows)
+    if use_longest:  # longest >= km_k x_k  <=>  km_k x_k - longest <= 0
         km = longest_travel_bounds(e)
         c[-1] = max_travel_coef(e)
-        for k in np.nonzero(km)[0]:
-            ub_data.append((np.array([k, n_var - 1]), np.array([float(km[k]), -1.0]), 0.0))
+        ks = np.nonzero(km)[0]
+        extra = np.arange(n_rows, n_rows + len(ks))
+        r_idx += [extra, extra]
+        c_idx += [ks, np.full(len(ks), n_var - 1)]
+        vals += [km[ks].astype(float), -np.ones(len(ks))]
+        row_lo += [-np.inf] * len(ks)
+        row_hi += [0.0] * len(ks)
+        n_rows += len(ks)
+    ri = np.concatenate(r_idx) if r_idx else np.zeros(0, np.int64)
+    ci = np.concatenate(c_idx) if c_idx else np.zeros(0, np.int64)
+    va = np.concatenate(vals) if vals else np.zeros(0)
+    order = np.lexsort((ri, ci))
+    starts = np.searchsorted(ci[order], np.arange(n_var + 1))
 
-    def matrix(data: list[tuple[np.ndarray, np.ndarray, float]]):
-        if not data:
-            return None, None
-        rows_idx = np.concatenate([np.full(len(d[0]), i) for i, d in enumerate(data)])
-        cols = np.concatenate([d[0] for d in data])
-        vals = np.concatenate([d[1] for d in data])
-        a = sp.csr_matrix((vals, (rows_idx, cols)), shape=(len(data), n_var))
-        return a, np.array([d[2] for d in data])
-
-    a_ub, b_ub = matrix(ub_data)
-    a_eq, b_eq = matrix(eq_data)
-    bounds = np.zeros((n_var, 2))
-    bounds[:, 1] = 1.0
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_var, n_rows
+    lp.col_cost_ = c
+    lp.col_lower_ = np.zeros(n_var)
+    upper = np.ones(n_var)
     if use_longest:
-        bounds[-1, 1] = np.inf
+        upper[-1] = np.inf
+    lp.col_upper_ = upper
+    lp.row_lower_ = np.asarray(row_lo, dtype=float)
+    lp.row_upper_ = np.asarray(row_hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts.astype(np.int32)
+    lp.a_matrix_.index_ = ri[order].astype(np.int32)
+    lp.a_matrix_.value_ = va[order]
+    h = _silent_highs()
     # dual simplex without presolve: measured fastest on these assignment-shaped LPs (bench/)
-    res = linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=b_eq,
-        bounds=bounds,
-        method="highs-ds",
-        options={"presolve": False},
-    )
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", 1)
+    h.setOptionValue("presolve", "off")
+    h.passModel(lp)
+    h.run()
     secs = time.perf_counter() - t0
-    if res.status != 0:
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return LpResult(False, np.inf, np.zeros(n), np.zeros(n), secs)
-    rc = np.asarray(res.lower.marginals[:n]) + np.asarray(res.upper.marginals[:n])
-    return LpResult(True, float(res.fun), np.asarray(res.x[:n]), rc, secs)
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)[:n]
+    rc = np.asarray(sol.col_dual)[:n]
+    return LpResult(True, float(h.getInfo().objective_function_value), x, rc, secs)
