@@ -53,15 +53,20 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
             elsewhere = holder_post.get(cid)
             diff = round(float(costs[k]) - base, 3)
             if elsewhere:
-                why = f"assigned to {elsewhere} in this plan" + (
-                    f" (here it would cost {diff:+g})" if diff else ""
-                )
+                if diff < 0:
+                    why = (
+                        f"holds {elsewhere} in this plan; {-diff:g} cheaper here, but moving "
+                        "them would cost more elsewhere"
+                    )
+                elif diff > 0:
+                    why = f"holds {elsewhere} in this plan; {diff:g} more expensive here"
+                else:
+                    why = f"holds {elsewhere} in this plan; same cost here"
+            elif diff > 0:
+                why = f"{diff:g} more expensive (objective units: km-equivalents)"
             else:
-                why = (
-                    f"costs {diff:+g} more"
-                    if diff > 0
-                    else ("equal or lower cost here, but the plan as a whole is better without it")
-                )
+                why = "as cheap or cheaper here, but the rules as a whole (targets, caps, "
+                why += "relatives) are met at lower cost without it"
             alts.append(
                 {
                     "cadre_id": cid,
