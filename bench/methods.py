@@ -12,6 +12,7 @@ import numpy as np
 
 from rotation.eligibility import compute_eligibility
 from rotation.model import SCALE, PairIndex, all_rows, pair_costs, vacancy_costs
+from rotation.model.lp import _silent_highs
 from rotation.rules import load_rules
 
 
@@ -79,7 +80,7 @@ def highs_mip(data, rules, time_limit):
         starts.append(starts[-1] + len(cols))
         lo.append(-highspy.kHighsInf if row.lo is None else float(row.lo))
         hi.append(highspy.kHighsInf if row.hi is None else float(row.hi))
-    h = highspy.Highs()
+    h = _silent_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", 2)
