@@ -76,7 +76,8 @@ def retirement_date(
     d = add_months(birth_date, old)
     if d.year < 2021:
         return d
-    for year in range(2021, 2100):
+    # before year d.year the cadre cannot reach even the old age, so start there
+    for year in range(max(2021, d.year), 2100):
         d = add_months(birth_date, statutory_retirement_age_months(gender, year))
         if d.year <= year:
             return d

@@ -151,11 +151,16 @@ class Distances:
             out_i.append(m["i"].to_numpy())
             out_j.append(m["j"].to_numpy())
             out_km.append(m["km"].to_numpy(dtype=float))
+        # a unit to itself is 0 km even without coordinates (unless a travel row says otherwise);
+        # with coordinates the dense block above already has it
+        f_at: dict[object, list[int]] = {}
+        for i in np.nonzero(~has_f)[0].tolist():
+            f_at.setdefault(f[i], []).append(i)
         same = [
             (i, j)
-            for j, u in enumerate(t)
-            for i in np.nonzero(f == u)[0]
-            if not (has_f[i] and has_t[j]) and (u, u) not in self._travel
+            for j in np.nonzero(~has_t)[0].tolist()
+            for i in f_at.get(t[j], [])
+            if (t[j], t[j]) not in self._travel
         ]
         if same:
             out_i.append(np.array([x[0] for x in same]))

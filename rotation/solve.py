@@ -231,6 +231,16 @@ def _prune(
     """
     ix = PairIndex(elig)
     rows = list(all_rows(ix))
+    if rules.candidates == 1 and _pure_assignment(rows, rules):
+        chosen = _min_cost_flow(elig)
+        if chosen is not None:  # an optimal flow is an optimal plan: no bound gap to close
+            stats["first_plan_from"] = "min-cost flow (pure assignment)"
+            stats["proven_by_bound"] = True
+            hint = np.ones(len(chosen), dtype=bool)
+            keep = np.zeros(elig.n_pairs, dtype=bool)
+            keep[chosen] = True
+            stats["pruned_pairs"] = int((~keep).sum())
+            return elig.subset(keep), hint
     lp = solve_lp(ix, rows)
     stats["lp_s"] = round(lp.seconds, 3)
     if not lp.feasible:
@@ -250,9 +260,7 @@ def _prune(
         )
     rc = np.maximum(lp.reduced_cost, 0.0)
     support = lp.x > 1e-9
-    # a first plan on the pairs the LP likes best: its support and the cheapest reduced costs
-    first_mask = support | elig.pair_keep | elig.cheapest_per_post(rc, 8)
-    first_mask |= elig.pairs_in({(lk.post_id, lk.cadre_id) for lk in rules.locks})
+    stats["_lp"] = (lb, rc, support)  # for the candidate plans' windows
     ub = None
     hint_pairs = None
     if lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel:
@@ -261,26 +269,23 @@ def _prune(
         ub = int(pair_costs(elig)[hint_pairs].sum())
         stats["first_plan"] = round(ub / SCALE, 3)
         stats["first_plan_from_lp"] = True
-        first_mask = None  # skip the search below
-    for attempt_mask in (first_mask, None):
-        if attempt_mask is None:
-            break
-        sub = elig.subset(attempt_mask)
+    else:
+        # a first plan on the pairs the LP likes best: its support and cheapest reduced costs
+        first_mask = support | elig.pair_keep | elig.cheapest_per_post(rc, 8)
+        first_mask |= elig.pairs_in({(lk.post_id, lk.cadre_id) for lk in rules.locks})
+        sub = elig.subset(first_mask)
         v = build_model(sub)
-        _add_hint(v, lp.x[attempt_mask] > 0.5)
+        _add_hint(v, lp.x[first_mask] > 0.5)
         solver = solver_parameters(
             rules, max(0.05, min(10.0, deadline - time.perf_counter())), workers=1
         )
         code = solver.Solve(v.cp, Watcher(progress, stop, "first plan"))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             ub = round(solver.ObjectiveValue())
-            values = np.array(list(solver.response_proto.solution), dtype=np.int64)[
-                : sub.n_pairs
-            ].astype(bool)
-            hint_pairs = np.nonzero(attempt_mask)[0][values]
+            values = np.array(list(solver.response_proto.solution), dtype=np.int64)
+            hint_pairs = np.nonzero(first_mask)[0][values[: sub.n_pairs].astype(bool)]
             stats["first_plan"] = round(ub / SCALE, 3)
             stats["first_plan_optimal_on_subset"] = code == cp_model.OPTIMAL
-            break
     if ub is None:  # no plan among the LP's favourites: keep every pair
         stats["pruned_pairs"] = 0
         return elig, None
@@ -291,8 +296,47 @@ def _prune(
         stats["proven_by_bound"] = True
     hint = np.zeros(elig.n_pairs, dtype=bool)
     hint[hint_pairs] = True
-    stats["_lp"] = (lb, rc, support)
     return elig.subset(keep), hint[keep]
+
+
+def _pure_assignment(rows: list, rules: Rules) -> bool:
+    """Only "fill every post" and "one post per cadre": a bipartite assignment problem."""
+    if rules.allow_vacancies or rules.weights.max_travel:
+        return False
+    return all(r.rule in ("fill_every_post", "one_post_per_cadre") for r in rows)
+
+
+def _min_cost_flow(elig: Eligibility) -> np.ndarray | None:
+    """The optimal assignment by OR-Tools min-cost flow (source → posts → cadres → sink, unit
+    capacities): exact for the pure assignment case. None when no full assignment exists (the
+    LP path then proves infeasibility and the diagnosis names the posts)."""
+    from ortools.graph.python import min_cost_flow
+
+    n_post, n_pair = len(elig.posts), elig.n_pairs
+    if n_pair == 0:
+        return None
+    cadres, cad_node = np.unique(elig.pair_cadre, return_inverse=True)
+    src, sink = 0, 1 + n_post + len(cadres)
+    post_node = 1 + elig.pair_post.astype(np.int64)
+    cad_node = 1 + n_post + cad_node.astype(np.int64)
+    c_nodes = 1 + n_post + np.arange(len(cadres), dtype=np.int64)
+    # arcs: source → each post, each eligible pair (post → cadre), each cadre → sink
+    tails = np.concatenate([np.zeros(n_post, np.int64), post_node, c_nodes])
+    heads = np.concatenate(
+        [1 + np.arange(n_post, dtype=np.int64), cad_node, np.full(len(cadres), sink, np.int64)]
+    )
+    costs = np.concatenate(
+        [np.zeros(n_post, np.int64), pair_costs(elig), np.zeros(len(cadres), np.int64)]
+    )
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = mcf.add_arcs_with_capacity_and_unit_cost(
+        tails, heads, np.ones(len(tails), np.int64), costs
+    )
+    mcf.set_nodes_supplies(np.array([src, sink]), np.array([n_post, -n_post]))
+    if mcf.solve() != mcf.OPTIMAL:
+        return None
+    flows = mcf.flows(arcs[n_post : n_post + n_pair])
+    return np.nonzero(flows > 0)[0]
 
 
 def _exact_candidates(
