@@ -263,6 +263,12 @@ class Store:
         with self.session() as s:
             return s.scalars(select(RoadmapRow).where(RoadmapRow.job_id == job_id)).first()
 
+    def roadmaps_of_dataset(self, dataset_id: str) -> list[RoadmapRow]:
+        with self.session() as s:
+            q = (select(RoadmapRow).where(RoadmapRow.dataset_id == dataset_id)
+                 .order_by(RoadmapRow.created_at))
+            return list(s.scalars(q).all())
+
     # ------------------------------------------------------------------ plans
     def get_plan(self, plan_id: str) -> PlanRow | None:
         with self.session() as s:

@@ -516,8 +516,8 @@ def roadmap(
             console.print(diagnosis_rich(result.diagnosis))
         else:  # no roadmap found, none proved impossible (the time limit ran out)
             console.print(f"No roadmap found (status {doc['status']}).", markup=False)
-            for d in result.diagnosis:
-                console.print(f"{d.rule}: {d.scope}: {d.detail}", markup=False, soft_wrap=True)
+            if result.stats.get("message"):
+                console.print(result.stats["message"], markup=False, soft_wrap=True)
         console.print(f"Diagnosis written to {out / 'roadmap.json'}", markup=False)
         raise typer.Exit(3)
     write_roadmap_xlsx(data, rules, doc, out / "roadmap.xlsx")

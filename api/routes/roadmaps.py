@@ -27,6 +27,7 @@ from ..deps import (
     visible_roadmap,
 )
 from ..schemas import JobCreated
+from ..scoping import within
 
 router = APIRouter(prefix="/v1", tags=["roadmaps"])
 
@@ -81,6 +82,24 @@ def create_roadmap_job(
     store.audit(who.key_id, "solve", f"job:{job.id}")
     runner.submit(job.id)
     return JobCreated(job_id=job.id)
+
+
+@router.get("/datasets/{dataset_id}/roadmaps", response_model=list[dict[str, Any]])
+def list_roadmaps(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """The roadmaps made on this dataset that the key can see: id, status, scope, rounds and the
+    KPIs of each round."""
+    ds = visible_dataset(store, who, dataset_id)
+    out = []
+    for row in store.roadmaps_of_dataset(ds.id):
+        if who.scope is not None and not within(ds.hierarchy, row.scope_unit_id, who.scope):
+            continue
+        out.append({
+            "roadmap_id": row.id, "job_id": row.job_id, "status": row.status,
+            "scope": row.scope_unit_id, "created_at": row.created_at.isoformat(),
+            "rounds": [r.get("as_of") for r in row.body.get("rounds", [])],
+            "kpis_by_round": row.body.get("kpis_by_round", []),
+        })
+    return out
 
 
 @router.get("/roadmaps/{roadmap_id}", response_model=dict[str, Any])

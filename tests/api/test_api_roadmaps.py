@@ -146,3 +146,19 @@ def test_cancel_running_roadmap_keeps_rounds(tmp_path):
         assert job["status"] == "cancelled" and time.monotonic() - t0 < 10, job
         body = slow.client.get(f"/v1/roadmaps/{job['roadmap_id']}", headers=h).json()
         assert len(body["rounds"]) == 2
+
+
+def test_list_roadmaps_of_dataset(api, tiny_id, roadmap_job):
+    """GET /v1/datasets/{id}/roadmaps lists the roadmaps a key may see, with rounds and KPIs;
+    a D2 key does not see the unscoped one."""
+    rid = roadmap_job["roadmap_id"]
+    r = api.client.get(f"/v1/datasets/{tiny_id}/roadmaps", headers=api.key("viewer"))
+    assert r.status_code == 200, r.text
+    rows = {x["roadmap_id"]: x for x in r.json()}
+    assert rid in rows
+    assert rows[rid]["rounds"] == ["2026-01-01", "2027-01-01"]
+    assert len(rows[rid]["kpis_by_round"]) == 2
+    seen_by_d2 = api.client.get(f"/v1/datasets/{tiny_id}/roadmaps", headers=api.key("viewer", "D2"))
+    assert seen_by_d2.status_code == 200
+    assert rid not in {x["roadmap_id"] for x in seen_by_d2.json()}
+    assert api.client.get("/v1/datasets/nope/roadmaps", headers=api.key("viewer")).status_code == 404
