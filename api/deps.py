@@ -120,3 +120,17 @@ def visible_roadmap(store: Store, p: Principal, roadmap_id: str) -> RoadmapRow:
     if row is None or not _scoped_visible(store, p, row.dataset_id, row.scope_unit_id):
         raise _not_found("roadmap", roadmap_id)
     return row
+
+
+def checked_rules(body: dict | None, settings: Settings):
+    """A request's rules body as :class:`rotation.rules.Rules`, or 422 with one line per problem
+    (unknown keys name the closest known one; the time limit is capped by the settings)."""
+    from rotation.rules import RulesError, load_rules
+
+    try:
+        rules = load_rules(body or {})
+    except RulesError as err:
+        raise HTTPException(422, list(err.messages)) from None
+    if rules.time_limit_s > settings.max_time_limit_s:
+        raise HTTPException(422, [f"time_limit_s: at most {settings.max_time_limit_s:g} s here"])
+    return rules

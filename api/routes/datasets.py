@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from rotation.errors import DataError
-from rotation.rules import RulesError, load_rules
 
 from ..deps import (
     PrincipalDep,
@@ -17,6 +16,7 @@ from ..deps import (
     SettingsDep,
     StoreDep,
     WriterDep,
+    checked_rules,
     dataset_visible,
     visible_dataset,
 )
@@ -176,12 +176,7 @@ def create_plan_job(
     """Start a plan job (202); poll GET /v1/jobs/{id}. The plan covers the key's scope only."""
     ds = visible_dataset(store, who, dataset_id)
     rules = rules or {}
-    try:
-        parsed = load_rules(rules)
-    except RulesError as err:
-        raise HTTPException(422, list(err.messages)) from None
-    if parsed.time_limit_s > settings.max_time_limit_s:
-        raise HTTPException(422, [f"time_limit_s: at most {settings.max_time_limit_s:g} s here"])
+    checked_rules(rules, settings)
     job = store.add_job(dataset_id=ds.id, kind="plan", scope_unit_id=who.scope,
                         rules=rules,
                         spec={}, created_by=who.key_id)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from rotation.rules import RulesError, load_rules
+from rotation.rules import load_rules
 
 from ..deps import (
     PrincipalDep,
@@ -23,6 +23,7 @@ from ..deps import (
     SettingsDep,
     StoreDep,
     WriterDep,
+    checked_rules,
     visible_dataset,
     visible_roadmap,
 )
@@ -68,15 +69,9 @@ def create_roadmap_job(
     GET /v1/roadmaps/{roadmap_id}. The roadmap covers the key's scope only."""
     ds = visible_dataset(store, who, dataset_id)
     rules = rules or {}
-    try:
-        parsed = load_rules(rules)
-    except RulesError as err:
-        raise HTTPException(422, list(err.messages)) from None
-    problems = _horizon_problems(parsed)
+    problems = _horizon_problems(checked_rules(rules, settings))
     if problems:
         raise HTTPException(422, problems)
-    if parsed.time_limit_s > settings.max_time_limit_s:
-        raise HTTPException(422, [f"time_limit_s: at most {settings.max_time_limit_s:g} s here"])
     job = store.add_job(dataset_id=ds.id, kind="roadmap", scope_unit_id=who.scope, rules=rules,
                         spec={}, created_by=who.key_id)
     store.audit(who.key_id, "solve", f"job:{job.id}")
