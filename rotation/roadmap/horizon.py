@@ -8,11 +8,13 @@ horizon:
        shares: {2027-01-01: 0.20, 2029-01-01: 0.30}, never_decrease: true}
   min_stay_years: 3                # at a new post (Decree 170/2025 art. 48)
   max_changes_per_round: {scope_level: district, count: 5}   # optional
-  discount: 0.0                    # per round: round r's costs weigh (1 - discount)^r
+  discount: 0.05                   # per round: round r's costs weigh (1 - discount)^r
 ```
 
 Defaults: rounds = 1 January of each year 2026–2030; no trajectory (then each round uses the
-rules' ``non_local_targets``); ``min_stay_years`` 3; no per-round change cap; no discount.
+rules' ``non_local_targets``); ``min_stay_years`` 3; no per-round change cap; ``discount`` 0.05
+(a move next year weighs 5% less than the same move now, so what can wait is not front-loaded;
+0 makes every round count the same).
 
 The share in force at a round is the latest ``shares`` entry dated on or before the round (0
 before the first); with ``never_decrease`` the non-local count of a scope never falls below the
@@ -49,7 +51,7 @@ class Horizon(StrictModel):
     trajectory: list[TrajectoryTarget] = Field(default_factory=list)
     min_stay_years: float = Field(3.0, ge=0)
     max_changes_per_round: MaxChanges | None = None
-    discount: float = Field(0.0, ge=0, lt=1)
+    discount: float = Field(0.05, ge=0, lt=1)
 
     @field_validator("rounds")
     @classmethod
