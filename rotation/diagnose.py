@@ -148,14 +148,23 @@ def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
             cadres = np.unique(e.pair_cadre[mask])
             reachable = min(len(cadres), len(posts))
             if reachable < required:
-                limit = f"within {rules.max_travel_km:g} km" if rules.max_travel_km else "eligible"
+                stay = int((e.pair_keep[mask]).sum())
+                movers = len(cadres) - stay
+                where = (
+                    f"living within {rules.max_travel_km:g} km"
+                    if rules.max_travel_km is not None
+                    else "who pass every rule"
+                )
                 items.append(
                     DiagnosisItem(
                         rule="non_local_target",
                         scope=scope,
                         detail=f"{e.data.unit_name(scope)}: {t.min_share:.0%} non-local needs "
-                        f"{required} of {len(posts)} {t.position} posts, but only {len(cadres)} "
-                        f"eligible non-local cadres live {limit}",
+                        f"{required} of {len(posts)} {t.position} posts, but only "
+                        f"{len(cadres)} non-local holder{'s' if len(cadres) != 1 else ''} "
+                        f"can be found: {stay} non-local incumbent{'s' if stay != 1 else ''} "
+                        f"who may stay and {movers} eligible cadre{'s' if movers != 1 else ''} "
+                        f"{where}",
                         best_share=round(reachable / len(posts), 4),
                     )
                 )
