@@ -135,6 +135,16 @@ def solve(
         "pairs": elig.n_pairs,
     }
     deadline = t0 + rules.time_limit_s
+    if method == "exact" and rules.candidates == 1 and _pure_assignment(elig, rules):
+        chosen = _min_cost_flow(elig)
+        if chosen is not None:  # an optimal flow is an optimal plan, proven by the algorithm
+            cost = float(pair_costs(elig)[chosen].sum()) / SCALE
+            plan = plan_from_pairs(elig, chosen, "optimal", cost, cost)
+            stats.update(solved_by="min-cost flow (pure assignment)", model_pairs=len(chosen))
+            stats["total_s"] = round(time.perf_counter() - t0, 3)
+            if explain if explain is not None else len(elig.posts) <= 2000:
+                add_explanations(plan, elig)
+            return Result(status="optimal", plans=[plan], stats=stats, eligibility=elig)
     if method == "plain":
         model_elig: Eligibility | None = elig
         hint = None
@@ -231,16 +241,6 @@ def _prune(
     """
     ix = PairIndex(elig)
     rows = list(all_rows(ix))
-    if rules.candidates == 1 and _pure_assignment(rows, rules):
-        chosen = _min_cost_flow(elig)
-        if chosen is not None:  # an optimal flow is an optimal plan: no bound gap to close
-            stats["first_plan_from"] = "min-cost flow (pure assignment)"
-            stats["proven_by_bound"] = True
-            hint = np.ones(len(chosen), dtype=bool)
-            keep = np.zeros(elig.n_pairs, dtype=bool)
-            keep[chosen] = True
-            stats["pruned_pairs"] = int((~keep).sum())
-            return elig.subset(keep), hint
     lp = solve_lp(ix, rows)
     stats["lp_s"] = round(lp.seconds, 3)
     if not lp.feasible:
@@ -299,11 +299,20 @@ def _prune(
     return elig.subset(keep), hint[keep]
 
 
-def _pure_assignment(rows: list, rules: Rules) -> bool:
-    """Only "fill every post" and "one post per cadre": a bipartite assignment problem."""
-    if rules.allow_vacancies or rules.weights.max_travel:
+def _pure_assignment(elig: Eligibility, rules: Rules) -> bool:
+    """Only "fill every post" and "one post per cadre" bind: a bipartite assignment problem
+    (no vacancies, locks, must-keep incumbents, relatives, targets or change caps)."""
+    if rules.allow_vacancies or rules.weights.max_travel or rules.locks or elig.must_keep:
         return False
-    return all(r.rule in ("fill_every_post", "one_post_per_cadre") for r in rows)
+    if rules.max_changes is not None:
+        return False
+    if rules.forbid_relatives_same_unit and not elig.data.relations.empty:
+        return False
+    positions = set(elig.posts["position"])
+    return not any(
+        t.position in positions and (t.min_share > 0 or any(t.min_count_by_scope.values()))
+        for t in rules.non_local_targets
+    )
 
 
 def _min_cost_flow(elig: Eligibility) -> np.ndarray | None:
@@ -419,25 +428,37 @@ def _add_candidate_cuts(v: Variables, plans: list[Plan], rules: Rules) -> None:
 
 
 def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> Plan:
-    e = v.elig
+    values = np.array(list(solver.response_proto.solution), dtype=np.int64)[: len(v.x)]
+    return plan_from_pairs(
+        v.elig,
+        np.nonzero(values.astype(bool))[0],
+        "optimal" if code == cp_model.OPTIMAL else "feasible",
+        solver.ObjectiveValue() / SCALE,
+        solver.BestObjectiveBound() / SCALE,
+    )
+
+
+def plan_from_pairs(
+    e: Eligibility, chosen: np.ndarray, status: str, objective: float, bound: float
+) -> Plan:
+    """The contract plan for the chosen pairs (indices into ``e``'s pair arrays)."""
     data = e.data
-    values = np.array(list(solver.response_proto.solution), dtype=np.int64)[: len(v.x)].astype(bool)
-    chosen = np.nonzero(values)[0]
     by_post = {int(e.pair_post[k]): int(k) for k in chosen}
-    posts = e.posts
     cadre_ids = data.cadres.index
     incumbent_post = data.incumbent_post
     assignments: list[Assignment] = []
     holders: set[str] = set()
-    for p, (pid, row) in enumerate(posts.iterrows()):
-        inc = row["incumbent_id"] if isinstance(row["incumbent_id"], str) else None
+    for p, (pid, unit, position, inc) in enumerate(
+        e.posts[["unit_id", "position", "incumbent_id"]].itertuples(name=None)
+    ):
+        inc = inc if isinstance(inc, str) else None
         k = by_post.get(p)
         if k is None:
             assignments.append(
                 Assignment(
                     post_id=pid,
-                    unit_id=row["unit_id"],
-                    position=row["position"],
+                    unit_id=unit,
+                    position=position,
                     cadre_id=None,
                     previous_post_id=None,
                     changed=inc is not None,
@@ -452,8 +473,8 @@ def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> P
         assignments.append(
             Assignment(
                 post_id=pid,
-                unit_id=row["unit_id"],
-                position=row["position"],
+                unit_id=unit,
+                position=position,
                 cadre_id=cid,
                 previous_post_id=prev if isinstance(prev, str) else None,
                 changed=cid != inc,
@@ -461,15 +482,12 @@ def _plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> P
                 travel_km=float(e.pair_km[k]),
             )
         )
-    released = sorted(c for c in posts["incumbent_id"].dropna() if c not in holders)
-    obj = solver.ObjectiveValue() / SCALE
-    bound = solver.BestObjectiveBound() / SCALE
-    plan = Plan(
-        status="optimal" if code == cp_model.OPTIMAL else "feasible",
-        objective=round(obj, 3),
+    released = sorted(c for c in e.posts["incumbent_id"].dropna() if c not in holders)
+    return Plan(
+        status=status,  # type: ignore[arg-type]
+        objective=round(objective, 3),
         bound=round(bound, 3),
         assignments=assignments,
         released=released,
         kpis=compute_kpis(data, e.rules, assignments),
     )
-    return plan
