@@ -8,6 +8,7 @@ validator can recompute them independently and compare.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -134,4 +135,45 @@ def compute_kpis(data: ProblemData, rules: Rules, assignments: list[Assignment])
         changed_posts=sum(int(a.changed) for a in assignments),
         total_travel_km=round(sum(kms), 3),
         max_travel_km=round(max(kms, default=0.0), 3),
+    )
+
+
+def plan_from_holders(
+    data: ProblemData,
+    rules: Rules,
+    held: Mapping[str, str | None],
+    status: str = "feasible",
+    objective: float | None = None,
+    bound: float | None = None,
+) -> Plan:
+    """A contract plan whose every claim comes from the data: ``held`` maps each post of the
+    plan to its holder after the plan (None = vacant). Released = incumbents of those posts who
+    hold none of them."""
+    assignments = []
+    for pid in sorted(held):
+        cid = held[pid]
+        post = data.posts.loc[pid]
+        facts = assignment_facts(data, rules, pid, cid)
+        assignments.append(
+            Assignment(
+                post_id=pid,
+                unit_id=post["unit_id"],
+                position=post["position"],
+                cadre_id=cid,
+                **facts,
+            )
+        )
+    holders = {a.cadre_id for a in assignments if a.cadre_id}
+    released = sorted(
+        c
+        for p, c in data.posts["incumbent_id"].items()
+        if isinstance(c, str) and p in held and c not in holders
+    )
+    return Plan(
+        status=status,  # type: ignore[arg-type]
+        objective=objective,
+        bound=bound,
+        assignments=assignments,
+        released=released,
+        kpis=compute_kpis(data, rules, assignments),
     )

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from rotation.data import CADRE_COLUMNS, POST_COLUMNS, UNIT_COLUMNS, ProblemData
-from rotation.plan import Assignment, Plan, assignment_facts, compute_kpis
+from rotation.plan import Plan, plan_from_holders
 from rotation.rules import Rules
 
 AS_OF = dt.date(2026, 1, 1)
@@ -347,40 +347,20 @@ def plan_from(
     if unknown:
         raise KeyError(f"unknown post(s): {sorted(unknown)}")
     post_ids = sorted(set(in_scope_posts(data, rules)) | set(holders))
-    assignments = []
-    for pid in post_ids:
-        post = data.posts.loc[pid]
-        inc = post["incumbent_id"] if isinstance(post["incumbent_id"], str) else None
-        cid = holders.get(pid, inc)
-        facts = assignment_facts(data, rules, pid, cid)
-        assignments.append(
-            Assignment(
-                post_id=pid,
-                unit_id=post["unit_id"],
-                position=post["position"],
-                cadre_id=cid,
-                **facts,
-            )
-        )
-    holding = {a.cadre_id for a in assignments if a.cadre_id is not None}
-    out_of_scope = data.posts[~data.posts.index.isin(post_ids)]
-    holding |= set(out_of_scope["incumbent_id"].dropna())
-    released = sorted(
-        {
-            a_inc
-            for pid in in_scope_posts(data, rules)
-            if isinstance(a_inc := data.posts.at[pid, "incumbent_id"], str)
-        }
-        - holding
+    held = {pid: holders.get(pid, _incumbent(data, pid)) for pid in post_ids}
+    plan = plan_from_holders(data, rules, held, status, objective, objective)
+    # released: incumbents of in-scope posts holding no post at all (out-of-scope ones included)
+    holding = {c for c in held.values() if c is not None}
+    holding |= set(data.posts[~data.posts.index.isin(post_ids)]["incumbent_id"].dropna())
+    plan.released = sorted(
+        {c for pid in in_scope_posts(data, rules) if (c := _incumbent(data, pid))} - holding
     )
-    return Plan(
-        status=status,  # type: ignore[arg-type]
-        objective=objective,
-        bound=objective,
-        assignments=assignments,
-        released=released,
-        kpis=compute_kpis(data, rules, assignments),
-    )
+    return plan
+
+
+def _incumbent(data: ProblemData, post_id: str) -> str | None:
+    inc = data.posts.at[post_id, "incumbent_id"]
+    return inc if isinstance(inc, str) else None
 
 
 def baseline_plan(data: ProblemData | None = None, rules: Rules | None = None) -> Plan:

@@ -45,7 +45,7 @@ from ..concepts import relative_pairs, years_between
 from ..data import ProblemData
 from ..eligibility import compute_eligibility
 from ..model import SCALE, pair_costs
-from ..plan import Assignment, DiagnosisItem, Plan, assignment_facts, compute_kpis
+from ..plan import DiagnosisItem, Plan, plan_from_holders
 from ..rules import Rules
 from ..solve import Watcher
 from .horizon import Horizon, round_rules, stay_until
@@ -451,7 +451,7 @@ def _assemble(base, rules, h, rrules, holders, status) -> RoadmapResult:
     result = RoadmapResult(status=status)
     for k, day in enumerate(days):
         rk = rrules[k]
-        plan = plan_for_round(state, rk, holders[k], status)
+        plan = plan_from_holders(state, rk, holders[k], status)
         result.rounds.append((day, plan))
         kp = plan.kpis.model_dump(mode="json")
         kp["as_of"] = day.isoformat()
@@ -460,40 +460,6 @@ def _assemble(base, rules, h, rrules, holders, status) -> RoadmapResult:
         nxt = days[k + 1] if k + 1 < len(days) else None
         state = roll_forward(state, rules, plan, day, nxt)
     return result
-
-
-def plan_for_round(
-    state: ProblemData, rules_k: Rules, held: dict[str, str | None], status: str
-) -> Plan:
-    """A contract §3 plan for one round: ``held`` (post → cadre) against ``state``."""
-    assignments = []
-    for pid in sorted(held):
-        cid = held[pid]
-        post = state.posts.loc[pid]
-        facts = assignment_facts(state, rules_k, pid, cid)
-        assignments.append(
-            Assignment(
-                post_id=pid,
-                unit_id=post["unit_id"],
-                position=post["position"],
-                cadre_id=cid,
-                **facts,
-            )
-        )
-    holders = {a.cadre_id for a in assignments if a.cadre_id}
-    released = sorted(
-        c
-        for p, c in state.posts["incumbent_id"].items()
-        if isinstance(c, str) and p in held and c not in holders
-    )
-    return Plan(
-        status=status,
-        objective=None,
-        bound=None,
-        assignments=assignments,
-        released=released,
-        kpis=compute_kpis(state, rules_k, assignments),
-    )
 
 
 def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
@@ -604,4 +570,4 @@ def _non_local_counts(state: ProblemData, level: str, plan: Plan, position: str)
     return out
 
 
-__all__ = ["RoadmapResult", "greedy_roadmap", "horizon_of", "plan_for_round", "solve_roadmap"]
+__all__ = ["RoadmapResult", "greedy_roadmap", "horizon_of", "solve_roadmap"]
