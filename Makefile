@@ -35,8 +35,11 @@ run: $(STAMP)
 test: $(DEVSTAMP)
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
 
+## make lint: ruff (rules), ruff format (layout) and mypy (types, None checks); part of make test
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check rotation api tests bench
+	$(BIN)/ruff format --check rotation api tests bench
+	$(BIN)/mypy
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m bench.run

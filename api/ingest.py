@@ -110,21 +110,29 @@ def _safe_zip(raw: bytes, limits: Limits, what: str) -> zipfile.ZipFile:
     for info in zf.infolist():
         name = info.filename
         norm = posixpath.normpath(name.replace("\\", "/"))
-        if (name.startswith(("/", "\\")) or norm.startswith("..") or "/../" in f"/{norm}/"
-                or ":" in name.split("/")[0]):
+        if (
+            name.startswith(("/", "\\"))
+            or norm.startswith("..")
+            or "/../" in f"/{norm}/"
+            or ":" in name.split("/")[0]
+        ):
             raise UploadError(f"{what}: entry {name!r} has an unsafe path (path traversal)")
         total += info.file_size
         if total > limits.max_total_bytes:
             raise UploadError(
                 f"{what}: uncompressed content exceeds {limits.max_total_bytes // 2**20} MB "
-                "(zip bomb guard)", 413)
+                "(zip bomb guard)",
+                413,
+            )
         if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(
             info.compress_size, 1
         ):
             ratio = info.file_size / max(info.compress_size, 1)
             raise UploadError(
                 f"{what}: entry {name!r} compresses {ratio:.0f}:1, "
-                f"more than {limits.max_ratio:g}:1 (zip bomb guard)", 413)
+                f"more than {limits.max_ratio:g}:1 (zip bomb guard)",
+                413,
+            )
     return zf
 
 
@@ -133,8 +141,9 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> b
     with zf.open(info) as f:
         data = f.read(info.file_size + 1)
     if len(data) > info.file_size or len(data) > limits.max_total_bytes:
-        raise UploadError(f"entry {info.filename!r} is larger than it declares (zip bomb guard)",
-                          413)
+        raise UploadError(
+            f"entry {info.filename!r} is larger than it declares (zip bomb guard)", 413
+        )
     return data
 
 
@@ -201,8 +210,10 @@ def tables_from_xlsx(raw: bytes, filename: str, limits: Limits) -> tuple[Tables,
     zf = _safe_zip(raw, limits, filename)
     names = [i.filename for i in zf.infolist()]
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise UploadError(f"{filename}: the workbook contains macros (vbaProject.bin); "
-                          "save it as a plain .xlsx without macros")
+        raise UploadError(
+            f"{filename}: the workbook contains macros (vbaProject.bin); "
+            "save it as a plain .xlsx without macros"
+        )
     try:
         wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except Exception as err:  # a broken workbook is the user's problem, not a crash
@@ -226,7 +237,8 @@ def tables_from_xlsx(raw: bytes, filename: str, limits: Limits) -> tuple[Tables,
                         col = getattr(cell, "column_letter", "?")
                         raise UploadError(
                             f"{filename}[{ws.title}], row {r}, column {col}: cell contains a "
-                            "formula; paste values only")
+                            "formula; paste values only"
+                        )
                     values.append(v)
                 rows.append(values)
             if not rows:
@@ -264,8 +276,10 @@ def tables_from_json(body: dict[str, Any]) -> Tables:
         for r in rows:
             for c, v in r.items():
                 if isinstance(v, dict | list):
-                    raise UploadError(f"tables.{t}, column {c}: a cell must be a text, number, "
-                                      "boolean or null, not an object or list")
+                    raise UploadError(
+                        f"tables.{t}, column {c}: a cell must be a text, number, "
+                        "boolean or null, not an object or list"
+                    )
         tables[t] = _table(columns, [[r.get(c) for c in columns] for r in rows])
     tables["_source"] = {t: f"tables.{t}" for t in TABLES}
     return tables
@@ -276,8 +290,9 @@ def hierarchy(data: ProblemData) -> dict[str, list[str | None]]:
     u = data.units
     return {
         str(uid): [str(lv), _s(p), _s(d)]
-        for uid, lv, p, d in zip(u.index, u["level"], u["province_id"], u["district_id"],
-                                 strict=True)
+        for uid, lv, p, d in zip(
+            u.index, u["level"], u["province_id"], u["district_id"], strict=True
+        )
     }
 
 
@@ -297,8 +312,16 @@ def summary(data: ProblemData, warnings: list[str]) -> dict[str, Any]:
     per: dict[str, dict[str, Any]] = {}
     cad = data.cadres
     for (_pid, row), scope in zip(posts.iterrows(), scopes, strict=True):
-        s = per.setdefault(str(scope), {"scope": str(scope), "name": data.unit_name(scope),
-                                        "posts": 0, "vacant": 0, "non_local": 0})
+        s = per.setdefault(
+            str(scope),
+            {
+                "scope": str(scope),
+                "name": data.unit_name(scope),
+                "posts": 0,
+                "vacant": 0,
+                "non_local": 0,
+            },
+        )
         s["posts"] += 1
         inc = row["incumbent_id"]
         if not isinstance(inc, str):

@@ -34,8 +34,13 @@ class _Running:
 class JobRunner:
     """Queue + worker processes. ``submit`` and ``cancel`` return at once."""
 
-    def __init__(self, store: Store, workers: int = 2, cancel_grace_s: float = 10.0,
-                 targets: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workers: int = 2,
+        cancel_grace_s: float = 10.0,
+        targets: dict[str, str] | None = None,
+    ) -> None:
         """``targets``: job kind (plan, repair, roadmap) → ``module:function`` the worker calls
         (text, resolved in the worker process; see ``Settings.solve_target``)."""
         self.store = store
@@ -134,12 +139,21 @@ class JobRunner:
             if dataset is None:
                 self.store.finish_job(job_id, "failed", [], error="dataset was deleted")
                 continue
-            spec = {"tables": dataset.tables, "scope": job.scope_unit_id, "rules": job.rules,
-                    "repair": job.spec.get("repair"), "kind": job.kind,
-                    "target": self.targets.get(job.kind)}
+            spec = {
+                "tables": dataset.tables,
+                "scope": job.scope_unit_id,
+                "rules": job.rules,
+                "repair": job.spec.get("repair"),
+                "kind": job.kind,
+                "target": self.targets.get(job.kind),
+            }
             cancel = self._ctx.Event()
-            proc = self._ctx.Process(target=run_job, args=(job_id, spec, self._out, cancel),
-                                     name=f"solve-{job_id[:8]}", daemon=True)
+            proc = self._ctx.Process(
+                target=run_job,
+                args=(job_id, spec, self._out, cancel),
+                name=f"solve-{job_id[:8]}",
+                daemon=True,
+            )
             self.store.update_job(job_id, status="running")
             proc.start()
             with self._lock:
@@ -174,8 +188,9 @@ class JobRunner:
             self.store.finish_job(job_id, "failed", [], error=str(payload), progress=last)
             return
         if payload.get("kind") == "roadmap":
-            self._finish_roadmap(job_id, payload, cancelled=r is not None
-                                 and r.cancel_at is not None, progress=last)
+            self._finish_roadmap(
+                job_id, payload, cancelled=r is not None and r.cancel_at is not None, progress=last
+            )
             return
         status = payload["status"]
         plans = payload["plans"]
@@ -194,8 +209,9 @@ class JobRunner:
         progress = {**last, "stats": payload.get("stats", {})}
         self.store.finish_job(job_id, final, plans, error=error, progress=progress)
 
-    def _finish_roadmap(self, job_id: str, payload: dict[str, Any], cancelled: bool,
-                        progress: dict[str, Any]) -> None:
+    def _finish_roadmap(
+        self, job_id: str, payload: dict[str, Any], cancelled: bool, progress: dict[str, Any]
+    ) -> None:
         body = payload.get("roadmap") or {}
         status = str(payload.get("status") or body.get("status") or "unknown")
         rounds = body.get("rounds") or []
@@ -209,11 +225,18 @@ class JobRunner:
             final = "failed"
         error = None
         if final == "failed":
-            error = "; ".join(str(d.get("detail", "")) for d in body.get("diagnosis", [])
-                              if isinstance(d, dict)) or f"roadmap status {status}"
+            error = (
+                "; ".join(
+                    str(d.get("detail", ""))
+                    for d in body.get("diagnosis", [])
+                    if isinstance(d, dict)
+                )
+                or f"roadmap status {status}"
+            )
         keep = final != "cancelled" or bool(rounds)  # a cancelled roadmap keeps rounds so far
-        self.store.finish_roadmap_job(job_id, final, body if keep else None, error=error,
-                                      progress=progress)
+        self.store.finish_roadmap_job(
+            job_id, final, body if keep else None, error=error, progress=progress
+        )
 
     def _reap(self) -> None:
         with self._lock:
@@ -228,14 +251,18 @@ class JobRunner:
                 self._drain(timeout=0.3)  # its last words may still be in the pipe
             if not r.result:
                 if r.cancel_at is not None:
-                    self.store.finish_job(job_id, "cancelled", [],
-                                          progress=self._progress.get(job_id))
+                    self.store.finish_job(
+                        job_id, "cancelled", [], progress=self._progress.get(job_id)
+                    )
                 else:
                     code = r.process.exitcode
                     self.store.finish_job(
-                        job_id, "failed", [],
+                        job_id,
+                        "failed",
+                        [],
                         error=f"worker process died (exit code {code}) before finishing",
-                        progress=self._progress.get(job_id))
+                        progress=self._progress.get(job_id),
+                    )
             with self._lock:
                 self._running.pop(job_id, None)
             self._progress.pop(job_id, None)

@@ -58,15 +58,20 @@ def revoke_key(key_id: str, database_url: str | None = None) -> bool:
 
 
 keys_app = typer.Typer(help="Manage API keys of the HTTP service.", no_args_is_help=True)
-DbOption = Annotated[str | None, typer.Option("--database-url", envvar="DATABASE_URL",
-                                              help="store URL (default: the service's)")]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", envvar="DATABASE_URL", help="store URL (default: the service's)"
+    ),
+]
 
 
 @keys_app.command("create")
 def create_cmd(
     role: Annotated[str, typer.Option("--role", help=f"one of {', '.join(ROLES)}")],
-    scope: Annotated[str | None, typer.Option("--scope", help="province or district unit id")]
-    = None,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="province or district unit id")
+    ] = None,
     database_url: DbOption = None,
 ) -> None:
     """Create a key; the key is printed alone on the last line."""

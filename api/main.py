@@ -78,8 +78,9 @@ def service_url(settings: Settings, argv: Sequence[str] | None = None) -> str:
     return f"http://{host}:{found.get('--port', '8000')}"
 
 
-def startup_banner(url: str, key: str, created: bool, key_path: Path,
-                   dataset_id: str | None) -> str:
+def startup_banner(
+    url: str, key: str, created: bool, key_path: Path, dataset_id: str | None
+) -> str:
     """What ``make run`` shows: the URL, the admin key for local use and a curl to try."""
     state = "new" if created else "reused"
     lines = [
@@ -110,9 +111,14 @@ def load_demo(store: Store, folder: Path = DEMO_DIR) -> str | None:
     tables, warnings = tables_from_csv_files(files)
     parsed = parse(tables, DEMO_NAME)
     summ = summary(parsed.data, warnings + parsed.warnings)
-    ds = store.add_dataset(name=DEMO_NAME, province_id=(summ["provinces"] or [None])[0],
-                           created_by=None, tables=tables, hierarchy=hierarchy(parsed.data),
-                           summary=summ)
+    ds = store.add_dataset(
+        name=DEMO_NAME,
+        province_id=(summ["provinces"] or [None])[0],
+        created_by=None,
+        tables=tables,
+        hierarchy=hierarchy(parsed.data),
+        summary=summ,
+    )
     store.audit(None, "create", f"dataset:{ds.id}")
     return ds.id
 
@@ -125,19 +131,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.database_url)
-        runner = JobRunner(store, workers=settings.workers,
-                           cancel_grace_s=settings.cancel_grace_s,
-                           targets={"plan": settings.solve_target,
-                                    "repair": settings.solve_target,
-                                    "roadmap": settings.roadmap_target})
+        runner = JobRunner(
+            store,
+            workers=settings.workers,
+            cancel_grace_s=settings.cancel_grace_s,
+            targets={
+                "plan": settings.solve_target,
+                "repair": settings.solve_target,
+                "roadmap": settings.roadmap_target,
+            },
+        )
         app.state.store = store
         app.state.runner = runner
         if settings.load_demo:
             dataset_id = load_demo(store)
             key, created = local_admin_key(store, settings.data_dir)
-            print(startup_banner(service_url(settings), key, created,
-                                 (settings.data_dir / KEY_FILE).resolve(), dataset_id),
-                  flush=True)
+            print(
+                startup_banner(
+                    service_url(settings),
+                    key,
+                    created,
+                    (settings.data_dir / KEY_FILE).resolve(),
+                    dataset_id,
+                ),
+                flush=True,
+            )
         runner.start()
         try:
             yield
@@ -149,7 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Cadre rotation planner",
         version="1.0",
         description="Upload a dataset, start plan and term-roadmap jobs, read plans (contract §3) "
-                    "and roadmaps.",
+        "and roadmaps.",
         lifespan=lifespan,
     )
     app.state.settings = settings

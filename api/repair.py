@@ -119,8 +119,13 @@ def rebase_plan(
     inc = reference.posts.loc[list(plan_posts), "incumbent_id"].dropna()
     kpis = compute_kpis(reference, rules, typed).model_dump(mode="json")
     kpis["changed_vs_base"] = sum(int(a["changed_vs_base"]) for a in new_assignments)
-    out = {**plan, "assignments": new_assignments, "kpis": kpis,
-           "released": sorted(c for c in inc if c not in held),
-           "repair_of": repair.get("plan_id"), "events": repair["events"]}
+    out = {
+        **plan,
+        "assignments": new_assignments,
+        "kpis": kpis,
+        "released": sorted(c for c in inc if c not in held),
+        "repair_of": repair.get("plan_id"),
+        "events": repair["events"],
+    }
     Plan.model_validate(out)  # still a contract plan
     return out

@@ -38,9 +38,7 @@ def restrict(data: ProblemData, scope: str | None) -> ProblemData:
         return data
     inside = units_within(data, scope)
     posts = data.posts[data.posts["unit_id"].isin(inside)]
-    held_elsewhere = set(data.posts["incumbent_id"].dropna()) - set(
-        posts["incumbent_id"].dropna()
-    )
+    held_elsewhere = set(data.posts["incumbent_id"].dropna()) - set(posts["incumbent_id"].dropna())
     c = data.cadres
     keep = (c["current_unit_id"].isin(inside) | c["residence_id"].isin(inside)) & ~c.index.isin(
         list(held_elsewhere)
@@ -56,9 +54,7 @@ def rebuild(data: ProblemData, **tables: Any) -> ProblemData:
     ids = set(cadres.index)
     ratings = data.ratings[data.ratings["cadre_id"].isin(ids)].reset_index(drop=True)
     rel = data.relations
-    relations = rel[rel["cadre_id"].isin(ids) & rel["relative_id"].isin(ids)].reset_index(
-        drop=True
-    )
+    relations = rel[rel["cadre_id"].isin(ids) & rel["relative_id"].isin(ids)].reset_index(drop=True)
     out = ProblemData.build(
         units=data.units[UNIT_COLUMNS].copy(),
         cadres=cadres[CADRE_COLUMNS].copy(),

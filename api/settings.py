@@ -23,9 +23,7 @@ class Settings(BaseSettings):
         20.0, gt=0, validation_alias=AliasChoices("MAX_UPLOAD_MB", "max_upload_mb")
     )
     workers: int = Field(2, ge=1, validation_alias=AliasChoices("WORKERS", "workers"))
-    load_demo: bool = Field(
-        False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo")
-    )
+    load_demo: bool = Field(False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo"))
     max_time_limit_s: float = Field(
         600.0, gt=0, validation_alias=AliasChoices("MAX_TIME_LIMIT_S", "max_time_limit_s")
     )

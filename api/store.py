@@ -91,12 +91,15 @@ class Store:
     def audit_rows(self) -> list[dict[str, Any]]:
         with self.session() as s:
             rows = s.scalars(select(AuditLog).order_by(AuditLog.id)).all()
-            return [{"who": r.who, "action": r.action, "object": r.object,
-                     "at": r.at.isoformat()} for r in rows]
+            return [
+                {"who": r.who, "action": r.action, "object": r.object, "at": r.at.isoformat()}
+                for r in rows
+            ]
 
     # ------------------------------------------------------------------ keys
-    def create_key(self, role: str, scope_unit_id: str | None,
-                   label: str | None = None) -> tuple[str, str]:
+    def create_key(
+        self, role: str, scope_unit_id: str | None, label: str | None = None
+    ) -> tuple[str, str]:
         """A new key; returns (key id, the full secret key shown once)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -104,15 +107,25 @@ class Store:
         secret = secrets.token_urlsafe(24)
         salt = secrets.token_hex(16)
         with self.session() as s:
-            s.add(ApiKey(id=key_id, salt=salt, hash=hash_secret(secret, salt), role=role,
-                         scope_unit_id=scope_unit_id or None, revoked=False, label=label))
+            s.add(
+                ApiKey(
+                    id=key_id,
+                    salt=salt,
+                    hash=hash_secret(secret, salt),
+                    role=role,
+                    scope_unit_id=scope_unit_id or None,
+                    revoked=False,
+                    label=label,
+                )
+            )
         return key_id, f"rk_{key_id}_{secret}"
 
     def revoke_label(self, label: str, keep: str | None = None) -> int:
         """Revoke every active key with this label except ``keep``; returns how many."""
         with self.session() as s:
-            rows = s.scalars(select(ApiKey).where(ApiKey.label == label,
-                                                  ApiKey.revoked.is_(False))).all()
+            rows = s.scalars(
+                select(ApiKey).where(ApiKey.label == label, ApiKey.revoked.is_(False))
+            ).all()
             n = 0
             for row in rows:
                 if row.id != keep:
@@ -137,8 +150,17 @@ class Store:
     def list_keys(self) -> list[dict[str, Any]]:
         with self.session() as s:
             rows = s.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
-            return [{"id": r.id, "role": r.role, "scope": r.scope_unit_id, "label": r.label,
-                     "revoked": r.revoked, "created_at": r.created_at.isoformat()} for r in rows]
+            return [
+                {
+                    "id": r.id,
+                    "role": r.role,
+                    "scope": r.scope_unit_id,
+                    "label": r.label,
+                    "revoked": r.revoked,
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in rows
+            ]
 
     def revoke_key(self, key_id: str) -> bool:
         with self.session() as s:
@@ -205,7 +227,11 @@ class Store:
             row.updated_at = utcnow()
 
     def finish_job(
-        self, job_id: str, status: str, plans: list[dict[str, Any]], error: str | None = None,
+        self,
+        job_id: str,
+        status: str,
+        plans: list[dict[str, Any]],
+        error: str | None = None,
         progress: dict[str, Any] | None = None,
     ) -> list[str]:
         """Store the job's plans and its final status in one transaction."""
@@ -216,11 +242,25 @@ class Store:
             ids = []
             for rank, body in enumerate(plans, start=1):
                 pid = new_id()
-                body = {**body, "plan_id": pid, "job_id": job_id, "dataset_id": job.dataset_id,
-                        "rank": rank, "scope": job.scope_unit_id}
-                s.add(PlanRow(id=pid, job_id=job_id, dataset_id=job.dataset_id,
-                              scope_unit_id=job.scope_unit_id, rank=rank,
-                              status=str(body.get("status", "feasible")), body=body))
+                body = {
+                    **body,
+                    "plan_id": pid,
+                    "job_id": job_id,
+                    "dataset_id": job.dataset_id,
+                    "rank": rank,
+                    "scope": job.scope_unit_id,
+                }
+                s.add(
+                    PlanRow(
+                        id=pid,
+                        job_id=job_id,
+                        dataset_id=job.dataset_id,
+                        scope_unit_id=job.scope_unit_id,
+                        rank=rank,
+                        status=str(body.get("status", "feasible")),
+                        body=body,
+                    )
+                )
                 ids.append(pid)
             job.status = status
             job.plan_ids = ids
@@ -231,7 +271,11 @@ class Store:
             return ids
 
     def finish_roadmap_job(
-        self, job_id: str, status: str, body: dict[str, Any] | None, error: str | None = None,
+        self,
+        job_id: str,
+        status: str,
+        body: dict[str, Any] | None,
+        error: str | None = None,
         progress: dict[str, Any] | None = None,
     ) -> str | None:
         """Store a roadmap job's roadmap (if any) and its final status in one transaction."""
@@ -242,11 +286,23 @@ class Store:
             rid = None
             if body is not None:
                 rid = new_id()
-                body = {**body, "roadmap_id": rid, "job_id": job_id,
-                        "dataset_id": job.dataset_id, "scope": job.scope_unit_id}
-                s.add(RoadmapRow(id=rid, job_id=job_id, dataset_id=job.dataset_id,
-                                 scope_unit_id=job.scope_unit_id,
-                                 status=str(body.get("status", "feasible"))[:16], body=body))
+                body = {
+                    **body,
+                    "roadmap_id": rid,
+                    "job_id": job_id,
+                    "dataset_id": job.dataset_id,
+                    "scope": job.scope_unit_id,
+                }
+                s.add(
+                    RoadmapRow(
+                        id=rid,
+                        job_id=job_id,
+                        dataset_id=job.dataset_id,
+                        scope_unit_id=job.scope_unit_id,
+                        status=str(body.get("status", "feasible"))[:16],
+                        body=body,
+                    )
+                )
             job.status = status
             job.plan_ids = []
             job.error = error
@@ -265,8 +321,11 @@ class Store:
 
     def roadmaps_of_dataset(self, dataset_id: str) -> list[RoadmapRow]:
         with self.session() as s:
-            q = (select(RoadmapRow).where(RoadmapRow.dataset_id == dataset_id)
-                 .order_by(RoadmapRow.created_at))
+            q = (
+                select(RoadmapRow)
+                .where(RoadmapRow.dataset_id == dataset_id)
+                .order_by(RoadmapRow.created_at)
+            )
             return list(s.scalars(q).all())
 
     # ------------------------------------------------------------------ plans
@@ -276,6 +335,9 @@ class Store:
 
     def plans_of_dataset(self, dataset_id: str) -> list[PlanRow]:
         with self.session() as s:
-            q = (select(PlanRow).where(PlanRow.dataset_id == dataset_id)
-                 .order_by(PlanRow.created_at, PlanRow.rank))
+            q = (
+                select(PlanRow)
+                .where(PlanRow.dataset_id == dataset_id)
+                .order_by(PlanRow.created_at, PlanRow.rank)
+            )
             return list(s.scalars(q).all())

@@ -8,8 +8,10 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 
 def too_large(limit: int) -> HTTPException:
-    return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                         f"upload larger than the limit of {limit / 2**20:g} MB (MAX_UPLOAD_MB)")
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        f"upload larger than the limit of {limit / 2**20:g} MB (MAX_UPLOAD_MB)",
+    )
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
@@ -58,14 +60,22 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | Non
         _, opts = parse_options_header(disp)
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename")
-        parts[name] = (filename.decode("utf-8", "replace") if filename is not None else None,
-                       bytes(state["data"]))  # type: ignore[arg-type]
+        parts[name] = (
+            filename.decode("utf-8", "replace") if filename is not None else None,
+            bytes(state["data"]),
+        )  # type: ignore[arg-type]
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-        "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_part_data": on_part_data, "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         parser.write(body)
         parser.finalize()

@@ -80,8 +80,18 @@ def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
         done.set()
         if kind == "roadmap":
             body = _plain(result.to_json())
-            out.put(("result", job_id, {"kind": "roadmap", "status": result.status,
-                                        "roadmap": body, "cancelled": stop.is_set()}))
+            out.put(
+                (
+                    "result",
+                    job_id,
+                    {
+                        "kind": "roadmap",
+                        "status": result.status,
+                        "roadmap": body,
+                        "cancelled": stop.is_set(),
+                    },
+                )
+            )
             return
         if result.plans:
             plans = [p.model_dump(mode="json") for p in result.plans]
@@ -94,12 +104,21 @@ def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
         if spec.get("repair"):
             plans = [rebase_plan(reference, rules, p, spec["repair"]) for p in plans]
         diagnosis = [d.model_dump(mode="json") for d in result.diagnosis]
-        out.put(("result", job_id, {"status": result.status, "plans": plans,
-                                    "cancelled": stop.is_set(), "diagnosis": diagnosis,
-                                    "stats": _plain(result.stats)}))
+        out.put(
+            (
+                "result",
+                job_id,
+                {
+                    "status": result.status,
+                    "plans": plans,
+                    "cancelled": stop.is_set(),
+                    "diagnosis": diagnosis,
+                    "stats": _plain(result.stats),
+                },
+            )
+        )
     except BaseException as err:  # report every failure to the API, never die silently
-        out.put(("error", job_id, f"{type(err).__name__}: {err}",
-                 traceback.format_exc(limit=5)))
+        out.put(("error", job_id, f"{type(err).__name__}: {err}", traceback.format_exc(limit=5)))
 
 
 def _plain(value: Any) -> Any:

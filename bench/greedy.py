@@ -104,18 +104,37 @@ def _to_plan(elig, holder, objective: float) -> Plan:
         inc = row["incumbent_id"] if isinstance(row["incumbent_id"], str) else None
         k = holder[p]
         if k is None:
-            assignments.append(Assignment(post_id=pid, unit_id=row["unit_id"],
-                                          position=row["position"], cadre_id=None,
-                                          changed=inc is not None))
+            assignments.append(
+                Assignment(
+                    post_id=pid,
+                    unit_id=row["unit_id"],
+                    position=row["position"],
+                    cadre_id=None,
+                    changed=inc is not None,
+                )
+            )
             continue
         cid = str(cadre_ids[elig.pair_cadre[k]])
         holders.add(cid)
         prev = incumbent_post.get(cid)
-        assignments.append(Assignment(
-            post_id=pid, unit_id=row["unit_id"], position=row["position"], cadre_id=cid,
-            previous_post_id=prev if isinstance(prev, str) else None, changed=cid != inc,
-            non_local=bool(elig.pair_non_local[k]), travel_km=float(elig.pair_km[k])))
+        assignments.append(
+            Assignment(
+                post_id=pid,
+                unit_id=row["unit_id"],
+                position=row["position"],
+                cadre_id=cid,
+                previous_post_id=prev if isinstance(prev, str) else None,
+                changed=cid != inc,
+                non_local=bool(elig.pair_non_local[k]),
+                travel_km=float(elig.pair_km[k]),
+            )
+        )
     released = sorted(c for c in elig.posts["incumbent_id"].dropna() if c not in holders)
-    return Plan(status="feasible", objective=round(objective, 3), bound=None,
-                assignments=assignments, released=released,
-                kpis=compute_kpis(data, elig.rules, assignments))
+    return Plan(
+        status="feasible",
+        objective=round(objective, 3),
+        bound=None,
+        assignments=assignments,
+        released=released,
+        kpis=compute_kpis(data, elig.rules, assignments),
+    )

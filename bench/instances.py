@@ -75,7 +75,9 @@ def restrict_provinces(tables: dict[str, pd.DataFrame], k: int) -> dict[str, pd.
     cad = cad[cad["current_unit_id"].isin(keep_units)].reset_index(drop=True)
     out["cadres"] = cad
     ids = set(cad["cadre_id"])
-    out["posts"] = tables["posts"][tables["posts"]["unit_id"].isin(keep_units)].reset_index(drop=True)
+    out["posts"] = tables["posts"][tables["posts"]["unit_id"].isin(keep_units)].reset_index(
+        drop=True
+    )
     for name in ("ratings", "relations"):
         if name in tables:
             df = tables[name]
@@ -113,7 +115,8 @@ def orlib_tables(name: str) -> dict[str, pd.DataFrame]:
     units = pd.DataFrame(
         {
             "unit_id": unit_ids,
-            "name": ["Province P"] + [f"Row {i}" for i in range(1, n + 1)]
+            "name": ["Province P"]
+            + [f"Row {i}" for i in range(1, n + 1)]
             + [f"Col {j}" for j in range(1, n + 1)],
             "level": ["province"] + ["commune"] * (2 * n),
             "parent_id": [""] + ["P"] * (2 * n),

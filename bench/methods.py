@@ -86,29 +86,45 @@ def highs_mip(data, rules, time_limit):
     h.setOptionValue("threads", 2)
     h.addVars(nv, np.zeros(nv), np.ones(nv))
     h.changeColsCost(nv, np.arange(nv, dtype=np.int32), cost)
-    h.changeColsIntegrality(nv, np.arange(nv, dtype=np.int32),
-                            np.full(nv, highspy.HighsVarType.kInteger))
+    h.changeColsIntegrality(
+        nv, np.arange(nv, dtype=np.int32), np.full(nv, highspy.HighsVarType.kInteger)
+    )
     nrow = len(lo)
-    h.addRows(nrow, np.array(lo), np.array(hi), starts[-1], np.array(starts[:-1], dtype=np.int32),
-              np.concatenate(idx) if idx else np.zeros(0, np.int32),
-              np.concatenate(val) if val else np.zeros(0))
+    h.addRows(
+        nrow,
+        np.array(lo),
+        np.array(hi),
+        starts[-1],
+        np.array(starts[:-1], dtype=np.int32),
+        np.concatenate(idx) if idx else np.zeros(0, np.int32),
+        np.concatenate(val) if val else np.zeros(0),
+    )
     build = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
     solve_s = time.perf_counter() - t1
     ms = h.getModelStatus()
     info = h.getInfo()
-    status = {highspy.HighsModelStatus.kOptimal: "optimal",
-              highspy.HighsModelStatus.kInfeasible: "infeasible"}.get(ms)
+    status = {
+        highspy.HighsModelStatus.kOptimal: "optimal",
+        highspy.HighsModelStatus.kInfeasible: "infeasible",
+    }.get(ms)
     obj = bound = None
     if info.primal_solution_status == 2:
         obj = info.objective_function_value / SCALE
         status = status or "feasible"
     if info.mip_dual_bound is not None and np.isfinite(info.mip_dual_bound):
         bound = info.mip_dual_bound / SCALE
-    return {"pairs": n, "build_s": build, "solve_s": solve_s, "total_s": build + solve_s,
-            "status": status or f"unknown ({h.modelStatusToString(ms)})",
-            "objective": obj, "bound": bound, "rows": nrow}
+    return {
+        "pairs": n,
+        "build_s": build,
+        "solve_s": solve_s,
+        "total_s": build + solve_s,
+        "status": status or f"unknown ({h.modelStatusToString(ms)})",
+        "objective": obj,
+        "bound": bound,
+        "rows": nrow,
+    }
 
 
 # ------------------------------------------------------------------ pure-assignment floors
@@ -126,15 +142,23 @@ def scipy_sparse(data, rules, time_limit):
     elig, c = _assignment_arrays(data, rules)
     n_post, n_cad = len(elig.posts), len(data.cadres)
     # zero costs would vanish from a sparse matrix: shift every cost by 1 (n_post added back)
-    m = sp.csr_matrix((c.astype(float) + 1.0, (elig.pair_post, elig.pair_cadre)),
-                      shape=(n_post, n_cad))
+    m = sp.csr_matrix(
+        (c.astype(float) + 1.0, (elig.pair_post, elig.pair_cadre)), shape=(n_post, n_cad)
+    )
     build = time.perf_counter() - t0
     t1 = time.perf_counter()
     rows, cols = min_weight_full_bipartite_matching(m)
     solve_s = time.perf_counter() - t1
     obj = (np.asarray(m[rows, cols]).sum() - len(rows)) / SCALE
-    return {"pairs": elig.n_pairs, "build_s": build, "solve_s": solve_s, "total_s": build + solve_s,
-            "status": "optimal", "objective": obj, "bound": obj}
+    return {
+        "pairs": elig.n_pairs,
+        "build_s": build,
+        "solve_s": solve_s,
+        "total_s": build + solve_s,
+        "status": "optimal",
+        "objective": obj,
+        "bound": obj,
+    }
 
 
 def scipy_dense(data, rules, time_limit):
@@ -154,9 +178,15 @@ def scipy_dense(data, rules, time_limit):
     solve_s = time.perf_counter() - t1
     vals = m[rows, cols]
     ok = bool((vals < big).all())
-    return {"pairs": elig.n_pairs, "build_s": build, "solve_s": solve_s, "total_s": build + solve_s,
-            "status": "optimal" if ok else "infeasible", "objective": vals.sum() / SCALE,
-            "bound": vals.sum() / SCALE}
+    return {
+        "pairs": elig.n_pairs,
+        "build_s": build,
+        "solve_s": solve_s,
+        "total_s": build + solve_s,
+        "status": "optimal" if ok else "infeasible",
+        "objective": vals.sum() / SCALE,
+        "bound": vals.sum() / SCALE,
+    }
 
 
 def min_cost_flow(data, rules, time_limit):
@@ -167,10 +197,12 @@ def min_cost_flow(data, rules, time_limit):
     n_post, n_cad = len(elig.posts), len(data.cadres)
     src, snk = n_post + n_cad, n_post + n_cad + 1
     f = mcf.SimpleMinCostFlow()
-    tails = np.concatenate([np.full(n_cad, src), n_post + elig.pair_cadre.astype(np.int64),
-                            np.arange(n_post)])
-    heads = np.concatenate([n_post + np.arange(n_cad), elig.pair_post.astype(np.int64),
-                            np.full(n_post, snk)])
+    tails = np.concatenate(
+        [np.full(n_cad, src), n_post + elig.pair_cadre.astype(np.int64), np.arange(n_post)]
+    )
+    heads = np.concatenate(
+        [n_post + np.arange(n_cad), elig.pair_post.astype(np.int64), np.full(n_post, snk)]
+    )
     caps = np.ones(len(tails), dtype=np.int64)
     costs = np.concatenate([np.zeros(n_cad, np.int64), c, np.zeros(n_post, np.int64)])
     f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
@@ -183,8 +215,15 @@ def min_cost_flow(data, rules, time_limit):
     solve_s = time.perf_counter() - t1
     ok = code == f.OPTIMAL
     obj = f.optimal_cost() / SCALE if ok else None
-    return {"pairs": elig.n_pairs, "build_s": build, "solve_s": solve_s, "total_s": build + solve_s,
-            "status": "optimal" if ok else f"status {code}", "objective": obj, "bound": obj}
+    return {
+        "pairs": elig.n_pairs,
+        "build_s": build,
+        "solve_s": solve_s,
+        "total_s": build + solve_s,
+        "status": "optimal" if ok else f"status {code}",
+        "objective": obj,
+        "bound": obj,
+    }
 
 
 def greedy(data, rules, time_limit):
@@ -208,9 +247,16 @@ def greedy(data, rules, time_limit):
     else:
         viol = validate_plan(data, r, plan)
         by_rule = Counter(v.rule for v in viol)
-    return {"pairs": elig.n_pairs, "build_s": build, "solve_s": solve_s, "total_s": build + solve_s,
-            "status": "feasible" if not viol else f"breaks {len(viol)} rules",
-            "objective": obj, "bound": None, "violations": dict(sorted(by_rule.items()))}
+    return {
+        "pairs": elig.n_pairs,
+        "build_s": build,
+        "solve_s": solve_s,
+        "total_s": build + solve_s,
+        "status": "feasible" if not viol else f"breaks {len(viol)} rules",
+        "objective": obj,
+        "bound": None,
+        "violations": dict(sorted(by_rule.items())),
+    }
 
 
 METHODS = {

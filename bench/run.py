@@ -29,14 +29,27 @@ MEM_CAP_GIB = 12  # address-space cap per child: protects the shared 23 GB machi
 MAIN = ["hai_duong", "nghe_an_2pos", "national_2025"]
 ORLIB = ["assignp800", "assignp1500", "assignp3000", "assignp5000"]
 RULE_METHODS = ["ours", "plain_cpsat", "highs_mip", "greedy"]
-ORLIB_METHODS = ["ours", "plain_cpsat", "highs_mip", "greedy", "scipy_sparse", "scipy_dense",
-                 "ortools_mcf"]
+ORLIB_METHODS = [
+    "ours",
+    "plain_cpsat",
+    "highs_mip",
+    "greedy",
+    "scipy_sparse",
+    "scipy_dense",
+    "ortools_mcf",
+]
 SLOW = {"plain_cpsat", "highs_mip", "greedy"}  # one run each (time-limited baselines; greedy
 # is fast but validate_plan on it is slow)
-METHOD_ORDER = ["ours", "plain_cpsat", "highs_mip", "greedy", "scipy_sparse", "scipy_dense",
-                "ortools_mcf"]
-SCALING = ["national_1prov", "national_3prov", "national_8prov", "national_17prov",
-           "national_2025"]
+METHOD_ORDER = [
+    "ours",
+    "plain_cpsat",
+    "highs_mip",
+    "greedy",
+    "scipy_sparse",
+    "scipy_dense",
+    "ortools_mcf",
+]
+SCALING = ["national_1prov", "national_3prov", "national_8prov", "national_17prov", "national_2025"]
 
 
 # ----------------------------------------------------------------------------- child side
@@ -77,8 +90,14 @@ def _seeds_run(seeds: int, time_limit: float) -> dict:
     for s in range(1, seeds + 1):
         data = parse_tables(synthesize("Hải Dương", True, s, ["secretary"]))
         res = solve(data, load_rules({"time_limit_s": time_limit}), explain=False)
-        runs.append({"seed": s, "status": res.status, "total_s": res.stats["total_s"],
-                     "pairs": res.stats["pairs"]})
+        runs.append(
+            {
+                "seed": s,
+                "status": res.status,
+                "total_s": res.stats["total_s"],
+                "pairs": res.stats["pairs"],
+            }
+        )
     return {"runs": runs}
 
 
@@ -113,8 +132,10 @@ def bench_instance(instance: str, methods: list[str], repeats: int, limit: float
         for _ in range(n):
             r = run_child("_method_run", (instance, m, limit), wall)
             runs.append(r)
-            log(f"  {instance:16s} {m:13s} {r.get('status')} obj={r.get('objective')} "
-                f"total={r.get('total_s')} peak={r.get('peak_mib', 0):.0f} MiB")
+            log(
+                f"  {instance:16s} {m:13s} {r.get('status')} obj={r.get('objective')} "
+                f"total={r.get('total_s')} peak={r.get('peak_mib', 0):.0f} MiB"
+            )
             if "solve_s" not in r:
                 break
         timed = [r for r in runs if "solve_s" in r]
@@ -137,12 +158,20 @@ def end_to_end(repeats: int) -> dict:
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
-            cp = subprocess.run([str(exe), "plan", str(HERE.parent / "data" / "hai_duong"),
-                                 "--out", d], capture_output=True, text=True, timeout=300)
+            cp = subprocess.run(
+                [str(exe), "plan", str(HERE.parent / "data" / "hai_duong"), "--out", d],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             times.append(round(time.perf_counter() - t0, 2))
             files = sorted(os.listdir(d))
-    return {"times": times, "median_s": statistics.median(times), "rc": cp.returncode,
-            "files": files}
+    return {
+        "times": times,
+        "median_s": statistics.median(times),
+        "rc": cp.returncode,
+        "files": files,
+    }
 
 
 def fit_power(xs, ys):
@@ -179,8 +208,9 @@ def plot_scaling(points: list[dict]) -> dict:
     ax[1].legend()
     ax[1].grid(True, which="both", alpha=0.3)
     for p in pts:
-        ax[0].annotate(p["instance"].replace("national_", ""), (p["pairs"], p["total_s"]),
-                       fontsize=7)
+        ax[0].annotate(
+            p["instance"].replace("national_", ""), (p["pairs"], p["total_s"]), fontsize=7
+        )
     fig.suptitle("National 2025 synth restricted to k provinces (exact pipeline)")
     fig.tight_layout()
     fig.savefig(HERE / "scaling.png", dpi=110)
@@ -199,18 +229,25 @@ def _f(x, nd=2):
 def render(res: dict) -> str:
     from bench.instances import ORLIB_OPT
 
-    lines = [f"Run {res.get('date', '?')} on {res.get('machine', '?')}; time limit per baseline "
-             "run shown in notes. solve s = median of the runs shown (n); peak = max RSS of the "
-             "child process running that method.", ""]
-    lines.append("| instance | method | pairs | build s | solve s (n) | total s | status | "
-                 "objective | bound | gap | vs optimum | peak MiB | time ratio vs ours |")
+    lines = [
+        f"Run {res.get('date', '?')} on {res.get('machine', '?')}; time limit per baseline "
+        "run shown in notes. solve s = median of the runs shown (n); peak = max RSS of the "
+        "child process running that method.",
+        "",
+    ]
+    lines.append(
+        "| instance | method | pairs | build s | solve s (n) | total s | status | "
+        "objective | bound | gap | vs optimum | peak MiB | time ratio vs ours |"
+    )
     lines.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     rows = res.get("rows", [])
     ours = {r["instance"]: r for r in rows if r["method"] == "ours"}
     for r in rows:
         o = ours.get(r["instance"], {})
         obj, bd = r.get("objective"), r.get("bound")
-        gap = f"{abs(obj - bd) / max(1, abs(obj)):.3%}" if obj is not None and bd is not None else "–"
+        gap = (
+            f"{abs(obj - bd) / max(1, abs(obj)):.3%}" if obj is not None and bd is not None else "–"
+        )
         opt = ORLIB_OPT.get(r["instance"])
         if opt is None and o.get("status") == "optimal":
             opt = o.get("objective")
@@ -227,11 +264,13 @@ def render(res: dict) -> str:
             f"{_f(obj, 3)} | {_f(bd, 3)} | {gap} | {vs} | {_f(r.get('peak_mib'), 0)} | {ratio} |"
         )
     lines.append("")
-    lines.append("`build s` = eligibility + model construction; `solve s` = the rest (for ours: LP "
-                 "bound, first plan, reduced-cost fixing, exact CP-SAT); `total s` = build + "
-                 "solve (for ours: `stats.total_s` of `solve()`); ratio = method total / ours "
-                 "total (> 1: ours is faster). `vs optimum` = objective vs the published optimum "
-                 "(OR-Library) or ours when proven optimal.")
+    lines.append(
+        "`build s` = eligibility + model construction; `solve s` = the rest (for ours: LP "
+        "bound, first plan, reduced-cost fixing, exact CP-SAT); `total s` = build + "
+        "solve (for ours: `stats.total_s` of `solve()`); ratio = method total / ours "
+        "total (> 1: ours is faster). `vs optimum` = objective vs the published optimum "
+        "(OR-Library) or ours when proven optimal."
+    )
     if "seeds" in res:
         s = res["seeds"]
         runs = s.get("runs", [])
@@ -240,35 +279,45 @@ def render(res: dict) -> str:
             over = sum(r["total_s"] > 10 for r in runs)
             notopt = [r["seed"] for r in runs if r["status"] != "optimal"]
             lines.append("")
-            lines.append(f"Hai Duong synth, {len(runs)} seeds (default rules, ours): max solve() "
-                         f"total {worst['total_s']:.2f} s (seed {worst['seed']}), median "
-                         f"{statistics.median(r['total_s'] for r in runs):.2f} s, {over} past "
-                         f"10 s, not optimal: {notopt or 'none'}; peak {s.get('peak_mib', 0):.0f} "
-                         "MiB.")
+            lines.append(
+                f"Hai Duong synth, {len(runs)} seeds (default rules, ours): max solve() "
+                f"total {worst['total_s']:.2f} s (seed {worst['seed']}), median "
+                f"{statistics.median(r['total_s'] for r in runs):.2f} s, {over} past "
+                f"10 s, not optimal: {notopt or 'none'}; peak {s.get('peak_mib', 0):.0f} "
+                "MiB."
+            )
         else:
             lines.append(f"Hai Duong seeds: {s.get('status')}")
     if "e2e" in res:
         e = res["e2e"]
         lines.append("")
-        lines.append(f"End to end `rotation plan data/hai_duong --out DIR` (process start → plan "
-                     f"files): median {e['median_s']:.2f} s of {e['times']} (exit {e['rc']}, "
-                     f"files {', '.join(e['files'])}).")
+        lines.append(
+            f"End to end `rotation plan data/hai_duong --out DIR` (process start → plan "
+            f"files): median {e['median_s']:.2f} s of {e['times']} (exit {e['rc']}, "
+            f"files {', '.join(e['files'])})."
+        )
     if res.get("scaling"):
         sc = res["scaling"]
         lines.append("")
         lines.append("Scaling (ours, national 2025 synth restricted to k provinces, 1 run each):")
         lines.append("")
-        lines.append("| instance | pairs | model pairs | total s | after eligibility s | peak MiB | status |")
+        lines.append(
+            "| instance | pairs | model pairs | total s | after eligibility s | peak MiB | status |"
+        )
         lines.append("|---|---:|---:|---:|---:|---:|---|")
         for p in sorted(sc["points"], key=lambda p: p.get("pairs") or 0):
-            lines.append(f"| {p['instance']} | {_f(p.get('pairs'))} | {_f(p.get('model_pairs'))} | "
-                         f"{_f(p.get('total_s'))} | {_f(p.get('solve_s'))} | "
-                         f"{_f(p.get('peak_mib'), 0)} | {p.get('status')} |")
+            lines.append(
+                f"| {p['instance']} | {_f(p.get('pairs'))} | {_f(p.get('model_pairs'))} | "
+                f"{_f(p.get('total_s'))} | {_f(p.get('solve_s'))} | "
+                f"{_f(p.get('peak_mib'), 0)} | {p.get('status')} |"
+            )
         if sc.get("fit"):
             f = sc["fit"]
             lines.append("")
-            lines.append(f"Fit: total s ≈ {f['a']:.3g}·pairs^{f['b']:.2f}; peak MiB ≈ "
-                         f"{f['mem_a']:.3g}·pairs^{f['mem_b']:.2f} (plot: bench/scaling.png).")
+            lines.append(
+                f"Fit: total s ≈ {f['a']:.3g}·pairs^{f['b']:.2f}; peak MiB ≈ "
+                f"{f['mem_a']:.3g}·pairs^{f['mem_b']:.2f} (plot: bench/scaling.png)."
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -320,12 +369,22 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in disk.items():
                 if k != "rows" and k not in mine:
                     res[k] = v
-            done = {(r["instance"], r["method"]) for r in res["rows"] if (r["instance"], r["method"]) in mine}
-            res["rows"] = [r for r in disk.get("rows", []) if (r["instance"], r["method"]) not in done] + [
-                r for r in res["rows"] if (r["instance"], r["method"]) in done]
+            done = {
+                (r["instance"], r["method"])
+                for r in res["rows"]
+                if (r["instance"], r["method"]) in mine
+            }
+            res["rows"] = [
+                r for r in disk.get("rows", []) if (r["instance"], r["method"]) not in done
+            ] + [r for r in res["rows"] if (r["instance"], r["method"]) in done]
             order = {n: i for i, n in enumerate(MAIN + ORLIB)}
-            res["rows"].sort(key=lambda r: (order.get(r["instance"], 99), r["instance"],
-                                            METHOD_ORDER.index(r["method"])))
+            res["rows"].sort(
+                key=lambda r: (
+                    order.get(r["instance"], 99),
+                    r["instance"],
+                    METHOD_ORDER.index(r["method"]),
+                )
+            )
         store.write_text(json.dumps(res, indent=1, default=float))
         md = render(res)
         (RESULTS / ("quick.md" if a.quick else "latest.md")).write_text(md)
@@ -367,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
                 load(name)
                 p = run_child("_method_run", (name, "ours", limit), limit * 2 + 120)
             p["instance"] = name
-            log(f"  scaling {name}: pairs={p.get('pairs')} total={p.get('total_s')} "
-                f"peak={p.get('peak_mib', 0):.0f}")
+            log(
+                f"  scaling {name}: pairs={p.get('pairs')} total={p.get('total_s')} "
+                f"peak={p.get('peak_mib', 0):.0f}"
+            )
             pts.append(p)
         mine["scaling"] = True
         res["scaling"] = {"points": pts, "fit": plot_scaling(pts)}

@@ -1,4 +1,5 @@
 """Regenerate bench/README.md around the current bench/results/latest.md (python -m bench.write_readme)."""
+
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

@@ -86,8 +86,11 @@ def _share(num: int | float, den: int | float) -> float:
 
 
 def _province_label(data: ProblemData, posts: pd.DataFrame) -> tuple[str, str]:
-    provs = sorted(p for p in pd.unique(data.units["province_id"].reindex(posts["unit_id"]))
-                   if isinstance(p, str))
+    provs = sorted(
+        p
+        for p in pd.unique(data.units["province_id"].reindex(posts["unit_id"]))
+        if isinstance(p, str)
+    )
     if len(provs) == 1:
         return provs[0], data.unit_name(provs[0])
     return "", f"Tổng ({len(provs)} tỉnh)" if provs else "Tổng"
@@ -121,24 +124,41 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
         for sid, g in frame.groupby("scope_id", sort=False):
             n, k = len(g), int(g["non_local"].sum())
             req = t.required(n, str(sid))
-            part.append({
-                "position": t.position, "scope_level": t.scope_level, "scope_id": str(sid),
-                "scope_name": data.unit_name(str(sid)), "posts": n, "non_local": k,
-                "share": _share(k, n), "target_share": t.min_share, "required": req,
-                "shortfall": max(0, req - k), "is_total": False,
-            })
+            part.append(
+                {
+                    "position": t.position,
+                    "scope_level": t.scope_level,
+                    "scope_id": str(sid),
+                    "scope_name": data.unit_name(str(sid)),
+                    "posts": n,
+                    "non_local": k,
+                    "share": _share(k, n),
+                    "target_share": t.min_share,
+                    "required": req,
+                    "shortfall": max(0, req - k),
+                    "is_total": False,
+                }
+            )
         part.sort(key=_scope_order)
         rows += part
         if part and not (t.scope_level == "province" and len(part) == 1):
             pid, pname = _province_label(data, posts)
             n, k = len(posts), int(nl.sum())
-            rows.append({
-                "position": t.position, "scope_level": "province", "scope_id": pid,
-                "scope_name": pname, "posts": n, "non_local": k, "share": _share(k, n),
-                "target_share": t.min_share,
-                "required": sum(r["required"] for r in part),
-                "shortfall": sum(r["shortfall"] for r in part), "is_total": True,
-            })
+            rows.append(
+                {
+                    "position": t.position,
+                    "scope_level": "province",
+                    "scope_id": pid,
+                    "scope_name": pname,
+                    "posts": n,
+                    "non_local": k,
+                    "share": _share(k, n),
+                    "target_share": t.min_share,
+                    "required": sum(r["required"] for r in part),
+                    "shortfall": sum(r["shortfall"] for r in part),
+                    "is_total": True,
+                }
+            )
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
 
 
@@ -244,8 +264,13 @@ def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFr
 
 
 def _ba_row(
-    data: ProblemData, t: NonLocalTarget, sid: str, name: str, g: pd.DataFrame,
-    has_plan: bool, is_total: bool,
+    data: ProblemData,
+    t: NonLocalTarget,
+    sid: str,
+    name: str,
+    g: pd.DataFrame,
+    has_plan: bool,
+    is_total: bool,
 ) -> dict:
     n = len(g)
     b = int(g["before"].sum())
@@ -275,14 +300,16 @@ def candidates_table(plans: list[Plan]) -> pd.DataFrame:
     for i, p in enumerate(plans, start=1):
         h = p.holder()
         diff = sum(1 for post in set(first) | set(h) if first.get(post) != h.get(post))
-        rows.append({
-            "plan": i,
-            "status": p.status,
-            "objective": p.objective,
-            "non_local_share": p.kpis.non_local_share.overall,
-            "changed_posts": p.kpis.changed_posts,
-            "total_travel_km": p.kpis.total_travel_km,
-            "max_travel_km": p.kpis.max_travel_km,
-            "differs_from_plan_1": diff,
-        })
+        rows.append(
+            {
+                "plan": i,
+                "status": p.status,
+                "objective": p.objective,
+                "non_local_share": p.kpis.non_local_share.overall,
+                "changed_posts": p.kpis.changed_posts,
+                "total_travel_km": p.kpis.total_travel_km,
+                "max_travel_km": p.kpis.max_travel_km,
+                "differs_from_plan_1": diff,
+            }
+        )
     return pd.DataFrame(rows)

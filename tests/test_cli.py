@@ -171,8 +171,18 @@ def test_units_unknown_province_exits_2(tmp_path):
 def test_synth_command_writes_readable_dataset(tmp_path):
     """`synth --province … --new` writes a dataset the reader accepts."""
     out = tmp_path / "lai_chau"
-    result = run("synth", "--province", "Lai Châu", "--new", "--seed", "1",
-                 "--positions", "secretary,pc_chair", "--out", out)
+    result = run(
+        "synth",
+        "--province",
+        "Lai Châu",
+        "--new",
+        "--seed",
+        "1",
+        "--positions",
+        "secretary,pc_chair",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert {"units.csv", "cadres.csv", "posts.csv"} <= {p.name for p in out.iterdir()}
     data = read_dataset(out)
@@ -204,8 +214,13 @@ def test_python_dash_m_rotation_runs_the_cli():
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "rotation", "--help"], capture_output=True,
-                          text=True, timeout=120, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rotation", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
     for command in ("status", "plan", "validate", "units", "synth", "demo", "serve"):
         assert command in proc.stdout

@@ -22,10 +22,20 @@ def _explained_plan(data, rules) -> Plan:
     for a in plan.assignments:
         a.score = {"travel_km": a.travel_km, "change": 10.0 if a.changed else 0.0}
         a.alternatives = [
-            {"cadre_id": "O12", "cadre_name": data.cadre_name("O12"), "cost_difference": 3.5,
-             "why_not": "costs +3.5 more", "failed_rule": None},
-            {"cadre_id": "O22", "cadre_name": data.cadre_name("O22"), "cost_difference": None,
-             "why_not": "travel_distance: 70 km", "failed_rule": "travel_distance"},
+            {
+                "cadre_id": "O12",
+                "cadre_name": data.cadre_name("O12"),
+                "cost_difference": 3.5,
+                "why_not": "costs +3.5 more",
+                "failed_rule": None,
+            },
+            {
+                "cadre_id": "O22",
+                "cadre_name": data.cadre_name("O22"),
+                "cost_difference": None,
+                "why_not": "travel_distance: 70 km",
+                "failed_rule": "travel_distance",
+            },
         ]
     return plan
 
@@ -57,8 +67,12 @@ def test_xlsx_has_sheets_and_vietnamese_text(tmp_path):
 def test_xlsx_of_infeasible_plan_has_diagnosis(tmp_path):
     """An infeasible plan's workbook carries a diagnosis sheet."""
     data, rules = tiny_problem(), default_rules()
-    plan = Plan(status="infeasible", objective=None, bound=None,
-                diagnosis=[DiagnosisItem(rule="max_changes", scope="D1", detail="Huyện 1: 1")])
+    plan = Plan(
+        status="infeasible",
+        objective=None,
+        bound=None,
+        diagnosis=[DiagnosisItem(rule="max_changes", scope="D1", detail="Huyện 1: 1")],
+    )
     wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "x.xlsx"))
     assert "diagnosis" in wb.sheetnames
     assert [c.value for c in wb["diagnosis"][2]] == ["max_changes", "D1", "Huyện 1: 1"]

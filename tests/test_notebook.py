@@ -24,7 +24,8 @@ def _ensure_python3_kernel() -> None:
     except NoSuchKernel:
         subprocess.run(
             [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
 
 
@@ -46,7 +47,9 @@ def test_notebook_executes_and_shows_districts():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # stripped
     client = nbclient.NotebookClient(
-        nb, kernel_name="python3", timeout=300,
+        nb,
+        kernel_name="python3",
+        timeout=300,
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
     )
     client.execute()

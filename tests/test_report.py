@@ -71,8 +71,10 @@ def test_pool_summary_counts_free_and_blocked_cadres():
     pool = report.pool_summary(data, default_rules())["count"]
     assert pool["cadres"] == 10
     assert pool["not_movable"] == 1
-    blocked = sum(pool[r] for r in ("out_of_scope_post", "not_movable", "minimum_tenure",
-                                    "rating", "retirement"))
+    blocked = sum(
+        pool[r]
+        for r in ("out_of_scope_post", "not_movable", "minimum_tenure", "rating", "retirement")
+    )
     assert pool["free"] + blocked == pool["cadres"]
     assert pool["pairs"] >= pool["new_post_pairs"] > 0
 

@@ -43,14 +43,21 @@ UPLOAD_BODY = {
         "required": True,
         "content": {
             "multipart/form-data": {
-                "schema": {"type": "object", "required": ["file"],
-                           "properties": {"file": {"type": "string", "format": "binary"},
-                                          "name": {"type": "string"}}}
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string"},
+                    },
+                }
             },
             "application/json": {
-                "schema": {"type": "object", "required": ["tables"],
-                           "properties": {"name": {"type": "string"},
-                                          "tables": {"type": "object"}}}
+                "schema": {
+                    "type": "object",
+                    "required": ["tables"],
+                    "properties": {"name": {"type": "string"}, "tables": {"type": "object"}},
+                }
             },
         },
     }
@@ -60,8 +67,11 @@ UPLOAD_BODY = {
 def _scoped_summary(ds: Dataset, scope: str | None) -> dict[str, Any]:
     s = dict(ds.summary)
     if scope is not None:
-        s["coverage"] = [c for c in s.get("coverage", []) if within(ds.hierarchy, c["scope"], scope)
-                         or within(ds.hierarchy, scope, c["scope"])]
+        s["coverage"] = [
+            c
+            for c in s.get("coverage", [])
+            if within(ds.hierarchy, c["scope"], scope) or within(ds.hierarchy, scope, c["scope"])
+        ]
         s["posts"] = sum(c["posts"] for c in s["coverage"])
         s["scope"] = scope
         s.pop("status_table", None)
@@ -69,14 +79,20 @@ def _scoped_summary(ds: Dataset, scope: str | None) -> dict[str, Any]:
 
 
 def _info(ds: Dataset, scope: str | None) -> DatasetInfo:
-    return DatasetInfo(dataset_id=ds.id, name=ds.name, province_id=ds.province_id,
-                       created_at=ds.created_at.isoformat(), summary=_scoped_summary(ds, scope))
+    return DatasetInfo(
+        dataset_id=ds.id,
+        name=ds.name,
+        province_id=ds.province_id,
+        created_at=ds.created_at.isoformat(),
+        summary=_scoped_summary(ds, scope),
+    )
 
 
 def _ingest(raw: bytes, content_type: str, settings: Any) -> tuple[str, Any, list[str]]:
     """Body → (name, tables, warnings); raises UploadError / DataError / HTTPException."""
-    limits = Limits(max_total_bytes=int(settings.max_uncompressed_mb * 2**20),
-                    max_ratio=settings.max_zip_ratio)
+    limits = Limits(
+        max_total_bytes=int(settings.max_uncompressed_mb * 2**20), max_ratio=settings.max_zip_ratio
+    )
     if content_type.startswith("multipart/form-data"):
         parts = parse_multipart(raw, content_type)
         if "file" not in parts:
@@ -93,8 +109,7 @@ def _ingest(raw: bytes, content_type: str, settings: Any) -> tuple[str, Any, lis
         elif lower.endswith(".zip"):
             tables, warnings = tables_from_zip(data, limits)
         else:
-            raise UploadError(f"{filename}: expected an .xlsx workbook or a .zip of CSV files",
-                              415)
+            raise UploadError(f"{filename}: expected an .xlsx workbook or a .zip of CSV files", 415)
         return name or stem, tables, warnings
     if content_type.startswith("application/json") or not content_type:
         try:
@@ -107,8 +122,11 @@ def _ingest(raw: bytes, content_type: str, settings: Any) -> tuple[str, Any, lis
         if not isinstance(name, str) or len(name) > 200:
             raise UploadError("'name' must be a text of at most 200 characters")
         return name, tables_from_json(body), []
-    raise UploadError(f"unsupported content type {content_type!r}: send multipart/form-data "
-                      "(field 'file') or application/json", 415)
+    raise UploadError(
+        f"unsupported content type {content_type!r}: send multipart/form-data "
+        "(field 'file') or application/json",
+        415,
+    )
 
 
 @router.post("", status_code=201, response_model=DatasetCreated, openapi_extra=UPLOAD_BODY)
@@ -127,9 +145,14 @@ async def create_dataset(
             raise HTTPException(403, f"the dataset does not contain your scope unit {who.scope!r}")
         summ = summary(parsed.data, warnings + parsed.warnings)
         provinces = summ["provinces"]
-        return store.add_dataset(name=name, province_id=provinces[0] if provinces else None,
-                                 created_by=who.key_id, tables=tables, hierarchy=hier,
-                                 summary=summ)
+        return store.add_dataset(
+            name=name,
+            province_id=provinces[0] if provinces else None,
+            created_by=who.key_id,
+            tables=tables,
+            hierarchy=hier,
+            summary=summ,
+        )
 
     try:
         ds = await run_in_threadpool(work)
@@ -177,9 +200,14 @@ def create_plan_job(
     ds = visible_dataset(store, who, dataset_id)
     rules = rules or {}
     checked_rules(rules, settings)
-    job = store.add_job(dataset_id=ds.id, kind="plan", scope_unit_id=who.scope,
-                        rules=rules,
-                        spec={}, created_by=who.key_id)
+    job = store.add_job(
+        dataset_id=ds.id,
+        kind="plan",
+        scope_unit_id=who.scope,
+        rules=rules,
+        spec={},
+        created_by=who.key_id,
+    )
     store.audit(who.key_id, "solve", f"job:{job.id}")
     runner.submit(job.id)
     return JobCreated(job_id=job.id)
@@ -189,5 +217,8 @@ def create_plan_job(
 def list_plans(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[PlanSummary]:
     """The plans (variants) made on this dataset that the key can see, with their KPIs."""
     ds = visible_dataset(store, who, dataset_id)
-    return [plan_summary(p) for p in store.plans_of_dataset(ds.id)
-            if who.scope is None or within(ds.hierarchy, p.scope_unit_id, who.scope)]
+    return [
+        plan_summary(p)
+        for p in store.plans_of_dataset(ds.id)
+        if who.scope is None or within(ds.hierarchy, p.scope_unit_id, who.scope)
+    ]

@@ -18,9 +18,16 @@ compare_router = APIRouter(prefix="/v1", tags=["plans"])
 
 
 def plan_summary(p: PlanRow) -> PlanSummary:
-    return PlanSummary(plan_id=p.id, job_id=p.job_id, rank=p.rank, status=p.status,
-                       scope=p.scope_unit_id, objective=p.body.get("objective"),
-                       kpis=p.body.get("kpis", {}), created_at=p.created_at.isoformat())
+    return PlanSummary(
+        plan_id=p.id,
+        job_id=p.job_id,
+        rank=p.rank,
+        status=p.status,
+        scope=p.scope_unit_id,
+        objective=p.body.get("objective"),
+        kpis=p.body.get("kpis", {}),
+        created_at=p.created_at.isoformat(),
+    )
 
 
 @router.get("/{plan_id}", response_model=dict[str, Any])
@@ -43,11 +50,22 @@ def _plan_inputs(store: Any, who: Any, row: PlanRow):
     return data, rules, Plan.model_validate(row.body)
 
 
-@router.get("/{plan_id}/export", responses={200: {"content": {
-    "text/csv": {}, "application/geo+json": {},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@router.get(
+    "/{plan_id}/export",
+    responses={
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/geo+json": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
 def export_plan(
-    plan_id: str, store: StoreDep, who: PrincipalDep,
+    plan_id: str,
+    store: StoreDep,
+    who: PrincipalDep,
     format: Annotated[Literal["csv", "xlsx", "geojson"], Query()] = "csv",
 ) -> Response:
     """The plan as CSV, an .xlsx workbook or GeoJSON."""
@@ -64,8 +82,11 @@ def export_plan(
     name = f"plan-{plan_id[:8]}"
     store.audit(who.key_id, "export", f"plan:{plan_id}:{format}")
     if format == "csv":
-        return Response(export.plan_to_csv(data, plan), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            export.plan_to_csv(data, plan),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     if format == "geojson":
         body = json.dumps(export.plan_to_geojson(data, plan), ensure_ascii=False)
         return Response(body, media_type="application/geo+json")
@@ -81,9 +102,11 @@ def export_plan(
             path = Path(tmp) / f"{name}.xlsx"
             export.write_plan_xlsx(data, rules, plan, path)
             content = path.read_bytes()
-    return Response(content,
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
 
 
 @router.get("/{plan_id}/posts/{post_id}/explain", response_model=dict[str, Any])
@@ -92,9 +115,13 @@ def explain_post(plan_id: str, post_id: str, store: StoreDep, who: PrincipalDep)
     row = visible_plan(store, who, plan_id)
     for a in row.body.get("assignments", []):
         if a.get("post_id") == post_id:
-            return {"plan_id": plan_id, "post_id": post_id, "assignment": {
-                k: v for k, v in a.items() if k not in ("score", "alternatives")},
-                "score": a.get("score", {}), "alternatives": a.get("alternatives", [])}
+            return {
+                "plan_id": plan_id,
+                "post_id": post_id,
+                "assignment": {k: v for k, v in a.items() if k not in ("score", "alternatives")},
+                "score": a.get("score", {}),
+                "alternatives": a.get("alternatives", []),
+            }
     raise HTTPException(404, f"post {post_id!r} not found in plan {plan_id!r}")
 
 
@@ -119,11 +146,14 @@ def repair_plan(
     if problems:
         raise HTTPException(422, problems)
     job = store.get_job(row.job_id)
-    new = store.add_job(dataset_id=row.dataset_id, kind="repair", scope_unit_id=row.scope_unit_id,
-                        rules=job.rules if job is not None else {},
-                        spec={"repair": {"plan_id": plan_id, "holders": holders,
-                                         "events": events}},
-                        created_by=who.key_id)
+    new = store.add_job(
+        dataset_id=row.dataset_id,
+        kind="repair",
+        scope_unit_id=row.scope_unit_id,
+        rules=job.rules if job is not None else {},
+        spec={"repair": {"plan_id": plan_id, "holders": holders, "events": events}},
+        created_by=who.key_id,
+    )
     store.audit(who.key_id, "solve", f"job:{new.id}")
     runner.submit(new.id)
     return JobCreated(job_id=new.id)
@@ -131,7 +161,8 @@ def repair_plan(
 
 @compare_router.get("/compare", response_model=Compared)
 def compare(
-    store: StoreDep, who: PrincipalDep,
+    store: StoreDep,
+    who: PrincipalDep,
     plans: Annotated[str, Query(description="2 to 5 plan ids, comma-separated")],
 ) -> Compared:
     """KPIs side by side and the posts whose holder differs between the plans."""
@@ -139,8 +170,9 @@ def compare(
     if not 2 <= len(ids) <= 5:
         raise HTTPException(422, "give 2 to 5 plan ids: plans=a,b[,c]")
     rows = [visible_plan(store, who, i) for i in ids]
-    holders = [{a["post_id"]: a.get("cadre_id") for a in r.body.get("assignments", [])}
-               for r in rows]
+    holders = [
+        {a["post_id"]: a.get("cadre_id") for a in r.body.get("assignments", [])} for r in rows
+    ]
     posts = sorted(set().union(*holders))
     diff = []
     for post in posts:
@@ -149,7 +181,14 @@ def compare(
             by_plan = {r.id: h.get(post) for r, h in zip(rows, holders, strict=True)}
             diff.append({"post_id": post, "holders": by_plan})
     return Compared(
-        plans=[{"plan_id": r.id, "status": r.status, "objective": r.body.get("objective"),
-                "kpis": r.body.get("kpis", {})} for r in rows],
+        plans=[
+            {
+                "plan_id": r.id,
+                "status": r.status,
+                "objective": r.body.get("objective"),
+                "kpis": r.body.get("kpis", {}),
+            }
+            for r in rows
+        ],
         differing_posts=diff,
     )

@@ -45,8 +45,12 @@ def _horizon_problems(rules: Any) -> list[str]:
     try:
         h = Horizon.model_validate(rules.horizon or {})
     except ValidationError as err:
-        return [f"horizon.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" if e["loc"]
-                else f"horizon: {e['msg']}" for e in err.errors()]
+        return [
+            f"horizon.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+            if e["loc"]
+            else f"horizon: {e['msg']}"
+            for e in err.errors()
+        ]
     if not h.rounds:
         return ["horizon.rounds: give at least one round date"]
     if len(h.rounds) > MAX_ROUNDS:
@@ -61,9 +65,13 @@ def create_roadmap_job(
     runner: RunnerDep,
     settings: SettingsDep,
     who: WriterDep,
-    rules: Annotated[dict[str, Any] | None, Body(
-        description="rules (contract §2) with `horizon` (rounds, trajectory, min_stay_years, "
-                    "max_changes_per_round, discount)")] = None,
+    rules: Annotated[
+        dict[str, Any] | None,
+        Body(
+            description="rules (contract §2) with `horizon` (rounds, trajectory, min_stay_years, "
+            "max_changes_per_round, discount)"
+        ),
+    ] = None,
 ) -> JobCreated:
     """Start a term-roadmap job (202); poll GET /v1/jobs/{id}, then read
     GET /v1/roadmaps/{roadmap_id}. The roadmap covers the key's scope only."""
@@ -72,8 +80,14 @@ def create_roadmap_job(
     problems = _horizon_problems(checked_rules(rules, settings))
     if problems:
         raise HTTPException(422, problems)
-    job = store.add_job(dataset_id=ds.id, kind="roadmap", scope_unit_id=who.scope, rules=rules,
-                        spec={}, created_by=who.key_id)
+    job = store.add_job(
+        dataset_id=ds.id,
+        kind="roadmap",
+        scope_unit_id=who.scope,
+        rules=rules,
+        spec={},
+        created_by=who.key_id,
+    )
     store.audit(who.key_id, "solve", f"job:{job.id}")
     runner.submit(job.id)
     return JobCreated(job_id=job.id)
@@ -88,12 +102,17 @@ def list_roadmaps(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[d
     for row in store.roadmaps_of_dataset(ds.id):
         if who.scope is not None and not within(ds.hierarchy, row.scope_unit_id, who.scope):
             continue
-        out.append({
-            "roadmap_id": row.id, "job_id": row.job_id, "status": row.status,
-            "scope": row.scope_unit_id, "created_at": row.created_at.isoformat(),
-            "rounds": [r.get("as_of") for r in row.body.get("rounds", [])],
-            "kpis_by_round": row.body.get("kpis_by_round", []),
-        })
+        out.append(
+            {
+                "roadmap_id": row.id,
+                "job_id": row.job_id,
+                "status": row.status,
+                "scope": row.scope_unit_id,
+                "created_at": row.created_at.isoformat(),
+                "rounds": [r.get("as_of") for r in row.body.get("rounds", [])],
+                "kpis_by_round": row.body.get("kpis_by_round", []),
+            }
+        )
     return out
 
 
@@ -112,10 +131,14 @@ def xlsx_available() -> bool:
     return True
 
 
-@router.get("/roadmaps/{roadmap_id}/export",
-            responses={200: {"content": {"application/json": {}, XLSX: {}}}})
+@router.get(
+    "/roadmaps/{roadmap_id}/export",
+    responses={200: {"content": {"application/json": {}, XLSX: {}}}},
+)
 def export_roadmap(
-    roadmap_id: str, store: StoreDep, who: PrincipalDep,
+    roadmap_id: str,
+    store: StoreDep,
+    who: PrincipalDep,
     format: Annotated[Literal["json", "xlsx"], Query()] = "json",
 ) -> Response:
     """The roadmap as a JSON file, or an .xlsx workbook (timeline, KPIs per round, vacancy
@@ -124,12 +147,17 @@ def export_roadmap(
     name = f"roadmap-{roadmap_id[:8]}"
     store.audit(who.key_id, "export", f"roadmap:{roadmap_id}:{format}")
     if format == "json":
-        return Response(json.dumps(row.body, ensure_ascii=False, indent=1),
-                        media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+        return Response(
+            json.dumps(row.body, ensure_ascii=False, indent=1),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+        )
     if not row.body.get("rounds"):
-        raise HTTPException(409, f"roadmap {roadmap_id!r} has no rounds to export "
-                                 f"(status {row.status}); use format=json for its diagnosis")
+        raise HTTPException(
+            409,
+            f"roadmap {roadmap_id!r} has no rounds to export "
+            f"(status {row.status}); use format=json for its diagnosis",
+        )
     try:
         from rotation.roadmap.export import write_roadmap_xlsx
     except ImportError:
@@ -145,5 +173,8 @@ def export_roadmap(
         path = Path(tmp) / f"{name}.xlsx"
         write_roadmap_xlsx(data, rules, row.body, path)
         content = path.read_bytes()
-    return Response(content, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )

@@ -68,8 +68,11 @@ class Api:
         return {"Authorization": f"Bearer {self.keys[name]}"}
 
     def upload_zip(self, headers=None, data=None, name="tiny.zip") -> str:
-        r = self.client.post("/v1/datasets", headers=headers or self.key("admin"),
-                             files={"file": (name, tiny_zip(data), "application/zip")})
+        r = self.client.post(
+            "/v1/datasets",
+            headers=headers or self.key("admin"),
+            files={"file": (name, tiny_zip(data), "application/zip")},
+        )
         assert r.status_code == 201, r.text
         return r.json()["dataset_id"]
 
@@ -86,8 +89,9 @@ class Api:
 
     def plan(self, dataset_id: str, rules=None, headers=None) -> dict:
         h = headers or self.key("admin")
-        r = self.client.post(f"/v1/datasets/{dataset_id}/plans", json=rules or AS_OF_RULES,
-                             headers=h)
+        r = self.client.post(
+            f"/v1/datasets/{dataset_id}/plans", json=rules or AS_OF_RULES, headers=h
+        )
         assert r.status_code == 202, r.text
         return self.wait(r.json()["job_id"], h)
 

@@ -28,8 +28,9 @@ def slow_solve(data: Any, rules: Any, progress: Any = None, stop: Any = None) ->
     while time.monotonic() < deadline:
         step += 1
         if progress is not None:
-            progress({"phase": "searching", "step": step, "objective": best,
-                      "plans": len(result.plans)})
+            progress(
+                {"phase": "searching", "step": step, "objective": best, "plans": len(result.plans)}
+            )
         if stop is not None and stop.wait(0.1):
             break
     return result

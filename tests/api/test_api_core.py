@@ -33,8 +33,11 @@ def test_upload_zip_summary(api, tiny_id):
 
 def test_upload_xlsx(api):
     """An .xlsx upload is accepted."""
-    r = api.client.post("/v1/datasets", headers=api.key("planner"),
-                        files={"file": ("t.xlsx", tiny_xlsx(), "application/octet-stream")})
+    r = api.client.post(
+        "/v1/datasets",
+        headers=api.key("planner"),
+        files={"file": ("t.xlsx", tiny_xlsx(), "application/octet-stream")},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["summary"]["posts"] == 6
 
@@ -46,8 +49,9 @@ def test_upload_json(api):
     from rotation.read import _text_tables
 
     tables = {t: df.to_dict(orient="records") for t, df in _text_tables(tiny_problem()).items()}
-    r = api.client.post("/v1/datasets", headers=api.key("planner"),
-                        json={"name": "json-tiny", "tables": tables})
+    r = api.client.post(
+        "/v1/datasets", headers=api.key("planner"), json={"name": "json-tiny", "tables": tables}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["summary"]["name"] == "json-tiny"
 
@@ -65,8 +69,10 @@ def test_plan_job_and_plan(api, tiny_id, done_job):
     assert pid in [p["plan_id"] for p in listed]
     r = api.client.get(f"/v1/plans/{pid}/posts/S-C12/explain", headers=api.key("viewer"))
     assert r.status_code == 200 and "alternatives" in r.json()
-    assert api.client.get(f"/v1/plans/{pid}/posts/NOPE/explain",
-                          headers=api.key("viewer")).status_code == 404
+    assert (
+        api.client.get(f"/v1/plans/{pid}/posts/NOPE/explain", headers=api.key("viewer")).status_code
+        == 404
+    )
 
 
 def test_exports(api, done_job):
@@ -100,8 +106,9 @@ def test_compare(api, tiny_id, done_job):
 def test_sse_events(api, tiny_id):
     """The events stream yields progress events and ends with the job."""
     h = api.key("admin")
-    job_id = api.client.post(f"/v1/datasets/{tiny_id}/plans", json=AS_OF_RULES,
-                             headers=h).json()["job_id"]
+    job_id = api.client.post(f"/v1/datasets/{tiny_id}/plans", json=AS_OF_RULES, headers=h).json()[
+        "job_id"
+    ]
     with api.client.stream("GET", f"/v1/jobs/{job_id}/events", headers=h) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         text = "".join(r.iter_text())
@@ -114,8 +121,9 @@ def test_repair(api, tiny_id, done_job):
     plan = api.client.get(f"/v1/plans/{pid}", headers=api.key("admin")).json()
     moved = next(a for a in plan["assignments"] if a["changed"])
     events = [{"type": "declines", "cadre_id": moved["cadre_id"], "post_id": moved["post_id"]}]
-    r = api.client.post(f"/v1/plans/{pid}/repair", json={"events": events},
-                        headers=api.key("planner"))
+    r = api.client.post(
+        f"/v1/plans/{pid}/repair", json={"events": events}, headers=api.key("planner")
+    )
     assert r.status_code == 202, r.text
     job = api.wait(r.json()["job_id"])
     assert job["status"] == "done", job
@@ -123,8 +131,11 @@ def test_repair(api, tiny_id, done_job):
     holder = {a["post_id"]: a["cadre_id"] for a in new["assignments"]}
     assert holder[moved["post_id"]] != moved["cadre_id"]
     assert new["kpis"]["changed_vs_base"] <= 3
-    bad = api.client.post(f"/v1/plans/{pid}/repair", headers=api.key("planner"),
-                          json={"events": [{"type": "leaves", "cadre_id": "NOBODY"}]})
+    bad = api.client.post(
+        f"/v1/plans/{pid}/repair",
+        headers=api.key("planner"),
+        json={"events": [{"type": "leaves", "cadre_id": "NOBODY"}]},
+    )
     assert bad.status_code == 422
 
 

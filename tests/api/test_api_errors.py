@@ -14,8 +14,11 @@ def _count(api) -> int:
 
 
 def _post_file(api, name: str, content: bytes):
-    return api.client.post("/v1/datasets", headers=api.key("admin"),
-                           files={"file": (name, content, "application/octet-stream")})
+    return api.client.post(
+        "/v1/datasets",
+        headers=api.key("admin"),
+        files={"file": (name, content, "application/octet-stream")},
+    )
 
 
 def test_no_key_401(api):
@@ -74,8 +77,11 @@ def test_invalid_data_lists_problems(api):
 def test_bad_json_uploads(api, body, status):
     """Malformed JSON and wrong types → 422."""
     before = _count(api)
-    r = api.client.post("/v1/datasets", content=body, headers={
-        **api.key("admin"), "Content-Type": "application/json"})
+    r = api.client.post(
+        "/v1/datasets",
+        content=body,
+        headers={**api.key("admin"), "Content-Type": "application/json"},
+    )
     assert r.status_code == status, r.text
     assert _count(api) == before
 
@@ -90,8 +96,11 @@ def test_oversized_upload_413(tmp_path):
     from api_helpers import open_api
 
     for small in open_api(tmp_path / "small.sqlite3", MAX_UPLOAD_MB=0.01):
-        r = small.client.post("/v1/datasets", headers=small.key("admin"),
-                              files={"file": ("big.zip", b"0" * 20000, "application/zip")})
+        r = small.client.post(
+            "/v1/datasets",
+            headers=small.key("admin"),
+            files={"file": ("big.zip", b"0" * 20000, "application/zip")},
+        )
         assert r.status_code == 413
         assert small.store.list_datasets() == []
 
@@ -156,11 +165,19 @@ def test_bad_rules_422(api, tiny_id):
     assert api.client.post(url, json={"time_limit_s": 1e9}, headers=h).status_code == 422
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/datasets/nope", "/v1/jobs/nope", "/v1/jobs/nope/events", "/v1/plans/nope",
-    "/v1/plans/nope/export", "/v1/plans/nope/posts/x/explain", "/v1/compare?plans=a,b",
-    "/v1/datasets/nope/plans",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/datasets/nope",
+        "/v1/jobs/nope",
+        "/v1/jobs/nope/events",
+        "/v1/plans/nope",
+        "/v1/plans/nope/export",
+        "/v1/plans/nope/posts/x/explain",
+        "/v1/compare?plans=a,b",
+        "/v1/datasets/nope/plans",
+    ],
+)
 def test_unknown_ids_404(api, path):
     """Unknown ids → 404."""
     assert api.client.get(path, headers=api.key("admin")).status_code == 404
@@ -172,16 +189,18 @@ def test_unknown_ids_404_writes(api):
     assert api.client.delete("/v1/datasets/nope", headers=h).status_code == 404
     assert api.client.delete("/v1/jobs/nope", headers=h).status_code == 404
     assert api.client.post("/v1/datasets/nope/plans", json={}, headers=h).status_code == 404
-    r = api.client.post("/v1/plans/nope/repair", headers=h,
-                        json={"events": [{"type": "vacant", "post_id": "x"}]})
+    r = api.client.post(
+        "/v1/plans/nope/repair", headers=h, json={"events": [{"type": "vacant", "post_id": "x"}]}
+    )
     assert r.status_code == 404
 
 
 def test_bad_repair_body_422(api, done_job):
     """Repair events of an unknown type → 422."""
     pid = done_job["plan_ids"][0]
-    r = api.client.post(f"/v1/plans/{pid}/repair", headers=api.key("admin"),
-                        json={"events": [{"type": "explodes"}]})
+    r = api.client.post(
+        f"/v1/plans/{pid}/repair", headers=api.key("admin"), json={"events": [{"type": "explodes"}]}
+    )
     assert r.status_code == 422
     r = api.client.post(f"/v1/plans/{pid}/repair", headers=api.key("admin"), json={"events": []})
     assert r.status_code == 422

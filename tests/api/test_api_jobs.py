@@ -10,8 +10,12 @@ from api_helpers import AS_OF_RULES, open_api
 def test_two_jobs_concurrently_and_health_stays_fast(api, tiny_id):
     """Two plan jobs both finish; /health answers quickly meanwhile."""
     h = api.key("planner")
-    ids = [api.client.post(f"/v1/datasets/{tiny_id}/plans", json=AS_OF_RULES,
-                           headers=h).json()["job_id"] for _ in range(2)]
+    ids = [
+        api.client.post(f"/v1/datasets/{tiny_id}/plans", json=AS_OF_RULES, headers=h).json()[
+            "job_id"
+        ]
+        for _ in range(2)
+    ]
     t0 = time.perf_counter()
     assert api.client.get("/health").status_code == 200
     assert time.perf_counter() - t0 < 1.0
@@ -61,12 +65,14 @@ def test_cancel_running_job(tmp_path):
     from rotation.rules import load_rules
     from rotation.validate import validate_plan
 
-    for slow in open_api(tmp_path / "slow.sqlite3", solve_target="solve_targets:slow_solve",
-                         cancel_grace_s=20.0):
+    for slow in open_api(
+        tmp_path / "slow.sqlite3", solve_target="solve_targets:slow_solve", cancel_grace_s=20.0
+    ):
         h = slow.key("admin")
         ds = slow.upload_zip(h)
-        job_id = slow.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES,
-                                  headers=h).json()["job_id"]
+        job_id = slow.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES, headers=h).json()[
+            "job_id"
+        ]
         running = _wait_running(slow, job_id, h)
         assert running["plan_ids"] == [] and running["progress"]["step"] >= 1
         t0 = time.monotonic()
@@ -80,8 +86,9 @@ def test_cancel_running_job(tmp_path):
         assert plan.status_code == 200
         body = plan.json()
         assert body["status"] in ("optimal", "feasible") and len(body["assignments"]) == 6
-        violations = validate_plan(tiny_problem(), load_rules(AS_OF_RULES),
-                                   Plan.model_validate(body))
+        violations = validate_plan(
+            tiny_problem(), load_rules(AS_OF_RULES), Plan.model_validate(body)
+        )
         assert violations == [], violations
         assert slow.client.delete(f"/v1/jobs/{job_id}", headers=h).status_code == 409
 
@@ -92,8 +99,9 @@ def test_worker_crash_marks_failed(tmp_path):
     for crashy in open_api(tmp_path / "crash.sqlite3", solve_target="solve_targets:crash_solve"):
         h = crashy.key("admin")
         ds = crashy.upload_zip(h)
-        job_id = crashy.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES,
-                                    headers=h).json()["job_id"]
+        job_id = crashy.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES, headers=h).json()[
+            "job_id"
+        ]
         job = crashy.wait(job_id, h, timeout=30)
         assert job["status"] == "failed", job
         assert "worker process died" in job["error"] and "exit code 13" in job["error"], job
@@ -109,16 +117,22 @@ def test_bad_solve_target_fails_job(tmp_path):
     for bad in open_api(tmp_path / "bad.sqlite3", solve_target="solve_targets:nope"):
         h = bad.key("admin")
         ds = bad.upload_zip(h)
-        job_id = bad.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES,
-                                 headers=h).json()["job_id"]
+        job_id = bad.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES, headers=h).json()[
+            "job_id"
+        ]
         job = bad.wait(job_id, h, timeout=30)
         assert job["status"] == "failed" and "nope" in job["error"], job
 
 
 def test_infeasible_job(api, tiny_id):
     """Impossible rules → status infeasible and a plan carrying the diagnosis."""
-    rules = {**AS_OF_RULES, "max_travel_km": 0.5, "non_local_targets": [
-        {"position": "secretary", "scope_level": "district", "min_share": 1.0}]}
+    rules = {
+        **AS_OF_RULES,
+        "max_travel_km": 0.5,
+        "non_local_targets": [
+            {"position": "secretary", "scope_level": "district", "min_share": 1.0}
+        ],
+    }
     job = api.plan(tiny_id, rules)
     assert job["status"] == "infeasible", job
     plan = api.client.get(f"/v1/plans/{job['plan_ids'][0]}", headers=api.key("admin")).json()
@@ -149,8 +163,9 @@ def test_keys_cli(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'k.sqlite3'}"
     run = CliRunner()
-    r = run.invoke(keys_app, ["create", "--role", "planner", "--scope", "D1",
-                              "--database-url", url])
+    r = run.invoke(
+        keys_app, ["create", "--role", "planner", "--scope", "D1", "--database-url", url]
+    )
     assert r.exit_code == 0, r.output
     key = r.output.strip().splitlines()[-1]
     assert key.startswith("rk_")
@@ -213,8 +228,11 @@ def test_service_url_from_command_line():
 
     s = Settings(public_url=None)
     assert service_url(s, ["rotation", "serve"]) == "http://127.0.0.1:8000"
-    assert service_url(s, ["rotation", "serve", "--host", "0.0.0.0", "--port", "9001"]) \
+    assert (
+        service_url(s, ["rotation", "serve", "--host", "0.0.0.0", "--port", "9001"])
         == "http://127.0.0.1:9001"
+    )
     assert service_url(s, ["uvicorn", "--host=10.0.0.5", "--port=80"]) == "http://10.0.0.5:80"
-    assert service_url(Settings(ROTATION_PUBLIC_URL="https://x.example/"), []) \
-        == "https://x.example"
+    assert (
+        service_url(Settings(ROTATION_PUBLIC_URL="https://x.example/"), []) == "https://x.example"
+    )

@@ -16,8 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def pg_url() -> str:
     """A fresh database on the throwaway cluster; skipped only when PostgreSQL cannot start."""
     try:
-        out = subprocess.run([str(ROOT / "scripts" / "pg.sh")], capture_output=True, text=True,
-                             timeout=600, check=True)
+        out = subprocess.run(
+            [str(ROOT / "scripts" / "pg.sh")],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
     except (subprocess.SubprocessError, OSError) as err:
         detail = getattr(err, "stderr", "") or ""
         print(f"PostgreSQL unavailable: {err}\n{detail[-2000:]}")

@@ -106,8 +106,13 @@ def test_roadmap_errors(api, tiny_id):
 
 def test_infeasible_roadmap(api, tiny_id):
     """Impossible rules → job infeasible; the roadmap carries the diagnosis; xlsx answers 409."""
-    rules = {**HORIZON_RULES, "max_travel_km": 0.5, "non_local_targets": [
-        {"position": "secretary", "scope_level": "district", "min_share": 1.0}]}
+    rules = {
+        **HORIZON_RULES,
+        "max_travel_km": 0.5,
+        "non_local_targets": [
+            {"position": "secretary", "scope_level": "district", "min_share": 1.0}
+        ],
+    }
     h = api.key("planner")
     job = api.wait(_start(api, tiny_id, rules, h).json()["job_id"], h)
     assert job["status"] == "infeasible", job
@@ -161,4 +166,6 @@ def test_list_roadmaps_of_dataset(api, tiny_id, roadmap_job):
     seen_by_d2 = api.client.get(f"/v1/datasets/{tiny_id}/roadmaps", headers=api.key("viewer", "D2"))
     assert seen_by_d2.status_code == 200
     assert rid not in {x["roadmap_id"] for x in seen_by_d2.json()}
-    assert api.client.get("/v1/datasets/nope/roadmaps", headers=api.key("viewer")).status_code == 404
+    assert (
+        api.client.get("/v1/datasets/nope/roadmaps", headers=api.key("viewer")).status_code == 404
+    )

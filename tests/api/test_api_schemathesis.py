@@ -35,8 +35,7 @@ MAX_EXAMPLES = 25
 
 _DIR = Path(tempfile.mkdtemp(prefix="rotation-st-"))
 # This module's own app: jobs the fuzzer starts get a short time limit and one worker.
-APP = create_app(
-    make_settings(_DIR / "api.sqlite3", WORKERS=1, MAX_TIME_LIMIT_S=2))
+APP = create_app(make_settings(_DIR / "api.sqlite3", WORKERS=1, MAX_TIME_LIMIT_S=2))
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 # /v1/jobs/{job_id}/events is a server-sent-events stream that stays open while its job runs
@@ -60,12 +59,23 @@ def real_ids(api: Api) -> dict[str, str]:
     job = api.plan(ds, {**AS_OF_RULES, "time_limit_s": 2})
     assert job["status"] == "done", job
     h = api.key("admin")
-    r = api.client.post(f"/v1/datasets/{ds}/roadmaps", headers=h, json={
-        **AS_OF_RULES, "time_limit_s": 2, "horizon": {"rounds": ["2026-01-01", "2027-01-01"]}})
+    r = api.client.post(
+        f"/v1/datasets/{ds}/roadmaps",
+        headers=h,
+        json={
+            **AS_OF_RULES,
+            "time_limit_s": 2,
+            "horizon": {"rounds": ["2026-01-01", "2027-01-01"]},
+        },
+    )
     roadmap = api.wait(r.json()["job_id"], h)
     assert roadmap["status"] == "done", roadmap
-    return {"dataset_id": ds, "job_id": job["job_id"], "plan_id": job["plan_ids"][0],
-            "roadmap_id": roadmap["roadmap_id"]}
+    return {
+        "dataset_id": ds,
+        "job_id": job["job_id"],
+        "plan_id": job["plan_ids"][0],
+        "roadmap_id": roadmap["roadmap_id"],
+    }
 
 
 def _use_real(case) -> bool:
@@ -74,8 +84,9 @@ def _use_real(case) -> bool:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_no_server_errors(case, api, real_ids):
     """No generated call answers 5xx."""
     if case.path_parameters and _use_real(case):

@@ -67,9 +67,11 @@ def test_province_key_sees_district_plans(api, world):
 
 def test_upload_outside_scope_403(api):
     """A scoped key cannot upload a dataset that does not contain its unit."""
-    r = api.client.post("/v1/datasets", headers=api.key("planner", "ZZ"),
-                        files={"file": ("t.zip", __import__("api_helpers").tiny_zip(),
-                                        "application/zip")})
+    r = api.client.post(
+        "/v1/datasets",
+        headers=api.key("planner", "ZZ"),
+        files={"file": ("t.zip", __import__("api_helpers").tiny_zip(), "application/zip")},
+    )
     assert r.status_code == 403
 
 
