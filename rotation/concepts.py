@@ -197,6 +197,50 @@ def is_minority(ethnicity: object) -> bool:
     return ethnicity.strip().lower() not in MINORITY_EXCLUDED
 
 
+def holders_non_local(data: ProblemData, rules: Rules, posts: pd.DataFrame) -> pd.Series:
+    """Is each post's current holder non-local to it (bool per post_id; vacant posts are
+    False)? Today's non-local holders: the baseline of status tables and of
+    ``never_below_current``."""
+    out = pd.Series(False, index=posts.index, dtype=bool)
+    held = posts[posts["incumbent_id"].map(lambda c: isinstance(c, str) and bool(c))]
+    if held.empty:
+        return out
+    c = data.cadres.loc[held["incumbent_id"].tolist()]
+    local = local_pairs(
+        data, rules, c["hometown_id"].tolist(), c["residence_id"].tolist(), held["unit_id"].tolist()
+    )
+    out.loc[held.index] = ~local
+    return out
+
+
+# --------------------------------------------------------------------------- office, discipline
+def from_office(data: ProblemData) -> pd.Series:
+    """Does each cadre work in a district or province office (not in a commune) now? Such a
+    cadre rotated to a commune post needs ``min_years_to_retirement_from_office`` (Reg. 65)."""
+    level = data.units["level"].reindex(data.cadres["current_unit_id"]).to_numpy()
+    return pd.Series(level != "commune", index=data.cadres.index, dtype=bool)
+
+
+def discipline_until(data: ProblemData, rules: Rules) -> pd.Series:
+    """The date until which each cadre may take no new post because of a disciplinary measure
+    (``date`` + ``discipline_months[kind]``; the latest when several), None when no record."""
+    months = rules.discipline_months.model_dump()
+    until: dict[str, dt.date] = {}
+    for cid, kind, date in data.discipline[["cadre_id", "kind", "date"]].itertuples(index=False):
+        d = add_months(date, int(months[kind]))
+        if cid not in until or d > until[cid]:
+            until[cid] = d
+    return pd.Series(
+        [until.get(c) for c in data.cadres.index], index=data.cadres.index, dtype=object
+    )
+
+
+def under_discipline(data: ProblemData, rules: Rules) -> pd.Series:
+    """Bool per cadre: still inside a disciplinary period at ``as_of``."""
+    until = discipline_until(data, rules)
+    return until.map(lambda d: d is not None and rules.as_of < d).astype(bool)
+
+
 # --------------------------------------------------------------------------- relatives
 def relative_pairs(data: ProblemData) -> set[frozenset[str]]:
     """Symmetric relative pairs (Regulation 114-QĐ/TW), as frozensets of two cadre ids."""
@@ -237,4 +281,7 @@ def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     facts["years_to_retirement"] = [years_between(rules.as_of, d) for d in retire]
     facts["rating_ok"] = rating_ok_all(data, rules)
     facts["current_post"] = data.incumbent_post.reindex(c.index)
+    facts["from_office"] = from_office(data)
+    facts["discipline_until"] = discipline_until(data, rules)
+    facts["under_discipline"] = under_discipline(data, rules)
     return facts

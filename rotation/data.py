@@ -29,6 +29,7 @@ import pandas as pd
 LEVELS = ("province", "district", "commune")
 GENDERS = ("M", "F")
 RATINGS = ("excellent", "good", "complete", "not_complete")
+DISCIPLINE_KINDS = ("reprimand", "warning", "removal")  # khiển trách, cảnh cáo, cách chức
 """Ratings from best to worst (Regulation 366-QĐ/TW)."""
 RATING_RANK = {r: i for i, r in enumerate(reversed(RATINGS))}
 """not_complete=0 … excellent=3: higher is better."""
@@ -68,6 +69,10 @@ class ProblemData:
         default_factory=lambda: empty_frame(["cadre_id", "relative_id", "relation"])
     )
     travel: pd.DataFrame = field(default_factory=lambda: empty_frame(["from_id", "to_id", "km"]))
+    discipline: pd.DataFrame = field(
+        default_factory=lambda: empty_frame(["cadre_id", "kind", "date"])
+    )
+    """Contract v1.1: disciplinary measures (kind reprimand | warning | removal, date)."""
     roads: pd.DataFrame | None = None
     name: str = "dataset"
     warnings: list[str] = field(default_factory=list)

@@ -210,6 +210,7 @@ def _sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) 
     )
     texts = {
         "non_local_target": f"{name}: target {detail}",
+        "never_below_current": f"{name}: {detail}, and the plan may not lower that number",
         "max_changes": f"{name}: {detail} per {rules.max_changes.scope_level if rules.max_changes else ''}"
         + (f" ({forced} of them already forced by the tenure limit)" if forced else ""),
         "fill_every_post": f"{name}: must be filled",

@@ -5,8 +5,9 @@ Only eligible pairs become decision variables. A pair is either a *keep* pair (t
 or a *new post* pair (the cadre takes a post other than the one held before), which must pass:
 
 - cadre level (rule names from rotation.rulebook): ``out_of_scope_post``, ``not_movable``,
-  ``minimum_tenure``, ``rating``, ``retirement``;
-- pair level: ``travel_distance``, ``personal_travel_limit``, ``planning_list``, ``exclusion``,
+  ``minimum_tenure``, ``rating``, ``retirement``, ``discipline``;
+- pair level: ``retirement_from_office`` (office → commune post), ``travel_distance``,
+  ``personal_travel_limit``, ``planning_list``, ``exclusion``,
   and the post's own province when ``same_province`` (reason ``other_province``).
 
 A keep pair is refused only by ``maximum_tenure``. Incumbents who are not movable or below the
@@ -25,8 +26,16 @@ from .data import ProblemData
 from .geo import distances
 from .rules import Rules
 
-CADRE_RULES = ("out_of_scope_post", "not_movable", "minimum_tenure", "rating", "retirement")
+CADRE_RULES = (
+    "out_of_scope_post",
+    "not_movable",
+    "minimum_tenure",
+    "rating",
+    "retirement",
+    "discipline",
+)
 PAIR_RULES = (
+    "retirement_from_office",
     "travel_distance",
     "personal_travel_limit",
     "planning_list",
@@ -135,6 +144,7 @@ def _cadre_blocks(data: ProblemData, rules: Rules, facts: pd.DataFrame) -> pd.Se
         ("minimum_tenure", facts["tenure_years"] < rules.min_years_in_post),
         ("rating", ~facts["rating_ok"].astype(bool)),
         ("retirement", facts["years_to_retirement"] < rules.min_years_to_retirement),
+        ("discipline", facts["under_discipline"].astype(bool)),
     ]
     for rule, mask in checks:
         block[(block == "") & mask.to_numpy()] = rule
@@ -156,6 +166,12 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     planned = cadres["planned_positions"].to_numpy()
     excluded = {(e.post_id, e.cadre_id) for e in rules.exclude}
     limit = np.inf if rules.max_travel_km is None else rules.max_travel_km
+    # Reg. 65: from an office to a commune post only with enough years before retirement
+    office_short = (
+        facts["from_office"].astype(bool)
+        & (facts["years_to_retirement"] < rules.min_years_to_retirement_from_office)
+    ).to_numpy()
+    post_is_commune = data.units["level"].reindex(posts["unit_id"]).to_numpy() == "commune"
 
     has_plan = {
         pos: np.array([pos in pl for pl in planned], dtype=bool)
@@ -177,6 +193,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
             res_ids = cadres["residence_id"].to_numpy()[cand]
             ci, pj, km = dist.pairs(res_ids, prov_posts["unit_id"].to_numpy(), limit)
             ok = np.isfinite(km)  # inf = no route known: never
+            ok &= ~(office_short[cand[ci]] & post_is_commune[p_idx[pj]])
             pers = personal[cand][ci]
             ok &= ~(~np.isnan(pers) & (km > pers + 1e-9))
             if rules.require_planning:
@@ -344,6 +361,20 @@ def refusal_reasons(
                 "retirement",
                 f"{f['years_to_retirement']:.1f} years to retirement, minimum "
                 f"{rules.min_years_to_retirement:g}",
+            )
+        )
+    if bool(f["under_discipline"]):
+        out.append(("discipline", f"under a disciplinary measure until {f['discipline_until']}"))
+    if (
+        bool(f["from_office"])
+        and data.units.at[post["unit_id"], "level"] == "commune"
+        and f["years_to_retirement"] < rules.min_years_to_retirement_from_office
+    ):
+        out.append(
+            (
+                "retirement_from_office",
+                f"{f['years_to_retirement']:.1f} years to retirement, minimum "
+                f"{rules.min_years_to_retirement_from_office:g} coming from an office",
             )
         )
     km = distances(data, rules).km(c["residence_id"], post["unit_id"])

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_atomic
-from .data import GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
+from .data import DISCIPLINE_KINDS, GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
 
 REQUIRED_TABLES = ("units", "cadres", "posts")
-TABLES = (*REQUIRED_TABLES, "ratings", "relations", "travel", "roads")
+TABLES = (*REQUIRED_TABLES, "ratings", "relations", "travel", "roads", "discipline")
+SKIP_WHEN_EMPTY = ("discipline",)  # v1.1 tables: not written when a dataset has none
 
 REQUIRED_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "level", "parent_id"],
@@ -45,6 +46,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     "relations": ["cadre_id", "relative_id", "relation"],
     "travel": ["from_id", "to_id", "km"],
     "roads": ["from_id", "to_id", "km"],
+    "discipline": ["cadre_id", "kind", "date"],
 }
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "units": ["lat", "lon"],
@@ -395,6 +397,22 @@ def _parse_relations(s: _Sheet, cadres: set[str] | None) -> pd.DataFrame:
     )
 
 
+def _parse_discipline(s: _Sheet, cadres: set[str] | None) -> pd.DataFrame:
+    """Contract v1.1 ``discipline``: cadre_id, kind (reprimand | warning | removal), date (not
+    in the future: a measure is recorded after it is taken)."""
+    ids = s.convert("cadre_id")
+    kinds = s.convert("kind", _one_of(DISCIPLINE_KINDS, str.lower))
+    dates = s.convert("date", _to_date)
+    s.refs("cadre_id", ids, cadres, "cadre")
+    today = date.today()
+    for i, d in enumerate(dates):
+        if d is not None and d > today:
+            s.problem(i, "date", f"{d.isoformat()} is in the future (today is {today.isoformat()})")
+    return pd.DataFrame(
+        {"cadre_id": _text_series(ids), "kind": _text_series(kinds), "date": _text_series(dates)}
+    )
+
+
 def _parse_distances(s: _Sheet, units: set[str] | None) -> pd.DataFrame:
     a = s.convert("from_id")
     b = s.convert("to_id")
@@ -469,6 +487,8 @@ def parse_tables(
     for t in ("travel", "roads"):
         if t in sheets:
             optional[t] = _parse_distances(sheets[t], unit_ids)
+    if "discipline" in sheets:
+        optional["discipline"] = _parse_discipline(sheets["discipline"], cadre_ids)
     if units is not None and row_of is not None and unit_ids is not None:
         used: set[str] = set()
         if posts is not None:
@@ -495,6 +515,7 @@ def parse_tables(
         relations=optional.get("relations", empty_frame(REQUIRED_COLUMNS["relations"])),
         travel=optional.get("travel", empty_frame(REQUIRED_COLUMNS["travel"])),
         roads=optional.get("roads"),
+        discipline=optional.get("discipline", empty_frame(REQUIRED_COLUMNS["discipline"])),
     )
     data.warnings.extend(warnings)
     return data
@@ -586,7 +607,7 @@ def _text_tables(data: ProblemData) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for t in TABLES:
         frame = getattr(data, t)
-        if frame is None:
+        if frame is None or (t in SKIP_WHEN_EMPTY and frame.empty):
             continue
         if t in INDEX_COLUMN:
             frame = frame.drop(columns=[c for c in DERIVED_COLUMNS if c in frame.columns])

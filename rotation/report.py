@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .concepts import cadre_facts, local_matrix
+from .concepts import cadre_facts, holders_non_local
 from .data import ProblemData
 from .plan import Plan, kpi_scope_level
 from .rules import NonLocalTarget, Rules
@@ -64,21 +64,8 @@ def report_targets(data: ProblemData, rules: Rules) -> list[NonLocalTarget]:
 
 def non_local_now(data: ProblemData, rules: Rules, posts: pd.DataFrame) -> pd.Series:
     """Is each post's current holder non-local (bool per post_id; vacant posts are False)?
-
-    Uses :func:`rotation.concepts.local_matrix` (the shared definition of "local"), one block of
-    posts per province so the matrix stays small on national data.
-    """
-    out = pd.Series(False, index=posts.index, dtype=bool)
-    held = posts[posts["incumbent_id"].map(lambda c: isinstance(c, str) and bool(c))]
-    if held.empty:
-        return out
-    prov = data.units["province_id"].reindex(held["unit_id"]).to_numpy()
-    for p in pd.unique(prov):
-        block = held[prov == p] if isinstance(p, str) else held[pd.isna(prov)]
-        cadres = pd.Index(block["incumbent_id"].tolist())
-        local = local_matrix(data, cadres, block["unit_id"].tolist(), rules)
-        out.loc[block.index] = ~np.diag(local)
-    return out
+    (:func:`rotation.concepts.holders_non_local`.)"""
+    return holders_non_local(data, rules, posts)
 
 
 def _share(num: int | float, den: int | float) -> float:

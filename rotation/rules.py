@@ -53,6 +53,15 @@ class MaxChanges(StrictModel):
     count: int = Field(5, ge=0)
 
 
+class DisciplineMonths(StrictModel):
+    """Months after a disciplinary measure during which the cadre takes no new post
+    (Regulation 377-QĐ/TW: 24 / 36 / 60 months after a reprimand / warning / removal)."""
+
+    reprimand: int = Field(24, ge=0, le=240, description="months after khiển trách")
+    warning: int = Field(36, ge=0, le=240, description="months after cảnh cáo")
+    removal: int = Field(60, ge=0, le=240, description="months after cách chức")
+
+
 class PostCadre(StrictModel):
     post_id: str
     cadre_id: str
@@ -109,6 +118,14 @@ class Rules(StrictModel):
     - ``max_travel_km`` 60 km residence → post, for every cadre who takes a new post.
     - ``min_years_in_post`` 2; ``max_years_in_post`` 10 (Reg. 65: two terms).
     - ``min_years_to_retirement`` 5 (one term, Reg. 98) — to take a new post.
+    - ``min_years_to_retirement_from_office`` 10 (Reg. 65-QĐ/TW 2022) — a cadre coming from a
+      district or province office (not a commune post) to a commune post needs this many years
+      before retirement, on top of ``min_years_to_retirement``.
+    - ``discipline_months`` {reprimand: 24, warning: 36, removal: 60} (Reg. 377-QĐ/TW) — a
+      cadre in the ``discipline`` table takes no new post until this many months after the
+      measure's date.
+    - ``never_below_current`` true — in every scope of every non-local target, the plan never
+      ends with fewer non-local holders than today (the policy: "more and more", never fewer).
     - ``retirement_age`` None → the legal roadmap (Labour Code 2019 art. 169, Decree 135/2020);
       a dict {M: years, F: years} fixes the ages instead.
     - ``min_rating`` good in each of the last ``rating_years`` = 2 years (missing = fails).
@@ -138,6 +155,9 @@ class Rules(StrictModel):
     min_years_in_post: float = Field(2.0, ge=0)
     max_years_in_post: float | None = Field(10.0, ge=0)
     min_years_to_retirement: float = Field(5.0, ge=0)
+    min_years_to_retirement_from_office: float = Field(10.0, ge=0)
+    discipline_months: DisciplineMonths = Field(default_factory=DisciplineMonths)
+    never_below_current: bool = True
     retirement_age: dict[Literal["M", "F"], float] | None = None
     min_rating: RatingName | None = "good"
     rating_years: int = Field(2, ge=0)
@@ -196,6 +216,7 @@ _NESTED: dict[str, type[BaseModel]] = {
     "weights": Weights,
     "non_local_targets": NonLocalTarget,
     "max_changes": MaxChanges,
+    "discipline_months": DisciplineMonths,
     "locks": PostCadre,
     "exclude": PostCadre,
 }

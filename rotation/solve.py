@@ -310,7 +310,8 @@ def _pure_assignment(elig: Eligibility, rules: Rules) -> bool:
         return False
     positions = set(elig.posts["position"])
     return not any(
-        t.position in positions and (t.min_share > 0 or any(t.min_count_by_scope.values()))
+        t.position in positions
+        and (t.min_share > 0 or rules.never_below_current or any(t.min_count_by_scope.values()))
         for t in rules.non_local_targets
     )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..concepts import relative_pairs
+from ..concepts import holders_non_local, relative_pairs
 from .index import PairIndex
 
 
@@ -162,6 +162,32 @@ def non_local_target(ix: PairIndex) -> Iterator[Row]:
             )
 
 
+def never_below_current(ix: PairIndex) -> Iterator[Row]:
+    """No scope of a non-local target ends with fewer non-local holders than today: "more and
+    more non-local", never fewer (rules ``never_below_current``). Only scopes where today's count
+    exceeds the target's requirement need a row of their own."""
+    e = ix.elig
+    if not e.rules.never_below_current:
+        return
+    today = holders_non_local(e.data, e.rules, e.posts).to_numpy()
+    for t in e.rules.non_local_targets:
+        for scope, posts, required in ix.target_groups(t):
+            now = int(today[posts].sum())
+            if now <= required:
+                continue
+            ks = [k for p in posts for k in ix.pairs_of_post[p] if e.pair_non_local[k]]
+            pairs, coefs = _ones(ks)
+            yield Row(
+                "never_below_current",
+                scope,
+                f"today {now} of {len(posts)} {t.position} posts have non-local holders",
+                pairs,
+                coefs,
+                now,
+                None,
+            )
+
+
 def max_changes(ix: PairIndex) -> Iterator[Row]:
     """At most ``count`` posts change holder in each scope (a host locality's capacity).
 
@@ -208,6 +234,7 @@ HARD_CONSTRAINTS = (
     locks,
     relatives_same_unit,
     non_local_target,
+    never_below_current,
     max_changes,
 )
 """The registry of hard rules, in order (Timefold style: one function per rule)."""
