@@ -241,6 +241,47 @@ def under_discipline(data: ProblemData, rules: Rules) -> pd.Series:
     return until.map(lambda d: d is not None and rules.as_of < d).astype(bool)
 
 
+# --------------------------------------------------------------------------- wishes, support
+def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[str]) -> np.ndarray:
+    """Pair by pair, the rank of the cadre's wish for the unit (its commune, or the district it
+    lies in; the best rank when both are wished), 0 when not wished."""
+    cads, units = list(cadre_ids), list(unit_ids)
+    out = np.zeros(len(cads), dtype=np.int64)
+    if data.preferences.empty or not cads:
+        return out
+    rank: dict[tuple[str, str], int] = {}
+    for c, u, r in data.preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
+        key = (str(c), str(u))
+        rank[key] = min(int(r), rank.get(key, int(r)))
+    wanted = {c for c, _ in rank}
+    dist = data.units["district_id"].reindex(units).to_numpy()
+    for i, (c, u, d) in enumerate(zip(cads, units, dist, strict=True)):
+        if c not in wanted:
+            continue
+        hits = [rank[k] for k in ((c, u), (c, d)) if k in rank]
+        out[i] = min(hits) if hits else 0
+    return out
+
+
+def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:
+    """Support allowance (VND) per holder: the tier of ``rules.support`` for the travel, only
+    for cadres who take a new post (0 for an incumbent staying)."""
+    vals = np.array([rules.support.vnd(float(k)) for k in km], dtype=np.int64)
+    return np.where(new_post, vals, 0).astype(np.int64)
+
+
+def in_group(data: ProblemData, facts: pd.DataFrame, group: str) -> np.ndarray:
+    """Bool per cadre: a woman, young (under 40 at ``as_of``) or ethnic minority."""
+    c = data.cadres
+    if group == "women":
+        return (c["gender"] == "F").to_numpy(dtype=bool)
+    if group == "young":
+        return (facts["age_years"] < 40).to_numpy(dtype=bool)
+    if group == "minority":
+        return np.array([is_minority(x) for x in c["ethnicity"]], dtype=bool)
+    raise ValueError(f"unknown group {group!r}")
+
+
 # --------------------------------------------------------------------------- relatives
 def relative_pairs(data: ProblemData) -> set[frozenset[str]]:
     """Symmetric relative pairs (Regulation 114-QĐ/TW), as frozensets of two cadre ids."""

@@ -73,6 +73,10 @@ class ProblemData:
         default_factory=lambda: empty_frame(["cadre_id", "kind", "date"])
     )
     """Contract v1.1: disciplinary measures (kind reprimand | warning | removal, date)."""
+    preferences: pd.DataFrame = field(
+        default_factory=lambda: empty_frame(["cadre_id", "unit_id", "rank"])
+    )
+    """Contract v1.1: cadres' wishes (unit = a commune, or a district = any of its communes)."""
     roads: pd.DataFrame | None = None
     name: str = "dataset"
     warnings: list[str] = field(default_factory=list)
@@ -99,12 +103,17 @@ class ProblemData:
         return str(self.cadres.at[cadre_id, "full_name"])
 
     def scope_of(self, unit_ids: pd.Series | list[str], scope_level: str) -> pd.Series:
-        """The unit at ``scope_level`` above each unit (a district or the province).
+        """The unit at ``scope_level`` above each unit (a commune, a district or the province).
 
         In the 2-level hierarchy (no districts) a ``district`` scope falls back to the province:
         the hierarchy comes from the data, so the same rules work on both.
         """
         ids = pd.Series(list(unit_ids), dtype=object)
+        if scope_level == "commune":
+            com = self.units["commune_id"].reindex(ids).to_numpy()
+            own = ids.to_numpy()
+            out_c = [c if isinstance(c, str) else u for c, u in zip(com, own, strict=True)]
+            return pd.Series(out_c, index=ids.index, dtype=object)
         prov = self.units["province_id"].reindex(ids).to_numpy()
         if scope_level == "province":
             return pd.Series(prov, index=ids.index, dtype=object)

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .concepts import cadre_facts, is_minority, latest_rating, local_pairs
+from .concepts import (
+    cadre_facts,
+    in_group,
+    latest_rating,
+    local_pairs,
+    support_vnd,
+    wish_rank,
+)
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
@@ -58,6 +65,7 @@ class Eligibility:
     pair_km: np.ndarray  # float64 km residence -> post unit
     pair_non_local: np.ndarray  # bool
     pair_keep: np.ndarray  # bool: the incumbent keeping the post
+    pair_support_vnd: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     must_keep: dict[int, int] = field(default_factory=dict)  # post idx -> cadre idx (+ reason)
     must_keep_reason: dict[int, str] = field(default_factory=dict)
     over_tenure: dict[int, int] = field(default_factory=dict)  # post idx -> incumbent idx
@@ -93,6 +101,7 @@ class Eligibility:
             pair_km=self.pair_km[mask],
             pair_non_local=self.pair_non_local[mask],
             pair_keep=self.pair_keep[mask],
+            pair_support_vnd=self.pair_support_vnd[mask],
             bonus={k: v[mask] for k, v in self.bonus.items()},
         )
 
@@ -289,6 +298,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
             elig.must_keep[int(p)] = int(c)
             elig.must_keep_reason[int(p)] = reason
     elig.bonus = _bonus_indicators(data, rules, facts, elig)
+    elig.pair_support_vnd = support_vnd(rules, elig.pair_km, ~elig.pair_keep)
     return elig
 
 
@@ -304,15 +314,21 @@ def _bonus_indicators(
     """Per-pair 0/1 indicators of the reward terms (only for cadres taking a new post)."""
     c = data.cadres
     new = ~e.pair_keep
-    women = (c["gender"] == "F").to_numpy()
-    young = (facts["age_years"] < 40).to_numpy()
-    minority = np.array([is_minority(x) for x in c["ethnicity"]], dtype=bool)
+    women = in_group(data, facts, "women")
+    young = in_group(data, facts, "young")
+    minority = in_group(data, facts, "minority")
     excellent = (latest_rating(data, rules) == "excellent").fillna(False).to_numpy(dtype=bool)
+    wished = wish_rank(
+        data,
+        c.index.to_numpy()[e.pair_cadre],
+        e.posts["unit_id"].to_numpy()[e.pair_post],
+    )
     return {
         "priority_women": new & women[e.pair_cadre],
         "priority_young": new & young[e.pair_cadre],
         "priority_minority": new & minority[e.pair_cadre],
         "rating_fit": new & excellent[e.pair_cadre],
+        "preference": new & (wished > 0),
     }
 
 

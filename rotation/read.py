@@ -26,8 +26,16 @@ from .data import DISCIPLINE_KINDS, GENDERS, LEVELS, RATINGS, ProblemData, empty
 from .errors import DataError, Problem
 
 REQUIRED_TABLES = ("units", "cadres", "posts")
-TABLES = (*REQUIRED_TABLES, "ratings", "relations", "travel", "roads", "discipline")
-SKIP_WHEN_EMPTY = ("discipline",)  # v1.1 tables: not written when a dataset has none
+TABLES = (
+    *REQUIRED_TABLES,
+    "ratings",
+    "relations",
+    "travel",
+    "roads",
+    "discipline",
+    "preferences",
+)
+SKIP_WHEN_EMPTY = ("discipline", "preferences")  # v1.1 tables: not written when a dataset has none
 
 REQUIRED_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "level", "parent_id"],
@@ -47,6 +55,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     "travel": ["from_id", "to_id", "km"],
     "roads": ["from_id", "to_id", "km"],
     "discipline": ["cadre_id", "kind", "date"],
+    "preferences": ["cadre_id", "unit_id", "rank"],
 }
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "units": ["lat", "lon"],
@@ -413,6 +422,56 @@ def _parse_discipline(s: _Sheet, cadres: set[str] | None) -> pd.DataFrame:
     )
 
 
+def _parse_preferences(
+    s: _Sheet, cadres: set[str] | None, unit_level: dict[str, str | None] | None
+) -> pd.DataFrame:
+    """Contract v1.1 ``preferences``: cadre_id, unit_id (a commune, or a district = any of its
+    communes), rank (1 = first choice)."""
+    ids = s.convert("cadre_id")
+    units = s.convert("unit_id")
+    ranks = s.convert("rank", _to_int)
+    s.refs("cadre_id", ids, cadres, "cadre")
+    s.refs("unit_id", units, set(unit_level) if unit_level is not None else None, "unit")
+    for i, (u, r) in enumerate(zip(units, ranks, strict=True)):
+        if r is not None and r < 1:
+            s.problem(i, "rank", f"rank must be 1 or more (got {r})")
+        lvl = unit_level.get(u) if unit_level is not None and u is not None else None
+        if lvl == "province":
+            s.problem(i, "unit_id", f"{u!r} is a province: name a commune or a district")
+    return pd.DataFrame(
+        {
+            "cadre_id": _text_series(ids),
+            "unit_id": _text_series(units),
+            "rank": pd.Series([r if r is not None else 0 for r in ranks], dtype="int64"),
+        }
+    )
+
+
+def _planning_list_warnings(cadres: pd.DataFrame, posts: pd.DataFrame, file: str) -> list[str]:
+    """Reg. 377-QĐ/TW: a cadre is planned for at most 3 positions, and at most 3 cadres are
+    planned for one position of one unit. Data quality, not a plan rule: warnings."""
+    out: list[str] = []
+    planned = cadres["planned_positions"]
+    for row, (cid, pl) in enumerate(zip(cadres.index, planned, strict=True), start=2):
+        if len(pl) > 3:
+            out.append(
+                f"{file}, row {row}, column planned_positions: cadre {cid} is planned for "
+                f"{len(pl)} positions (Regulation 377 allows at most 3)"
+            )
+    counts: dict[tuple[str, str], int] = {}
+    for unit, pl in zip(cadres["current_unit_id"], planned, strict=True):
+        for pos in pl:
+            counts[(unit, pos)] = counts.get((unit, pos), 0) + 1
+    post_keys = set(zip(posts["unit_id"], posts["position"], strict=True))
+    for (unit, pos), n in sorted(counts.items()):
+        if n > 3 and (unit, pos) in post_keys:
+            out.append(
+                f"{file}, column planned_positions: {n} cadres of {unit} are planned for {pos} "
+                "(Regulation 377 allows at most 3 per post)"
+            )
+    return out
+
+
 def _parse_distances(s: _Sheet, units: set[str] | None) -> pd.DataFrame:
     a = s.convert("from_id")
     b = s.convert("to_id")
@@ -489,6 +548,8 @@ def parse_tables(
             optional[t] = _parse_distances(sheets[t], unit_ids)
     if "discipline" in sheets:
         optional["discipline"] = _parse_discipline(sheets["discipline"], cadre_ids)
+    if "preferences" in sheets:
+        optional["preferences"] = _parse_preferences(sheets["preferences"], cadre_ids, unit_level)
     if units is not None and row_of is not None and unit_ids is not None:
         used: set[str] = set()
         if posts is not None:
@@ -516,8 +577,10 @@ def parse_tables(
         travel=optional.get("travel", empty_frame(REQUIRED_COLUMNS["travel"])),
         roads=optional.get("roads"),
         discipline=optional.get("discipline", empty_frame(REQUIRED_COLUMNS["discipline"])),
+        preferences=optional.get("preferences", empty_frame(REQUIRED_COLUMNS["preferences"])),
     )
     data.warnings.extend(warnings)
+    data.warnings.extend(_planning_list_warnings(cadres, posts, names["cadres"]))
     return data
 
 

@@ -26,6 +26,8 @@ HARD_RULES: dict[str, str] = {
     "relatives_same_unit": "two relatives do not lead the same unit (Regulation 114-QĐ/TW)",
     "non_local_target": "at least ceil(min_share × n) of a scope's posts have non-local holders",
     "max_changes": "at most `count` posts change holder in each scope",
+    "priority_shares": "among the cadres who take a new post, at least min_share are women / young (< 40) / ethnic minority",
+    "budget_vnd": "the plan's total support allowance stays within budget_vnd",
 }
 
 # Checks of a plan's own claims (validator only).
@@ -52,6 +54,8 @@ SOFT_TERMS: dict[str, str] = {
     "priority_minority": "newly appointed ethnic-minority cadres (a reward)",
     "rating_fit": "newly appointed cadres rated excellent last year (a reward)",
     "max_travel": "the longest travel among cadres who take a new post",
+    "support_cost": "support allowance paid to cadres who take a new post, per million VND",
+    "preference": "cadres placed in a unit they wished for (a reward)",
 }
 
 

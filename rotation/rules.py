@@ -47,10 +47,26 @@ class NonLocalTarget(StrictModel):
 
 
 class MaxChanges(StrictModel):
-    """Hard: at most ``count`` posts whose holder changes, per unit of ``scope_level``."""
+    """Hard: at most ``count`` posts whose holder changes, per unit of ``scope_level``
+    (a district, the province, or a commune: ``{scope_level: commune, count: 1}`` is the
+    continuity rule — at most one key post of a commune changes at once). ``count_by_scope``
+    overrides the count for named scope units (unit_id → count)."""
 
-    scope_level: Literal["district", "province"] = "district"
+    scope_level: Literal["district", "province", "commune"] = "district"
     count: int = Field(5, ge=0)
+    count_by_scope: dict[str, int] = Field(default_factory=dict)
+
+    def cap(self, scope: str) -> int:
+        """The cap of one scope unit: its override, else ``count``."""
+        return self.count_by_scope.get(scope, self.count)
+
+    @field_validator("count_by_scope")
+    @classmethod
+    def _non_negative(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, n in v.items() if n < 0]
+        if bad:
+            raise ValueError(f"counts must be >= 0 (got a negative count for {', '.join(bad)})")
+        return v
 
 
 class DisciplineMonths(StrictModel):
@@ -60,6 +76,53 @@ class DisciplineMonths(StrictModel):
     reprimand: int = Field(24, ge=0, le=240, description="months after khiển trách")
     warning: int = Field(36, ge=0, le=240, description="months after cảnh cáo")
     removal: int = Field(60, ge=0, le=240, description="months after cách chức")
+
+
+class SupportTier(StrictModel):
+    """A monthly allowance for cadres whose travel (residence → post) is at least ``min_km``."""
+
+    min_km: float = Field(ge=0, le=10_000, allow_inf_nan=False)
+    vnd_per_month: int = Field(ge=0, le=1_000_000_000)
+
+
+class Support(StrictModel):
+    """Support allowance per cadre who takes a new post, by travel km (contract v1.1): the
+    highest tier with ``min_km`` ≤ travel applies (below every tier: 0); one cadre's support =
+    ``one_time_vnd`` + ``months`` × ``vnd_per_month`` (0 when no tier applies).
+
+    Default: the provincial resolutions the brief cites (2025): 2,000,000 VND a month for 36
+    months when posted 15 km or more from home (e.g. Quảng Ninh, Phú Thọ; mountain provinces use
+    10 km — set ``tiers: [{min_km: 10, vnd_per_month: 2000000}]``)."""
+
+    months: int = Field(36, ge=0, le=120)
+    tiers: list[SupportTier] = Field(
+        default_factory=lambda: [SupportTier(min_km=15, vnd_per_month=2_000_000)], max_length=20
+    )
+    one_time_vnd: int = Field(0, ge=0, le=10_000_000_000)
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, v: list[SupportTier]) -> list[SupportTier]:
+        kms = [t.min_km for t in v]
+        if kms != sorted(kms) or len(set(kms)) != len(kms):
+            raise ValueError(f"tiers must be in increasing order of min_km (got {kms})")
+        return v
+
+    def vnd(self, km: float) -> int:
+        """The support of one cadre travelling ``km`` (VND)."""
+        rate = 0
+        for t in self.tiers:
+            if km >= t.min_km - 1e-9:
+                rate = t.vnd_per_month
+        return 0 if rate == 0 else self.one_time_vnd + self.months * rate
+
+
+class PriorityShare(StrictModel):
+    """Hard: among the cadres who take a new post in the plan, at least ``min_share`` belong to
+    ``group`` (women; young = under 40 at ``as_of``; minority = ethnicity given and not Kinh)."""
+
+    group: Literal["women", "young", "minority"]
+    min_share: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
 
 
 class PostCadre(StrictModel):
@@ -77,7 +140,9 @@ class Weights(StrictModel):
     newly appointed woman / cadre under 40 at ``as_of`` / ethnic-minority cadre (ethnicity not
     "Kinh" and not empty); ``rating_fit`` is a reward per newly appointed cadre rated
     ``excellent`` in the most recent rated year; ``max_travel`` is a cost per km of the longest
-    travel among cadres who take a new post (evens out the burden).
+    travel among cadres who take a new post (evens out the burden); ``support_cost`` per
+    million VND of support allowance (contract v1.1); ``preference`` is a *reward* per cadre who
+    takes a new post in a unit they wished for (``preferences`` table).
     """
 
     travel_km: float = Field(1.0, ge=0)
@@ -89,6 +154,8 @@ class Weights(StrictModel):
     priority_minority: float = Field(0.0, ge=0)
     rating_fit: float = Field(0.0, ge=0)
     max_travel: float = Field(0.0, ge=0)
+    support_cost: float = Field(0.0, ge=0)
+    preference: float = Field(0.0, ge=0)
 
 
 DEFAULT_WEIGHTS = Weights(
@@ -101,6 +168,8 @@ DEFAULT_WEIGHTS = Weights(
     priority_minority=2.0,
     rating_fit=2.0,
     max_travel=0.0,
+    support_cost=0.0,
+    preference=0.0,
 )
 """Defaults when ``weights`` is absent: 1 per km, 50 per changed post (a move "costs" 50 km, so
 nobody is moved just to shorten someone's commute),
@@ -124,13 +193,20 @@ class Rules(StrictModel):
     - ``discipline_months`` {reprimand: 24, warning: 36, removal: 60} (Reg. 377-QĐ/TW) — a
       cadre in the ``discipline`` table takes no new post until this many months after the
       measure's date.
+    - ``priority_shares`` [] — hard shares of women / young / minority among the newly
+      appointed (Conclusion 210; e.g. [{group: women, min_share: 0.25}]).
+    - ``support`` — the support allowance by travel km (see :class:`Support`: 2,000,000 VND a
+      month for 36 months from 15 km); ``budget_vnd`` None — a hard cap on the plan's total
+      support cost (VND).
     - ``never_below_current`` true — in every scope of every non-local target, the plan never
       ends with fewer non-local holders than today (the policy: "more and more", never fewer).
     - ``retirement_age`` None → the legal roadmap (Labour Code 2019 art. 169, Decree 135/2020);
       a dict {M: years, F: years} fixes the ages instead.
     - ``min_rating`` good in each of the last ``rating_years`` = 2 years (missing = fails).
     - ``require_planning`` true; ``forbid_relatives_same_unit`` true.
-    - ``max_changes`` None (no cap) — the contract's example {district, 5} is opt-in.
+    - ``max_changes`` None (no cap) — one cap or a list of caps (contract v1.1), each at
+      district, province or commune level with per-unit ``count_by_scope`` overrides; the
+      contract's example {district, 5} is opt-in. Read them through :attr:`change_caps`.
     - ``locks`` / ``exclude`` empty; ``weights`` see :data:`DEFAULT_WEIGHTS`.
     - ``candidates`` 1; ``candidate_min_diff`` 2 posts; ``candidate_tolerance`` 0.05 (a candidate's
       objective is within 5% of the best plan's).
@@ -158,12 +234,15 @@ class Rules(StrictModel):
     min_years_to_retirement_from_office: float = Field(10.0, ge=0)
     discipline_months: DisciplineMonths = Field(default_factory=DisciplineMonths)
     never_below_current: bool = True
+    priority_shares: list[PriorityShare] = Field(default_factory=list, max_length=3)
+    support: Support = Field(default_factory=Support)
+    budget_vnd: int | None = Field(None, ge=0, le=10**15)
     retirement_age: dict[Literal["M", "F"], float] | None = None
     min_rating: RatingName | None = "good"
     rating_years: int = Field(2, ge=0)
     require_planning: bool = True
     forbid_relatives_same_unit: bool = True
-    max_changes: MaxChanges | None = None
+    max_changes: MaxChanges | list[MaxChanges] | None = None
     locks: list[PostCadre] = Field(default_factory=list)
     exclude: list[PostCadre] = Field(default_factory=list)
     weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
@@ -179,6 +258,15 @@ class Rules(StrictModel):
     same_province: bool = True
     horizon: dict[str, Any] | None = None
     """Term roadmap settings (rotation.roadmap.horizon.Horizon); validated by the roadmap."""
+
+    @property
+    def change_caps(self) -> list[MaxChanges]:
+        """``max_changes`` as a list (empty when there is no cap)."""
+        if self.max_changes is None:
+            return []
+        if isinstance(self.max_changes, MaxChanges):
+            return [self.max_changes]
+        return list(self.max_changes)
 
     @field_validator("positions")
     @classmethod
@@ -217,6 +305,9 @@ _NESTED: dict[str, type[BaseModel]] = {
     "non_local_targets": NonLocalTarget,
     "max_changes": MaxChanges,
     "discipline_months": DisciplineMonths,
+    "priority_shares": PriorityShare,
+    "support": Support,
+    "tiers": SupportTier,
     "locks": PostCadre,
     "exclude": PostCadre,
 }

@@ -304,7 +304,7 @@ def _pure_assignment(elig: Eligibility, rules: Rules) -> bool:
     (no vacancies, locks, must-keep incumbents, relatives, targets or change caps)."""
     if rules.allow_vacancies or rules.weights.max_travel or rules.locks or elig.must_keep:
         return False
-    if rules.max_changes is not None:
+    if rules.change_caps:
         return False
     if rules.forbid_relatives_same_unit and not elig.data.relations.empty:
         return False

@@ -41,7 +41,8 @@ class Variables(PairIndex):
             if row.hi is not None:
                 self.cp.Add(expr <= int(row.hi))
             return
-        big = max(1, len(row.pairs) + len(row.vacs) + abs(int(row.lo or 0)) + abs(int(row.hi or 0)))
+        reach = int(abs(row.coefs).sum()) + len(row.vacs)  # the expression's largest swing
+        big = max(1, reach + abs(int(row.lo or 0)) + abs(int(row.hi or 0)))
         under = self.cp.NewIntVar(0, big if row.lo is not None else 0, "")
         over = self.cp.NewIntVar(0, big if row.hi is not None else 0, "")
         if row.lo is not None:
