@@ -124,13 +124,18 @@ class ProblemData:
     def locality_of(self, unit_ids: pd.Series | list[str], local_level: str) -> pd.Series:
         """The unit that defines "local" at ``local_level`` for each unit.
 
-        ``commune``: the commune itself. ``district``: its district; in the 2-level hierarchy
-        there is none, so the commune itself is used (never the whole province).
+        ``commune``: the commune itself (the commune it was merged into, when merged).
+        ``district``: its district; in the 2-level hierarchy there is none, so the commune
+        itself is used (never the whole province).
         """
         ids = pd.Series(list(unit_ids), dtype=object)
         commune = self.units["commune_id"].reindex(ids).to_numpy()
         own = ids.to_numpy()
         base = [c if isinstance(c, str) else u for c, u in zip(commune, own, strict=True)]
+        if "merged_into" in self.units.columns:
+            # a commune merged into X counts as X for "local" (contract v1.1)
+            into = self.units["merged_into"].reindex(base).to_numpy()
+            base = [m if isinstance(m, str) else b for m, b in zip(into, base, strict=True)]
         if local_level == "commune":
             return pd.Series(base, index=ids.index, dtype=object)
         dist = self.units["district_id"].reindex(ids).to_numpy()
@@ -147,7 +152,15 @@ class ProblemData:
         """
         data = cls(**tables)  # type: ignore[arg-type]
         data.units = derive_hierarchy(data.units)
+        if "merged_into" not in data.units.columns:
+            data.units["merged_into"] = None
         return data
+
+    @cached_property
+    def merged_posts(self) -> set[str]:
+        """Posts of communes merged into another (contract v1.1): not filled by a plan."""
+        merged = self.units.index[self.units["merged_into"].map(lambda m: isinstance(m, str))]
+        return set(self.posts.index[self.posts["unit_id"].isin(merged)])
 
 
 def derive_hierarchy(units: pd.DataFrame) -> pd.DataFrame:

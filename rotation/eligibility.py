@@ -135,7 +135,8 @@ class Eligibility:
 
 def in_scope_posts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     """Posts of the plan's positions, with province, district and target scope columns."""
-    posts = data.posts[data.posts["position"].isin(rules.positions)].copy()
+    posts = data.posts[data.posts["position"].isin(rules.positions)]
+    posts = posts[~posts.index.isin(data.merged_posts)].copy()  # merged communes: not filled
     posts["province_id"] = data.units["province_id"].reindex(posts["unit_id"]).to_numpy()
     posts["district_scope"] = data.scope_of(posts["unit_id"], "district").to_numpy()
     return posts.sort_index()
@@ -146,11 +147,12 @@ def _cadre_blocks(data: ProblemData, rules: Rules, facts: pd.DataFrame) -> pd.Se
     c = data.cadres
     in_scope = set(data.posts.index[data.posts["position"].isin(rules.positions)])
     cur = facts["current_post"]
+    loses = cur.isin(data.merged_posts)  # the post disappears in a merger: free to move
     block = pd.Series("", index=c.index, dtype=object)
     checks = [
-        ("out_of_scope_post", cur.notna() & ~cur.isin(in_scope)),
+        ("out_of_scope_post", cur.notna() & ~cur.isin(in_scope) & ~loses),
         ("not_movable", ~c["movable"].astype(bool)),
-        ("minimum_tenure", facts["tenure_years"] < rules.min_years_in_post),
+        ("minimum_tenure", (facts["tenure_years"] < rules.min_years_in_post) & ~loses),
         ("rating", ~facts["rating_ok"].astype(bool)),
         ("retirement", facts["years_to_retirement"] < rules.min_years_to_retirement),
         ("discipline", facts["under_discipline"].astype(bool)),
@@ -340,6 +342,9 @@ def refusal_reasons(
     c = data.cadres.loc[cadre_id]
     f = facts.loc[cadre_id]
     out: list[tuple[str, str]] = []
+    if post_id in data.merged_posts:
+        into = data.units.at[post["unit_id"], "merged_into"]
+        return [("merged_commune", f"{post['unit_id']} is merged into {into}: post not filled")]
     keep = post["incumbent_id"] == cadre_id
     if keep:
         if rules.max_years_in_post is not None and f["tenure_years"] >= rules.max_years_in_post:
@@ -351,11 +356,12 @@ def refusal_reasons(
             )
         return out
     cur = f["current_post"]
-    if isinstance(cur, str) and data.posts.at[cur, "position"] not in rules.positions:
+    loses = isinstance(cur, str) and cur in data.merged_posts
+    if isinstance(cur, str) and not loses and data.posts.at[cur, "position"] not in rules.positions:
         out.append(("out_of_scope_post", f"holds {cur}, outside the plan's positions"))
     if not bool(c["movable"]):
         out.append(("not_movable", "marked not movable"))
-    if f["tenure_years"] < rules.min_years_in_post:
+    if f["tenure_years"] < rules.min_years_in_post and not loses:
         out.append(
             (
                 "minimum_tenure",

@@ -58,7 +58,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     "preferences": ["cadre_id", "unit_id", "rank"],
 }
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
-    "units": ["lat", "lon"],
+    "units": ["lat", "lon", "merged_into"],
     "cadres": ["ethnicity", "planned_positions", "movable", "max_travel_km"],
 }
 DERIVED_COLUMNS = ("province_id", "district_id", "commune_id")
@@ -232,6 +232,8 @@ def _parse_units(s: _Sheet) -> tuple[pd.DataFrame, dict[str, int]]:
     s.refs("parent_id", parents, _ids(ids) if "unit_id" not in s.missing else None, "unit")
     row_of = {u: i for i, u in reversed(list(enumerate(ids))) if u is not None}
     _check_hierarchy(s, row_of, levels, parents)
+    merged = s.convert("merged_into", required=False)
+    _check_mergers(s, ids, levels, merged)
     frame = pd.DataFrame(
         {
             "name": _text_series(names),
@@ -239,10 +241,38 @@ def _parse_units(s: _Sheet) -> tuple[pd.DataFrame, dict[str, int]]:
             "parent_id": _text_series(parents),
             "lat": pd.Series(lat, dtype=float),
             "lon": pd.Series(lon, dtype=float),
+            "merged_into": _text_series(merged),
         }
     )
     frame.index = pd.Index(ids, dtype=object, name="unit_id")
     return frame, row_of
+
+
+def _check_mergers(
+    s: _Sheet, ids: list[str | None], levels: list[str | None], merged: list[str | None]
+) -> None:
+    """Contract v1.1 ``merged_into``: only a commune merges, into a commune that exists after
+    the merge (not itself, not a district, not a commune that is itself merged: no chains)."""
+    level_of = {u: lv for u, lv in zip(ids, levels, strict=True) if u is not None}
+    merged_of = {u: m for u, m in zip(ids, merged, strict=True) if u is not None}
+    for i, (u, lv, m) in enumerate(zip(ids, levels, merged, strict=True)):
+        if m is None:
+            continue
+        if lv != "commune":
+            s.problem(i, "merged_into", f"only a commune can be merged ({u!r} is a {lv})")
+        elif m == u:
+            s.problem(i, "merged_into", f"{u!r} cannot be merged into itself")
+        elif m not in level_of:
+            s.problem(i, "merged_into", f"unknown unit {m!r}")
+        elif level_of[m] != "commune":
+            s.problem(i, "merged_into", f"{m!r} is a {level_of[m]}: merge into a commune")
+        elif merged_of.get(m) is not None:
+            s.problem(
+                i,
+                "merged_into",
+                f"{m!r} is itself merged into {merged_of[m]!r}: name the commune that remains "
+                "(no chains of mergers)",
+            )
 
 
 def _check_hierarchy(
@@ -672,6 +702,8 @@ def _text_tables(data: ProblemData) -> dict[str, pd.DataFrame]:
         frame = getattr(data, t)
         if frame is None or (t in SKIP_WHEN_EMPTY and frame.empty):
             continue
+        if t == "units" and "merged_into" in frame.columns and frame["merged_into"].isna().all():
+            frame = frame.drop(columns=["merged_into"])  # a v1 dataset stays a v1 file
         if t in INDEX_COLUMN:
             frame = frame.drop(columns=[c for c in DERIVED_COLUMNS if c in frame.columns])
             frame = frame.rename_axis(INDEX_COLUMN[t]).reset_index()

@@ -28,6 +28,7 @@ STATUS_COLUMNS = [
     "scope_id",
     "scope_name",
     "posts",
+    "posts_after",
     "non_local",
     "share",
     "target_share",
@@ -41,6 +42,7 @@ BEFORE_AFTER_COLUMNS = [
     "scope_id",
     "scope_name",
     "posts",
+    "posts_after",
     "non_local_before",
     "non_local_after",
     "share_before",
@@ -100,17 +102,27 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
     3-level data; the province in the 2-level data), ordered by unit code, then one total row
     per target (``is_total``; ``required``/``shortfall`` are the sums over the scope units, i.e.
     what the plan must reach). ``shortfall`` = max(0, required − non-local): people to bring in.
+    ``posts_after`` = posts left once merged communes (``units.merged_into``) are gone; the
+    target's ``required`` counts those.
     """
     rows: list[dict] = []
     for t in report_targets(data, rules):
         posts = _posts_of(data, t.position)
         nl = non_local_now(data, rules, posts)
         scope = data.scope_of(posts["unit_id"], t.scope_level).to_numpy()
-        frame = pd.DataFrame({"scope_id": scope, "non_local": nl.to_numpy()}, index=posts.index)
+        frame = pd.DataFrame(
+            {
+                "scope_id": scope,
+                "non_local": nl.to_numpy(),
+                "exists_after": ~posts.index.isin(data.merged_posts),
+            },
+            index=posts.index,
+        )
         part: list[dict] = []
         for sid, g in frame.groupby("scope_id", sort=False):
             n, k = len(g), int(g["non_local"].sum())
-            req = t.required(n, str(sid))
+            n_after = int(g["exists_after"].sum())
+            req = t.required(n_after, str(sid))
             part.append(
                 {
                     "position": t.position,
@@ -118,6 +130,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
                     "scope_id": str(sid),
                     "scope_name": data.unit_name(str(sid)),
                     "posts": n,
+                    "posts_after": n_after,
                     "non_local": k,
                     "share": _share(k, n),
                     "target_share": t.min_share,
@@ -138,6 +151,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
                     "scope_id": pid,
                     "scope_name": pname,
                     "posts": n,
+                    "posts_after": int(frame["exists_after"].sum()),
                     "non_local": k,
                     "share": _share(k, n),
                     "target_share": t.min_share,
@@ -185,6 +199,10 @@ POOL_MEANINGS = {
     "minimum_tenure": "below min_years_in_post in the current post or office",
     "rating": "not rated min_rating or better in each of the last rating_years years",
     "retirement": "fewer than min_years_to_retirement years before retirement",
+    "discipline": "inside a disciplinary period (discipline_months after the measure)",
+    "retirement_from_office": "free, but from an office with fewer than "
+    "min_years_to_retirement_from_office years before retirement: no commune post (Reg. 65)",
+    "merged_posts": "posts of communes merged into another: not filled",
     "pairs": "eligible (cadre, post) pairs, incumbents staying included",
     "new_post_pairs": "eligible (cadre, post) pairs where the cadre takes a new post",
 }
@@ -201,6 +219,12 @@ def pool_summary(data: ProblemData, rules: Rules) -> pd.DataFrame:
     counts: dict[str, int] = {"cadres": len(block), "free": int((block == "").sum())}
     for rule in CADRE_RULES:
         counts[rule] = int((block == rule).sum())
+    f = e.facts
+    short = (f["from_office"].astype(bool)) & (
+        f["years_to_retirement"] < rules.min_years_to_retirement_from_office
+    )
+    counts["retirement_from_office"] = int((short & (block == "")).sum())
+    counts["merged_posts"] = len(data.merged_posts)
     counts["pairs"] = int(e.n_pairs)
     counts["new_post_pairs"] = int((~np.asarray(e.pair_keep, dtype=bool)).sum())
     out = pd.DataFrame(
@@ -233,8 +257,15 @@ def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFr
                 after.append(bool(a.cadre_id is not None and a.non_local))
                 changed.append(bool(a.changed))
         scope = data.scope_of(posts["unit_id"], t.scope_level).to_numpy()
+        exists = ~posts.index.isin(data.merged_posts)  # merged communes' posts disappear
         frame = pd.DataFrame(
-            {"scope_id": scope, "before": before.to_numpy(), "after": after, "changed": changed},
+            {
+                "scope_id": scope,
+                "before": before.to_numpy(),
+                "after": np.asarray(after, dtype=bool) & exists,
+                "changed": changed,
+                "exists_after": exists,
+            },
             index=posts.index,
         )
         part: list[dict] = []
@@ -260,6 +291,7 @@ def _ba_row(
     is_total: bool,
 ) -> dict:
     n = len(g)
+    n_after = int(g["exists_after"].sum())  # fewer when communes merge
     b = int(g["before"].sum())
     a = int(g["after"].sum()) if has_plan else math.nan
     return {
@@ -268,12 +300,13 @@ def _ba_row(
         "scope_id": sid,
         "scope_name": name,
         "posts": n,
+        "posts_after": n_after,
         "non_local_before": b,
         "non_local_after": a,
         "share_before": _share(b, n),
-        "share_after": _share(a, n) if has_plan else math.nan,
+        "share_after": _share(a, n_after) if has_plan else math.nan,
         "target_share": t.min_share,
-        "required": t.required(n),
+        "required": t.required(n_after, None if is_total else sid),
         "changes": int(g["changed"].sum()) if has_plan else math.nan,
         "is_total": is_total,
     }

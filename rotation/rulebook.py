@@ -17,6 +17,7 @@ HARD_RULES: dict[str, str] = {
     "planning_list": "a new position must be on the cadre's planning list",
     "rating": "a cadre taking a new post was rated at least min_rating in each of the last rating_years years",
     "retirement": "a cadre taking a new post has at least min_years_to_retirement years before retirement",
+    "merged_commune": "posts of a commune merged into another are not filled; their holders take another post or are released",
     "discipline": "a disciplined cadre takes no new post for discipline_months after the measure (Regulation 377-QĐ/TW)",
     "retirement_from_office": "a cadre coming from an office to a commune post has at least min_years_to_retirement_from_office years before retirement (Regulation 65-QĐ/TW)",
     "never_below_current": "no scope of a non-local target ends with fewer non-local holders than today",

@@ -215,14 +215,26 @@ def tiny_problem(
     return data
 
 
+UNIT_TABLE_COLUMNS = [*UNIT_COLUMNS, "merged_into"]  # contract v1.1: optional merged_into
+
+
+def _unit_table(units: pd.DataFrame) -> pd.DataFrame:
+    units = units.copy()
+    if "merged_into" not in units.columns:
+        units["merged_into"] = None
+    return units[UNIT_TABLE_COLUMNS]
+
+
 def _from_tables(t: Mapping[str, pd.DataFrame]) -> ProblemData:
     return ProblemData.build(
-        units=t["units"][UNIT_COLUMNS].copy(),
+        units=_unit_table(t["units"]),
         cadres=t["cadres"][CADRE_COLUMNS].copy(),
         posts=t["posts"][POST_COLUMNS].copy(),
         ratings=t["ratings"].reset_index(drop=True),
         relations=t["relations"].reset_index(drop=True),
         travel=t["travel"].reset_index(drop=True),
+        discipline=t.get("discipline", pd.DataFrame(columns=["cadre_id", "kind", "date"])),
+        preferences=t.get("preferences", pd.DataFrame(columns=["cadre_id", "unit_id", "rank"])),
         name="tiny",
     )
 
@@ -230,12 +242,14 @@ def _from_tables(t: Mapping[str, pd.DataFrame]) -> ProblemData:
 def tables_of(data: ProblemData) -> dict[str, pd.DataFrame]:
     """Copies of a dataset's contract tables (without the derived hierarchy columns)."""
     return {
-        "units": data.units[UNIT_COLUMNS].copy(),
+        "units": _unit_table(data.units),
         "cadres": data.cadres[CADRE_COLUMNS].copy(),
         "posts": data.posts[POST_COLUMNS].copy(),
         "ratings": data.ratings.copy(),
         "relations": data.relations.copy(),
         "travel": data.travel.copy(),
+        "discipline": data.discipline.copy(),
+        "preferences": data.preferences.copy(),
     }
 
 
@@ -261,7 +275,7 @@ def _upsert(df: pd.DataFrame, key: str, fields: Mapping[str, Any], template: dic
 
 def with_unit(data: ProblemData, unit_id: str, **fields: Any) -> ProblemData:
     """Change (or add) a unit."""
-    units = _upsert(data.units[UNIT_COLUMNS], unit_id, fields, {"lat": math.nan, "lon": math.nan})
+    units = _upsert(_unit_table(data.units), unit_id, fields, {"lat": math.nan, "lon": math.nan})
     units["lat"] = units["lat"].astype(float)
     units["lon"] = units["lon"].astype(float)
     return _replace(data, units=units)
