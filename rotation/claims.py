@@ -253,17 +253,23 @@ def _shown(v: float) -> float:
     return round(v, 6) if math.isfinite(v) else v
 
 
+def _got(v: object) -> str:
+    """A claimed value as shown in a message (a non-number quoted, so "2" is not 2)."""
+    return str(v) if _number(v) is not None else repr(v)
+
+
 def same_count(name: str, got: object, want: Any) -> list[str]:
-    return [] if close(got, want, 0.0) else [f"{name} {got}, recomputed {want}"]
+    return [] if close(got, want, 0.0) else [f"{name} {_got(got)}, recomputed {want}"]
 
 
 def same_km(name: str, got: object, want: Any) -> list[str]:
     tol = max(CLAIM_KM_TOL, 1e-6 * abs(want)) if math.isfinite(want) else 0.0
-    return [] if close(got, want, tol) else [f"{name} {got}, recomputed {round(want, 3)}"]
+    return [] if close(got, want, tol) else [f"{name} {_got(got)}, recomputed {round(want, 3)}"]
 
 
 def same_share(name: str, got: object, want: Any) -> list[str]:
-    return [] if close(got, want, SHARE_TOL) else [f"{name} {got}, recomputed {_shown(want)}"]
+    ok = close(got, want, SHARE_TOL)
+    return [] if ok else [f"{name} {_got(got)}, recomputed {_shown(want)}"]
 
 
 def same_shares(name: str, got: object, want: Any) -> list[str]:
@@ -274,7 +280,7 @@ def same_shares(name: str, got: object, want: Any) -> list[str]:
     for s in sorted(set(got) | set(want)):
         g, w = got.get(s), want.get(s)
         if g is None or w is None or not close(g, w, SHARE_TOL):
-            out.append(f"{name}[{s}] {g}, recomputed {None if w is None else _shown(w)}")
+            out.append(f"{name}[{s}] {_got(g)}, recomputed {None if w is None else _shown(w)}")
     return out
 
 
