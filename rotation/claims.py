@@ -114,7 +114,7 @@ class ClaimContext:
 
 
 # =========================================================================== assignment claims
-HolderCheck = Callable[[Assignment, Holding, Rules], "str | None"]
+HolderCheck = Callable[[Assignment, Holding, Rules], str | None]
 """One assignment claim: None when it is true (or does not apply), else what is wrong."""
 
 
