@@ -1,8 +1,8 @@
 """Plans (contract §3): the JSON every user and checker reads, identical from CLI and API.
 
 Contract fields are never renamed; extra fields (names, explanations, solver statistics) are
-additions. KPIs are computed here from assignments + data with the shared concept helpers, so the
-validator can recompute them independently and compare.
+additions. KPIs are computed here from assignments + data with the shared concept helpers, to write
+plans; the validator recomputes every claim with its own code (``rotation.claims``) and compares.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .atomic import write_atomic
-from .concepts import is_local
+from .concepts import is_local, kpi_scope_level
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
@@ -78,13 +78,6 @@ class Plan(BaseModel):
 
     def holder(self) -> dict[str, str | None]:
         return {a.post_id: a.cadre_id for a in self.assignments}
-
-
-def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
-    """The scope level KPIs are reported by: the first target's, else district (or province)."""
-    if rules.non_local_targets:
-        return rules.non_local_targets[0].scope_level
-    return "district" if data.has_districts else "province"
 
 
 def assignment_facts(
