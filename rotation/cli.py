@@ -169,9 +169,9 @@ def before_after_rich(table: pd.DataFrame, title: str = "Before / after") -> Tab
 
 def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KPIs") -> Table:
     k = plan.kpis
-    extra = k.non_local_share.model_extra or {}
-    posts = extra.get("posts", len(plan.assignments))
-    nl = extra.get("non_local_posts")
+    share = k.non_local_share
+    posts = share.posts if share.posts is not None else len(plan.assignments)
+    nl = share.non_local_posts
     t = Table(title=title, title_justify="left", show_header=False)
     t.add_column("measure")
     t.add_column("value", justify="right")

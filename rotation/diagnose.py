@@ -194,7 +194,7 @@ def diagnose(e: Eligibility, rules: Rules, time_limit_s: float = 20.0) -> list[D
         if rule == "non_local_target":
             best = _best_share(e, rules, scope)
             if best is not None:
-                item.best_share = best  # type: ignore[attr-defined]
+                item.best_share = best
                 item.detail += f" (best reachable under the other rules: {best:.0%})"
         out.append(item)
     return out
