@@ -7,9 +7,10 @@ import threading
 
 import pytest
 from builders import default_rules, tiny_problem
+from ortools.sat.python import cp_model
 from solve_helpers import run
 
-from rotation.solve import Clock, ProgressEvent, Watcher, solve
+from rotation.solve import Clock, ProgressEvent, Watcher, solver_parameters
 
 
 def assert_stream(events: list[ProgressEvent]) -> None:
@@ -23,16 +24,22 @@ def assert_stream(events: list[ProgressEvent]) -> None:
         assert ev.gap is None or ev.gap >= 0
 
 
-def test_exact_pipeline_events():
-    """The exact pipeline reports the LP bound first (no objective yet), then plans; the last
-    objective is the plan's."""
+@pytest.mark.parametrize("candidates", [1, 3])
+def test_exact_pipeline_events(candidates: int):
+    """The exact pipeline reports the LP bound first (no objective yet), then plans (and the
+    candidate windows), all on one clock; the last plan-1 objective is plan 1's."""
     events: list[ProgressEvent] = []
-    res = run(tiny_problem(), default_rules(), progress=events.append)
+    rules = default_rules(candidates=candidates, candidate_tolerance=0.5)
+    res = run(tiny_problem(), rules, progress=events.append)
     assert_stream(events)
     assert events[0].phase == "bound"
     assert events[0].objective is None and events[0].bound is not None
-    found = [ev for ev in events if ev.objective is not None]
-    assert found and found[-1].objective == pytest.approx(res.plans[0].objective, abs=1e-3)
+    first = [
+        ev for ev in events if ev.objective is not None and ev.phase in ("first plan", "plan 1")
+    ]
+    assert first and first[-1].objective == pytest.approx(res.plans[0].objective, abs=1e-3)
+    if candidates > 1:
+        assert len(res.plans) > 1 and any(ev.phase == "plan 2" for ev in events)
 
 
 def test_plain_baseline_events_share_one_clock():
@@ -73,15 +80,18 @@ def test_events_as_plain_data_keep_the_order():
 
 
 def test_watcher_keeps_the_solve_clock():
-    """A Watcher built on an earlier clock reports time since that clock began."""
+    """A Watcher on a clock started earlier reports time since that clock began (so a later
+    phase never reports less than an earlier one), and stops the search when asked."""
+    from rotation.eligibility import compute_eligibility
+    from rotation.model import build_model
+
+    rules = default_rules()
+    v = build_model(compute_eligibility(tiny_problem(), rules))
     clock = Clock(t0=Clock().t0 - 100.0)
     events: list[ProgressEvent] = []
-    res = solve(
-        tiny_problem(),
-        default_rules(),
-        progress=events.append,
-        stop=threading.Event(),
-    )
-    assert res.plans
-    w = Watcher(events.append, None, "x", clock)
-    assert w.clock is clock and clock.elapsed() >= 100.0
+    stop = threading.Event()
+    stop.set()
+    code = solver_parameters(rules, 10.0, 1).Solve(v.cp, Watcher(events.append, stop, "x", clock))
+    assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert len(events) == 1  # stopped at the first solution
+    assert events[0].phase == "x" and events[0].elapsed_s >= 100.0
