@@ -23,7 +23,7 @@ import pandas as pd
 from ..data import ProblemData
 from ..plan import DiagnosisItem, Plan, compute_kpis
 from ..rules import Rules
-from ..status import SolveStatus, weakest
+from ..status import SolveStatus, has_plan, weakest
 from .progress import Clock, Progress, StopFlag
 from .result import Result
 from .single import EXPLAIN_MAX_POSTS, solve_one
@@ -178,8 +178,8 @@ def solve_by_province(
     }
     status = weakest(statuses)
     plans = [o.plan for o in outs if o.plan is not None]
-    if status in ("infeasible", "unknown") or len(plans) < len(outs):
-        diag = [d for o in outs if o.status not in ("optimal", "feasible") for d in o.diagnosis]
+    if not has_plan(status):  # a province without a plan: no merged plan, its diagnosis
+        diag = [d for o in outs if not has_plan(o.status) for d in o.diagnosis]
         stats["total_s"] = round(time.perf_counter() - t0, 3)
         return Result(status=status, diagnosis=diag, stats=stats)
     assignments = sorted((a for p in plans for a in p.assignments), key=lambda a: a.post_id)

@@ -116,3 +116,22 @@ def test_stop_reaches_the_worker_processes(two_provinces: ProblemData, monkeypat
     res = solve(two_provinces, rules_for(2), stop=stop, explain=False)
     assert res.status in ("optimal", "feasible"), res.diagnosis
     assert_valid(two_provinces, rules_for(2), res.plans[0])
+
+
+def test_an_infeasible_province_makes_no_plan(two_provinces: ProblemData):
+    """Every secretary non-local in both provinces is out of reach: no merged plan, and the
+    diagnosis names each province's target."""
+    rules = load_rules(
+        {
+            "non_local_targets": [
+                {"position": "secretary", "scope_level": "province", "min_share": 1.0}
+            ],
+            "max_travel_km": 15,
+        }
+    )
+    res = solve(two_provinces, rules, explain=False)
+    assert res.status == "infeasible" and res.plans == []
+    assert res.plan.status == "infeasible" and res.plan.diagnosis == res.diagnosis
+    provinces = set(provinces_in_scope(two_provinces, rules))
+    named = {d.scope for d in res.diagnosis if d.rule == "non_local_target"}
+    assert named and named <= provinces
