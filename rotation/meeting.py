@@ -617,16 +617,16 @@ def _pdf_bytes(rep: MeetingReport) -> bytes:
     pdf.set_lang(rep.lang)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 17)
-    pdf.multi_cell(0, 8, rep.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, rep.title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 11)
-    pdf.multi_cell(0, 6, rep.subtitle, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, rep.subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     head = FontFace(emphasis="BOLD", fill_color=(225, 232, 245))
 
     def heading(text: str) -> None:
         pdf.ln(2)
         pdf.set_font("DejaVu", "B", 13)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 9)
 
     def table(
@@ -638,6 +638,7 @@ def _pdf_bytes(rep: MeetingReport) -> bytes:
             first_row_as_headings=headers is not None,
             line_height=4.6,
             text_align="LEFT",
+            padding=(0.6, 1.2),
         ) as tab:
             if headers is not None:
                 tab.row(list(headers))
@@ -650,18 +651,18 @@ def _pdf_bytes(rep: MeetingReport) -> bytes:
         heading(rep.headings["chart"])
         pdf.image(str(rep.chart), w=175)
         pdf.set_font("DejaVu", "", 8)
-        pdf.multi_cell(0, 4.5, rep.chart_caption, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.5, rep.chart_caption, align="L", new_x="LMARGIN", new_y="NEXT")
     if rep.map is not None:
         pdf.add_page()
         heading(rep.headings["map"])
         pdf.image(str(rep.map), w=165)
         pdf.set_font("DejaVu", "", 8)
-        pdf.multi_cell(0, 4.5, rep.map_caption, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.5, rep.map_caption, align="L", new_x="LMARGIN", new_y="NEXT")
     for block in rep.tables:
         heading(block.title)
         if block.rows:
             table(block.headers, block.rows, block.widths)
         if block.note:
             pdf.set_font("DejaVu", "", 8)
-            pdf.multi_cell(0, 4.5, block.note, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 4.5, block.note, align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

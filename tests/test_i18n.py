@@ -156,3 +156,15 @@ def test_codes_table_and_catalogue_agree():
     """Every code i18n.CODES lists is in the Vietnamese catalogue under its context."""
     vi = _po("vi")
     assert [c for c in CODES if vi.get(c[1], context=c[0]) is None] == []
+
+
+def test_catalogues_are_package_data():
+    """A clean install ships every catalogue file (pyproject package-data covers rotation/locale)."""
+    import fnmatch
+    import tomllib
+
+    conf = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = conf["tool"]["setuptools"]["package-data"]["rotation"]
+    files = [p.relative_to(PACKAGE).as_posix() for p in LOCALE_DIR.rglob("*") if p.is_file()]
+    assert {"locale/vi/LC_MESSAGES/rotation.mo", "locale/en/LC_MESSAGES/rotation.mo"} <= set(files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
