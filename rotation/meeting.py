@@ -97,7 +97,7 @@ def build_report(
     """The report's content; the chart and map PNGs are written as ``picture_stem``-chart.png /
     -map.png."""
     t = translator(lang)
-    ba = before_after_table(data, rules, plan)
+    ba = _without_duplicate_totals(before_after_table(data, rules, plan))
     feasible = plan.status != "infeasible" and bool(plan.assignments)
     positions = ", ".join(t.position(p) for p in rules.positions)
     rep = MeetingReport(
@@ -116,20 +116,25 @@ def build_report(
     chart = picture_stem.with_name(picture_stem.name + "-chart.png")
     if _draw_chart(t, ba, chart, feasible):
         rep.chart = chart
-        rep.chart_caption = t._("Grey: today; blue: after the plan; red line: the target share.")
+        rep.chart_caption = (
+            t._("Grey: today; blue: after the plan; red line: the target share.")
+            if feasible
+            else t._("Grey: today; red line: the target share (no plan exists).")
+        )
     moves = [a for a in plan.assignments if a.changed and a.cadre_id]
     if feasible and moves:
         where = picture_stem.with_name(picture_stem.name + "-map.png")
         if _draw_map(t, data, plan, where):
             rep.map = where
             rep.map_caption = t.ngettext(
-                "{n} move: arrow from where the cadre works now to the new post; colour = district.",
-                "{n} moves: arrows from where each cadre works now to the new post; colour = district.",
+                "{n} move: arrow from where the cadre works now to the new post; colour = {level}.",
+                "{n} moves: arrows from where each cadre works now to the new post; "
+                "colour = {level}.",
                 len(moves),
-            ).format(n=len(moves))
+            ).format(n=len(moves), level=t.level(_colour_level(data)))
     if not feasible:
         rep.tables.append(_diagnosis_table(t, data, plan))
-    rep.tables.append(_scope_table(t, ba, feasible))
+    rep.tables.append(_scope_table(t, data, ba, feasible))
     if feasible:
         rep.tables.append(_changes_table(t, data, plan))
         rep.tables.append(_released_table(t, data, plan))
@@ -200,7 +205,37 @@ def _summary(
 
 
 # =========================================================================== tables
-def _scope_table(t: Translator, ba: pd.DataFrame, feasible: bool) -> TableBlock:
+def _colour_level(data: ProblemData) -> str:
+    """Map colours group communes by district, or by province in the 2-level hierarchy."""
+    return "district" if data.has_districts else "province"
+
+
+def _without_duplicate_totals(ba: pd.DataFrame) -> pd.DataFrame:
+    """Drop a total row that repeats its only scope row (2-level data: the scope *is* the
+    province), so a province is never listed twice."""
+    if ba.empty:
+        return ba
+    keep = []
+    for total, r in zip(ba["is_total"].astype(bool), ba.itertuples(index=False), strict=True):
+        if not total:
+            keep.append(True)
+            continue
+        scopes = ba[(~ba["is_total"].astype(bool)) & (ba["position"] == r.position)]["scope_id"]
+        keep.append(set(scopes) != {r.scope_id})
+    return ba[keep].reset_index(drop=True)
+
+
+def _scope_level(data: ProblemData, ba: pd.DataFrame) -> str:
+    """The level the scope rows really are (a 'district' target falls back to the province in
+    the 2-level hierarchy), from the units table."""
+    rows = ba[~ba["is_total"].astype(bool)]
+    for sid in rows["scope_id"]:
+        if sid in data.units.index:
+            return str(data.units.at[sid, "level"])
+    return str(rows["scope_level"].iloc[0]) if len(rows) else "district"
+
+
+def _scope_table(t: Translator, data: ProblemData, ba: pd.DataFrame, feasible: bool) -> TableBlock:
     rows = []
     multi = ba["position"].nunique() > 1 if len(ba) else False
     for r in ba.itertuples(index=False):
@@ -217,7 +252,7 @@ def _scope_table(t: Translator, ba: pd.DataFrame, feasible: bool) -> TableBlock:
                 "–" if not feasible else str(int(r.changes)),
             ]
         )
-    level = str(ba["scope_level"].iloc[0]) if len(ba) else "district"
+    level = _scope_level(data, ba)
     return TableBlock(
         title=t._("Non-local holders by {level}").format(level=t.level(level)),
         headers=[

@@ -301,3 +301,22 @@ def test_released_are_incumbents_without_a_post(plan, data):
     holders = {a.cadre_id for a in plan.assignments}
     assert plan.released and not set(plan.released) & holders
     assert np.all([c in data.incumbent_post.index for c in plan.released])
+
+
+def test_two_level_hierarchy_names_the_province_once(tmp_path):
+    """2025 structure (no districts): the scope table is headed 'Tỉnh' and lists the province
+    once; the map is coloured by province."""
+    from rotation.rules import Rules
+    from rotation.synth import synthesize, write_tables
+
+    write_tables(synthesize("Lai Châu", False, 1, ["secretary"]), tmp_path / "lc")
+    data = read_dataset(tmp_path / "lc")
+    rules = Rules.model_validate({})
+    plan = solve(data, rules).plan
+    assert plan.status == "optimal"
+    files = write_report(data, rules, plan, tmp_path / "lc.docx")
+    d = docx.Document(str(files.report))
+    assert "Người không phải người địa phương theo từng tỉnh" in _headings(d)
+    table = _table_after(d, "Người không phải người địa phương theo từng tỉnh")
+    assert [r.cells[0].text for r in table.rows] == ["Tỉnh", "Tỉnh Lai Châu"]
+    assert any(p.text.endswith("màu theo tỉnh.") for p in d.paragraphs)
