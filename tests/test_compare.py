@@ -13,7 +13,14 @@ import typer
 from typer.testing import CliRunner
 
 from rotation.cli_meeting import register
-from rotation.compare import PlanMismatch, compare_plans, safe_cell, write_compare_xlsx
+from rotation.compare import (
+    PlanMismatch,
+    compare_plans,
+    format_kpi,
+    safe_cell,
+    write_compare_xlsx,
+)
+from rotation.i18n import translator
 from rotation.plan import Plan
 from rotation.read import read_dataset
 from rotation.rules import Rules, load_rules
@@ -231,3 +238,22 @@ def test_cli_compare_bad_options_exit_2(tmp_path, two_plans, cli_app, args, mess
     res = CliRunner().invoke(cli_app, base + args)
     assert res.exit_code == 2
     assert message in res.output
+
+
+def test_kpis_present_in_every_plan_are_compared(data, two_plans):
+    """KPIs beyond the contract's (support cost, new appointees by group) appear when every
+    plan has them, with the money formatted; a KPI only one plan has is left out."""
+    docs = [p.model_dump(mode="json") for p in two_plans]
+    for i, doc in enumerate(docs):
+        doc["kpis"]["support_cost_vnd"] = 72_000_000 * (i + 1)
+        doc["kpis"]["new_appointees"] = {"count": 10 + i, "women": 3, "young": 2, "minority": 0}
+    docs[0]["kpis"]["only_here"] = 1.5
+    plans = [Plan.model_validate(d) for d in docs]
+    c = compare_plans(data, plans)
+    rows = {r.key: r for r in c.kpis}
+    assert rows["support_cost_vnd"].values == [72_000_000, 144_000_000]
+    assert rows["support_cost_vnd"].kind == "money"
+    assert rows["new_appointees.count"].values == [10, 11]
+    assert rows["new_appointees.women"].values == [3, 3]
+    assert "only_here" not in rows
+    assert format_kpi(translator("vi"), "money", 144_000_000) == "144.000.000 đ"
