@@ -21,8 +21,10 @@ The chart and map are also written next to the report (``<stem>-chart.png``,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +141,29 @@ def build_report(
         rep.tables.append(_changes_table(t, data, plan))
         rep.tables.append(_released_table(t, data, plan))
     rep.tables.append(_scenario_table(t, rules))
+    return _nfc_report(rep)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _nfc_report(rep: MeetingReport) -> MeetingReport:
+    """Every text in composed form (NFC): a name typed with combining accents ("e" + U+0302
+    + U+0301) prints as the single letter "ế" in both formats, whatever the font's shaping."""
+    rep.title, rep.subtitle = _nfc(rep.title), _nfc(rep.subtitle)
+    rep.summary = [(_nfc(a), _nfc(b)) for a, b in rep.summary]
+    rep.chart_caption, rep.map_caption = _nfc(rep.chart_caption), _nfc(rep.map_caption)
+    rep.tables = [
+        dataclasses.replace(
+            b,
+            title=_nfc(b.title),
+            headers=[_nfc(h) for h in b.headers],
+            rows=[[_nfc(c) for c in r] for r in b.rows],
+            note=_nfc(b.note),
+        )
+        for b in rep.tables
+    ]
     return rep
 
 

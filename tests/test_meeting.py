@@ -320,3 +320,25 @@ def test_two_level_hierarchy_names_the_province_once(tmp_path):
     table = _table_after(d, "Người không phải người địa phương theo từng tỉnh")
     assert [r.cells[0].text for r in table.rows] == ["Tỉnh", "Tỉnh Lai Châu"]
     assert any(p.text.endswith("màu theo tỉnh.") for p in d.paragraphs)
+
+
+def test_decomposed_names_print_composed(tmp_path, poppler, data, rules, plan):
+    """A name stored with combining accents (NFD) prints as composed letters (NFC) in the PDF."""
+    import dataclasses
+    import unicodedata
+
+    moved = next(a for a in plan.assignments if a.changed and a.cadre_id)
+    nfd = dataclasses.replace(data, cadres=data.cadres.copy())
+    name = "Nguyễn Thị Tuyết Nhung"
+    nfd.cadres.loc[moved.cadre_id, "full_name"] = unicodedata.normalize("NFD", name)
+    files = write_report(nfd, rules, plan, tmp_path / "nfd.pdf")
+    text = subprocess.run(
+        [str(Path(poppler).with_name("pdftotext")), str(files.report), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # the name wraps inside its table cell: look for both halves, composed
+    assert "Nguyễn Thị Tuyết" in text
+    assert f"Nhung ({moved.cadre_id})" in text
+    assert not any(unicodedata.combining(ch) for ch in text)
