@@ -342,3 +342,29 @@ def test_decomposed_names_print_composed(tmp_path, poppler, data, rules, plan):
     assert "Nguyễn Thị Tuyết" in text
     assert f"Nhung ({moved.cadre_id})" in text
     assert not any(unicodedata.combining(ch) for ch in text)
+
+
+def test_cli_report_uses_the_rules_the_plan_carries(tmp_path, cli_app, plan, rules):
+    """Without --rules, the report's scenario is the plan's own ``rules`` (contract §3.1)."""
+    doc = {**plan.model_dump(mode="json"), "rules": rules.model_dump(mode="json")}
+    p = tmp_path / "plan-1.json"
+    Plan.model_validate(doc).to_json(p)
+    out = tmp_path / "report.docx"
+    res = CliRunner().invoke(cli_app, ["report", str(BUNDLED), "--plan", str(p), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    d = docx.Document(str(out))
+    scenario = {r.cells[0].text: r.cells[1].text for r in _table_after(d, "Kịch bản").rows[1:]}
+    assert scenario["Trọng số: Thay đổi người giữ chức vụ"] == "10"
+
+
+def test_cli_report_bad_rules_in_the_plan_exit_2(tmp_path, cli_app, plan):
+    """A plan whose ``rules`` field is not valid rules: exit 2 naming the plan file and key."""
+    doc = {**plan.model_dump(mode="json"), "rules": {"max_travel_kms": 50}}
+    p = tmp_path / "plan-1.json"
+    Plan.model_validate(doc).to_json(p)
+    res = CliRunner().invoke(
+        cli_app, ["report", str(BUNDLED), "--plan", str(p), "--out", str(tmp_path / "r.docx")]
+    )
+    assert res.exit_code == 2
+    assert f"{p} (its rules)" in res.output
+    assert "did you mean 'max_travel_km'?" in res.output
