@@ -31,13 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pandas as pd
 from babel.dates import format_date
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
+from matplotlib.ticker import FuncFormatter
 
 from .atomic import write_atomic
 from .compare import format_setting, rules_differing_from_defaults, setting_label
@@ -443,38 +441,34 @@ def _draw_chart(t: Translator, ba: pd.DataFrame, path: Path, feasible: bool) -> 
         for r in rows.itertuples(index=False)
     ]
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.34 * n + 1.2)), dpi=150)
-    try:
-        y = list(range(n))[::-1]
-        h = 0.38
-        before = rows["share_before"].astype(float).to_numpy()
-        ax.barh([v + h / 2 for v in y], before, height=h, color="#b0b0b0", label=t._("today"))
-        if feasible:
-            after = rows["share_after"].astype(float).to_numpy()
-            ax.barh(
-                [v - h / 2 for v in y],
-                after,
-                height=h,
-                color="#2f6db5",
-                label=t._("after the plan"),
-            )
-        for v, target in zip(y, rows["target_share"].astype(float), strict=True):
-            ax.plot([target, target], [v - 0.48, v + 0.48], color="#c0392b", lw=2)
-        ax.plot([], [], color="#c0392b", lw=2, label=t._("target"))
-        ax.set_yticks(y)
-        ax.set_yticklabels(labels, fontsize=8)
-        ax.set_xlim(0, 1.03)
-        ax.xaxis.set_major_formatter(
-            matplotlib.ticker.FuncFormatter(lambda x, _pos: t.percent(x, 0))
+    fig = Figure(figsize=(7.5, max(2.2, 0.34 * n + 1.2)), dpi=150)  # Agg canvas, no pyplot
+    ax = fig.subplots()
+    y = list(range(n))[::-1]
+    h = 0.38
+    before = rows["share_before"].astype(float).to_numpy()
+    ax.barh([v + h / 2 for v in y], before, height=h, color="#b0b0b0", label=t._("today"))
+    if feasible:
+        after = rows["share_after"].astype(float).to_numpy()
+        ax.barh(
+            [v - h / 2 for v in y],
+            after,
+            height=h,
+            color="#2f6db5",
+            label=t._("after the plan"),
         )
-        ax.set_xlabel(t._("Non-local share"))
-        ax.legend(loc="lower right", fontsize=8, frameon=True)
-        ax.grid(axis="x", color="#e5e5e5")
-        ax.set_axisbelow(True)
-        fig.tight_layout()
-        fig.savefig(path)
-    finally:
-        plt.close(fig)
+    for v, target in zip(y, rows["target_share"].astype(float), strict=True):
+        ax.plot([target, target], [v - 0.48, v + 0.48], color="#c0392b", lw=2)
+    ax.plot([], [], color="#c0392b", lw=2, label=t._("target"))
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlim(0, 1.03)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: t.percent(x, 0)))
+    ax.set_xlabel(t._("Non-local share"))
+    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    ax.grid(axis="x", color="#e5e5e5")
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    fig.savefig(path)
     return True
 
 
@@ -500,71 +494,67 @@ def _draw_map(t: Translator, data: ProblemData, plan: Plan, path: Path) -> bool:
         return False
     group = communes["district_id"].where(communes["district_id"].notna(), communes["province_id"])
     keys = sorted(set(group.astype(str)), key=lambda s: (len(s), s))
-    cmap = plt.get_cmap("tab20")
+    cmap = matplotlib.colormaps["tab20"]
     colour = {k: cmap(i % 20) for i, k in enumerate(keys)}
     lat0 = float(communes["lat"].astype(float).mean())
-    fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=150)
-    try:
-        ax.scatter(
-            communes["lon"].astype(float),
-            communes["lat"].astype(float),
-            s=9,
-            c=[colour[str(g)] for g in group],
-            alpha=0.55,
-            linewidths=0,
+    fig = Figure(figsize=(7.5, 6.5), dpi=150)
+    ax = fig.subplots()
+    ax.scatter(
+        communes["lon"].astype(float),
+        communes["lat"].astype(float),
+        s=9,
+        c=[colour[str(g)] for g in group],
+        alpha=0.55,
+        linewidths=0,
+    )
+    moves = 0
+    for a in plan.assignments:
+        if not (a.changed and a.cadre_id):
+            continue
+        start_unit = (
+            data.posts.at[a.previous_post_id, "unit_id"]
+            if a.previous_post_id and a.previous_post_id in data.posts.index
+            else data.cadres.at[a.cadre_id, "current_unit_id"]
         )
-        moves = 0
-        for a in plan.assignments:
-            if not (a.changed and a.cadre_id):
-                continue
-            start_unit = (
-                data.posts.at[a.previous_post_id, "unit_id"]
-                if a.previous_post_id and a.previous_post_id in data.posts.index
-                else data.cadres.at[a.cadre_id, "current_unit_id"]
-            )
-            p0, p1 = _unit_point(data, start_unit), _unit_point(data, a.unit_id)
-            if p1 is None:
-                continue
-            g = units.at[a.unit_id, "district_id"] or units.at[a.unit_id, "province_id"]
-            col = colour.get(str(g), "black")
-            ax.scatter(
-                [p1[0]], [p1[1]], s=26, color=col, edgecolors="black", linewidths=0.6, zorder=3
-            )
-            if p0 is not None and p0 != p1:
-                ax.add_patch(
-                    FancyArrowPatch(
-                        p0,
-                        p1,
-                        arrowstyle="-|>",
-                        mutation_scale=8,
-                        color=col,
-                        lw=1.1,
-                        alpha=0.9,
-                        zorder=4,
-                        shrinkA=0,
-                        shrinkB=2,
-                    )
+        p0, p1 = _unit_point(data, start_unit), _unit_point(data, a.unit_id)
+        if p1 is None:
+            continue
+        g = units.at[a.unit_id, "district_id"] or units.at[a.unit_id, "province_id"]
+        col = colour.get(str(g), "black")
+        ax.scatter([p1[0]], [p1[1]], s=26, color=col, edgecolors="black", linewidths=0.6, zorder=3)
+        if p0 is not None and p0 != p1:
+            ax.add_patch(
+                FancyArrowPatch(
+                    p0,
+                    p1,
+                    arrowstyle="-|>",
+                    mutation_scale=8,
+                    color=col,
+                    lw=1.1,
+                    alpha=0.9,
+                    zorder=4,
+                    shrinkA=0,
+                    shrinkB=2,
                 )
-            moves += 1
-        for k in keys:
-            pts = communes[group.astype(str) == k]
-            ax.annotate(
-                data.unit_name(k),
-                (float(pts["lon"].astype(float).mean()), float(pts["lat"].astype(float).mean())),
-                fontsize=6.5,
-                ha="center",
-                color="#333333",
-                alpha=0.85,
             )
-        ax.set_aspect(1 / max(0.2, math.cos(math.radians(lat0))))
-        ax.set_xlabel(t._("longitude"))
-        ax.set_ylabel(t._("latitude"))
-        ax.set_title(t.ngettext("{n} move", "{n} moves", moves).format(n=moves), fontsize=10)
-        ax.tick_params(labelsize=7)
-        fig.tight_layout()
-        fig.savefig(path)
-    finally:
-        plt.close(fig)
+        moves += 1
+    for k in keys:
+        pts = communes[group.astype(str) == k]
+        ax.annotate(
+            data.unit_name(k),
+            (float(pts["lon"].astype(float).mean()), float(pts["lat"].astype(float).mean())),
+            fontsize=6.5,
+            ha="center",
+            color="#333333",
+            alpha=0.85,
+        )
+    ax.set_aspect(1 / max(0.2, math.cos(math.radians(lat0))))
+    ax.set_xlabel(t._("longitude"))
+    ax.set_ylabel(t._("latitude"))
+    ax.set_title(t.ngettext("{n} move", "{n} moves", moves).format(n=moves), fontsize=10)
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
     return True
 
 
@@ -593,7 +583,6 @@ def _docx_bytes(rep: MeetingReport) -> bytes:
     import io
 
     from docx import Document
-    from docx.enum.section import WD_ORIENT  # noqa: F401 - portrait default kept explicit
     from docx.shared import Cm, Pt
 
     doc = Document()
