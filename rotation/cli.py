@@ -669,6 +669,12 @@ def serve(
     uvicorn.run("api.main:app", host=host, port=port)
 
 
+# the committee's commands (report, compare) live in their own module; it imports the helpers above
+from .cli_meeting import register as _register_meeting  # noqa: E402
+
+_register_meeting(app)
+
+
 def _mount_keys() -> None:
     """`rotation keys create|list|revoke` (API keys, against DATABASE_URL), when api/ is there."""
     try:
