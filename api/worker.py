@@ -72,7 +72,11 @@ def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
 
         threading.Thread(target=watch, daemon=True).start()
 
-        def progress(d: dict[str, Any]) -> None:
+        from rotation.solve import ProgressEvent
+
+        def progress(event: ProgressEvent | dict[str, Any]) -> None:
+            # objective, bound and gap are None until known; custom targets may send dicts
+            d = event.as_dict() if isinstance(event, ProgressEvent) else event
             out.put(("progress", job_id, _plain(d)))
 
         out.put(("progress", job_id, {"phase": "solving", "posts": len(data.posts)}))

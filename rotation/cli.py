@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -27,6 +27,9 @@ from rich.text import Text
 from .atomic import write_atomic
 from .errors import DataError
 from .rules import Rules, RulesError, load_rules
+
+if TYPE_CHECKING:
+    from .solve import ProgressEvent
 
 app = typer.Typer(
     add_completion=False,
@@ -169,9 +172,9 @@ def before_after_rich(table: pd.DataFrame, title: str = "Before / after") -> Tab
 
 def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KPIs") -> Table:
     k = plan.kpis
-    extra = k.non_local_share.model_extra or {}
-    posts = extra.get("posts", len(plan.assignments))
-    nl = extra.get("non_local_posts")
+    share = k.non_local_share
+    posts = share.posts if share.posts is not None else len(plan.assignments)
+    nl = share.non_local_posts
     t = Table(title=title, title_justify="left", show_header=False)
     t.add_column("measure")
     t.add_column("value", justify="right")
@@ -239,29 +242,28 @@ def diagnosis_rich(items: list) -> Table:
 
 
 class _ProgressLine:
-    """The live line: elapsed time (ticking), best objective, bound and gap."""
+    """The live line: elapsed time (ticking), best objective, bound and gap ("–" until known)."""
 
     def __init__(self) -> None:
         self.t0 = time.perf_counter()
-        self.last: dict[str, Any] = {}
+        self.last: ProgressEvent | None = None
         self.lock = threading.Lock()
 
-    def update(self, info: dict[str, Any]) -> None:
+    def update(self, event: ProgressEvent) -> None:
         with self.lock:
-            self.last = dict(info)
+            self.last = event
 
     def __rich__(self) -> Text:
         with self.lock:
-            last = dict(self.last)
+            last = self.last
         elapsed = time.perf_counter() - self.t0
         text = Text(f"solving… {elapsed:5.1f} s", style="cyan")
-        if last:
-            text.append(
-                f"  {last.get('phase', '')}: best {last.get('objective', 0):,.3f}"
-                f"  bound {last.get('bound', 0):,.3f}  gap {_pct(last.get('gap'))}"
-            )
-        else:
+        if last is None:
             text.append("  (no plan yet)")
+            return text
+        best = "–" if last.objective is None else f"{last.objective:,.3f}"
+        bound = "–" if last.bound is None else f"{last.bound:,.3f}"
+        text.append(f"  {last.phase}: best {best}  bound {bound}  gap {_pct(last.gap)}")
         return text
 
 
@@ -665,6 +667,12 @@ def serve(
     import uvicorn
 
     uvicorn.run("api.main:app", host=host, port=port)
+
+
+# the committee's commands (report, compare) live in their own module; it imports the helpers above
+from .cli_meeting import register as _register_meeting  # noqa: E402
+
+_register_meeting(app)
 
 
 def _mount_keys() -> None:

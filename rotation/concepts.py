@@ -282,6 +282,14 @@ def in_group(data: ProblemData, facts: pd.DataFrame, group: str) -> np.ndarray:
     raise ValueError(f"unknown group {group!r}")
 
 
+# --------------------------------------------------------------------------- scopes
+def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
+    """The scope level KPIs are reported by: the first target's, else district (or province)."""
+    if rules.non_local_targets:
+        return rules.non_local_targets[0].scope_level
+    return "district" if data.has_districts else "province"
+
+
 # --------------------------------------------------------------------------- relatives
 def relative_pairs(data: ProblemData) -> set[frozenset[str]]:
     """Symmetric relative pairs (Regulation 114-QĐ/TW), as frozensets of two cadre ids."""

@@ -197,13 +197,13 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
 def kpi_rows(data: ProblemData, plan: Plan) -> list[tuple[str, Any]]:
     """The plan's KPIs as (measure, value) rows, scope shares named."""
     k = plan.kpis
-    extra = k.non_local_share.model_extra or {}
+    nls = k.non_local_share
     rows: list[tuple[str, Any]] = [
         ("status", plan.status),
         ("objective", plan.objective),
         ("bound", plan.bound),
-        ("posts", extra.get("posts", len(plan.assignments))),
-        ("non-local posts", extra.get("non_local_posts")),
+        ("posts", nls.posts if nls.posts is not None else len(plan.assignments)),
+        ("non-local posts", nls.non_local_posts),
         ("non-local share", k.non_local_share.overall),
         ("changed posts", k.changed_posts),
         ("released", len(plan.released)),

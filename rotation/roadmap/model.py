@@ -34,7 +34,6 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,12 +46,11 @@ from ..eligibility import compute_eligibility
 from ..model import SCALE, pair_costs
 from ..plan import DiagnosisItem, Plan, plan_from_holders
 from ..rules import Rules
-from ..solve import Watcher
+from ..solve import Progress, Watcher
 from .horizon import Horizon, round_rules, stay_until
 from .state import project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
-Progress = Callable[[dict[str, Any]], None]
 
 
 @dataclass
