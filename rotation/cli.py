@@ -170,8 +170,16 @@ def before_after_rich(table: pd.DataFrame, title: str = "Before / after") -> Tab
     return t
 
 
+def _empty_kpis() -> Any:
+    from .plan import Kpis
+
+    return Kpis()
+
+
 def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KPIs") -> Table:
-    k = plan.kpis
+    from .plan import Kpis
+
+    k = plan.kpis if plan.kpis is not None else Kpis()  # only feasible plans reach here
     share = k.non_local_share
     posts = share.posts if share.posts is not None else len(plan.assignments)
     nl = share.non_local_posts
@@ -192,6 +200,24 @@ def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KP
         ("total travel", f"{k.total_travel_km:,.1f} km"),
         ("longest travel", f"{k.max_travel_km:,.1f} km"),
     ]
+    if k.support_cost_vnd is not None:
+        rows.append(("support cost", f"{k.support_cost_vnd:,} VND"))
+    na = k.new_appointees
+    if na is not None:
+        rows.append(
+            (
+                "new appointees",
+                f"{na.count} (women {na.women}, young {na.young}, minority {na.minority})",
+            )
+        )
+    if k.preferences is not None and k.preferences.with_wishes:
+        pk = k.preferences
+        rows.append(
+            (
+                "wishes met",
+                f"{pk.placed_in_wish}/{pk.with_wishes} (first choice {pk.placed_first_choice})",
+            )
+        )
     if stats and "total_s" in stats:
         rows.append(("time", f"{stats['total_s']:.1f} s"))
     for name, value in rows:
@@ -545,7 +571,7 @@ def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
         scoped = [r for r in rows if r["round"] == day and r["scope_level"] != "all"]
         worst = min(scoped, key=lambda r: r["share"] - (r["target_share"] or 0.0), default=None)
         low = f"{_pct(worst['share'])} {worst['scope_name']}" if worst else "–"
-        k = plan.kpis
+        k = plan.kpis if plan.kpis is not None else _empty_kpis()
         t.add_row(
             day.isoformat(),
             _pct(k.non_local_share.overall),

@@ -320,15 +320,19 @@ def candidates_table(plans: list[Plan]) -> pd.DataFrame:
     for i, p in enumerate(plans, start=1):
         h = p.holder()
         diff = sum(1 for post in set(first) | set(h) if first.get(post) != h.get(post))
+        k = p.kpis
+        if k is None:  # an infeasible plan has no KPIs (contract v1.1)
+            rows.append({"plan": i, "status": p.status, "differs_from_plan_1": diff})
+            continue
         rows.append(
             {
                 "plan": i,
                 "status": p.status,
                 "objective": p.objective,
-                "non_local_share": p.kpis.non_local_share.overall,
-                "changed_posts": p.kpis.changed_posts,
-                "total_travel_km": p.kpis.total_travel_km,
-                "max_travel_km": p.kpis.max_travel_km,
+                "non_local_share": k.non_local_share.overall,
+                "changed_posts": k.changed_posts,
+                "total_travel_km": k.total_travel_km,
+                "max_travel_km": k.max_travel_km,
                 "differs_from_plan_1": diff,
             }
         )

@@ -40,6 +40,8 @@ CLAIMS: dict[str, str] = {
     "claim_non_local": "non_local matches the data and the rules' definition of local",
     "claim_travel_km": "travel_km matches the distance residence → post unit",
     "claim_released": "released lists exactly the incumbents who keep no post",
+    "claim_support": "support_vnd is the support tier (rules.support) for the travel of a cadre who takes a new post, 0 otherwise",
+    "claim_names": "cadre_name and unit_name match the data",
     "claim_kpis": "each KPI the plan (or a roadmap's kpis_by_round) claims matches the data",
     "claim_unit_position": "unit_id and position match the post",
 }

@@ -124,6 +124,12 @@ class PriorityShare(StrictModel):
     group: Literal["women", "young", "minority"]
     min_share: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
 
+    @field_validator("min_share")
+    @classmethod
+    def _ten_thousandths(cls, v: float) -> float:
+        """Shares are read to 1/10,000 (the model's integer rows and the validator agree)."""
+        return round(v, 4)
+
 
 class PostCadre(StrictModel):
     post_id: str

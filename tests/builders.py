@@ -337,8 +337,10 @@ def with_travel(data: ProblemData, from_id: str, to_id: str, km: float) -> Probl
 
 # --------------------------------------------------------------------------- plans
 def in_scope_posts(data: ProblemData, rules: Rules) -> list[str]:
-    """Post ids whose position the rules let the plan change, sorted."""
-    return sorted(data.posts.index[data.posts["position"].isin(rules.positions)])
+    """Post ids whose position the rules let the plan change, sorted (merged communes' posts
+    are gone: not in a plan)."""
+    posts = data.posts[data.posts["position"].isin(rules.positions)]
+    return sorted(set(posts.index) - data.merged_posts)
 
 
 def plan_from(
@@ -366,9 +368,8 @@ def plan_from(
     # released: incumbents of in-scope posts holding no post at all (out-of-scope ones included)
     holding = {c for c in held.values() if c is not None}
     holding |= set(data.posts[~data.posts.index.isin(post_ids)]["incumbent_id"].dropna())
-    plan.released = sorted(
-        {c for pid in in_scope_posts(data, rules) if (c := _incumbent(data, pid))} - holding
-    )
+    before = [*in_scope_posts(data, rules), *sorted(data.merged_posts)]
+    plan.released = sorted({c for pid in before if (c := _incumbent(data, pid))} - holding)
     return plan
 
 

@@ -47,5 +47,14 @@ def solve(
     ):
         provinces = provinces_in_scope(problem, rules)
         if len(provinces) > 1:
-            return solve_by_province(problem, rules, provinces, progress, stop, explain, clock)
-    return solve_one(problem, rules, progress, stop, explain, method, clock)
+            res = solve_by_province(problem, rules, provinces, progress, stop, explain, clock)
+            return _with_rules(res, rules)
+    return _with_rules(solve_one(problem, rules, progress, stop, explain, method, clock), rules)
+
+
+def _with_rules(res: Result, rules: Rules) -> Result:
+    """Every plan says which scenario it is (contract v1.1: the effective rules)."""
+    res.rules = rules.model_dump(mode="json")
+    for p in res.plans:
+        p.rules = res.rules
+    return res
