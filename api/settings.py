@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         100.0, gt=1, validation_alias=AliasChoices("MAX_ZIP_RATIO", "max_zip_ratio")
     )
     """Largest uncompressed/compressed ratio of one zip entry: zip-bomb guard."""
+    max_rules_kb: int = Field(
+        1024, gt=0, le=64 * 1024, validation_alias=AliasChoices("MAX_RULES_KB", "max_rules_kb")
+    )
+    """Largest rules body a solve request may send (KB; 413 beyond): rules are a few KB, locks
+    and exclusions included (at most 5,000 each)."""
     cancel_grace_s: float = 10.0
     """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
     solve_target: str = Field(
@@ -68,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_rules_bytes(self) -> int:
+        return self.max_rules_kb * 1024
 
 
 def normalise_url(url: str) -> str:

@@ -16,14 +16,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from .models import ApiKey, AuditLog, Dataset, Job, PlanRow, RoadmapRow, utcnow
 from .settings import normalise_url
 
 ROLES = ("admin", "planner", "viewer")
+_NO_TABLES = defer(Dataset.tables, raiseload=True)
 TERMINAL = ("done", "infeasible", "failed", "cancelled")
 
 
@@ -181,23 +182,42 @@ class Store:
         with self.session() as s:
             return s.get(Dataset, dataset_id)
 
-    def list_datasets(self) -> list[Dataset]:
+    def dataset_meta(self, dataset_id: str) -> Dataset | None:
+        """The dataset without its tables (name, hierarchy, summary): what visibility checks and
+        summaries need. Reading ``tables`` on it raises; use :meth:`dataset_tables`."""
         with self.session() as s:
-            return list(s.scalars(select(Dataset).order_by(Dataset.created_at)).all())
+            q = select(Dataset).where(Dataset.id == dataset_id).options(_NO_TABLES)
+            return s.scalars(q).first()
+
+    def dataset_tables(self, dataset_id: str) -> dict[str, Any] | None:
+        """Only the stored tables of a dataset (None when it does not exist)."""
+        with self.session() as s:
+            return s.scalars(select(Dataset.tables).where(Dataset.id == dataset_id)).first()
+
+    def list_datasets(self) -> list[Dataset]:
+        """Every dataset, without its tables (see :meth:`dataset_meta`)."""
+        with self.session() as s:
+            q = select(Dataset).options(_NO_TABLES).order_by(Dataset.created_at)
+            return list(s.scalars(q).all())
 
     def find_dataset(self, name: str) -> Dataset | None:
         with self.session() as s:
             return s.scalars(select(Dataset).where(Dataset.name == name)).first()
 
     def delete_dataset(self, dataset_id: str) -> None:
+        """The dataset with its plans, roadmaps and jobs, in one transaction (bulk deletes: no
+        plan body or table is loaded to be deleted)."""
         with self.session() as s:
             for model in (PlanRow, RoadmapRow, Job):
-                for row in s.scalars(select(model).where(model.dataset_id == dataset_id)):
-                    s.delete(row)
-            s.flush()
-            row = s.get(Dataset, dataset_id)
-            if row is not None:
-                s.delete(row)
+                s.execute(delete(model).where(model.dataset_id == dataset_id))
+            s.execute(delete(Dataset).where(Dataset.id == dataset_id))
+
+    def jobs_of_dataset(self, dataset_id: str) -> list[tuple[str, str | None, str]]:
+        """(job id, scope unit id, status) of every job on the dataset; plans and roadmaps
+        carry their job's scope, so these scopes are every scope the dataset is used by."""
+        with self.session() as s:
+            q = select(Job.id, Job.scope_unit_id, Job.status).where(Job.dataset_id == dataset_id)
+            return [(str(i), sc, str(st)) for i, sc, st in s.execute(q).all()]
 
     # ------------------------------------------------------------------ jobs
     def add_job(self, **fields: Any) -> Job:
@@ -332,6 +352,27 @@ class Store:
     def get_plan(self, plan_id: str) -> PlanRow | None:
         with self.session() as s:
             return s.get(PlanRow, plan_id)
+
+    def plan_summaries(self, dataset_id: str) -> list[dict[str, Any]]:
+        """Summary fields of the dataset's plans, read in SQL (the objective and KPIs are taken
+        out of the JSON body by the database; the assignments never leave it)."""
+        cols = (
+            PlanRow.id,
+            PlanRow.job_id,
+            PlanRow.rank,
+            PlanRow.status,
+            PlanRow.scope_unit_id,
+            PlanRow.created_at,
+            PlanRow.body["objective"].label("objective"),
+            PlanRow.body["kpis"].label("kpis"),
+        )
+        with self.session() as s:
+            q = (
+                select(*cols)
+                .where(PlanRow.dataset_id == dataset_id)
+                .order_by(PlanRow.created_at, PlanRow.rank)
+            )
+            return [dict(r._mapping) for r in s.execute(q).all()]
 
     def plans_of_dataset(self, dataset_id: str) -> list[PlanRow]:
         with self.session() as s:
