@@ -197,8 +197,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _add_problem_schema(app: FastAPI) -> None:
     """Put the Problem schema (referenced by every documented refusal) in the OpenAPI
-    components."""
+    components, and give each documented 4xx of a /v1 operation the problem+json content even
+    where a route names that status with a description only."""
     build = app.openapi
+    documented = problems.responses()
 
     def openapi() -> dict[str, Any]:
         doc = build()
@@ -207,6 +209,14 @@ def _add_problem_schema(app: FastAPI) -> None:
             schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas["Problem"] = schema
+            for path, ops in doc.get("paths", {}).items():
+                if not path.startswith("/v1"):
+                    continue
+                for op in ops.values():
+                    for status, spec in documented.items():
+                        given = op.setdefault("responses", {}).setdefault(str(status), {})
+                        given.setdefault("description", spec["description"])
+                        given.setdefault("content", {}).update(spec["content"])
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]

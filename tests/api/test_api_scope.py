@@ -53,9 +53,33 @@ def test_other_province_dataset_404(api, world):
 
 
 def test_scoped_summary(api, world):
-    """A district key's dataset summary covers its district only."""
+    """A district key's dataset summary counts its district only (cadres, units, posts), in the
+    read and in the listing; the unscoped key sees the province-wide counts."""
     s = api.client.get(f"/v1/datasets/{world['ds']}", headers=world["d1"]).json()["summary"]
     assert [c["scope"] for c in s["coverage"]] == ["D1"] and s["posts"] == 3
+    assert (s["cadres"], s["units"], s["vacant_posts"]) == (5, 4, 0)
+    assert s["positions"] == {"secretary": 3} and s["warnings"] == [] and "by_scope" not in s
+    listed = api.client.get("/v1/datasets", headers=world["d1"]).json()
+    assert next(d for d in listed if d["dataset_id"] == world["ds"])["summary"] == s
+    full = api.client.get(f"/v1/datasets/{world['ds']}", headers=api.key("admin")).json()
+    assert (full["summary"]["cadres"], full["summary"]["units"]) == (10, 9)
+    assert "by_scope" not in full["summary"]
+
+
+def test_scoped_summary_without_stored_counts(api, world):
+    """A dataset stored before per-scope counts existed still gets scoped counts (computed)."""
+    from api.models import Dataset
+
+    with api.store.session() as s:
+        row = s.get(Dataset, world["ds"])
+        old = dict(row.summary)
+        row.summary = {k: v for k, v in old.items() if k != "by_scope"}
+    try:
+        s = api.client.get(f"/v1/datasets/{world['ds']}", headers=world["d1"]).json()["summary"]
+        assert (s["cadres"], s["units"], s["posts"]) == (5, 4, 3)
+    finally:
+        with api.store.session() as s:
+            s.get(Dataset, world["ds"]).summary = old
 
 
 def test_province_key_sees_district_plans(api, world):
