@@ -100,14 +100,18 @@ class SpyRunner:
         return self.runner.cancel(job_id)
 
 
+def _spy_on(app) -> SpyRunner:
+    spy = SpyRunner(app.state.runner)
+    app.dependency_overrides[get_runner] = lambda: spy
+    return spy
+
+
 def test_delete_cancels_running_job(tmp_path):
     """Deleting a dataset cancels its running job through the runner: the worker stops."""
     for slow in open_api(
         tmp_path / "slow.sqlite3", solve_target="solve_targets:slow_solve", cancel_grace_s=5.0
     ):
-        app = slow.client.app
-        spy = SpyRunner(app.state.runner)
-        app.dependency_overrides[get_runner] = lambda: spy
+        spy = _spy_on(slow.client.app)
         h = slow.key("admin")
         ds = slow.upload_zip(h)
         job_id = slow.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES, headers=h).json()[
