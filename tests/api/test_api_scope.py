@@ -68,18 +68,17 @@ def test_scoped_summary(api, world):
 
 def test_scoped_summary_without_stored_counts(api, world):
     """A dataset stored before per-scope counts existed still gets scoped counts (computed)."""
-    from api.models import Dataset
-
-    with api.store.session() as s:
-        row = s.get(Dataset, world["ds"])
-        old = dict(row.summary)
-        row.summary = {k: v for k, v in old.items() if k != "by_scope"}
-    try:
-        s = api.client.get(f"/v1/datasets/{world['ds']}", headers=world["d1"]).json()["summary"]
-        assert (s["cadres"], s["units"], s["posts"]) == (5, 4, 3)
-    finally:
-        with api.store.session() as s:
-            s.get(Dataset, world["ds"]).summary = old
+    ds = api.store.get_dataset(world["ds"])
+    old = api.store.add_dataset(
+        name="before-by-scope",
+        province_id=ds.province_id,
+        created_by=None,
+        tables=ds.tables,
+        hierarchy=ds.hierarchy,
+        summary={k: v for k, v in ds.summary.items() if k != "by_scope"},
+    )
+    s = api.client.get(f"/v1/datasets/{old.id}", headers=world["d1"]).json()["summary"]
+    assert (s["cadres"], s["units"], s["posts"]) == (5, 4, 3)
 
 
 def test_province_key_sees_district_plans(api, world):
