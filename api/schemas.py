@@ -102,7 +102,7 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details: the body of every 4xx/5xx answer (application/problem+json)."""
 
-    type: str = Field("about:blank", description="a URI naming the problem type")
+    type: str = Field(default="about:blank", description="a URI naming the problem type")
     title: str = Field(description="the HTTP status phrase")
     status: int
     detail: str = Field(description="what went wrong, in one line")

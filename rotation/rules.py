@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 RatingName = Literal["excellent", "good", "complete", "not_complete"]
 
@@ -65,7 +66,7 @@ class NonLocalTarget(StrictModel):
 
     position: Ident = "secretary"
     scope_level: Literal["district", "province"] = "district"
-    min_share: float = Field(0.30, ge=0.0, le=1.0, description="share 0–1")
+    min_share: float = Field(default=0.30, ge=0.0, le=1.0, description="share 0–1")
 
     min_count_by_scope: dict[Ident, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(
         default_factory=dict,
@@ -88,7 +89,7 @@ class MaxChanges(StrictModel):
     (``count`` in 0–100,000)."""
 
     scope_level: Literal["district", "province"] = "district"
-    count: int = Field(5, ge=0, le=MAX_COUNT)
+    count: int = Field(default=5, ge=0, le=MAX_COUNT)
 
 
 class PostCadre(StrictModel):
@@ -187,7 +188,9 @@ class Rules(StrictModel):
       ``seed`` 0…2³¹−1 (CP-SAT's 32-bit seed); ``workers`` 1–64.
     """
 
-    as_of: dt.date = Field(dt.date(2026, 1, 1), ge=dt.date(1950, 1, 1), le=dt.date(2100, 12, 31))
+    as_of: dt.date = Field(
+        default=dt.date(2026, 1, 1), ge=dt.date(1950, 1, 1), le=dt.date(2100, 12, 31)
+    )
     positions: list[Ident] = Field(default_factory=lambda: ["secretary"], max_length=20)
     local_means: Literal["hometown", "residence", "hometown_or_residence"] = "hometown_or_residence"
     local_level: Literal["commune", "district"] = "commune"
@@ -201,22 +204,22 @@ class Rules(StrictModel):
     min_years_to_retirement: Years = 5.0
     retirement_age: dict[Literal["M", "F"], RetirementAge] | None = None
     min_rating: RatingName | None = "good"
-    rating_years: int = Field(2, ge=0, le=MAX_RATING_YEARS)
+    rating_years: int = Field(default=2, ge=0, le=MAX_RATING_YEARS)
     require_planning: bool = True
     forbid_relatives_same_unit: bool = True
     max_changes: MaxChanges | None = None
     locks: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     exclude: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
-    candidates: int = Field(1, ge=1, le=20)
-    candidate_min_diff: int = Field(2, ge=1, le=MAX_COUNT)
-    candidate_tolerance: float = Field(0.05, ge=0, le=10)
-    time_limit_s: float = Field(30.0, gt=0, le=MAX_TIME_LIMIT_S)
-    seed: int = Field(0, ge=0, le=MAX_SEED)
-    workers: int = Field(2, ge=1, le=64)
+    candidates: int = Field(default=1, ge=1, le=20)
+    candidate_min_diff: int = Field(default=2, ge=1, le=MAX_COUNT)
+    candidate_tolerance: float = Field(default=0.05, ge=0, le=10)
+    time_limit_s: float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT_S)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    workers: int = Field(default=2, ge=1, le=64)
     allow_vacancies: bool = False
-    circuity_factor: float = Field(1.3, ge=1.0, le=5.0)
-    road_cutoff_km: float = Field(150.0, gt=0, le=MAX_KM)
+    circuity_factor: float = Field(default=1.3, ge=1.0, le=5.0)
+    road_cutoff_km: float = Field(default=150.0, gt=0, le=MAX_KM)
     same_province: bool = True
     horizon: dict[str, Any] | None = None
     """Term roadmap settings (rotation.roadmap.horizon.Horizon); validated by the roadmap."""
@@ -262,7 +265,7 @@ _NESTED: dict[str, type[BaseModel]] = {
 }
 
 
-def _format_error(err: dict[str, Any]) -> str:
+def _format_error(err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(top)"
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])

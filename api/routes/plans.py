@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -98,18 +97,13 @@ def export_plan(
     if format == "geojson":
         body = json.dumps(export.plan_to_geojson(data, plan), ensure_ascii=False)
         return Response(body, media_type="application/geo+json")
-    buf = io.BytesIO()
-    try:
-        export.write_plan_xlsx(data, rules, plan, buf)
-        content = buf.getvalue()
-    except (TypeError, AttributeError, OSError):  # a writer that wants a real path
-        import tempfile
-        from pathlib import Path
+    import tempfile
+    from pathlib import Path
 
-        with tempfile.TemporaryDirectory(prefix="rotation-export-") as tmp:
-            path = Path(tmp) / f"{name}.xlsx"
-            export.write_plan_xlsx(data, rules, plan, path)
-            content = path.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="rotation-export-") as tmp:
+        path = Path(tmp) / f"{name}.xlsx"
+        export.write_plan_xlsx(data, rules, plan, path)
+        content = path.read_bytes()
     return Response(
         content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

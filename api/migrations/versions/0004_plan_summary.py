@@ -47,12 +47,12 @@ def upgrade() -> None:
     for plan_id in ids:  # one body at a time: memory stays bounded
         body = conn.execute(sa.select(plans.c.body).where(plans.c.id == plan_id)).scalar_one()
         body = body or {}
-        objective = body.get("objective")
+        value = body.get("objective")
         conn.execute(
             plans.update()
             .where(plans.c.id == plan_id)
             .values(
-                objective=float(objective) if isinstance(objective, int | float) else None,
+                objective=float(value) if isinstance(value, int | float) else None,
                 kpis=body.get("kpis") or {},
             )
         )
