@@ -254,8 +254,11 @@ class Store:
         return self.datasets_meta()
 
     def find_dataset(self, name: str) -> Dataset | None:
+        """The first dataset of this name, without its tables (see :meth:`datasets_meta`)."""
         with self.session() as s:
-            return s.scalars(select(Dataset).where(Dataset.name == name)).first()
+            q = select(Dataset.id).where(Dataset.name == name).order_by(Dataset.created_at)
+            found = s.scalars(q).first()
+        return self.dataset_meta(found) if found is not None else None
 
     def delete_dataset(self, dataset_id: str) -> None:
         """The dataset with its plans, roadmaps and jobs, in one transaction (bulk deletes: no
@@ -264,6 +267,8 @@ class Store:
             for model in (PlanRow, RoadmapRow, Job):
                 s.execute(delete(model).where(model.dataset_id == dataset_id))
             s.execute(delete(Dataset).where(Dataset.id == dataset_id))
+        with self._meta_lock:
+            self._meta.pop(dataset_id, None)
 
     def jobs_of_dataset(self, dataset_id: str) -> list[tuple[str, str | None, str]]:
         """(job id, scope unit id, status) of every job on the dataset; plans and roadmaps
