@@ -38,6 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 RUNS_LOG_ENV = "ROTATION_RUNS_LOG"
 TERMINAL = ("done", "infeasible", "failed", "cancelled")
+SLOW_SAFETY_S = 120.0
 
 
 # =========================================================================== solve target
@@ -49,6 +50,24 @@ def counted_solve(data: Any, rules: Any, progress: Any = None, stop: Any = None)
 
     log_runs(rules.seed)
     return solve(data, rules, progress=progress, stop=stop)
+
+
+def counted_slow_solve(data: Any, rules: Any, progress: Any = None, stop: Any = None) -> Any:
+    """Like :func:`counted_solve`, then keep "searching" (progress every 0.1 s) until ``stop``
+    is set (or ``SLOW_SAFETY_S``): a job that is surely running when a test acts on it."""
+    from rotation.solve import solve
+
+    log_runs(rules.seed)
+    result = solve(data, rules)
+    deadline = time.monotonic() + SLOW_SAFETY_S
+    step = 0
+    while time.monotonic() < deadline:
+        step += 1
+        if progress is not None:
+            progress({"phase": "searching", "step": step, "plans": len(result.plans)})
+        if stop is not None and stop.wait(0.1):
+            break
+    return result
 
 
 def log_runs(seed: int) -> None:
