@@ -28,7 +28,13 @@ SSE_KEEPALIVE_S = 15.0
 STREAM_FIELDS = ("status", "progress", "queue_position", "plan_ids", "roadmap_id")
 
 
-def job_info(job: Job, runner: JobRunner, store: Store | None = None) -> JobInfo:
+def job_info(
+    job: Job,
+    runner: JobRunner,
+    store: Store | None = None,
+    positions: dict[str, int] | None = None,
+) -> JobInfo:
+    """The job as the API shows it (``positions``: queue positions already read, by job id)."""
     live = runner.progress(job.id) if job.status not in TERMINAL else None
     roadmap_id = None
     if job.kind == "roadmap" and job.status in TERMINAL and store is not None:
@@ -41,13 +47,21 @@ def job_info(job: Job, runner: JobRunner, store: Store | None = None) -> JobInfo
         scope=job.scope_unit_id,
         status=job.status,  # type: ignore[arg-type]
         progress=live or job.progress or {},
-        queue_position=runner.queue_position(job.id) if job.status == "queued" else None,
+        queue_position=_position(job, runner, positions),
         plan_ids=list(job.plan_ids or []),
         roadmap_id=roadmap_id,
         error=job.error,
         created_at=job.created_at.isoformat(),
         updated_at=job.updated_at.isoformat(),
     )
+
+
+def _position(job: Job, runner: JobRunner, positions: dict[str, int] | None) -> int | None:
+    if job.status != "queued":
+        return None
+    if positions is not None:
+        return positions.get(job.id)
+    return runner.queue_position(job.id)
 
 
 @router.get("/{job_id}", response_model=JobInfo)
@@ -119,13 +133,17 @@ class StreamHub:
     def _read(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         with self.store.session() as s:
             jobs = {j.id: j for j in s.scalars(select(Job).where(Job.id.in_(ids)))}
+            queued = s.scalars(
+                select(Job.id).where(Job.status == "queued").order_by(Job.created_at, Job.id)
+            ).all()
+        positions = {job_id: n for n, job_id in enumerate(queued, start=1)}
         out: dict[str, dict[str, Any] | None] = {}
         for job_id in ids:
             job = jobs.get(job_id)
             if job is None:
                 out[job_id] = None
                 continue
-            info = job_info(job, self.runner, self.store).model_dump(mode="json")
+            info = job_info(job, self.runner, self.store, positions).model_dump(mode="json")
             out[job_id] = {k: info[k] for k in STREAM_FIELDS}
         return out
 
