@@ -70,10 +70,10 @@ def run_worker(
     """The ``worker`` command's body: a :class:`api.jobs.JobRunner` on the store until ``stop``
     is set (by default: SIGTERM or SIGINT)."""
     from .jobs import JobRunner
-    from .settings import Settings
+    from .settings import load_settings
     from .store import Store
 
-    settings = Settings(**({"DATABASE_URL": database_url} if database_url else {}))
+    settings = load_settings(**({"DATABASE_URL": database_url} if database_url else {}))
     n = workers if workers is not None else max(settings.workers, 1)
     if not database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
