@@ -13,6 +13,10 @@ of machines) share one database:
 - a graceful stop releases the runner's jobs (queued again, not counted as an expiry) so
   another runner picks them up.
 
+Leases are stamped with each runner's clock (UTC): machines sharing a database must keep their
+clocks within a small part of ``Settings.job_lease_s`` (NTP does). A server restarted after a
+crash picks its interrupted jobs up once their leases have run out.
+
 Inside one runner a dispatcher thread starts claimed jobs, drains the one message queue the
 worker processes write to (progress, result, error) and notices a worker that died without a
 word (its job is marked failed with the exit code). Plans reach the store in one transaction,

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -98,7 +98,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def service_env(db_url: str, data_dir: Path, extra_path: Sequence[Path] = (), **env: Any) -> dict:
+def service_env(
+    db_url: str, data_dir: Path, extra_path: Sequence[Path] = (), **env: Any
+) -> dict[str, str]:
     """Environment of a server or worker: the store, the data dir, ``sys.path`` for solve
     targets, and any setting (``WORKERS=1``, ``JOB_LEASE_S=2``, ...)."""
     path = [str(ROOT), *map(str, extra_path), os.environ.get("PYTHONPATH", "")]
@@ -120,7 +122,7 @@ class Process:
     log: Path
     proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Process:
+    def start(self) -> Self:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
@@ -387,8 +389,8 @@ def run_load(
             WORKERS=workers,
             MAX_STREAMS_PER_KEY=per_key,
             ROTATION_SOLVE_TARGET="bench.load:counted_solve",
-            **{RUNS_LOG_ENV: runs},
         )
+        env[RUNS_LOG_ENV] = str(runs)
         server = Server.make(env, work / "server.log").start()
         try:
             server.wait_ready()
