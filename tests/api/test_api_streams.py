@@ -137,6 +137,10 @@ def test_streams_cost_no_thread_and_health_stays_fast(http_only):
             return health, threads, [d["status"] for d in ends]
 
     health, threads, ends = asyncio.run(scenario())
+    print(
+        f"/health with {STREAMS} open streams: p50 {pct(health, 0.5):.1f} ms, "
+        f"p95 {pct(health, 0.95):.1f} ms; server threads {before} before, {threads} with them"
+    )
     assert ends == ["cancelled"] * STREAMS
     assert threads - before < 20, (before, threads)  # no thread per stream
     assert pct(health, 0.95) < 50, f"/health p95 {pct(health, 0.95):.1f} ms with 100 streams"
@@ -183,6 +187,7 @@ def test_stream_cap_per_key(http_only):
     assert r.status_code == 404
 
 
+@pytest.mark.load
 def test_load_100_streams_50_jobs(tmp_path):
     """bench/load.py, bounded: 100 streams and 50 tiny jobs on one server with 2 workers; every
     job runs exactly once and ends done, every stream sees its job's end, no 5xx."""
