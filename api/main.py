@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store,
             workers=settings.workers,
             cancel_grace_s=settings.cancel_grace_s,
+            lease_s=settings.job_lease_s,
             targets={
                 "plan": settings.solve_target,
                 "repair": settings.solve_target,

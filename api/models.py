@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -37,6 +48,7 @@ class Job(Base):
     """A solve (plan or repair) request and where it is."""
 
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(
         ForeignKey("datasets.id", ondelete="CASCADE"), index=True
@@ -52,6 +64,14 @@ class Job(Base):
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    worker_id: Mapped[str | None] = mapped_column(String(96))
+    """Who holds the job while it runs (``host:pid:token`` of a job runner), else None."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """The holder renews this while the job runs; past it, any runner may requeue the job."""
+    lease_expiries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How often a lease on this job expired: the first time it is requeued, the second failed."""
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set by a cancel sent to any server; the runner holding the job polls it."""
 
 
 class PlanRow(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,10 +23,9 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         default=20.0, gt=0, validation_alias=AliasChoices("MAX_UPLOAD_MB", "max_upload_mb")
     )
-    workers: int = Field(default=2, ge=1, validation_alias=AliasChoices("WORKERS", "workers"))
-    load_demo: bool = Field(
-        default=False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo")
-    )
+    workers: int = Field(2, ge=0, validation_alias=AliasChoices("WORKERS", "workers"))
+    """Solves this process runs at a time (0: serve HTTP only; ``rotation worker`` runs them)."""
+    load_demo: bool = Field(False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo"))
     max_time_limit_s: float = Field(
         default=600.0, gt=0, validation_alias=AliasChoices("MAX_TIME_LIMIT_S", "max_time_limit_s")
     )
@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     and exclusions included (at most 5,000 each)."""
     cancel_grace_s: float = 10.0
     """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
+    job_lease_s: float = Field(
+        30.0, ge=1.0, le=3600.0, validation_alias=AliasChoices("JOB_LEASE_S", "job_lease_s")
+    )
+    """How long a runner's claim on a running job lasts unless renewed (renewed every third of
+    it). A job whose lease expired (its server or worker died) is requeued once, then failed."""
+    max_streams_per_key: int = Field(
+        20, ge=1, validation_alias=AliasChoices("MAX_STREAMS_PER_KEY", "max_streams_per_key")
+    )
+    """Open ``GET /v1/jobs/{id}/events`` streams one API key may hold in this process (429
+    beyond)."""
     solve_target: str = Field(
         default="rotation.solve:solve",
         validation_alias=AliasChoices("ROTATION_SOLVE_TARGET", "solve_target"),
@@ -92,3 +102,9 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment, with ``overrides`` by field name or variable name
+    (``load_settings(DATABASE_URL=...)``); typed for callers without the pydantic mypy plugin."""
+    return Settings(**overrides)

@@ -3,8 +3,7 @@ dataset's plans reads no plan body (issue 10, fast reads). Existing plans are fi
 bodies.
 
 Revision ID: 0004
-Revises: 0002 on the ``api`` branch — MERGE NOTE: set ``down_revision = "0003"`` when the
-``apijobs`` branch (which adds 0003) is merged, so the chain stays linear.
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
