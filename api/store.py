@@ -40,9 +40,22 @@ def migrate(engine: Engine) -> None:
     """``alembic upgrade head`` on this engine (programmatic; no alembic.ini needed)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # a migration that rebuilds a table (SQLite's ALTER) drops the old one: with foreign
+            # keys on, that would cascade and delete the rows that point at it (plans of jobs)
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        if sqlite:
+            bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+            if bad:
+                raise RuntimeError(f"migration left dangling references: {bad[:5]}")
 
 
 def make_engine(url: str) -> Engine:
