@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import ingest
 from .atomic import write_atomic
+from .cells import text_not_formulas
 from .data import GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
 from .ingest import REQUIRED_TABLES, TABLES, Limits
@@ -616,6 +617,7 @@ def write_dataset(data: ProblemData, path: str | Path) -> None:
         with pd.ExcelWriter(buf, engine="openpyxl") as xl:
             for t, frame in tables.items():
                 frame.to_excel(xl, sheet_name=t, index=False)
+            text_not_formulas(xl.book)  # a name like "=1+1" stays text, read back as written
         write_atomic(path, buf.getvalue())
         return
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
