@@ -301,16 +301,22 @@ def check_xml_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> Non
 
 
 def _sheet_rows(ws: Any, what: str) -> Iterator[list[Any]]:
-    """A sheet's rows as values; a formula cell is a DataError naming row and column."""
+    """A sheet's rows as values; a formula cell is a DataError naming its row and column (the
+    header's name for the column when there is one, and its letter)."""
+    header: list[str] = []
     for r, row in enumerate(ws.iter_rows(), start=1):
         values = []
-        for cell in row:
+        for k, cell in enumerate(row):
             if getattr(cell, "data_type", None) == "f":
-                col = getattr(cell, "column_letter", "?")
+                letter = getattr(cell, "column_letter", "?")
+                name = header[k] if k < len(header) and header[k] else ""
+                col = f"{name} ({letter})" if name else letter
                 raise DataError(
                     [Problem(what, r, col, "cell contains a formula; paste values only")]
                 )
             values.append(cell.value)
+        if r == 1:
+            header = [cell_text(v) for v in values]
         yield values
 
 
@@ -334,15 +340,17 @@ def read_xlsx(raw: bytes, limits: Limits, what: str = "upload.xlsx") -> Read:
         wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except Exception as err:  # a broken workbook is the user's problem, not a crash
         raise _refuse(what, f"cannot be read as a workbook ({err})") from None
+    shown = what
     try:
         for ws in wb.worksheets:
+            shown = f"{what}[{ws.title}]"
             key = ws.title.strip()
             if key not in TABLES:
-                read.warnings.append(f"{what}[{ws.title}]: unknown sheet ignored")
+                read.warnings.append(f"{shown}: unknown sheet ignored")
                 continue
             if key in read.tables:
-                raise _refuse(f"{what}[{ws.title}]", f"a second sheet named {key!r}")
-            rows = list(_sheet_rows(ws, f"{what}[{ws.title}]"))
+                raise _refuse(shown, f"a second sheet named {key!r}")
+            rows = list(_sheet_rows(ws, shown))
             if not rows:
                 read.tables[key] = {"columns": [], "rows": []}
                 continue
@@ -353,7 +361,8 @@ def read_xlsx(raw: bytes, limits: Limits, what: str = "upload.xlsx") -> Read:
     except DataError:
         raise
     except Exception as err:  # e.g. a truncated sheet: openpyxl's parser fails mid-way
-        raise _refuse(what, f"cannot be read as a workbook ({type(err).__name__}: {err})") from None
+        message = f"cannot be read as a workbook ({type(err).__name__}: {err})"
+        raise _refuse(shown, message) from None
     finally:
         wb.close()
     read.tables["_source"] = {t: f"{what}[{t}]" for t in TABLES}
