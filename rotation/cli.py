@@ -43,7 +43,9 @@ DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_OUT = Path("out") / "demo"
 DEMO_TIME_LIMIT_S = 60.0
 
-DataArg = Annotated[Path, typer.Argument(metavar="DATA", help="CSV folder or .xlsx workbook")]
+DataArg = Annotated[
+    Path, typer.Argument(metavar="DATA", help="CSV folder, .zip of CSVs, .xlsx workbook or .json")
+]
 RulesOpt = Annotated[
     Path | None, typer.Option("--rules", help="rules YAML/JSON (default: documented defaults)")
 ]

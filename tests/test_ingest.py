@@ -11,12 +11,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from builders import tiny_problem
 from tiny import TEXTS, tiny_tables
+from typer.testing import CliRunner
 
 from api.ingest import UploadError, ingest_upload, parse
+from rotation import cli
 from rotation.errors import DataError, LimitError
 from rotation.ingest import Limits, cell_text, load_json, read_bytes
-from rotation.read import read_dataset, read_dataset_bytes
+from rotation.plan import Plan
+from rotation.read import read_dataset, read_dataset_bytes, write_dataset
+from rotation.rules import load_rules
+from rotation.validate import validate_plan
 
 SMALL = Limits(max_total_bytes=4 * 2**20, max_ratio=100.0, max_entries=20)
 
@@ -345,3 +351,40 @@ def test_json_depth_bound_is_exact() -> None:
     assert load_json(b"[[[1]]]", limits) == [[[1]]]
     with pytest.raises(DataError, match="nested deeper than 3 levels"):
         load_json(b"[[[[1]]]]", limits)
+
+
+# ----------------------------------------------------------------------------- command line
+@pytest.mark.parametrize("suffix", [".zip", ".json", ".xlsx"])
+def test_cli_plan_accepts_every_format(tmp_path: Path, suffix: str) -> None:
+    """`rotation plan` solves a .zip, .json or .xlsx dataset; the plan validates on the same file."""
+    write_dataset(tiny_problem(), tmp_path / "csv")  # a dataset with a valid plan
+    files = {p.name: p.read_bytes() for p in sorted((tmp_path / "csv").glob("*.csv"))}
+    path = tmp_path / f"tiny{suffix}"
+    if suffix == ".zip":
+        path.write_bytes(zip_of(files))
+    elif suffix == ".xlsx":
+        write_dataset(tiny_problem(), path)
+    else:
+        tables = {
+            n[:-4]: pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False).to_dict(
+                "records"
+            )
+            for n, raw in files.items()
+        }
+        path.write_text(json.dumps({"tables": tables}, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.app, ["plan", str(path), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    plan = Plan.from_json(out / "plan-1.json")
+    assert validate_plan(read_dataset(path), load_rules({}), plan) == []
+
+
+@pytest.mark.parametrize(("case", "filename", "build", "status", "fragment"), GUARDS[:1] + GUARDS[6:10], ids=IDS[:1] + IDS[6:10])  # fmt: skip
+def test_cli_refuses_attacks_with_exit_2(tmp_path: Path, case, filename, build, status, fragment):
+    """The command line answers an attack with exit 2 and the message, never a traceback."""
+    path = tmp_path / filename
+    path.write_bytes(build())
+    result = CliRunner().invoke(cli.app, ["status", str(path)])
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr
+    assert "Traceback" not in result.output
