@@ -132,7 +132,7 @@ def ingest_upload(raw: bytes, content_type: str, limits: Limits) -> tuple[str, T
             tables, warnings = tables_from_zip(data, limits)
         else:
             raise UploadError(f"{filename}: expected an .xlsx workbook or a .zip of CSV files", 415)
-        return name or stem, tables, warnings
+        return ingest.check_name(name or stem, "name"), tables, warnings
     if content_type.startswith("application/json") or not content_type:
         read = _http(lambda: ingest.read_json(raw, limits, "body"))
         return read.name, read.tables, read.warnings

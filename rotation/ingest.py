@@ -37,6 +37,7 @@ import io
 import json
 import math
 import posixpath
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ Tables = dict[str, dict[str, Any]]
 """{table: {"columns": [...], "rows": [[text, ...], ...]}} plus "_source": {table: shown name}."""
 
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters refused in names and cells: C0 but tab, newline and CR; DEL; C1."""
 FORMATS = "a folder of CSV files, a .zip of CSV files, an .xlsx workbook or a .json file"
 
 
@@ -92,12 +95,29 @@ def _too_large(file: str, message: str) -> LimitError:
 
 
 # ----------------------------------------------------------------------------- cells
+def control_character(text: str) -> str | None:
+    """The first refused control character in ``text`` as ``U+XXXX``, or None."""
+    m = CONTROL_RE.search(text)
+    return None if m is None else f"U+{ord(m.group()):04X}"
+
+
+def check_name(name: str, what: str) -> str:
+    """A dataset name: a text of at most 200 characters without control characters."""
+    bad = control_character(name)
+    if len(name) > 200 or bad is not None:
+        why = f"contains a control character ({bad})" if bad else "is longer than 200 characters"
+        raise _refuse(what, f"the dataset name {why}")
+    return name
+
+
 def cell_text(value: Any) -> str:
     """One cell (text, number, boolean, date, or empty) as the stripped text the parser expects.
 
     Booleans are ``true``/``false``; whole floats are written without ``.0``; a date-time at
     midnight is its ISO date; a NaN, NaT or None is the empty text; a BOM is dropped.
     """
+    if type(value) is str:  # the common case first: every CSV cell
+        return value.replace("\ufeff", "").strip()
     if value is None or value is pd.NaT:
         return ""
     if isinstance(value, bool):
@@ -118,7 +138,9 @@ def text_table(columns: list[Any], rows: list[list[Any]]) -> dict[str, Any]:
     width = len(columns)
     out = []
     for r in rows:
-        cells = [cell_text(v) for v in r[:width]]
+        cells = [
+            v.replace("\ufeff", "").strip() if type(v) is str else cell_text(v) for v in r[:width]
+        ]  # the str case inlined: this loop sees every cell of an upload
         cells += [""] * (width - len(cells))
         if any(cells):
             out.append(cells)
@@ -463,9 +485,9 @@ def read_json(raw: bytes | str, limits: Limits, what: str = "dataset.json") -> R
     if not isinstance(body, dict):
         raise _refuse(what, "the JSON must be an object with 'name' and 'tables'")
     name = body.get("name") or "dataset"
-    if not isinstance(name, str) or len(name) > 200:
+    if not isinstance(name, str):
         raise _refuse(what, "'name' must be a text of at most 200 characters")
-    return Read(tables=tables_from_json(body), name=name)
+    return Read(tables=tables_from_json(body), name=check_name(name, what))
 
 
 # ----------------------------------------------------------------------------- entry points

@@ -73,19 +73,18 @@ TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 # ===================================================================== cell converters
-def _cell_text(value: Any) -> str:
-    """Any cell as stripped text: the one converter, :func:`rotation.ingest.cell_text`."""
-    return ingest.cell_text(value)
+_cell_text = ingest.cell_text  # the one cell converter, for every source
 
 
-def _control_char(text: str) -> str | None:
-    """The first control character in ``text`` (tab, newline and CR are allowed), shown."""
-    m = _CONTROL_RE.search(text)
-    return None if m is None else f"U+{ord(m.group()):04X}"
+def _column_text(values: list[Any]) -> list[str]:
+    """A column's cells as text (:func:`rotation.ingest.cell_text`, the str case inlined)."""
+    return [v.replace("\ufeff", "").strip() if type(v) is str else _cell_text(v) for v in values]
+
+
+_control_char = ingest.control_character
 
 
 def _to_date(v: str) -> date:
@@ -151,7 +150,7 @@ class _Sheet:
     def __init__(self, table: str, df: pd.DataFrame, file: str, problems: list[Problem]):
         self.table, self.file, self.problems = table, file, problems
         self.n = len(df)
-        self.cols = {_cell_text(c): [_cell_text(v) for v in df[c].tolist()] for c in df.columns}
+        self.cols = {_cell_text(c): _column_text(df[c].tolist()) for c in df.columns}
         self.missing: set[str] = set()
         self.warnings: list[str] = []
         self.refused: set[tuple[int, str]] = set()  # (row index, column) already reported

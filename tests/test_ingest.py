@@ -388,3 +388,19 @@ def test_cli_refuses_attacks_with_exit_2(tmp_path: Path, case, filename, build, 
     assert result.exit_code == 2, result.output
     assert fragment in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_dataset_name_with_control_character_is_refused() -> None:
+    """The dataset's own name (JSON 'name', or the form's name field) is checked too."""
+    body = json_of().replace(b'"name": "tiny"', b'"name": "ti\\u0000ny"', 1)
+    status, message = api_status("d.json", body, Limits())
+    assert (
+        status == 422 and "body: the dataset name contains a control character (U+0000)" in message
+    )
+    raw, ctype = _multipart("d.zip", zip_of(csv_files()))
+    b = ctype.split("boundary=")[1]
+    field = f'--{b}\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\x07y\r\n'.encode()
+    with pytest.raises(
+        DataError, match=r"name: the dataset name contains a control character \(U\+0007\)"
+    ):
+        ingest_upload(field + raw, ctype, Limits())
