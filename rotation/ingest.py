@@ -322,6 +322,21 @@ def check_xml_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> Non
         raise _refuse(what, f"part {info.filename!r} cannot be read ({err})") from None
 
 
+def _looks_like_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> bool:
+    """Whether a part is XML, whatever its name says (openpyxl follows content types, not
+    names): it starts, after blanks or a byte-order mark, with ``<`` (UTF-8 or UTF-16)."""
+    if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        return True
+    try:
+        with zf.open(info) as f:
+            head = f.read(64)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise _refuse(what, f"part {info.filename!r} cannot be read ({err})") from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
 def _sheet_rows(ws: Any, what: str) -> Iterator[list[Any]]:
     """A sheet's rows as values; a formula cell is a DataError naming its row and column (the
     header's name for the column when there is one, and its letter)."""
@@ -355,7 +370,7 @@ def read_xlsx(raw: bytes, limits: Limits, what: str = "upload.xlsx") -> Read:
             "macros",
         )
     for info in infos:
-        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        if not info.is_dir() and _looks_like_xml(zf, info, what):
             check_xml_part(zf, info, what)
     read = Read(tables={})
     try:
@@ -505,8 +520,7 @@ def read_bytes(raw: bytes, filename: str, limits: Limits | None = None) -> Read:
     elif lower.endswith(".zip"):
         read = read_zip(raw, limits, filename)
     elif lower.endswith(".json"):
-        read = read_json(raw, limits, filename)
-        return read
+        return read_json(raw, limits, filename)  # named by its "name" (or "dataset")
     else:
         raise _refuse(filename, f"unknown format: expected {FORMATS}")
     read.name = stem
