@@ -606,7 +606,9 @@ def write_dataset(data: ProblemData, path: str | Path) -> None:
     """Write the tables as a folder of CSVs, or one workbook when ``path`` ends with .xlsx.
 
     Written to a temporary file/folder first and moved into place, so a failure never leaves
-    half-written data.
+    half-written data. This is data interchange, read back exactly by :func:`read_dataset`: in
+    the workbook, text that starts like a formula is a string cell (never a formula); CSV cells
+    are not prefixed (plan exports are, see :mod:`rotation.cells`).
     """
     path = Path(path)
     tables = _text_tables(data)

@@ -167,19 +167,3 @@ def test_exports_never_hold_formulas(tmp_path):
     back = read_dataset(tmp_path / "hostile.xlsx")
     assert back.cadres.at["O11", "full_name"] == HOSTILE["O11"]
     assert back.units.at["C12", "name"] == "=1+1"
-
-
-def test_cells_helpers():
-    """csv_cell prefixes only risky text; text_not_formulas turns every formula cell to text."""
-    from rotation.cells import csv_cell, text_not_formulas, workbook_bytes
-
-    for risky in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
-        assert csv_cell(risky) == "'" + risky
-    for safe in ("x", "", "1", -1.5, None, True):
-        assert csv_cell(safe) == safe
-    wb = openpyxl.Workbook()
-    wb.active.append(["=SUM(A2:A3)", "plain", 3])
-    assert wb.active["A1"].data_type == "f"
-    assert text_not_formulas(wb) == 1
-    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(wb)))
-    assert back.active["A1"].data_type == "s" and back.active["A1"].value == "=SUM(A2:A3)"
