@@ -5,9 +5,10 @@ leading tab or carriage return can hide one), so a cadre named ``=HYPERLINK(...)
 become a live formula in an export. Every plan, roadmap, compare and report export goes through
 these helpers:
 
-- xlsx: :func:`xlsx_row` for each appended row (drops characters a workbook cannot hold) and
-  :func:`workbook_bytes` to save — every cell openpyxl took for a formula is stored as a string
-  cell instead (the text is kept exactly, it is only never evaluated);
+- xlsx: :func:`xlsx_row` for each appended row, or :func:`safe_cell` for one cell (both drop
+  characters a workbook cannot hold), and :func:`workbook_bytes` to save — every cell openpyxl
+  took for a formula is stored as a string cell instead, marked "quote prefix" as a spreadsheet
+  program marks typed text (the text is kept exactly, it is only never evaluated);
 - csv: :func:`csv_cell` / :func:`csv_rows` prefix such text with ``'`` (the OWASP advice), so the
   spreadsheet shows it as text; numbers are never changed.
 """
@@ -50,6 +51,21 @@ def xlsx_row(values: Iterable[Any]) -> list[Any]:
     return [xlsx_value(v) for v in values]
 
 
+def as_text(cell: Any) -> Any:
+    """Make one cell that holds risky text a string cell with a quote prefix (never a formula)."""
+    if risky(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def safe_cell(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Write ``value`` into ``ws`` at (row, col); risky text stays a string cell."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = xlsx_value(value)
+    return as_text(cell)
+
+
 def text_not_formulas(wb: Any) -> int:
     """Store every formula cell of ``wb`` as a string cell (exports hold no formulas); returns
     how many cells were changed."""
@@ -60,6 +76,7 @@ def text_not_formulas(wb: Any) -> int:
                 if cell.data_type == "f":
                     cell.data_type = "s"
                     changed += 1
+                as_text(cell)
     return changed
 
 
