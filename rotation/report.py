@@ -13,6 +13,7 @@ shows them as they are, the spreadsheet export writes them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -315,7 +316,7 @@ def _ba_row(
 def candidates_table(plans: list[Plan]) -> pd.DataFrame:
     """Candidate plans side by side: objective, non-local share, changed posts, total and max
     km, and how many posts differ from plan 1 (one row per plan, ``plan`` = 1, 2, …)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     first = plans[0].holder() if plans else {}
     for i, p in enumerate(plans, start=1):
         h = p.holder()
