@@ -111,9 +111,9 @@ class DisciplineMonths(StrictModel):
     """Months after a disciplinary measure during which the cadre takes no new post
     (Regulation 377-QĐ/TW: 24 / 36 / 60 months after a reprimand / warning / removal)."""
 
-    reprimand: int = Field(24, ge=0, le=240, description="months after khiển trách")
-    warning: int = Field(36, ge=0, le=240, description="months after cảnh cáo")
-    removal: int = Field(60, ge=0, le=240, description="months after cách chức")
+    reprimand: int = Field(default=24, ge=0, le=240, description="months after khiển trách")
+    warning: int = Field(default=36, ge=0, le=240, description="months after cảnh cáo")
+    removal: int = Field(default=60, ge=0, le=240, description="months after cách chức")
 
 
 class SupportTier(StrictModel):
@@ -132,11 +132,11 @@ class Support(StrictModel):
     months when posted 15 km or more from home (e.g. Quảng Ninh, Phú Thọ; mountain provinces use
     10 km — set ``tiers: [{min_km: 10, vnd_per_month: 2000000}]``)."""
 
-    months: int = Field(36, ge=0, le=120)
+    months: int = Field(default=36, ge=0, le=120)
     tiers: list[SupportTier] = Field(
         default_factory=lambda: [SupportTier(min_km=15, vnd_per_month=2_000_000)], max_length=20
     )
-    one_time_vnd: int = Field(0, ge=0, le=10_000_000_000)
+    one_time_vnd: int = Field(default=0, ge=0, le=10_000_000_000)
 
     @field_validator("tiers")
     @classmethod
@@ -301,10 +301,10 @@ class Rules(StrictModel):
     max_years_in_post: Years | None = 10.0
     min_years_to_retirement: Years = 5.0
     min_years_to_retirement_from_office: Years = 10.0
-    discipline_months: DisciplineMonths = Field(default_factory=DisciplineMonths)
+    discipline_months: DisciplineMonths = Field(default_factory=lambda: DisciplineMonths())
     never_below_current: bool = True
     priority_shares: list[PriorityShare] = Field(default_factory=list, max_length=3)
-    support: Support = Field(default_factory=Support)
+    support: Support = Field(default_factory=lambda: Support())
     budget_vnd: int | None = Field(default=None, ge=0, le=10**15)
     retirement_age: dict[Literal["M", "F"], RetirementAge] | None = None
     min_rating: RatingName | None = "good"
