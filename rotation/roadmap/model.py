@@ -46,7 +46,7 @@ from ..rules import Rules
 from ..solve import Watcher, solver_parameters
 from .horizon import Horizon, round_rules, stay_until
 from .rounds import Candidates, RoundPairs, RoundVariables, round_pairs
-from .rows import SpanRow, Term, TermIndex, span_rows
+from .rows import CROSS_ROUND_RULES, CrossRule, SpanRow, Term, TermIndex
 from .state import project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
@@ -92,33 +92,23 @@ def solve_roadmap(
     t0 = time.perf_counter()
     h = horizon_of(rules)
     n_r = len(h.rounds)
-    base = project_ratings(data, h.rounds[-1].year)
     rrules = [round_rules(rules, h, k) for k in range(n_r)]
-    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
     # the round-by-round plan is a valid roadmap: its pairs join the candidates and it is the
     # search's starting point (hint), so the horizon model can only improve on it
     greedy = greedy_roadmap(data, rules)
     warm = [p.holder() for _, p in greedy.rounds] if len(greedy.rounds) == n_r else []
-    cand = Candidates()
-    locks = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
-    pairs: list[RoundPairs] = []
-    for k in range(n_r):
-        extra = locks | ({(p, c) for p, c in warm[k].items() if c} if warm else set())
-        before = pairs[-1] if pairs else None
-        pairs.append(
-            round_pairs(base, rrules[k], retired[k], cand, before, candidates_per_post, extra)
-        )
+    m = build_roadmap_model(data, rules, previous, warm, candidates_per_post)
     stats: dict[str, Any] = {
         "rounds": n_r,
-        "candidate_pairs": len(cand),
+        "candidate_pairs": len(m.candidates),
         "candidates_per_post": candidates_per_post,
         "exact_over": "the candidate pairs (see rotation/roadmap/rounds.py)",
     }
-    m = RoadmapModel(base, rules, h, pairs, retired, previous)
     if warm:
         m.hint(warm)
         stats["greedy_changes"] = sum(k["changed_posts"] for k in greedy.kpis_by_round)
     stats["build_s"] = round(time.perf_counter() - t0, 3)
+    base = m.base
     solver = solver_parameters(rules)
     code = solver.solve(m.cp, Watcher(progress, stop, "roadmap"))
     stats["solve_s"] = round(solver.wall_time, 3)
@@ -141,6 +131,34 @@ def solve_roadmap(
     return result
 
 
+def build_roadmap_model(
+    data: ProblemData,
+    rules: Rules,
+    previous: dict[str, Any] | None = None,
+    warm: list[dict[str, str | None]] | None = None,
+    candidates_per_post: int = CANDIDATES_PER_POST,
+    cross_rules: tuple[CrossRule, ...] = CROSS_ROUND_RULES,
+    diagnosing: bool = False,
+) -> RoadmapModel:
+    """The horizon model on ``data`` (ratings projected): each round's pairs (candidates, the
+    locks, ``warm``'s pairs, continuations), every single-round rule per round, the
+    ``cross_rules`` (all by default) and the objective."""
+    h = horizon_of(rules)
+    base = project_ratings(data, h.rounds[-1].year)
+    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
+    cand = Candidates()
+    locks = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
+    pairs: list[RoundPairs] = []
+    for k in range(len(h.rounds)):
+        extra = locks | ({(p, c) for p, c in warm[k].items() if c} if warm else set())
+        before = pairs[-1] if pairs else None
+        rules_k = round_rules(rules, h, k)
+        pairs.append(
+            round_pairs(base, rules_k, retired[k], cand, before, candidates_per_post, extra)
+        )
+    return RoadmapModel(base, rules, h, pairs, retired, cand, previous, diagnosing, cross_rules)
+
+
 class RoadmapModel:
     """One CP-SAT model over every round: each round's single-round rule rows over its own
     :class:`RoundVariables`, the cross-round rows of :mod:`rotation.roadmap.rows`, and the
@@ -158,10 +176,14 @@ class RoadmapModel:
         horizon: Horizon,
         pairs: list[RoundPairs],
         retired: list[set[str]],
+        candidates: Candidates,
         previous: dict[str, Any] | None = None,
         diagnosing: bool = False,
+        cross_rules: tuple[CrossRule, ...] = CROSS_ROUND_RULES,
     ) -> None:
         self.cp = cp_model.CpModel()
+        self.base = base
+        self.candidates = candidates
         self.horizon = horizon
         self.rules = rules
         self.rounds = [
@@ -171,8 +193,9 @@ class RoadmapModel:
         self.term = TermIndex(base, rules, horizon, self.rounds, retired)
         for r in self.rounds:
             r.add_rules()
-        for row in span_rows(self.term):
-            self.add_span_row(row)
+        for rule in cross_rules:
+            for row in rule(self.term):
+                self.add_span_row(row)
         self.cp.minimize(self.objective(previous))
 
     def literal(self, t: Term) -> cp_model.IntVar:
@@ -393,4 +416,11 @@ def _non_local_counts(state: ProblemData, level: str, plan: Plan, position: str)
     return out
 
 
-__all__ = ["RoadmapResult", "greedy_roadmap", "horizon_of", "solve_roadmap"]
+__all__ = [
+    "RoadmapModel",
+    "RoadmapResult",
+    "build_roadmap_model",
+    "greedy_roadmap",
+    "horizon_of",
+    "solve_roadmap",
+]

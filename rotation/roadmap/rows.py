@@ -195,7 +195,9 @@ def never_decrease(t: TermIndex) -> Iterator[SpanRow]:
                 yield SpanRow("never_decrease", scope, detail, k, terms, 0, None)
 
 
-CROSS_ROUND_RULES: tuple[Callable[[TermIndex], Iterator[SpanRow]], ...] = (
+CrossRule = Callable[[TermIndex], Iterator[SpanRow]]
+
+CROSS_ROUND_RULES: tuple[CrossRule, ...] = (
     arrival,
     continue_only,
     minimum_stay,
@@ -212,6 +214,7 @@ def span_rows(t: TermIndex) -> Iterator[SpanRow]:
 
 __all__ = [
     "CROSS_ROUND_RULES",
+    "CrossRule",
     "SpanRow",
     "Term",
     "TermIndex",
