@@ -1,27 +1,28 @@
 """One CP-SAT model over every round of a term (not round-by-round greedy).
 
-Variables: ``y[k, i]`` — candidate pair ``i`` (cadre, post) holds in round ``k``; ``a[k, i]`` —
-the cadre *arrives* at the post in round ``k``. The state carried from round to round is exactly
-what the single-round rules read: who holds what since when, who has retired.
+Each round ``k`` is planned with the rules in force then (:func:`round_rules`: as_of = the
+round's date, the trajectory's share, the per-round change cap) and with the **same rule rows as
+a single plan**: the round's pairs (:mod:`rotation.roadmap.rounds`) get their own pair index and
+variables (:class:`~rotation.roadmap.rounds.RoundVariables`), and every producer of
+``rotation.model.constraints`` (fill every post, one post per cadre, keep required incumbents,
+locks, relatives, non-local targets, change caps) writes its rows over them. What spans rounds
+(arrival, continuation, minimum stay, office wait, never decrease) is a named row producer of
+:mod:`rotation.roadmap.rows`. A lock or must-keep that cannot hold in a round is therefore a
+named, scoped row of that round, so a diagnosis model (``diagnosing=True``) can blame it through
+an assumption literal, as a single plan's does.
 
-Per round ``k`` (rules of the round from :func:`round_rules`: as_of = the round's date, the
-trajectory's share, the per-round change cap):
+The state carried from round to round is exactly what the single-round rules read: who holds
+what since when, who has retired. Eligibility for a new post is computed at the round's date on
+the original data (ages, retirement, ratings carried forward, planning list, travel, province);
+an original incumbent may keep the post while below the tenure limit; a cadre who arrived in an
+earlier round may continue; cadres retired by the round's date hold nothing.
 
-- eligibility for a new post is computed at the round's date on the original data (ages,
-  retirement, ratings carried forward, planning list, travel, province); an original incumbent
-  may keep the post while below the tenure limit; a cadre who arrived in an earlier round may
-  continue (continuation only);
-- cadres retired by the round's date hold nothing (their posts fall vacant and are filled);
-- every post filled, one post per cadre, not-movable / minimum-tenure incumbents keep their post,
-  relatives never lead the same unit, non-local target per scope, changes per scope;
-- across rounds: a newcomer stays ``min_stay_years``; a cadre released to an office waits
-  ``min_years_in_post`` before a new post (their office tenure restarts); with
-  ``never_decrease`` the non-local count of a scope never falls from one round to the next.
-
-Objective: Σ_k (1 − discount)^k × (travel of every holder / number of rounds + change weight ×
-arrivals − rewards for arrivals), with the single-round weights and units. Travel is averaged over
-the rounds so that a move is weighed against a year of travel, as in a single-round plan; counted
-in full it would pay to move dozens of incumbents in the first round only to shorten commutes.
+Objective (:meth:`RoadmapModel.objective`): Σ_k (1 − discount)^k × (travel of every holder /
+number of rounds + the rest of the single-plan pair cost on arrival + vacancies), from the single
+plan's cost functions (``pair_costs``, ``holding_costs``, ``vacancy_costs``) and weights. Travel is
+averaged over the rounds so that a move is weighed against a year of travel, as in a single-round
+plan; counted in full it would pay to move dozens of incumbents in the first round only to
+shorten commutes. Solver parameters come from :func:`rotation.solve.solver_parameters`.
 
 Candidate pairs: every keep pair, plus per post and round the ``CANDIDATES_PER_POST`` cheapest
 non-local and the same number of cheapest eligible cadres (by the single-round pair cost). The
