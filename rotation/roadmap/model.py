@@ -269,11 +269,19 @@ class RoadmapModel:
         }
 
     def hint(self, holders: list[dict[str, str | None]]) -> None:
-        """Start the search from a known roadmap (post → cadre per round)."""
+        """Start the search from a known roadmap (post → cadre per round): every holding,
+        arrival and vacancy literal is hinted, so the hint is a complete solution."""
+        before: set[int | None] = set()
         for k, held in enumerate(holders):
+            r = self.rounds[k]
             chosen = {self._pair(k, p, c) for p, c in held.items() if c}
-            for j, var in enumerate(self.rounds[k].x):
+            for j, var in enumerate(r.x):
                 self.cp.add_hint(var, j in chosen)
+            for j, var in r.arrive.items():
+                self.cp.add_hint(var, j in chosen and int(r.prev[j]) not in before)
+            for p, var in r.vacant.items():
+                self.cp.add_hint(var, not held.get(r.elig.post_id(p)))
+            before = chosen
 
     def holders(self, solver: cp_model.CpSolver) -> list[dict[str, str | None]]:
         out = []
