@@ -134,12 +134,12 @@ def round_pairs(
     for j in picked.tolist():
         p, c = int(e.pair_post[j]), int(e.pair_cadre[j])
         gid_of_j[cand.add(p, c, float(e.pair_km[j]), bool(e.pair_non_local[j]))] = j
-    carried: dict[int, int] = {}  # continuation gid -> index in the round before
+    carried: set[int] = set()  # continuations: non-keep pairs of the round before
     if before is not None:
         for j, g in enumerate(before.gids.tolist()):
             if not before.elig.pair_keep[j] and not gone[before.elig.pair_cadre[j]]:
-                carried[int(g)] = j
-    gids = np.array(sorted(set(gid_of_j) | set(carried)), dtype=np.int64)
+                carried.add(int(g))
+    gids = np.array(sorted(set(gid_of_j) | carried), dtype=np.int64)
     src = np.array([gid_of_j.get(int(g), -1) for g in gids], dtype=np.int64)
     is_cand = src >= 0
     post = np.array([cand.post[g] for g in gids], dtype=np.int32)
