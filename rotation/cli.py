@@ -1,6 +1,6 @@
 """``rotation`` on the command line (contract §4), with typer and rich.
 
-Exit codes: 0 success; 1 ``validate`` found violations (or ``serve`` cannot start); 2 bad input
+Exit codes: 0 success; 1 ``validate`` found violations; 2 bad input
 (data, rules, plan file, province name: one clear line per problem, never a traceback); 3 no plan
 exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json``).
 """
@@ -8,14 +8,13 @@ exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
-import sys
 import threading
 import time
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -27,6 +26,9 @@ from rich.text import Text
 from .atomic import write_atomic
 from .errors import DataError
 from .rules import Rules, RulesError, load_rules
+
+if TYPE_CHECKING:
+    from .solve import ProgressEvent
 
 app = typer.Typer(
     add_completion=False,
@@ -41,7 +43,9 @@ DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_OUT = Path("out") / "demo"
 DEMO_TIME_LIMIT_S = 60.0
 
-DataArg = Annotated[Path, typer.Argument(metavar="DATA", help="CSV folder or .xlsx workbook")]
+DataArg = Annotated[
+    Path, typer.Argument(metavar="DATA", help="CSV folder, .zip of CSVs, .xlsx workbook or .json")
+]
 RulesOpt = Annotated[
     Path | None, typer.Option("--rules", help="rules YAML/JSON (default: documented defaults)")
 ]
@@ -169,9 +173,9 @@ def before_after_rich(table: pd.DataFrame, title: str = "Before / after") -> Tab
 
 def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KPIs") -> Table:
     k = plan.kpis
-    extra = k.non_local_share.model_extra or {}
-    posts = extra.get("posts", len(plan.assignments))
-    nl = extra.get("non_local_posts")
+    share = k.non_local_share
+    posts = share.posts if share.posts is not None else len(plan.assignments)
+    nl = share.non_local_posts
     t = Table(title=title, title_justify="left", show_header=False)
     t.add_column("measure")
     t.add_column("value", justify="right")
@@ -239,29 +243,28 @@ def diagnosis_rich(items: list) -> Table:
 
 
 class _ProgressLine:
-    """The live line: elapsed time (ticking), best objective, bound and gap."""
+    """The live line: elapsed time (ticking), best objective, bound and gap ("–" until known)."""
 
     def __init__(self) -> None:
         self.t0 = time.perf_counter()
-        self.last: dict[str, Any] = {}
+        self.last: ProgressEvent | None = None
         self.lock = threading.Lock()
 
-    def update(self, info: dict[str, Any]) -> None:
+    def update(self, event: ProgressEvent) -> None:
         with self.lock:
-            self.last = dict(info)
+            self.last = event
 
     def __rich__(self) -> Text:
         with self.lock:
-            last = dict(self.last)
+            last = self.last
         elapsed = time.perf_counter() - self.t0
         text = Text(f"solving… {elapsed:5.1f} s", style="cyan")
-        if last:
-            text.append(
-                f"  {last.get('phase', '')}: best {last.get('objective', 0):,.3f}"
-                f"  bound {last.get('bound', 0):,.3f}  gap {_pct(last.get('gap'))}"
-            )
-        else:
+        if last is None:
             text.append("  (no plan yet)")
+            return text
+        best = "–" if last.objective is None else f"{last.objective:,.3f}"
+        bound = "–" if last.bound is None else f"{last.bound:,.3f}"
+        text.append(f"  {last.phase}: best {best}  bound {bound}  gap {_pct(last.gap)}")
         return text
 
 
@@ -645,42 +648,36 @@ def demo(
     raise typer.Exit(code)
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
-) -> None:
-    """Run the HTTP API (api.main:app) with uvicorn."""
-    try:
-        importlib.import_module("api.main")
-    except Exception as exc:  # any failure to import means there is no API to serve
-        err.print(
-            f"cannot start the API: 'api.main' is not importable ({exc}); run from the "
-            "repository with the package installed (make install)",
-            style="red",
-            markup=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
-    import uvicorn
-
-    uvicorn.run("api.main:app", host=host, port=port)
+COMMANDS_GROUP = "rotation.commands"
+"""Entry point group through which other packages add commands to ``rotation``: each entry is
+a function ``register(app)`` (the HTTP service adds ``serve``, ``worker`` and ``keys``). The
+library itself never imports the service."""
 
 
-def _mount_keys() -> None:
-    """`rotation keys create|list|revoke` (API keys, against DATABASE_URL), when api/ is there."""
-    try:
-        from api.keys import keys_app
-    except ImportError:  # the library alone, without the service
-        return
-    app.add_typer(keys_app, name="keys")
+# the committee's commands (report, compare) live in their own module; it imports the helpers above
+from .cli_meeting import register as _register_meeting  # noqa: E402
+
+_register_meeting(app)
+
+
+def load_plugins(target: typer.Typer | None = None) -> list[str]:
+    """Call every ``rotation.commands`` entry point with the app; returns the names loaded. A
+    plugin that fails to load is reported on stderr and skipped."""
+    loaded = []
+    for ep in entry_points(group=COMMANDS_GROUP):
+        try:
+            ep.load()(target or app)
+        except Exception as exc:  # a broken plugin must not take the library's commands down
+            err.print(f"rotation: commands of {ep.value!r} not loaded: {exc}", markup=False)
+            continue
+        loaded.append(ep.name)
+    return loaded
 
 
 def main() -> None:
-    """Entry point of the ``rotation`` script (the keys sub-app, which loads the service's
-    storage layer, is mounted only when asked for, so other commands start fast)."""
-    if sys.argv[1:2] == ["keys"]:
-        _mount_keys()
+    """Entry point of the ``rotation`` script: the library's commands plus those registered by
+    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``)."""
+    load_plugins()
     app()
 
 

@@ -9,7 +9,8 @@ where the model needs it on thousands of cadres, a vectorised form over the cadr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ def statutory_retirement_age_months(gender: str, year: int) -> int:
 
 
 def retirement_date(
-    gender: str, birth_date: dt.date, fixed_ages: dict[str, float] | None = None
+    gender: str, birth_date: dt.date, fixed_ages: Mapping[Any, float] | None = None
 ) -> dt.date:
     """The date a cadre reaches retirement age.
 
@@ -85,7 +86,7 @@ def retirement_date(
 
 
 def years_to_retirement(
-    gender: str, birth_date: dt.date, as_of: dt.date, fixed_ages: dict[str, float] | None = None
+    gender: str, birth_date: dt.date, as_of: dt.date, fixed_ages: Mapping[Any, float] | None = None
 ) -> float:
     return years_between(as_of, retirement_date(gender, birth_date, fixed_ages))
 
@@ -135,37 +136,57 @@ def latest_rating(data: ProblemData, rules: Rules) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- local
-def is_local(
-    data: ProblemData, hometown_id: str, residence_id: str, unit_id: str, rules: Rules
-) -> bool:
-    """Is a cadre from ``hometown_id`` living in ``residence_id`` local to ``unit_id``?
+def _cadre_keys(
+    data: ProblemData, rules: Rules, hometown_ids: Iterable[str], residence_ids: Iterable[str]
+) -> list[np.ndarray]:
+    """The locality keys that make a cadre local, per ``local_means``: the hometown's, the
+    residence's, or both, each at ``local_level`` (see ``ProblemData.locality_of``)."""
+    lvl = rules.local_level
+    keys = []
+    if rules.local_means in ("hometown", "hometown_or_residence"):
+        keys.append(data.locality_of(list(hometown_ids), lvl).to_numpy())
+    if rules.local_means in ("residence", "hometown_or_residence"):
+        keys.append(data.locality_of(list(residence_ids), lvl).to_numpy())
+    return keys
+
+
+def local_pairs(
+    data: ProblemData,
+    rules: Rules,
+    hometown_ids: Iterable[str],
+    residence_ids: Iterable[str],
+    unit_ids: Iterable[str],
+) -> np.ndarray:
+    """The one definition of "local", pair by pair: bool array, True where the cadre from
+    ``hometown_ids[i]`` living in ``residence_ids[i]`` is local to ``unit_ids[i]``.
 
     ``local_means`` picks hometown, residence or either; ``local_level`` compares communes, or
     the districts they belong to (2-level data: the commune itself).
     """
-    keys = data.locality_of([hometown_id, residence_id, unit_id], rules.local_level).tolist()
-    home, res, post = keys
-    if rules.local_means == "hometown":
-        return home == post
-    if rules.local_means == "residence":
-        return res == post
-    return home == post or res == post
+    post_key = data.locality_of(list(unit_ids), rules.local_level).to_numpy()
+    local = np.zeros(len(post_key), dtype=bool)
+    for key in _cadre_keys(data, rules, hometown_ids, residence_ids):
+        local |= key == post_key
+    return local
+
+
+def is_local(
+    data: ProblemData, hometown_id: str, residence_id: str, unit_id: str, rules: Rules
+) -> bool:
+    """Is a cadre from ``hometown_id`` living in ``residence_id`` local to ``unit_id``?
+    (One pair of :func:`local_pairs`.)"""
+    return bool(local_pairs(data, rules, [hometown_id], [residence_id], [unit_id])[0])
 
 
 def local_matrix(
     data: ProblemData, cadre_ids: pd.Index, unit_ids: Iterable[str], rules: Rules
 ) -> np.ndarray:
-    """Vectorised :func:`is_local`: bool array [cadre, unit]."""
-    units = list(unit_ids)
-    post_key = data.locality_of(units, rules.local_level).to_numpy()
+    """:func:`local_pairs` for every (cadre, unit) combination: bool array [cadre, unit]."""
+    post_key = data.locality_of(list(unit_ids), rules.local_level).to_numpy()
     c = data.cadres.loc[cadre_ids]
-    out = np.zeros((len(cadre_ids), len(units)), dtype=bool)
-    if rules.local_means in ("hometown", "hometown_or_residence"):
-        hk = data.locality_of(c["hometown_id"], rules.local_level).to_numpy()
-        out |= hk[:, None] == post_key[None, :]
-    if rules.local_means in ("residence", "hometown_or_residence"):
-        rk = data.locality_of(c["residence_id"], rules.local_level).to_numpy()
-        out |= rk[:, None] == post_key[None, :]
+    out = np.zeros((len(cadre_ids), len(post_key)), dtype=bool)
+    for key in _cadre_keys(data, rules, c["hometown_id"], c["residence_id"]):
+        out |= key[:, None] == post_key[None, :]
     return out
 
 
@@ -174,6 +195,14 @@ def is_minority(ethnicity: object) -> bool:
     if not isinstance(ethnicity, str):
         return False
     return ethnicity.strip().lower() not in MINORITY_EXCLUDED
+
+
+# --------------------------------------------------------------------------- scopes
+def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
+    """The scope level KPIs are reported by: the first target's, else district (or province)."""
+    if rules.non_local_targets:
+        return rules.non_local_targets[0].scope_level
+    return "district" if data.has_districts else "province"
 
 
 # --------------------------------------------------------------------------- relatives

@@ -194,7 +194,7 @@ def diagnose(e: Eligibility, rules: Rules, time_limit_s: float = 20.0) -> list[D
         if rule == "non_local_target":
             best = _best_share(e, rules, scope)
             if best is not None:
-                item.best_share = best  # type: ignore[attr-defined]
+                item.best_share = best
                 item.detail += f" (best reachable under the other rules: {best:.0%})"
         out.append(item)
     return out
@@ -225,11 +225,11 @@ def _sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) 
 def _minimal_core(e: Eligibility, rules: Rules, time_limit_s: float) -> list[tuple[str, str, str]]:
     v = build_model(e, diagnosing=True, objective=False)
     registry = v.assumptions
-    lits = {i: v.cp.GetBoolVarFromProtoIndex(i) for i in registry}
+    lits = {i: v.cp.get_bool_var_from_proto_index(i) for i in registry}
 
     def infeasible(active: list[int], limit: float) -> tuple[bool, list[int]]:
-        v.cp.ClearAssumptions()
-        v.cp.AddAssumptions([lits[i] for i in active])
+        v.cp.clear_assumptions()
+        v.cp.add_assumptions([lits[i] for i in active])
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = limit
@@ -263,13 +263,13 @@ def _best_share(e: Eligibility, rules: Rules, scope: str) -> float | None:
     for lit, _, _ in v.slacks:
         rule, _, _ = v.assumptions[lit.Index()]
         if rule != "non_local_target":
-            v.cp.Add(lit == 1)
+            v.cp.add(lit == 1)
     for t in rules.non_local_targets:
         for sc, posts, _ in v.target_groups(t):
             if sc != scope:
                 continue
             terms = [v.x[k] for p in posts for k in v.pairs_of_post[p] if e.pair_non_local[k]]
-            v.cp.Maximize(sum(terms))
+            v.cp.maximize(sum(terms))
             solver = cp_model.CpSolver()
             solver.parameters.max_time_in_seconds = 10
             solver.parameters.num_workers = 1

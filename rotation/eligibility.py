@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .concepts import cadre_facts, is_minority, latest_rating
+from .concepts import cadre_facts, is_minority, latest_rating, local_pairs
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
@@ -278,14 +278,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
 def _non_local_vector(
     data: ProblemData, rules: Rules, home: np.ndarray, res: np.ndarray, units: np.ndarray
 ) -> np.ndarray:
-    lvl = rules.local_level
-    uk = data.locality_of(list(units), lvl).to_numpy()
-    local = np.zeros(len(units), dtype=bool)
-    if rules.local_means in ("hometown", "hometown_or_residence"):
-        local |= data.locality_of(list(home), lvl).to_numpy() == uk
-    if rules.local_means in ("residence", "hometown_or_residence"):
-        local |= data.locality_of(list(res), lvl).to_numpy() == uk
-    return ~local
+    return ~local_pairs(data, rules, home, res, units)
 
 
 def _bonus_indicators(

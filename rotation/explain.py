@@ -3,6 +3,8 @@ best alternatives with why each lost (the failed rule, or the cost difference)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .eligibility import Eligibility
@@ -42,10 +44,10 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
         chosen = pair_of.get((p, cadre_index[a.cadre_id])) if a.cadre_id else None
         base = float(costs[chosen]) if chosen is not None else 0.0
         if chosen is not None:
-            a.score = score_parts(e, chosen)  # type: ignore[attr-defined]
+            a.score = score_parts(e, chosen)
         ks = order[bounds[p] : bounds[p + 1]]
         ks = ks[np.argsort(costs[ks], kind="stable")]
-        alts = []
+        alts: list[dict[str, Any]] = []
         for k in ks.tolist():
             cid = str(cadre_ids[e.pair_cadre[k]])
             if cid == a.cadre_id:
@@ -83,12 +85,12 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
             alts += _refused_nearby(
                 e, a.post_id, a.cadre_id, n_alternatives - len(alts), {x["cadre_id"] for x in alts}
             )
-        a.alternatives = alts  # type: ignore[attr-defined]
+        a.alternatives = alts
 
 
 def _refused_nearby(
     e: Eligibility, post_id: str, holder: str | None, n: int, skip: set[str]
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The nearest cadres of the province that a rule refuses for the post."""
     from .geo import distances
 
@@ -99,7 +101,7 @@ def _refused_nearby(
         data.units["province_id"].reindex(data.cadres["current_unit_id"]).to_numpy() == prov
     ]
     km = distances(data, e.rules).matrix(cad["residence_id"].to_numpy(), [unit])[:, 0]
-    out = []
+    out: list[dict[str, Any]] = []
     for i in np.argsort(km, kind="stable").tolist():
         cid = str(cad.index[i])
         if cid == holder or cid in skip:

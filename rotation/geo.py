@@ -19,7 +19,10 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 def haversine_km(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+    lat1: np.ndarray | float,
+    lon1: np.ndarray | float,
+    lat2: np.ndarray | float,
+    lon2: np.ndarray | float,
 ) -> np.ndarray:
     """Great-circle distance in km (broadcasting numpy arrays of degrees)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)

@@ -1,8 +1,8 @@
 """Plans (contract §3): the JSON every user and checker reads, identical from CLI and API.
 
 Contract fields are never renamed; extra fields (names, explanations, solver statistics) are
-additions. KPIs are computed here from assignments + data with the shared concept helpers, so the
-validator can recompute them independently and compare.
+additions. KPIs are computed here from assignments + data with the shared concept helpers, to write
+plans; the validator recomputes every claim with its own code (``rotation.claims``) and compares.
 """
 
 from __future__ import annotations
@@ -10,15 +10,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .atomic import write_atomic
-from .concepts import is_local
+from .concepts import is_local, kpi_scope_level
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
+from .status import PlanStatus
+
+
+def _unset(value: object) -> bool:
+    """Optional additions (explanations, counts) are left out of the JSON when absent."""
+    return value is None
 
 
 class Assignment(BaseModel):
@@ -31,12 +37,28 @@ class Assignment(BaseModel):
     changed: bool = False
     non_local: bool = False
     travel_km: float = 0.0
+    score: dict[str, float] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="the holder's objective terms in weight units (rewards negative); "
+        "added by explanations",
+    )
+    alternatives: list[dict[str, Any]] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="the best other cadres for the post, each with cadre_id, cadre_name, "
+        "cost_difference, why_not, failed_rule and score; added by explanations",
+    )
 
 
 class NonLocalShare(BaseModel):
     model_config = ConfigDict(extra="allow")
     overall: float = 0.0
     by_scope: dict[str, float] = Field(default_factory=dict)
+    non_local_posts: int | None = Field(
+        default=None, exclude_if=_unset, description="posts with a non-local holder (people)"
+    )
+    posts: int | None = Field(default=None, exclude_if=_unset, description="posts in the plan")
 
 
 class Kpis(BaseModel):
@@ -52,11 +74,17 @@ class DiagnosisItem(BaseModel):
     rule: str
     scope: str
     detail: str
+    best_share: float | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="for a non-local target: the best share (0-1) reachable in the scope "
+        "under the other rules",
+    )
 
 
 class Plan(BaseModel):
     model_config = ConfigDict(extra="allow")
-    status: Literal["optimal", "feasible", "infeasible"]
+    status: PlanStatus
     objective: float | None = 0.0
     bound: float | None = 0.0
     assignments: list[Assignment] = Field(default_factory=list)
@@ -78,13 +106,6 @@ class Plan(BaseModel):
 
     def holder(self) -> dict[str, str | None]:
         return {a.post_id: a.cadre_id for a in self.assignments}
-
-
-def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
-    """The scope level KPIs are reported by: the first target's, else district (or province)."""
-    if rules.non_local_targets:
-        return rules.non_local_targets[0].scope_level
-    return "district" if data.has_districts else "province"
 
 
 def assignment_facts(
@@ -142,7 +163,7 @@ def plan_from_holders(
     data: ProblemData,
     rules: Rules,
     held: Mapping[str, str | None],
-    status: str = "feasible",
+    status: PlanStatus = "feasible",
     objective: float | None = None,
     bound: float | None = None,
 ) -> Plan:
@@ -170,7 +191,7 @@ def plan_from_holders(
         if isinstance(c, str) and p in held and c not in holders
     )
     return Plan(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         objective=objective,
         bound=bound,
         assignments=assignments,

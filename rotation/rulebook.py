@@ -34,7 +34,7 @@ CLAIMS: dict[str, str] = {
     "claim_non_local": "non_local matches the data and the rules' definition of local",
     "claim_travel_km": "travel_km matches the distance residence → post unit",
     "claim_released": "released lists exactly the incumbents who keep no post",
-    "claim_kpis": "the KPIs add up from the assignments",
+    "claim_kpis": "each KPI the plan (or a roadmap's kpis_by_round) claims matches the data",
     "claim_unit_position": "unit_id and position match the post",
 }
 

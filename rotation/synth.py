@@ -552,8 +552,8 @@ def synthesize_units(
         groups = list(mix)
         w = np.cumsum([mix[g] for g in groups]) / sum(mix.values())
         idx = np.nonzero((cad_prov == p) & (u_min < share))[0]
-        for k in idx:
-            ethnicity[k] = groups[int(np.searchsorted(w, u_grp[k], side="right"))]
+        for jj in idx:
+            ethnicity[jj] = groups[int(np.searchsorted(w, u_grp[jj], side="right"))]
 
     # ------------------------------------------------------------------ feasibility top-up
     local_inc = is_inc.copy()

@@ -2,8 +2,10 @@
 
 The validator is the independent referee: it reads the data, the rules and a plan (contract §3)
 and re-derives everything with the shared concept helpers (``rotation.concepts``, distances from
-``rotation.geo``, and the plain data helpers ``assignment_facts`` / ``compute_kpis``). It never
-calls eligibility or model code, so a bug there cannot hide itself here.
+``rotation.geo``). It never calls eligibility, model or plan-building code (``rotation.plan``
+gives it only the plan types): the claims a plan makes about itself — each assignment's flags and
+km, ``released``, every KPI — are recomputed by its own code in :mod:`rotation.claims`, so a bug
+in the code that wrote them is caught here instead of confirmed.
 
 Semantics (contract §2):
 
@@ -12,7 +14,11 @@ Semantics (contract §2):
 - the holder of a post *after* the plan is the plan's cadre for in-scope posts and the incumbent
   for the others; a cadre *takes a new post* when that post is not the one held before (office
   cadres always do);
-- an ``infeasible`` plan is only checked for a non-empty diagnosis.
+- an ``infeasible`` plan is only checked for a non-empty diagnosis;
+- a claim the plan does not make (an optional field left out: ``previous_post_id``, ``changed``,
+  ``non_local``, ``travel_km``, ``released``, any KPI) is not a violation; a claim it makes is
+  checked. A plan with only the contract's required fields (status; post, unit, position and
+  cadre of each assignment) is judged on the hard rules alone.
 
 Rule names are exactly the keys of :data:`rotation.rulebook.HARD_RULES` and
 :data:`rotation.rulebook.CLAIMS` (plus :data:`DIAGNOSIS_RULE` while the rulebook lacks it).
@@ -28,18 +34,17 @@ from typing import Any
 
 import pandas as pd
 
+from .claims import ClaimContext, plan_facts, wrong_holder_claims, wrong_kpis
 from .concepts import (
     cadre_facts,
     is_local,
     rating_ok,
     ratings_by_cadre,
     relative_pairs,
-    retirement_date,
     years_between,
 )
 from .data import ProblemData
-from .geo import distances
-from .plan import Assignment, Plan, assignment_facts, compute_kpis
+from .plan import Assignment, Plan
 from .rulebook import CLAIMS, HARD_RULES
 from .rules import Rules
 
@@ -53,10 +58,6 @@ _RANK = {r: i for i, r in enumerate(RULE_ORDER)}
 
 KM_TOL = 1e-6
 """Tolerance on distance limits (km)."""
-CLAIM_KM_TOL = 0.01
-"""Tolerance on claimed km (per assignment, total and max)."""
-SHARE_TOL = 1e-4
-"""Tolerance on claimed non-local shares."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,7 @@ class _Checker:
         self.in_scope: set[str] = {p for p, pos in self.position.items() if pos in positions}
         self.prev_post: dict[str, str] = {c: p for p, c in self.incumbent.items() if c}
         self.cadres = data.cadres
-        self._dist = distances(data, rules)
-        self._km_cache: dict[tuple[str, str], float] = {}
+        self.claims = ClaimContext(data, rules)
 
     # ------------------------------------------------------------------ helpers
     def add(self, rule: str, post_id: str | None, cadre_id: str | None, message: str) -> None:
@@ -139,10 +139,7 @@ class _Checker:
         self.out.append(Violation(rule, post_id, cadre_id, message, post_label, cadre_label))
 
     def km(self, from_id: str, to_id: str) -> float:
-        key = (from_id, to_id)
-        if key not in self._km_cache:
-            self._km_cache[key] = self._dist.km(from_id, to_id)
-        return self._km_cache[key]
+        return self.claims.km(from_id, to_id)
 
     def province(self, unit_id: str) -> str | None:
         if unit_id not in self.data.units.index:
@@ -393,7 +390,7 @@ class _Checker:
                 self.add(
                     "rating", p, c, f"rated {shown}; needs at least {r.min_rating} in each year"
                 )
-            rd = retirement_date(row["gender"], row["birth_date"], r.retirement_age)
+            rd = self.facts.at[c, "retirement_date"]  # concepts.retirement_date, per cadre
             left = years_between(r.as_of, rd)
             if left < r.min_years_to_retirement:
                 self.add(
@@ -509,7 +506,8 @@ class _Checker:
 
     # ------------------------------------------------------------------ claims
     def check_claims(self) -> None:
-        recomputed: list[Assignment] = []
+        """Each assignment's claims, ``released`` and the KPIs, against the data (only the claims
+        the plan makes; see :mod:`rotation.claims`)."""
         for a in self.known:
             post = self.data.posts.loc[a.post_id]
             if a.unit_id != post["unit_id"] or a.position != post["position"]:
@@ -520,46 +518,11 @@ class _Checker:
                     f"claims unit {a.unit_id} / {a.position}, the data says "
                     f"{post['unit_id']} / {post['position']}",
                 )
-            if a.cadre_id is not None and a.cadre_id not in self.cadres.index:
-                recomputed.append(a)  # cannot recompute: keep the plan's own claims
-                continue
-            f = assignment_facts(self.data, self.rules, a.post_id, a.cadre_id)
-            if a.previous_post_id != f["previous_post_id"]:
-                self.add(
-                    "claim_previous_post",
-                    a.post_id,
-                    a.cadre_id,
-                    f"claims previous post {a.previous_post_id}, the data says "
-                    f"{f['previous_post_id']}",
-                )
-            if bool(a.changed) != f["changed"]:
-                self.add(
-                    "claim_changed",
-                    a.post_id,
-                    a.cadre_id,
-                    f"claims changed={a.changed}, incumbent is {self.incumbent[a.post_id]}",
-                )
-            if a.cadre_id is not None and bool(a.non_local) != f["non_local"]:
-                self.add(
-                    "claim_non_local",
-                    a.post_id,
-                    a.cadre_id,
-                    f"claims non_local={a.non_local}, the data says {f['non_local']} "
-                    f"(local means {self.rules.local_means} at {self.rules.local_level} "
-                    "level)",
-                )
-            if a.cadre_id is not None and not _close(a.travel_km, f["travel_km"], CLAIM_KM_TOL):
-                self.add(
-                    "claim_travel_km",
-                    a.post_id,
-                    a.cadre_id,
-                    f"claims {a.travel_km} km, residence → post is {f['travel_km']} km",
-                )
-            recomputed.append(
-                a.model_copy(update={"unit_id": post["unit_id"], "position": post["position"], **f})
-            )
-        self.check_released()
-        self.check_kpis(recomputed)
+            for rule, why in wrong_holder_claims(a, self.claims.holding(a), self.rules):
+                self.add(rule, a.post_id, a.cadre_id, why)
+        if "released" in self.plan.model_fields_set:
+            self.check_released()
+        self.check_kpis()
 
     def check_released(self) -> None:
         expected = {
@@ -586,37 +549,10 @@ class _Checker:
                 "claim_released", held[0] if held else None, c, f"listed in released but {why}"
             )
 
-    def check_kpis(self, assignments: list[Assignment]) -> None:
-        want = compute_kpis(self.data, self.rules, assignments)
-        got = self.plan.kpis
-        diffs = []
-        if got.changed_posts != want.changed_posts:
-            diffs.append(f"changed_posts {got.changed_posts}, recomputed {want.changed_posts}")
-        tol_total = max(CLAIM_KM_TOL, 1e-6 * abs(want.total_travel_km))
-        if not _close(got.total_travel_km, want.total_travel_km, tol_total):
-            diffs.append(
-                f"total_travel_km {got.total_travel_km}, recomputed {want.total_travel_km}"
-            )
-        if not _close(got.max_travel_km, want.max_travel_km, CLAIM_KM_TOL):
-            diffs.append(f"max_travel_km {got.max_travel_km}, recomputed {want.max_travel_km}")
-        gs, ws = got.non_local_share, want.non_local_share
-        if not _close(gs.overall, ws.overall, SHARE_TOL):
-            diffs.append(f"non_local_share.overall {gs.overall}, recomputed {ws.overall}")
-        for s in sorted(set(gs.by_scope) | set(ws.by_scope)):
-            g, w = gs.by_scope.get(s), ws.by_scope.get(s)
-            if g is None or w is None or not _close(g, w, SHARE_TOL):
-                diffs.append(f"non_local_share.by_scope[{s}] {g}, recomputed {w}")
-        for d in diffs:
-            self.add("claim_kpis", None, None, d)
-
-
-def _close(a: float | None, b: float | None, tol: float) -> bool:
-    if a is None or b is None:
-        return a is b
-    a, b = float(a), float(b)
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(a - b) <= tol + 1e-12
+    def check_kpis(self) -> None:
+        claimed = self.plan.kpis.model_dump(exclude_unset=True)
+        for line in wrong_kpis(plan_facts(self.claims, self.known), claimed):
+            self.add("claim_kpis", None, None, line)
 
 
 def validate_plan(data: ProblemData, rules: Rules, plan: Plan) -> list[Violation]:

@@ -11,13 +11,16 @@ from typing import Any
 import pandas as pd
 import pytest
 from builders import BASELINE_MOVES, default_rules, plan_from, tiny_problem
+from sabotage import FACT_CORRUPTIONS, KPI_CORRUPTIONS, PLAN_CORRUPTIONS, Sabotage
 from typer.testing import CliRunner
 
 from rotation import cli
+from rotation import plan as plan_module
 from rotation.data import ProblemData
 from rotation.plan import Plan
 from rotation.read import write_dataset
 from rotation.roadmap.horizon import Horizon, round_rules
+from rotation.roadmap.model import solve_roadmap
 from rotation.roadmap.state import project_ratings, roll_forward
 from rotation.roadmap.validate import (
     ROADMAP_RULES,
@@ -342,3 +345,132 @@ def test_cli_validate_roadmap_bad_file_exits_2(files: dict[str, Path]):
         result.stderr
     )
     assert "Traceback" not in result.output
+
+
+# =========================================================================== claims
+def _foresight() -> tuple[ProblemData, Rules]:
+    """One district; K11 must leave in 2026 (tenure limit); 2027 needs 1 of 3 non-local."""
+    data = tiny_problem(districts=1, cadres={"K11": {"current_since": dt.date(2010, 1, 1)}})
+    horizon = {
+        "rounds": ROUNDS[:2],
+        "trajectory": [{"shares": {"2026-01-01": 0.0, "2027-01-01": 0.3}, "never_decrease": True}],
+    }
+    return data, default_rules(horizon=horizon, time_limit_s=20)
+
+
+@pytest.fixture(scope="module")
+def solved() -> dict[str, Any]:
+    """The roadmap model's answer on the foresight case (JSON), valid as it stands."""
+    data, rules = _foresight()
+    doc = solve_roadmap(data, rules).to_json()
+    assert validate_roadmap(data, rules, doc) == [], validate_roadmap(data, rules, doc)
+    assert len(doc["kpis_by_round"]) == 2
+    return doc
+
+
+ROADMAP_SABOTAGE: dict[str, Sabotage] = {
+    **{
+        f"assignment_facts/{name}": Sabotage(plan_module, "assignment_facts", f, expected)
+        for name, (f, expected) in FACT_CORRUPTIONS.items()
+    },
+    **{
+        f"compute_kpis/{name}": Sabotage(plan_module, "compute_kpis", f, frozenset({"claim_kpis"}))
+        for name, f in KPI_CORRUPTIONS.items()
+    },
+    **{
+        f"plan_from_holders/{name}": Sabotage(
+            plan_module, "plan_from_holders", f, frozenset({rule})
+        )
+        for name, (f, rule) in PLAN_CORRUPTIONS.items()
+    },
+}
+"""``rotation.plan``'s computations, which write every round of the roadmap model's answer,
+broken one at a time."""
+
+
+@pytest.mark.parametrize("name", sorted(ROADMAP_SABOTAGE))
+def test_roadmap_with_a_broken_claim_is_caught(name: str, monkeypatch: pytest.MonkeyPatch):
+    """A bug in plan building is written into the roadmap's rounds (and kpis_by_round) and the
+    roadmap validator reports it, dated, and nothing else."""
+    sabotage = ROADMAP_SABOTAGE[name]
+    sabotage.apply(monkeypatch)
+    data, rules = _foresight()
+    out = validate_roadmap(data, rules, solve_roadmap(data, rules).to_json())
+    assert rules_of(out) == sabotage.expected, [str(v) for v in out]
+    assert all(v.round in ROUNDS[:2] for v in out)
+
+
+def test_kpis_by_round_absent_or_empty_is_not_claimed(solved: dict[str, Any]):
+    data, rules = _foresight()
+    without = {k: v for k, v in solved.items() if k != "kpis_by_round"}
+    assert validate_roadmap(data, rules, without) == []
+    assert validate_roadmap(data, rules, {**without, "kpis_by_round": []}) == []
+
+
+def _edit_kpis(doc: dict[str, Any], k: int, **fields: Any) -> dict[str, Any]:
+    doc = json.loads(json.dumps(doc))
+    doc["kpis_by_round"][k].update(fields)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("k", "fields", "line"),
+    [
+        (0, {"changed_posts": 9}, "kpis_by_round[0].changed_posts 9, recomputed"),
+        (1, {"total_travel_km": -1.0}, "kpis_by_round[1].total_travel_km -1.0, recomputed"),
+        (1, {"non_local_share": {"overall": 0.0}}, "kpis_by_round[1].non_local_share.overall"),
+        (0, {"as_of": "2027-01-01"}, "kpis_by_round[0].as_of '2027-01-01', the round is"),
+        (1, {"target_shares": {"secretary": 0.0}}, "kpis_by_round[1].target_shares"),
+        (1, {"target_shares": {}}, "kpis_by_round[1].target_shares {}, the shares in force"),
+    ],
+)
+def test_a_wrong_kpis_by_round_entry_is_caught(
+    solved: dict[str, Any], k: int, fields: dict[str, Any], line: str
+):
+    """Each claimed KPI of a round is recomputed from that round's plan and state."""
+    data, rules = _foresight()
+    out = validate_roadmap(data, rules, _edit_kpis(solved, k, **fields))
+    assert [(v.round, v.rule) for v in out] == [(ROUNDS[k], "claim_kpis")], out
+    assert out[0].violation.message.startswith(line), str(out[0])
+
+
+def test_kpis_by_round_must_have_one_object_per_round(solved: dict[str, Any]):
+    data, rules = _foresight()
+    short = {**solved, "kpis_by_round": solved["kpis_by_round"][:1]}
+    (v,) = validate_roadmap(data, rules, short)
+    assert (v.round, v.rule) == (None, "claim_kpis") and "1 entries for 2 rounds" in str(v)
+    odd = {**solved, "kpis_by_round": [solved["kpis_by_round"][0], 3]}
+    (v,) = validate_roadmap(data, rules, odd)
+    assert (v.round, v.rule) == (ROUNDS[1], "claim_kpis") and "not an object" in str(v)
+    (v,) = validate_roadmap(data, rules, {**solved, "kpis_by_round": {"x": 1}})
+    assert (v.round, v.rule) == (None, "claim_kpis")
+
+
+def test_minimal_round_plans_validate():
+    """Rounds whose plans carry only the required fields (holders) are judged on the rules."""
+    data = tiny_problem()
+    rules = horizon_rules()
+    roadmap = build_roadmap(data, rules, [BASELINE_MOVES, {}, {}])
+    keep = {"post_id", "unit_id", "position", "cadre_id"}
+    for r in roadmap["rounds"]:
+        plan = r["plan"]
+        r["plan"] = {
+            "status": plan["status"],
+            "assignments": [{k: a[k] for k in keep} for a in plan["assignments"]],
+        }
+    assert validate_roadmap(data, rules, roadmap) == []
+
+
+def test_rolling_reads_units_from_the_data_not_the_claims():
+    """A round plan's wrong unit_id is a claim_unit_position in that round only: the next round
+    starts with the newcomer at the post's real unit."""
+    data = tiny_problem()
+    rules = horizon_rules()
+    roadmap = build_roadmap(data, rules, [BASELINE_MOVES, {}, {}])
+    for a in roadmap["rounds"][0]["plan"]["assignments"]:
+        if a["post_id"] == "S-C12":
+            a["unit_id"] = "C13"
+    states = roll_states(data, rules, roadmap)
+    assert states[1].cadres.at["O11", "current_unit_id"] == "C12"
+    out = validate_roadmap(data, rules, roadmap)
+    assert [(v.round, v.rule) for v in out] == [(ROUNDS[0], "claim_unit_position")], out

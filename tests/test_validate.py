@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import importlib.util
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from builders import (
@@ -18,11 +23,18 @@ from builders import (
     with_relation,
     with_travel,
 )
+from sabotage import FACT_CORRUPTIONS, KPI_CORRUPTIONS, PLAN_CORRUPTIONS, Sabotage
+from typer.testing import CliRunner
 
+from rotation import cli
+from rotation import plan as plan_module
+from rotation import solve as solve_module
 from rotation.data import ProblemData
 from rotation.plan import Assignment, DiagnosisItem, Plan, compute_kpis
+from rotation.read import write_dataset
 from rotation.rulebook import CLAIMS, HARD_RULES
 from rotation.rules import Rules
+from rotation.solve import solve
 from rotation.validate import DIAGNOSIS_RULE, RULE_ORDER, Violation, validate_plan
 
 Case = tuple[ProblemData, Rules, Plan]
@@ -286,6 +298,14 @@ BROKEN: dict[str, tuple[set[str], Callable[[], Case]]] = {
         {"claim_kpis"},
         lambda: edit(base(), lambda p: setattr(p.kpis, "max_travel_km", 99.0)),
     ),
+    "claim_kpis/non_local_posts": (
+        {"claim_kpis"},
+        lambda: edit(base(), lambda p: setattr(p.kpis.non_local_share, "non_local_posts", 1)),
+    ),
+    "claim_kpis/posts": (
+        {"claim_kpis"},
+        lambda: edit(base(), lambda p: setattr(p.kpis.non_local_share, "posts", 7)),
+    ),
     "claim_kpis/overall_share": (
         {"claim_kpis"},
         lambda: edit(base(), lambda p: setattr(p.kpis.non_local_share, "overall", 0.5)),
@@ -391,3 +411,231 @@ def test_non_local_is_recomputed_not_taken_from_claims() -> None:
 def test_baseline_helper_is_valid() -> None:
     """builders.baseline_plan is valid under the default rules (the optimizer tests rely on it)."""
     assert validate_plan(tiny_problem(), default_rules(), baseline_plan()) == []
+
+
+# --------------------------------------------------------------------------- claims: only those made
+def _baseline_json() -> dict[str, Any]:
+    return baseline_plan().model_dump(mode="json")
+
+
+def _drop(*path: str) -> Callable[[dict[str, Any]], None]:
+    """Remove ``path`` from the plan JSON (``assignments`` paths: from every assignment)."""
+
+    def go(doc: dict[str, Any]) -> None:
+        nodes = doc["assignments"] if path[0] == "assignments" else [doc]
+        keys = path[1:] if path[0] == "assignments" else path
+        for node in nodes:
+            for k in keys[:-1]:
+                node = node[k]
+            del node[keys[-1]]
+
+    return go
+
+
+OMITTED: dict[str, Callable[[dict[str, Any]], None]] = {
+    "previous_post_id": _drop("assignments", "previous_post_id"),
+    "changed": _drop("assignments", "changed"),
+    "non_local": _drop("assignments", "non_local"),
+    "travel_km": _drop("assignments", "travel_km"),
+    "released": _drop("released"),
+    "kpis": _drop("kpis"),
+    "kpis.non_local_share": _drop("kpis", "non_local_share"),
+    "kpis.non_local_share.overall": _drop("kpis", "non_local_share", "overall"),
+    "kpis.non_local_share.by_scope": _drop("kpis", "non_local_share", "by_scope"),
+    "kpis.non_local_share.posts": _drop("kpis", "non_local_share", "posts"),
+    "kpis.changed_posts": _drop("kpis", "changed_posts"),
+    "kpis.total_travel_km": _drop("kpis", "total_travel_km"),
+    "kpis.max_travel_km": _drop("kpis", "max_travel_km"),
+    "objective_bound_diagnosis": lambda d: [d.pop(k) for k in ("objective", "bound", "diagnosis")],
+}
+"""Optional claims. Each, read with its default (False, 0, [], {}), would be false on the
+baseline plan (which moves two office cadres and releases two incumbents)."""
+
+
+@pytest.mark.parametrize("name", sorted(OMITTED))
+def test_a_missing_optional_claim_is_not_a_violation(name: str) -> None:
+    """A plan that leaves out an optional claim is judged on the claims it makes."""
+    doc = _baseline_json()
+    OMITTED[name](doc)
+    plan = Plan.model_validate(doc)
+    assert validate_plan(tiny_problem(), default_rules(), plan) == []
+
+
+NO_DEFAULT = {"objective_bound_diagnosis", "kpis.non_local_share.posts"}
+"""Omissions whose default is no claim (no claim made, or an extra field without default)."""
+
+
+@pytest.mark.parametrize("name", sorted(OMITTED))
+def test_a_default_in_place_of_a_missing_claim_would_be_false(name: str) -> None:
+    """The omission tests can fail: writing each claim's default explicitly is caught."""
+    doc = _baseline_json()
+    OMITTED[name](doc)
+    explicit = Plan.model_validate(Plan.model_validate(doc).model_dump(mode="json"))
+    if name in NO_DEFAULT:
+        assert validate_plan(tiny_problem(), default_rules(), explicit) == []
+        return
+    found = rules_of(validate_plan(tiny_problem(), default_rules(), explicit))
+    assert found and found <= set(CLAIMS), found
+
+
+def test_missing_share_is_not_a_claimed_zero() -> None:
+    """Issue 18: a plan without non_local_share is not read as claiming 0.0; a present 0.0 is
+    caught."""
+    doc = _baseline_json()
+    del doc["kpis"]["non_local_share"]
+    assert validate_plan(tiny_problem(), default_rules(), Plan.model_validate(doc)) == []
+    doc["kpis"]["non_local_share"] = {"overall": 0.0}
+    (v,) = validate_plan(tiny_problem(), default_rules(), Plan.model_validate(doc))
+    assert (v.rule, v.message) == ("claim_kpis", "non_local_share.overall 0.0, recomputed 0.333333")
+
+
+MINIMAL_PLAN = """{
+  "status": "feasible",
+  "assignments": [
+    {"post_id": "S-C11", "unit_id": "C11", "position": "secretary", "cadre_id": "K11"},
+    {"post_id": "S-C12", "unit_id": "C12", "position": "secretary", "cadre_id": "O11"},
+    {"post_id": "S-C13", "unit_id": "C13", "position": "secretary", "cadre_id": "K13"},
+    {"post_id": "S-C21", "unit_id": "C21", "position": "secretary", "cadre_id": "K21"},
+    {"post_id": "S-C22", "unit_id": "C22", "position": "secretary", "cadre_id": "O21"},
+    {"post_id": "S-C23", "unit_id": "C23", "position": "secretary", "cadre_id": "K23"}
+  ]
+}"""
+"""A plan from another tool with only the contract's required fields: who holds each post."""
+
+
+def test_minimal_plan_from_another_tool_validates() -> None:
+    plan = Plan.model_validate(json.loads(MINIMAL_PLAN))
+    assert validate_plan(tiny_problem(), default_rules(), plan) == []
+
+
+def test_minimal_plan_is_still_judged_on_every_hard_rule() -> None:
+    """The same minimal plan keeping K12 in C12 leaves district D1 without a non-local holder."""
+    plan = Plan.model_validate(json.loads(MINIMAL_PLAN.replace('"O11"', '"K12"')))
+    vs = validate_plan(tiny_problem(), default_rules(), plan)
+    assert rules_of(vs) == {"non_local_target"}, [str(v) for v in vs]
+
+
+def test_minimal_plan_file_validates_on_the_command_line(tmp_path: Path) -> None:
+    """`rotation validate` exits 0 on the minimal plan file (contract §4)."""
+    write_dataset(tiny_problem(), tmp_path / "tiny")
+    (tmp_path / "plan.json").write_text(MINIMAL_PLAN, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli.app, ["validate", str(tmp_path / "tiny"), "--plan", str(tmp_path / "plan.json")]
+    )
+    assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- break on purpose
+SOLVER_SABOTAGE: dict[str, Sabotage] = {
+    **{
+        f"compute_kpis/{name}": Sabotage(plan_module, "compute_kpis", f, frozenset({"claim_kpis"}))
+        for name, f in KPI_CORRUPTIONS.items()
+    },
+    **{
+        f"plan_from_pairs/{name}": Sabotage(solve_module, "plan_from_pairs", f, frozenset({rule}))
+        for name, (f, rule) in PLAN_CORRUPTIONS.items()
+    },
+}
+"""Each plan-building computation of the solver's plan, broken one at a time."""
+
+
+def test_unbroken_solver_plan_is_valid() -> None:
+    """The control for the sabotage tests: the tiny instance's optimum validates."""
+    res = solve(tiny_problem(), default_rules())
+    assert res.plans and validate_plan(tiny_problem(), default_rules(), res.plans[0]) == []
+
+
+@pytest.mark.parametrize("name", sorted(SOLVER_SABOTAGE))
+def test_solver_plan_with_a_broken_claim_is_caught(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in plan building (a KPI, a flag, the released list) is written into our solver's
+    plan and the validator reports it, and only it."""
+    sabotage = SOLVER_SABOTAGE[name]
+    sabotage.apply(monkeypatch)
+    data, rules = tiny_problem(), default_rules()
+    res = solve(data, rules)
+    assert res.plans, res.status
+    vs = validate_plan(data, rules, res.plans[0])
+    assert rules_of(vs) == sabotage.expected, [str(v) for v in vs]
+
+
+PLAN_PY_SABOTAGE: dict[str, Sabotage] = {
+    **{
+        f"assignment_facts/{name}": Sabotage(plan_module, "assignment_facts", f, expected)
+        for name, (f, expected) in FACT_CORRUPTIONS.items()
+    },
+    **{
+        f"compute_kpis/{name}": Sabotage(plan_module, "compute_kpis", f, frozenset({"claim_kpis"}))
+        for name, f in KPI_CORRUPTIONS.items()
+    },
+    **{
+        f"plan_from_holders/{name}": Sabotage(
+            plan_module, "plan_from_holders", f, frozenset({rule})
+        )
+        for name, (f, rule) in PLAN_CORRUPTIONS.items()
+        if not name.startswith("released")  # builders.plan_from recomputes released itself
+    },
+}
+"""``rotation.plan``'s computations (what the roadmap rounds, repairs and test builders use),
+broken one at a time; the plan comes from :func:`builders.plan_from`."""
+
+
+@pytest.mark.parametrize("name", sorted(PLAN_PY_SABOTAGE))
+def test_plan_py_with_a_broken_computation_is_caught(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sabotage = PLAN_PY_SABOTAGE[name]
+    sabotage.apply(monkeypatch)
+    data, rules = tiny_problem(), default_rules()
+    vs = validate_plan(data, rules, plan_from(data, rules, BASELINE_MOVES))
+    assert rules_of(vs) == sabotage.expected, [str(v) for v in vs]
+
+
+# --------------------------------------------------------------------------- independence
+VALIDATOR_MODULES = ["rotation.validate", "rotation.roadmap.validate", "rotation.claims"]
+PLAN_TYPES = {"Plan", "Assignment", "DiagnosisItem", "Kpis", "NonLocalShare"}
+PLAN_BUILDING = ("rotation.solve", "rotation.decompose", "rotation.eligibility", "rotation.model")
+PLAN_BUILDING += ("rotation.roadmap.model", "rotation.diagnose", "rotation.explain", "api")
+
+
+def _imports(module: str) -> list[tuple[str, list[str]]]:
+    """(imported module, names) for every import statement in a rotation module."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    package = module if spec.origin.endswith("__init__.py") else module.rpartition(".")[0]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, []) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = importlib.util.resolve_name("." * node.level + base, package)
+            out.append((base, [a.name for a in node.names]))
+    return out
+
+
+def test_validators_import_nothing_from_plan_building() -> None:
+    """validate.py, roadmap/validate.py and claims.py (and every rotation module they reach,
+    except rotation.plan, whose types alone they may take) never import plan-building code."""
+    seen: set[str] = set()
+    todo = list(VALIDATOR_MODULES)
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        seen.add(mod)
+        for target, names in _imports(mod):
+            assert not target.startswith(PLAN_BUILDING), f"{mod} imports {target}"
+            if target == "rotation.plan":
+                assert set(names) <= PLAN_TYPES, f"{mod} imports {set(names) - PLAN_TYPES}"
+                continue
+            if target == "rotation" or target.startswith("rotation."):
+                spec = importlib.util.find_spec(target)
+                if spec is not None and spec.submodule_search_locations is not None:
+                    subs = [f"{target}.{n}" for n in names]
+                    todo += [m for m in subs if importlib.util.find_spec(m) is not None]
+                todo.append(target)
+    assert {"rotation.concepts", "rotation.geo", "rotation.roadmap.state"} <= seen

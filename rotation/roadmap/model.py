@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,14 +43,13 @@ from ..data import ProblemData
 from ..model import SCALE, holding_costs, pair_costs, vacancy_costs
 from ..plan import DiagnosisItem, Plan, plan_from_holders
 from ..rules import Rules
-from ..solve import Watcher, solver_parameters
+from ..solve import Progress, Watcher, solver_parameters
 from .horizon import Horizon, round_rules, stay_until
 from .rounds import Candidates, RoundPairs, RoundVariables, round_pairs
 from .rows import CROSS_ROUND_RULES, CrossRule, SpanRow, Term, TermIndex
 from .state import project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
-Progress = Callable[[dict[str, Any]], None]
 
 
 @dataclass

@@ -11,7 +11,13 @@ definition of "what changes between rounds") and judges
   cap as ``max_changes``);
 - the cross-round rules of :data:`ROADMAP_RULES`: ``rounds`` (exactly the horizon's rounds, in
   order), ``min_stay`` and ``never_decrease``;
-- ``claim_diagnosis``: an infeasible roadmap has a diagnosis, a feasible one has none.
+- ``claim_diagnosis``: an infeasible roadmap has a diagnosis, a feasible one has none;
+- ``claim_kpis`` on ``kpis_by_round`` when the roadmap carries it (absent or empty: not claimed):
+  one entry per round, each KPI it carries recomputed by :mod:`rotation.claims` from the round's
+  plan and state, its ``as_of`` the round's date, its ``target_shares`` the shares in force.
+
+Nothing here reads the plan-building code (``rotation.plan`` gives only the plan types): a
+round's claims are recomputed by the validator's own code, never by the code that wrote them.
 
 The state at the start of round 0 is the data with ratings projected to the last round's year
 (:func:`project_ratings`: each cadre keeps the latest known rating, so round ``k``'s rating check
@@ -29,6 +35,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..claims import ClaimContext, close, plan_facts, wrong_kpis
 from ..concepts import is_local, years_between
 from ..data import ProblemData
 from ..plan import Assignment, DiagnosisItem, Plan
@@ -82,6 +89,8 @@ class ParsedRoadmap:
     status: str
     rounds: list[tuple[dt.date, Plan]]
     diagnosis: list[DiagnosisItem] = field(default_factory=list)
+    kpis_by_round: Any = None
+    """The roadmap's ``kpis_by_round`` claim as given (None when absent)."""
 
 
 # =========================================================================== input
@@ -138,14 +147,24 @@ def parse_roadmap(roadmap: Any) -> ParsedRoadmap:
         problems.append("diagnosis: must be a list of {rule, scope, detail}")
     if problems:
         raise RoadmapError(problems)
-    return ParsedRoadmap(str(status), rounds, diagnosis)
+    return ParsedRoadmap(str(status), rounds, diagnosis, roadmap.get("kpis_by_round"))
 
 
 # =========================================================================== rolling
+def _listed(posts: Any, post_id: str, cadre_id: str | None) -> Assignment:
+    """An assignment of ``post_id`` to ``cadre_id`` carrying only what the data says."""
+    return Assignment(
+        post_id=post_id,
+        unit_id=posts.at[post_id, "unit_id"],
+        position=posts.at[post_id, "position"],
+        cadre_id=cadre_id,
+    )
+
+
 def _clean(state: ProblemData, rules: Rules, plan: Plan) -> Plan:
     """The plan as the rules let it take effect, for rolling only (its faults are reported in
     its own round): the first assignment per in-scope post, known cadres, one post per cadre,
-    out-of-scope posts untouched; ``released`` recomputed."""
+    out-of-scope posts untouched; unit and position from the data; ``released`` recomputed."""
     posts = state.posts
     in_scope = set(posts.index[posts["position"].isin(rules.positions)])
     known = set(state.cadres.index)
@@ -161,11 +180,9 @@ def _clean(state: ProblemData, rules: Rules, plan: Plan) -> Plan:
         cid = a.cadre_id if a.cadre_id in known and a.cadre_id not in taken else None
         if cid is not None:
             taken.add(cid)
-        kept.append(a.model_copy(update={"cadre_id": cid}))
+        kept.append(_listed(posts, a.post_id, cid))
     for p in sorted(in_scope - seen):  # missing from the plan: nobody holds it
-        kept.append(
-            Assignment(post_id=p, unit_id=posts.at[p, "unit_id"], position=posts.at[p, "position"])
-        )
+        kept.append(_listed(posts, p, None))
     released = sorted(
         {c for p, c in posts["incumbent_id"].items() if p in in_scope and isinstance(c, str)}
         - taken
@@ -369,6 +386,66 @@ def _check_never_decrease(
     return out
 
 
+def _target_shares(rules_k: Rules) -> dict[str, list[float]]:
+    """position → the non-local shares in force in a round (one per target of that position)."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for t in rules_k.non_local_targets:
+        out[t.position].append(t.min_share)
+    return dict(out)
+
+
+def _check_round_kpis(
+    day: dt.date, k: int, entry: Any, start: ProblemData, rules_k: Rules, plan: Plan
+) -> list[RoundViolation]:
+    """One ``kpis_by_round`` entry against round ``k``'s plan and state (claimed fields only)."""
+    where = f"kpis_by_round[{k}]"
+    if not isinstance(entry, dict):
+        return [_v(day, "claim_kpis", f"{where} is {entry!r}, not an object of KPIs")]
+    out: list[RoundViolation] = []
+    if "as_of" in entry and entry["as_of"] != day.isoformat():
+        out.append(_v(day, "claim_kpis", f"{where}.as_of {entry['as_of']!r}, the round is {day}"))
+    if "target_shares" in entry:
+        got, want = entry["target_shares"], _target_shares(rules_k)
+        right = isinstance(got, dict) and set(got) == set(want)
+        right = right and all(any(close(got[p], w, 1e-9) for w in want[p]) for p in want)
+        if not right:
+            shown = {p: ws[0] if len(ws) == 1 else ws for p, ws in sorted(want.items())}
+            out.append(
+                _v(
+                    day,
+                    "claim_kpis",
+                    f"{where}.target_shares {got!r}, the shares in force are {shown}",
+                )
+            )
+    facts = plan_facts(ClaimContext(start, rules_k), plan.assignments)
+    out += [_v(day, "claim_kpis", f"{where}.{line}") for line in wrong_kpis(facts, entry)]
+    return out
+
+
+def _check_kpis_by_round(
+    rules: Rules, horizon: Horizon, parsed: ParsedRoadmap, rolled: RolledRoadmap
+) -> list[RoundViolation]:
+    """``kpis_by_round``, when the roadmap claims it: one entry per round, each one true."""
+    claimed = parsed.kpis_by_round
+    if claimed is None or claimed == []:
+        return []
+    if not isinstance(claimed, list):
+        return [_v(None, "claim_kpis", "kpis_by_round must be a list with one entry per round")]
+    out: list[RoundViolation] = []
+    if len(claimed) != len(parsed.rounds):
+        out.append(
+            _v(
+                None,
+                "claim_kpis",
+                f"kpis_by_round lists {len(claimed)} entries for {len(parsed.rounds)} rounds",
+            )
+        )
+    for k, (entry, (day, plan)) in enumerate(zip(claimed, parsed.rounds, strict=False)):
+        rules_k = round_rules(rules, horizon, k)
+        out += _check_round_kpis(day, k, entry, rolled.starts[k], rules_k, plan)
+    return out
+
+
 def validate_roadmap(data: ProblemData, rules: Rules, roadmap: Any) -> list[RoundViolation]:
     """Every broken rule and false claim in ``roadmap`` (a roadmap JSON dict), each with its
     round's date (None for the roadmap as a whole), ordered by round, then rule. Empty = valid.
@@ -401,6 +478,7 @@ def validate_roadmap(data: ProblemData, rules: Rules, roadmap: Any) -> list[Roun
     for k, (day, plan) in enumerate(parsed.rounds):
         rules_k = round_rules(rules, hz, k)
         out += [RoundViolation(day, v) for v in validate_plan(rolled.starts[k], rules_k, plan)]
+    out += _check_kpis_by_round(rules, hz, parsed, rolled)
     out += _check_min_stay(rules, hz, days, rolled)
     out += _check_never_decrease(rules, hz, days, rolled)
     return sorted(out, key=RoundViolation.sort_key)

@@ -1,9 +1,11 @@
-"""The pure assignment case: solve() matches scipy's linear_sum_assignment optimum exactly."""
+"""The pure assignment case (min-cost flow, no model): solve() matches scipy's
+linear_sum_assignment optimum exactly, and progress, explain and stop hold on this path too."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ from scipy.optimize import linear_sum_assignment
 
 from rotation.data import CADRE_COLUMNS, POST_COLUMNS, UNIT_COLUMNS, ProblemData
 from rotation.rules import Rules
-from rotation.solve import solve
+from rotation.solve import ProgressEvent, solve
 from rotation.validate import format_violations, validate_plan
 
 N_POSTS = 300
@@ -147,3 +149,35 @@ def test_assignment_without_travel_limit(instance, optimum):
     assert plan.objective == pytest.approx(optimum, abs=1e-6)
     violations = validate_plan(data, rules, plan)
     assert violations == [], format_violations(violations)
+
+
+def test_flow_path_reports_progress(instance, optimum):
+    """The min-cost flow path reports one event: the proven plan (objective = bound, gap 0)."""
+    data, _ = instance
+    events: list[ProgressEvent] = []
+    res = solve(data, assignment_rules(10_000.0), explain=False, progress=events.append)
+    assert res.stats["solved_by"].startswith("min-cost flow")
+    assert [ev.phase for ev in events] == ["min-cost flow"]
+    assert events[0].objective == events[0].bound == pytest.approx(optimum, abs=1e-6)
+    assert events[0].gap == 0.0
+
+
+def test_flow_path_explains_by_default(instance):
+    """The flow path adds score parts and alternatives like every other path (default: at most
+    2,000 posts), and none with explain=False."""
+    data, _ = instance
+    res = solve(data, assignment_rules(10_000.0))
+    assert res.stats["solved_by"].startswith("min-cost flow")
+    assert all(a.score is not None and a.alternatives for a in res.plans[0].assignments)
+    off = solve(data, assignment_rules(10_000.0), explain=False)
+    assert all(a.score is None for a in off.plans[0].assignments)
+
+
+def test_flow_path_with_stop_returns_the_proven_plan(instance, optimum):
+    """A stop set up front: the flow answers at once anyway, so the plan is the proven one."""
+    data, _ = instance
+    stop = threading.Event()
+    stop.set()
+    res = solve(data, assignment_rules(10_000.0), explain=False, stop=stop)
+    assert res.status == "optimal"
+    assert res.plans[0].objective == pytest.approx(optimum, abs=1e-6)

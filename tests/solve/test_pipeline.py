@@ -1,7 +1,7 @@
-"""solve(): each hard rule binds on a tiny instance and the plan obeys it; weights, candidates,
-determinism, progress and explanations.
+"""solve(): each hard rule binds on a tiny instance and the plan obeys it; weights, determinism,
+explanations, stop and edge cases.
 
-Most rule tests use the *driver* instance: one district (communes C11 C12 C13, incumbents K11 K12
+Most rule tests use the *driver* instance (``solve_helpers.py``): one district (communes C11 C12 C13, incumbents K11 K12
 K13) and one office cadre O11 (born and living in C11) who is the only ethnic-minority cadre. With
 ``priority_minority`` 100 the solver always wants O11 in a new post, and the nearest one is S-C11
 (0 km), so the unconstrained optimum is O11 → S-C11 (K11 released). Each test then adds one rule
@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from builders import (
     default_rules,
-    plan_from,
     tiny_problem,
     with_cadre,
     with_post,
@@ -29,94 +28,24 @@ from builders import (
     with_travel,
     with_unit,
 )
+from solve_helpers import (
+    FREE_MOVE,
+    assert_binds,
+    assert_valid,
+    best,
+    broken,
+    driver,
+    driver_rules,
+    holders,
+    non_local_count,
+    run,
+    with_far_residence,
+)
 
 from rotation.data import ProblemData
 from rotation.plan import Plan
 from rotation.rules import DEFAULT_WEIGHTS, Rules
-from rotation.solve import Result, solve
-from rotation.validate import format_violations, validate_plan
-
-DRIVER_WEIGHTS = {"travel_km": 1, "change": 1, "priority_minority": 100}
-FREE_MOVE = {"S-C11": "O11", "S-C12": "K12", "S-C13": "K13"}
-"""The driver instance's unconstrained optimum."""
-
-
-# --------------------------------------------------------------------------- helpers
-def assert_valid(data: ProblemData, rules: Rules, plan: Plan) -> None:
-    """The independent validator finds nothing wrong with ``plan``."""
-    violations = validate_plan(data, rules, plan)
-    assert violations == [], format_violations(violations)
-
-
-def run(data: ProblemData, rules: Rules, **kw: Any) -> Result:
-    """Solve, expect an optimal plan, and validate every returned plan."""
-    res = solve(data, rules, **kw)
-    assert res.status == "optimal", (res.status, res.diagnosis)
-    assert res.plans and res.diagnosis == []
-    for plan in res.plans:
-        assert_valid(data, rules, plan)
-    return res
-
-
-def best(data: ProblemData, rules: Rules) -> Plan:
-    return run(data, rules).plans[0]
-
-
-def holders(plan: Plan) -> dict[str, str | None]:
-    return plan.holder()
-
-
-def broken(data: ProblemData, rules: Rules, plan: Plan) -> set[str]:
-    """Names of the rules ``plan`` breaks under ``rules``."""
-    return {v.rule for v in validate_plan(data, rules, plan)}
-
-
-def assert_binds(
-    rule: str,
-    tight: tuple[ProblemData, Rules],
-    loose: tuple[ProblemData, Rules] | None = None,
-    free: dict[str, str | None] | None = None,
-) -> Plan:
-    """``rule`` binds: the optimum without it (``loose`` solved, or the hand-built ``free``
-    holders) breaks it under ``tight``; the solver's plan under ``tight`` is valid and differs."""
-    data, rules = tight
-    if loose is not None:
-        unconstrained = best(*loose)
-        if free is not None:
-            assert holders(unconstrained) == free
-    else:
-        assert free is not None
-        unconstrained = plan_from(data, rules, free)
-    assert rule in broken(data, rules, unconstrained)
-    plan = best(data, rules)
-    assert holders(plan) != holders(unconstrained)
-    return plan
-
-
-def driver(**cadres: dict[str, Any]) -> ProblemData:
-    """The driver instance (module docstring); ``cadres`` are extra cadre overrides."""
-    return tiny_problem(districts=1, office=1, cadres={"O11": {"ethnicity": "Tày"}, **cadres})
-
-
-def driver_rules(**overrides: Any) -> Rules:
-    base: dict[str, Any] = {"non_local_targets": [], "weights": DRIVER_WEIGHTS}
-    return default_rules(**{**base, **overrides})
-
-
-def with_far_residence(data: ProblemData, cadre: str, km: float) -> ProblemData:
-    """``cadre`` lives in commune CX (no coordinates), ``km`` + 0/5/10 km from C11/C12/C13."""
-    data = with_unit(data, "CX", name="Xã Xa", level="commune", parent_id="D1")
-    for i, c in enumerate(("C11", "C12", "C13")):
-        data = with_travel(data, "CX", c, km + 5 * i)
-    return with_cadre(data, cadre, residence_id="CX", hometown_id="CX")
-
-
-def non_local_count(plan: Plan, posts: set[str] | None = None) -> int:
-    return sum(
-        int(a.non_local)
-        for a in plan.assignments
-        if a.cadre_id is not None and (posts is None or a.post_id in posts)
-    )
+from rotation.solve import solve
 
 
 # --------------------------------------------------------------------------- fill / one post
@@ -528,43 +457,6 @@ def test_default_weights_apply_when_weights_absent():
     assert plan.objective == pytest.approx(expected, abs=0.01)
 
 
-# --------------------------------------------------------------------------- candidates
-def test_candidates_are_distinct_near_optimal_and_valid():
-    """K=3: distinct plans, each >= candidate_min_diff posts from every earlier one, objectives
-    non-decreasing and within candidate_tolerance of the best, each valid."""
-    data = tiny_problem()
-    rules = default_rules(
-        weights={"travel_km": 1, "change": 1},
-        candidates=3,
-        candidate_min_diff=2,
-        candidate_tolerance=0.5,
-    )
-    res = run(data, rules)
-    plans = res.plans
-    assert len(plans) == 3
-    objs = [p.objective for p in plans]
-    assert objs == sorted(objs)
-    assert all(o <= objs[0] + abs(objs[0]) * rules.candidate_tolerance + 1e-6 for o in objs)
-    for i, later in enumerate(plans):
-        for earlier in plans[:i]:
-            a, b = holders(later), holders(earlier)
-            diff = sum(a[p] != b[p] for p in a)
-            assert diff >= rules.candidate_min_diff
-        assert_valid(data, rules, later)
-
-
-def test_candidates_stop_at_the_tolerance():
-    """With tolerance 0 only plans as good as the best may follow (here: none or ties)."""
-    data = driver()
-    rules = driver_rules(candidates=3, candidate_tolerance=0.0)
-    res = solve(data, rules)
-    assert res.status == "optimal"
-    assert 1 <= len(res.plans) <= 3
-    for p in res.plans:
-        assert p.objective == pytest.approx(res.plans[0].objective)
-        assert_valid(data, rules, p)
-
-
 # --------------------------------------------------------------------------- determinism etc.
 def _plan_dict(plan: Plan) -> dict[str, Any]:
     d = json.loads(plan.to_json())
@@ -587,21 +479,6 @@ def test_plan_json_has_no_wall_clock_field():
     assert "wall_s" not in json.dumps(json.loads(plan.to_json()).get("solver", {}))
 
 
-def test_progress_callback_keys():
-    """The progress callback gets elapsed_s, objective, bound and gap on each solution."""
-    events: list[dict[str, Any]] = []
-    res = run(tiny_problem(), default_rules(), progress=events.append)
-    assert events
-    for ev in events:
-        assert {"elapsed_s", "objective", "bound", "gap"} <= set(ev)
-        assert ev["elapsed_s"] >= 0 and ev["bound"] is not None
-        # a bound-only event (before any plan) has no objective and no gap
-        assert (ev["objective"] is None) == (ev["gap"] is None)
-    found = [ev for ev in events if ev["objective"] is not None]
-    assert found and all(ev["gap"] >= 0 for ev in found)
-    assert found[-1]["objective"] == pytest.approx(res.plans[0].objective, abs=1e-3)
-
-
 def test_explanations_present():
     """Each held post has a score breakdown and alternatives, each with a why_not sentence."""
     res = run(tiny_problem(), default_rules(), explain=True)
@@ -621,7 +498,7 @@ def test_explanations_name_refused_rules():
     """An alternative refused by a rule names that rule."""
     data = with_rating(tiny_problem(districts=1, office=1), "O11", 2025, "complete")
     res = run(data, default_rules(non_local_targets=[]), explain=True)
-    alts = [alt for a in res.plans[0].assignments for alt in a.alternatives]  # type: ignore
+    alts = [alt for a in res.plans[0].assignments for alt in a.alternatives or []]
     refused = [alt for alt in alts if alt["cadre_id"] == "O11"]
     assert refused and all(alt["failed_rule"] == "rating" for alt in refused)
     assert all("rating" in alt["why_not"] for alt in refused)
@@ -630,7 +507,9 @@ def test_explanations_name_refused_rules():
 def test_explain_false_omits_explanations():
     """explain=False returns plans without score/alternatives."""
     res = run(tiny_problem(), default_rules(), explain=False)
-    assert all(not hasattr(a, "alternatives") for a in res.plans[0].assignments)
+    assert all(a.alternatives is None and a.score is None for a in res.plans[0].assignments)
+    dumped = json.loads(res.plans[0].to_json())["assignments"]
+    assert all("alternatives" not in a and "score" not in a for a in dumped)
 
 
 def test_stop_event_set_before_solve_returns_a_valid_plan():

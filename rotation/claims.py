@@ -1,0 +1,333 @@
+"""What a plan should say about itself, recomputed for the validator from the data and the rules.
+
+Plan building (:mod:`rotation.plan`, :mod:`rotation.solve`) writes a plan's claims — each
+assignment's ``previous_post_id``, ``changed``, ``non_local``, ``travel_km`` and the ``kpis``.
+This module is the validator's own account of the same facts. It reads only the tables, the
+concept helpers (:func:`rotation.concepts.is_local`, :func:`rotation.concepts.kpi_scope_level`)
+and distances (:func:`rotation.geo.distances`), never the plan-building code, so a bug there is
+written into a plan and then caught here instead of being confirmed. The two computations may
+look alike; they must stay two.
+
+A claim the plan does not make (an optional field it leaves out, contract §3) is not checked; a
+claim it makes is checked in full. The plan's *content* — which post is listed with which cadre —
+is not a claim: it is what the claims are about.
+
+- :class:`ClaimContext` / :meth:`ClaimContext.holding`: what the data says about one listed
+  (post, holder);
+- :data:`HOLDER_CLAIMS`: one check per assignment claim;
+- :class:`PlanFacts` and :data:`KPI_CHECKS`: the KPIs, one function each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .concepts import is_local, kpi_scope_level
+from .data import ProblemData
+from .geo import distances
+from .plan import Assignment
+from .rules import Rules
+
+CLAIM_KM_TOL = 0.01
+"""Tolerance on claimed km (per assignment, total and max): plans round km to 3 decimals."""
+SHARE_TOL = 1e-4
+"""Tolerance on claimed non-local shares."""
+
+
+# =========================================================================== one holding
+@dataclass(frozen=True)
+class Holding:
+    """One listed (post, holder) as the data sees it (``cadre_id`` None: left vacant)."""
+
+    post_id: str
+    unit_id: str
+    position: str
+    incumbent_id: str | None
+    cadre_id: str | None
+    known: bool
+    """The cadre is in the data (always true for a vacancy). For an unknown cadre nothing can be
+    recomputed: ``non_local`` and ``travel_km`` are the plan's own (``unknown_cadre`` is
+    reported on its own)."""
+    previous_post_id: str | None
+    changed: bool
+    non_local: bool
+    travel_km: float
+    """Residence → post unit, unrounded (``inf`` when unreachable; 0 for a vacancy)."""
+
+
+def _text_or_none(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+class ClaimContext:
+    """The tables a plan's claims are recomputed from, read once per plan."""
+
+    def __init__(self, data: ProblemData, rules: Rules) -> None:
+        self.data = data
+        self.rules = rules
+        posts = data.posts
+        self.unit: dict[str, str] = posts["unit_id"].to_dict()
+        self.position: dict[str, str] = posts["position"].to_dict()
+        self.incumbent: dict[str, str | None] = {
+            p: _text_or_none(c) for p, c in posts["incumbent_id"].items()
+        }
+        self.post_before: dict[str, str] = {c: p for p, c in self.incumbent.items() if c}
+        """cadre_id → the post held before the plan (office cadres hold none)."""
+        self._dist = distances(data, rules)
+        self._km: dict[tuple[str, str], float] = {}
+
+    def km(self, from_id: str, to_id: str) -> float:
+        """Distance in km between two units (cached per pair)."""
+        key = (from_id, to_id)
+        if key not in self._km:
+            self._km[key] = float(self._dist.km(from_id, to_id))
+        return self._km[key]
+
+    def holding(self, listed: Assignment) -> Holding:
+        """The facts of one listed assignment of a post in the data."""
+        p, c = listed.post_id, listed.cadre_id
+        unit, inc = self.unit[p], self.incumbent[p]
+        known, prev, non_local, km = True, None, False, 0.0
+        if c is not None and c not in self.data.cadres.index:
+            known, non_local, km = False, bool(listed.non_local), float(listed.travel_km)
+        elif c is not None:
+            home = self.data.cadres.at[c, "hometown_id"]
+            res = self.data.cadres.at[c, "residence_id"]
+            prev = self.post_before.get(c)
+            non_local = not is_local(self.data, home, res, unit, self.rules)
+            km = self.km(res, unit)
+        return Holding(
+            post_id=p,
+            unit_id=unit,
+            position=self.position[p],
+            incumbent_id=inc,
+            cadre_id=c,
+            known=known,
+            previous_post_id=prev,
+            changed=c != inc,
+            non_local=non_local,
+            travel_km=km,
+        )
+
+
+# =========================================================================== assignment claims
+HolderCheck = Callable[[Assignment, Holding, Rules], str | None]
+"""One assignment claim: None when it is true (or does not apply), else what is wrong."""
+
+
+def claim_previous_post(a: Assignment, h: Holding, rules: Rules) -> str | None:
+    if a.previous_post_id == h.previous_post_id:
+        return None
+    return f"claims previous post {a.previous_post_id}, the data says {h.previous_post_id}"
+
+
+def claim_changed(a: Assignment, h: Holding, rules: Rules) -> str | None:
+    if bool(a.changed) == h.changed:
+        return None
+    return f"claims changed={a.changed}, incumbent is {h.incumbent_id}"
+
+
+def claim_non_local(a: Assignment, h: Holding, rules: Rules) -> str | None:
+    if h.cadre_id is None or bool(a.non_local) == h.non_local:
+        return None
+    return (
+        f"claims non_local={a.non_local}, the data says {h.non_local} "
+        f"(local means {rules.local_means} at {rules.local_level} level)"
+    )
+
+
+def claim_travel_km(a: Assignment, h: Holding, rules: Rules) -> str | None:
+    if h.cadre_id is None or close(a.travel_km, h.travel_km, CLAIM_KM_TOL):
+        return None
+    return f"claims {a.travel_km} km, residence → post is {round(h.travel_km, 3)} km"
+
+
+HOLDER_CLAIMS: dict[str, tuple[str, HolderCheck]] = {
+    "previous_post_id": ("claim_previous_post", claim_previous_post),
+    "changed": ("claim_changed", claim_changed),
+    "non_local": ("claim_non_local", claim_non_local),
+    "travel_km": ("claim_travel_km", claim_travel_km),
+    # Contract v1.1 (§3.1) adds `support_vnd` per assignment: one more entry here, e.g.
+    # "support_vnd": ("claim_support", claim_support_vnd), once rules.support exists.
+}
+"""Assignment field → (rule name in :data:`rotation.rulebook.CLAIMS`, its check). A field the
+assignment does not carry is not claimed and not checked."""
+
+
+def wrong_holder_claims(a: Assignment, h: Holding, rules: Rules) -> list[tuple[str, str]]:
+    """(rule, message) for every claim ``a`` makes that the data contradicts."""
+    if not h.known:
+        return []  # nothing to recompute against: unknown_cadre says so
+    made = a.model_fields_set
+    out = []
+    for name, (rule, check) in HOLDER_CLAIMS.items():
+        if name in made and (why := check(a, h, rules)) is not None:
+            out.append((rule, why))
+    return out
+
+
+# =========================================================================== KPIs
+@dataclass(frozen=True)
+class PlanFacts:
+    """The plan's listed assignments (of posts in the data) as the data sees them."""
+
+    holdings: list[Holding]
+    scopes: list[str]
+    """The KPI scope (:func:`rotation.concepts.kpi_scope_level`) of each holding's unit."""
+
+    @property
+    def held(self) -> list[Holding]:
+        return [h for h in self.holdings if h.cadre_id is not None]
+
+
+def plan_facts(ctx: ClaimContext, listed: Iterable[Assignment]) -> PlanFacts:
+    """Facts of every listed assignment whose post is in the data, in plan order."""
+    holdings = [ctx.holding(a) for a in listed if a.post_id in ctx.unit]
+    level = kpi_scope_level(ctx.data, ctx.rules)
+    scopes = ctx.data.scope_of([h.unit_id for h in holdings], level).tolist()
+    return PlanFacts(holdings, [str(s) for s in scopes])
+
+
+def kpi_changed_posts(f: PlanFacts) -> int:
+    """Listed posts whose holder differs from the incumbent (a vacated post counts)."""
+    return sum(int(h.changed) for h in f.holdings)
+
+
+def kpi_total_travel_km(f: PlanFacts) -> float:
+    """km residence → post, summed over every holder."""
+    return math.fsum(h.travel_km for h in f.held)
+
+
+def kpi_max_travel_km(f: PlanFacts) -> float:
+    """The longest residence → post km of any holder (0 without holders)."""
+    return max((h.travel_km for h in f.held), default=0.0)
+
+
+def kpi_posts(f: PlanFacts) -> int:
+    """Listed posts (the share's denominator)."""
+    return len(f.holdings)
+
+
+def kpi_non_local_posts(f: PlanFacts) -> int:
+    """Listed posts with a non-local holder (the share's numerator)."""
+    return sum(int(h.non_local) for h in f.held)
+
+
+def kpi_share_overall(f: PlanFacts) -> float:
+    """Non-local holders / listed posts (0 with no post)."""
+    n = kpi_posts(f)
+    return kpi_non_local_posts(f) / n if n else 0.0
+
+
+def kpi_share_by_scope(f: PlanFacts) -> dict[str, float]:
+    """Non-local holders / listed posts in each KPI scope."""
+    per: dict[str, list[int]] = {}
+    for h, s in zip(f.holdings, f.scopes, strict=True):
+        n_nl = per.setdefault(s, [0, 0])
+        n_nl[0] += 1
+        n_nl[1] += int(h.cadre_id is not None and h.non_local)
+    return {s: nl / n for s, (n, nl) in sorted(per.items())}
+
+
+def _number(v: object) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
+def close(a: object, b: object, tol: float) -> bool:
+    """Two numbers equal within ``tol`` (infinities only equal to themselves; a non-number never
+    equals anything)."""
+    x, y = _number(a), _number(b)
+    if x is None or y is None:
+        return False
+    if math.isinf(x) or math.isinf(y):
+        return x == y
+    return abs(x - y) <= tol + 1e-12
+
+
+def _shown(v: float) -> float:
+    return round(v, 6) if math.isfinite(v) else v
+
+
+def _got(v: object) -> str:
+    """A claimed value as shown in a message (a non-number quoted, so "2" is not 2)."""
+    return str(v) if _number(v) is not None else repr(v)
+
+
+def same_count(name: str, got: object, want: Any) -> list[str]:
+    return [] if close(got, want, 0.0) else [f"{name} {_got(got)}, recomputed {want}"]
+
+
+def same_km(name: str, got: object, want: Any) -> list[str]:
+    tol = max(CLAIM_KM_TOL, 1e-6 * abs(want)) if math.isfinite(want) else 0.0
+    return [] if close(got, want, tol) else [f"{name} {_got(got)}, recomputed {round(want, 3)}"]
+
+
+def same_share(name: str, got: object, want: Any) -> list[str]:
+    ok = close(got, want, SHARE_TOL)
+    return [] if ok else [f"{name} {_got(got)}, recomputed {_shown(want)}"]
+
+
+def same_shares(name: str, got: object, want: Any) -> list[str]:
+    """A claimed ``{scope: share}`` lists exactly the plan's scopes, each share right."""
+    if not isinstance(got, Mapping):
+        return [f"{name} {got!r} is not an object of scope → share"]
+    out = []
+    for s in sorted(set(got) | set(want)):
+        g, w = got.get(s), want.get(s)
+        if g is None or w is None or not close(g, w, SHARE_TOL):
+            out.append(f"{name}[{s}] {_got(g)}, recomputed {None if w is None else _shown(w)}")
+    return out
+
+
+@dataclass(frozen=True)
+class KpiCheck:
+    """One KPI: where its claim sits in ``kpis``, how the validator computes it, how to compare."""
+
+    path: tuple[str, ...]
+    compute: Callable[[PlanFacts], Any]
+    compare: Callable[[str, object, Any], list[str]]
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+KPI_CHECKS: list[KpiCheck] = [
+    KpiCheck(("non_local_share", "overall"), kpi_share_overall, same_share),
+    KpiCheck(("non_local_share", "by_scope"), kpi_share_by_scope, same_shares),
+    KpiCheck(("non_local_share", "non_local_posts"), kpi_non_local_posts, same_count),
+    KpiCheck(("non_local_share", "posts"), kpi_posts, same_count),
+    KpiCheck(("changed_posts",), kpi_changed_posts, same_count),
+    KpiCheck(("total_travel_km",), kpi_total_travel_km, same_km),
+    KpiCheck(("max_travel_km",), kpi_max_travel_km, same_km),
+    # Contract v1.1 (§3.1) KPIs slot in here, one function each, once their rules and data exist
+    # (they need rules.support and the preferences table, which PlanFacts would then carry):
+    #   KpiCheck(("support_cost_vnd",), kpi_support_cost_vnd, same_count),
+    #   KpiCheck(("new_appointees",), kpi_new_appointees, same_counts),   # count/women/young/minority
+    #   KpiCheck(("preferences",), kpi_preferences, same_counts),   # with_wishes/placed_in_wish/…
+]
+"""Every KPI a plan may claim. A KPI the plan's ``kpis`` do not carry is not checked."""
+
+
+def _claimed(kpis: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, object]:
+    node: object = kpis
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return False, None
+        node = node[key]
+    return True, node
+
+
+def wrong_kpis(f: PlanFacts, claimed: Mapping[str, Any]) -> list[str]:
+    """One line per KPI that ``claimed`` (the plan's kpis, only the fields it sets) gets wrong."""
+    out: list[str] = []
+    for check in KPI_CHECKS:
+        present, got = _claimed(claimed, check.path)
+        if present:
+            out += check.compare(check.name, got, check.compute(f))
+    return out

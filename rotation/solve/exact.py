@@ -1,0 +1,47 @@
+"""The exact pipeline on one problem: LP bound → a first plan on the pairs the LP likes →
+reduced-cost fixing → CP-SAT on the pairs left (one worker, deterministic), proving optimality
+for the whole problem; then the candidate plans by growing reduced-cost windows."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..eligibility import Eligibility
+from ..model import build_model
+from ..plan import Plan
+from ..rules import Rules
+from ..status import SolveStatus
+from .candidates import exact_candidates, solve_candidates
+from .progress import Clock, Progress, StopFlag
+from .pruning import add_hint, prune
+
+
+def solve_exact(
+    elig: Eligibility,
+    rules: Rules,
+    stats: dict[str, Any],
+    progress: Progress | None,
+    stop: StopFlag | None,
+    deadline: float,
+    clock: Clock,
+) -> tuple[SolveStatus, list[Plan]]:
+    """Plans best first and plan 1's status (``infeasible`` when the LP proves it)."""
+    pruned = prune(elig, rules, stats, progress, stop, deadline, clock)
+    if pruned.elig is None:
+        return "infeasible", []
+    plans: list[Plan] = []
+    t1 = time.perf_counter()
+    v = build_model(pruned.elig)
+    stats["build_s"] = round(time.perf_counter() - t1, 3)
+    stats["model_pairs"] = pruned.elig.n_pairs
+    if pruned.hint is not None:
+        add_hint(v, pruned.hint)
+    status = solve_candidates(
+        v, rules, plans, stats, progress, stop, deadline, clock, workers=1, wanted=1
+    )
+    if plans and rules.candidates > 1 and pruned.lp is not None:
+        exact_candidates(elig, rules, plans, stats, pruned.lp, progress, stop, deadline, clock)
+    if pruned.proven_by_bound and status == "feasible":
+        status = plans[0].status = "optimal"
+    return status, plans

@@ -1,0 +1,83 @@
+"""From chosen (cadre, post) pairs to the contract plan, for every solve path."""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ..eligibility import Eligibility
+from ..model import SCALE, Variables
+from ..plan import Assignment, Plan, compute_kpis
+from ..status import PlanStatus
+
+
+def chosen_pairs(v: Variables, solver: cp_model.CpSolver) -> np.ndarray:
+    """Indices (into ``v``'s pairs) of the pairs the solver's solution takes."""
+    values = np.array(list(solver.response_proto.solution), dtype=np.int64)[: len(v.x)]
+    return np.nonzero(values.astype(bool))[0]
+
+
+def plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> Plan:
+    """The plan of a CP-SAT solution (``code``: OPTIMAL or FEASIBLE)."""
+    return plan_from_pairs(
+        v.elig,
+        chosen_pairs(v, solver),
+        "optimal" if code == cp_model.OPTIMAL else "feasible",
+        solver.ObjectiveValue() / SCALE,
+        solver.BestObjectiveBound() / SCALE,
+    )
+
+
+def plan_from_pairs(
+    e: Eligibility, chosen: np.ndarray, status: PlanStatus, objective: float, bound: float
+) -> Plan:
+    """The contract plan for the chosen pairs (indices into ``e``'s pair arrays)."""
+    data = e.data
+    by_post = {int(e.pair_post[k]): int(k) for k in chosen}
+    cadre_ids = data.cadres.index
+    incumbent_post = data.incumbent_post
+    assignments: list[Assignment] = []
+    holders: set[str] = set()
+    for p, (pid, unit, position, inc) in enumerate(
+        e.posts[["unit_id", "position", "incumbent_id"]].itertuples(name=None)
+    ):
+        inc = inc if isinstance(inc, str) else None
+        k = by_post.get(p)
+        if k is None:
+            assignments.append(
+                Assignment(
+                    post_id=pid,
+                    unit_id=unit,
+                    position=position,
+                    cadre_id=None,
+                    previous_post_id=None,
+                    changed=inc is not None,
+                    non_local=False,
+                    travel_km=0.0,
+                )
+            )
+            continue
+        cid = str(cadre_ids[e.pair_cadre[k]])
+        holders.add(cid)
+        prev = incumbent_post.get(cid)
+        assignments.append(
+            Assignment(
+                post_id=pid,
+                unit_id=unit,
+                position=position,
+                cadre_id=cid,
+                previous_post_id=prev if isinstance(prev, str) else None,
+                changed=cid != inc,
+                non_local=bool(e.pair_non_local[k]),
+                travel_km=float(e.pair_km[k]),
+            )
+        )
+    released = sorted(c for c in e.posts["incumbent_id"].dropna() if c not in holders)
+    return Plan(
+        status=status,
+        objective=round(objective, 3),
+        bound=round(bound, 3),
+        assignments=assignments,
+        released=released,
+        kpis=compute_kpis(data, e.rules, assignments),
+    )

@@ -1,0 +1,195 @@
+"""Independent provinces solved separately (and in parallel): exact, because with
+``same_province`` no rule crosses a province line (candidates, targets, change caps and relatives
+all live inside one province).
+
+``stop`` reaches every province (a worker process gets a shared event at start-up); ``progress``
+gets one event per province solved, with the objective and bound summed over the provinces
+solved so far; ``explain`` is applied province by province (with ``same_province`` a post's
+alternatives all live in its province).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..data import ProblemData
+from ..plan import DiagnosisItem, Plan, compute_kpis
+from ..rules import Rules
+from ..status import SolveStatus, has_plan, weakest
+from .progress import Clock, Progress, StopFlag
+from .result import Result
+from .single import EXPLAIN_MAX_POSTS, solve_one
+
+
+def provinces_in_scope(data: ProblemData, rules: Rules) -> list[str]:
+    """The provinces holding a post of the planned positions, sorted."""
+    posts = data.posts[data.posts["position"].isin(rules.positions)]
+    return sorted(set(data.units["province_id"].reindex(posts["unit_id"]).dropna()))
+
+
+def split_by_province(data: ProblemData, province: str) -> ProblemData:
+    """The part of the dataset inside one province (units, its cadres, posts and their links)."""
+    units = data.units[data.units["province_id"] == province]
+    in_prov = set(units.index)
+    cadres = data.cadres[data.cadres["current_unit_id"].isin(in_prov)]
+    posts = data.posts[data.posts["unit_id"].isin(in_prov)].copy()
+    # an incumbent registered elsewhere still holds the post: keep that cadre too
+    extra = posts["incumbent_id"].dropna()
+    extra = extra[~extra.isin(cadres.index)]
+    if len(extra):
+        cadres = pd.concat([cadres, data.cadres.loc[extra.to_numpy()]]).sort_index()
+    ids = set(cadres.index)
+    ratings = data.ratings[data.ratings["cadre_id"].isin(ids)]
+    relations = data.relations[
+        data.relations["cadre_id"].isin(ids) & data.relations["relative_id"].isin(ids)
+    ]
+    travel = data.travel[data.travel["to_id"].isin(in_prov) | data.travel["from_id"].isin(in_prov)]
+    roads = data.roads
+    sub = ProblemData(
+        units=data.units.loc[
+            sorted(in_prov | set(cadres["residence_id"]) | set(cadres["hometown_id"]))
+        ],
+        cadres=cadres,
+        posts=posts,
+        ratings=ratings,
+        relations=relations,
+        travel=travel,
+        roads=roads,
+        name=f"{data.name}:{province}",
+    )
+    return sub
+
+
+@dataclass(frozen=True)
+class ProvinceOutcome:
+    """One province's solve, as it comes back from a worker process (plain, picklable)."""
+
+    status: SolveStatus
+    plan: Plan | None
+    diagnosis: list[DiagnosisItem]
+    stats: dict[str, Any]
+
+
+_worker_stop: StopFlag | None = None
+"""The stop event of a worker process (set by :func:`_init_worker`)."""
+
+
+def _init_worker(stop: StopFlag | None) -> None:
+    global _worker_stop
+    _worker_stop = stop
+
+
+def _solve_province(
+    data: ProblemData, rules: Rules, explain: bool, stop: StopFlag | None
+) -> ProvinceOutcome:
+    res = solve_one(data, rules, None, stop, explain, "exact", Clock())
+    return ProvinceOutcome(
+        res.status, res.plans[0] if res.plans else None, res.diagnosis, res.stats
+    )
+
+
+def _solve_in_worker(args: tuple[ProblemData, Rules, bool]) -> ProvinceOutcome:
+    data, rules, explain = args
+    return _solve_province(data, rules, explain, _worker_stop)
+
+
+def _relay(stop: StopFlag, shared: Any, done: threading.Event) -> None:
+    """Passes a stop request on to the worker processes' shared event."""
+    while not done.wait(0.05):
+        if stop.is_set():
+            shared.set()
+            return
+
+
+def solve_by_province(
+    data: ProblemData,
+    rules: Rules,
+    provinces: list[str],
+    progress: Progress | None = None,
+    stop: StopFlag | None = None,
+    explain: bool | None = None,
+    clock: Clock | None = None,
+) -> Result:
+    """Solve each province on its own and merge the plans (status: the weakest of them).
+
+    ``explain`` (default: when the provinces hold at most 2,000 posts in all) adds score parts
+    and alternatives to every assignment, computed in the province's own solve."""
+    clock = clock if clock is not None else Clock()
+    t0 = time.perf_counter()
+    parts = [split_by_province(data, p) for p in provinces]
+    split_s = time.perf_counter() - t0
+    if explain is None:
+        explain = int(data.posts["position"].isin(rules.positions).sum()) <= EXPLAIN_MAX_POSTS
+    workers = min(rules.workers, os.cpu_count() or 1, len(parts))
+    outs: list[ProvinceOutcome] = []
+
+    def report(i: int) -> None:
+        if progress is None:
+            return
+        solved = [o.plan for o in outs]
+        whole = all(p is not None for p in solved)
+        progress(
+            clock.event(
+                f"province {i + 1}/{len(parts)}",
+                objective=sum(p.objective or 0.0 for p in solved if p) if whole else None,
+                bound=sum(p.bound or 0.0 for p in solved if p) if whole else None,
+            )
+        )
+
+    if workers > 1:
+        ctx = mp.get_context()
+        shared = ctx.Event()
+        done = threading.Event()
+        if stop is not None:
+            if stop.is_set():
+                shared.set()
+            threading.Thread(target=_relay, args=(stop, shared, done), daemon=True).start()
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,)
+            ) as pool:
+                for i, out in enumerate(
+                    pool.map(_solve_in_worker, [(d, rules, explain) for d in parts])
+                ):
+                    outs.append(out)
+                    report(i)
+        finally:
+            done.set()
+    else:
+        for i, part in enumerate(parts):
+            outs.append(_solve_province(part, rules, explain, stop))
+            report(i)
+    statuses = [o.status for o in outs]
+    stats: dict[str, Any] = {
+        "method": "exact",
+        "decomposed": len(provinces),
+        "split_s": round(split_s, 3),
+        "pairs": sum(o.stats["pairs"] for o in outs),
+        "model_pairs": sum(o.stats.get("model_pairs", 0) for o in outs),
+        "posts": sum(o.stats["posts"] for o in outs),
+    }
+    status = weakest(statuses)
+    plans = [o.plan for o in outs if o.plan is not None]
+    if not has_plan(status):  # a province without a plan: no merged plan, its diagnosis
+        diag = [d for o in outs if not has_plan(o.status) for d in o.diagnosis]
+        stats["total_s"] = round(time.perf_counter() - t0, 3)
+        return Result(status=status, diagnosis=diag, stats=stats)
+    assignments = sorted((a for p in plans for a in p.assignments), key=lambda a: a.post_id)
+    merged = Plan(
+        status="optimal" if status == "optimal" else "feasible",
+        objective=round(sum(p.objective or 0.0 for p in plans), 3),
+        bound=round(sum(p.bound or 0.0 for p in plans), 3),
+        assignments=assignments,
+        released=sorted(c for p in plans for c in p.released),
+        kpis=compute_kpis(data, rules, assignments),
+    )
+    stats["total_s"] = round(time.perf_counter() - t0, 3)
+    return Result(status=merged.status, plans=[merged], stats=stats)

@@ -1,0 +1,83 @@
+"""One problem (one province, or every province when they cannot be split): eligibility, then
+the pure-assignment flow, the exact pipeline or the plain baseline; the diagnosis when no plan
+exists; the explanations."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from ..data import ProblemData
+from ..diagnose import diagnose
+from ..eligibility import compute_eligibility
+from ..explain import add_explanations
+from ..model import SCALE, pair_costs
+from ..plan import DiagnosisItem, Plan
+from ..rules import Rules
+from ..status import SolveStatus
+from .exact import solve_exact
+from .flow import is_pure_assignment, min_cost_flow_pairs
+from .plain import solve_plain
+from .plans import plan_from_pairs
+from .progress import Clock, Progress, StopFlag
+from .result import Result
+
+Method = Literal["exact", "plain"]
+EXPLAIN_MAX_POSTS = 2000
+"""Explanations are added by default when a plan has at most this many posts."""
+
+
+def solve_one(
+    problem: ProblemData,
+    rules: Rules,
+    progress: Progress | None,
+    stop: StopFlag | None,
+    explain: bool | None,
+    method: Method,
+    clock: Clock,
+) -> Result:
+    """The solve of one problem, whichever path fits it (see :func:`rotation.solve.solve`)."""
+    t0 = time.perf_counter()
+    elig = compute_eligibility(problem, rules)
+    stats: dict[str, Any] = {
+        "method": method,
+        "eligibility_s": round(time.perf_counter() - t0, 3),
+        "posts": len(elig.posts),
+        "pairs": elig.n_pairs,
+    }
+    deadline = t0 + rules.time_limit_s
+    want_explain = explain if explain is not None else len(elig.posts) <= EXPLAIN_MAX_POSTS
+    if method == "exact" and rules.candidates == 1 and is_pure_assignment(elig, rules):
+        chosen = min_cost_flow_pairs(elig)
+        if chosen is not None:  # an optimal flow is an optimal plan, proven by the algorithm
+            cost = float(pair_costs(elig)[chosen].sum()) / SCALE
+            plan = plan_from_pairs(elig, chosen, "optimal", cost, cost)
+            stats.update(solved_by="min-cost flow (pure assignment)", model_pairs=len(chosen))
+            stats["total_s"] = round(time.perf_counter() - t0, 3)
+            if progress is not None:
+                progress(clock.event("min-cost flow", objective=cost, bound=cost))
+            if want_explain:
+                add_explanations(plan, elig)
+            return Result(status="optimal", plans=[plan], stats=stats, eligibility=elig)
+    status: SolveStatus
+    plans: list[Plan]
+    if method == "plain":
+        status, plans = solve_plain(elig, rules, stats, progress, stop, deadline, clock)
+    else:
+        status, plans = solve_exact(elig, rules, stats, progress, stop, deadline, clock)
+    stats["total_s"] = round(time.perf_counter() - t0, 3)
+    result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
+    if status == "infeasible":
+        result.diagnosis = diagnose(elig, rules)
+    elif status == "unknown":
+        result.diagnosis = [
+            DiagnosisItem(
+                rule="time_limit",
+                scope="plan",
+                detail=f"no plan found within {rules.time_limit_s:g} s; raise time_limit_s",
+            )
+        ]
+    if plans and want_explain:
+        for plan in plans:
+            add_explanations(plan, elig)
+    return result

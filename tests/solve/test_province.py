@@ -1,0 +1,137 @@
+"""Province by province: exact when ``same_province`` (the merged plan costs what the whole
+solve costs), and ``stop``, ``progress`` and ``explain`` reach every province, in worker
+processes as well as in one process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from solve_helpers import assert_valid
+
+import rotation.solve.province as province
+from rotation.data import ProblemData
+from rotation.read import parse_tables
+from rotation.rules import Rules, load_rules
+from rotation.solve import ProgressEvent, provinces_in_scope, solve
+from rotation.synth import synthesize_units
+from rotation.units import build_national_units
+
+
+@pytest.fixture(scope="module")
+def two_provinces() -> ProblemData:
+    """The two smallest provinces of the 2025 structure (38 + 40 communes), synthetic roster."""
+    units = build_national_units()
+    communes = units[units["level"] != "province"].groupby("parent_id").size().sort_values()
+    keep = list(communes.index[:2])
+    units = units[units["unit_id"].isin(keep) | units["parent_id"].isin(keep)]
+    return parse_tables(synthesize_units(units, 1, ["secretary"], legacy=False))
+
+
+def rules_for(workers: int, **extra: Any) -> Rules:
+    target = {"position": "secretary", "scope_level": "province", "min_share": 0.3}
+    return load_rules({"non_local_targets": [target], "workers": workers, **extra})
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_merged_plan_is_exact_and_valid(two_provinces: ProblemData, workers: int):
+    """The merged plan is valid and as cheap as solving both provinces as one problem."""
+    rules = rules_for(workers)
+    assert len(provinces_in_scope(two_provinces, rules)) == 2
+    res = solve(two_provinces, rules, explain=False)
+    whole = solve(two_provinces, rules, explain=False, decompose=False)
+    assert res.stats["decomposed"] == 2 and "decomposed" not in whole.stats
+    assert res.status == whole.status == "optimal"
+    assert res.plans[0].objective == pytest.approx(whole.plans[0].objective, abs=1e-3)
+    assert_valid(two_provinces, rules, res.plans[0])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_one_event_per_province(two_provinces: ProblemData, workers: int):
+    """One event per province, in order, on one clock; the last carries the merged objective."""
+    events: list[ProgressEvent] = []
+    res = solve(two_provinces, rules_for(workers), progress=events.append, explain=False)
+    assert [ev.phase for ev in events] == ["province 1/2", "province 2/2"]
+    assert events[0].elapsed_s <= events[1].elapsed_s
+    assert all(ev.objective is not None and ev.gap is not None for ev in events)
+    assert events[-1].objective == pytest.approx(res.plans[0].objective, abs=1e-3)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_explain_reaches_every_province(two_provinces: ProblemData, workers: int):
+    """explain=True: every held post of both provinces has score parts and alternatives;
+    explain=False: none."""
+    res = solve(two_provinces, rules_for(workers), explain=True)
+    held = [a for a in res.plans[0].assignments if a.cadre_id]
+    assert len(held) == len(res.plans[0].assignments)
+    assert all(a.score is not None and a.alternatives for a in held)
+    off = solve(two_provinces, rules_for(workers), explain=False)
+    assert all(a.score is None and a.alternatives is None for a in off.plans[0].assignments)
+
+
+def test_explain_default_follows_the_post_count(two_provinces: ProblemData):
+    """Without ``explain`` the province path explains plans of at most 2,000 posts (78 here)."""
+    res = solve(two_provinces, rules_for(1))
+    assert all(a.alternatives for a in res.plans[0].assignments)
+
+
+class CountingStop:
+    """A stop flag that is set and counts how often the solve looks at it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def is_set(self) -> bool:
+        with self.lock:
+            self.calls += 1
+        return True
+
+
+def test_stop_reaches_each_province_in_process(two_provinces: ProblemData):
+    """One process: the caller's stop flag is consulted inside the provinces' solves, and a
+    stopped solve still returns a valid plan for every post."""
+    stop = CountingStop()
+    res = solve(two_provinces, rules_for(1), stop=stop, explain=False)
+    assert stop.calls >= 2  # at least once per province
+    assert res.status in ("optimal", "feasible")
+    assert_valid(two_provinces, rules_for(1), res.plans[0])
+
+
+def test_stop_reaches_the_worker_processes(two_provinces: ProblemData, monkeypatch):
+    """Worker processes: a stop set by the caller is seen by every province's solve (a spy,
+    inherited by the forked workers, turns a province that did not see it into ``unknown``)."""
+    real = province.solve_one
+
+    def spy(data, rules, progress, stop, explain, method, clock):
+        res = real(data, rules, progress, stop, explain, method, clock)
+        if stop is None or not stop.is_set():
+            res.status = "unknown"
+        return res
+
+    monkeypatch.setattr(province, "solve_one", spy)
+    stop = threading.Event()
+    stop.set()
+    res = solve(two_provinces, rules_for(2), stop=stop, explain=False)
+    assert res.status in ("optimal", "feasible"), res.diagnosis
+    assert_valid(two_provinces, rules_for(2), res.plans[0])
+
+
+def test_an_infeasible_province_makes_no_plan(two_provinces: ProblemData):
+    """Every secretary non-local in both provinces is out of reach: no merged plan, and the
+    diagnosis names each province's target."""
+    rules = load_rules(
+        {
+            "non_local_targets": [
+                {"position": "secretary", "scope_level": "province", "min_share": 1.0}
+            ],
+            "max_travel_km": 15,
+        }
+    )
+    res = solve(two_provinces, rules, explain=False)
+    assert res.status == "infeasible" and res.plans == []
+    assert res.plan.status == "infeasible" and res.plan.diagnosis == res.diagnosis
+    provinces = set(provinces_in_scope(two_provinces, rules))
+    named = {d.scope for d in res.diagnosis if d.rule == "non_local_target"}
+    assert named and named <= provinces
