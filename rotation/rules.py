@@ -311,7 +311,7 @@ class Rules(StrictModel):
     rating_years: int = Field(default=2, ge=0, le=MAX_RATING_YEARS)
     require_planning: bool = True
     forbid_relatives_same_unit: bool = True
-    max_changes: MaxChanges | list[MaxChanges] | None = Field(default=None, max_length=20)
+    max_changes: MaxChanges | Annotated[list[MaxChanges], Field(max_length=20)] | None = None
     locks: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     exclude: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
