@@ -201,12 +201,13 @@ def appointee_kpis(
     wishes of those cadres were met."""
     new = [a for a in assignments if a.cadre_id is not None and a.changed]
     cad = data.cadres
-    count = NewAppointees(count=len(new))
+    women = young = minority = 0
     for a in new:
         row = cad.loc[a.cadre_id]
-        count.women += int(row["gender"] == "F")
-        count.young += int(age_years(row["birth_date"], rules.as_of) < 40)
-        count.minority += int(is_minority(row["ethnicity"]))
+        women += int(row["gender"] == "F")
+        young += int(age_years(row["birth_date"], rules.as_of) < 40)
+        minority += int(is_minority(row["ethnicity"]))
+    count = NewAppointees(count=len(new), women=women, young=young, minority=minority)
     ids = [str(a.cadre_id) for a in new]
     ranks = wish_rank(data, ids, [a.unit_id for a in new])
     wishing = set(data.preferences["cadre_id"])
