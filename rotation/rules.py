@@ -382,6 +382,37 @@ _NESTED: dict[str, type[BaseModel]] = {
 }
 
 
+_TYPE_MISMATCH = {"model_type", "list_type", "dict_type", "model_attributes_type"}
+
+
+def _one_branch(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """A field that takes one of several shapes (``max_changes``: one cap or a list) reports
+    every branch; keep the errors of the branch the value was written in (not "should be a
+    list" for a mapping), and drop the branch tags from the location (``max_changes.count``)."""
+    tags = {m.__name__ for m in _NESTED.values()}
+
+    def is_tag(p: object) -> bool:
+        return isinstance(p, str) and (p in tags or "[" in p)
+
+    branches: dict[tuple[int | str, ...], dict[int | str, list[ErrorDetails]]] = {}
+    plain: list[ErrorDetails] = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        i = next((k for k, p in enumerate(loc) if is_tag(p)), None)
+        if i is None:
+            plain.append(e)
+            continue
+        branches.setdefault(loc[:i], {}).setdefault(loc[i], []).append(e)
+    out = list(plain)
+    for prefix, by_tag in branches.items():
+        fitting = [es for es in by_tag.values() if not all(x["type"] in _TYPE_MISMATCH for x in es)]
+        for es in fitting or list(by_tag.values())[:1]:
+            for e in es:
+                loc = tuple(p for p in e["loc"] if not is_tag(p))
+                out.append({**e, "loc": loc or prefix})
+    return out
+
+
 def _format_error(err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(top)"
     if err["type"] == "extra_forbidden":
@@ -423,4 +454,4 @@ def load_rules(source: str | Path | dict[str, Any] | None = None) -> Rules:
     try:
         return Rules.model_validate(raw)
     except ValidationError as exc:
-        raise RulesError([_format_error(e) for e in exc.errors()], name) from None
+        raise RulesError([_format_error(e) for e in _one_branch(exc.errors())], name) from None

@@ -82,6 +82,8 @@ HAI_DUONG_SECRETARIES: dict[str, int] = {
 """Non-local commune secretaries per district (seed 003, 2024, scaled to the package's units)."""
 HAI_DUONG_MERGERS: dict[str, tuple[int, int]] = {"Huyện Kim Thành": (8, 4)}
 """Kim Thành: 8 commune-level units being merged, 4 fewer afterwards (seed 003)."""
+MERGER_SEED = 3
+"""Which communes merge is drawn once, the same for every roster seed (units are real)."""
 DISCIPLINE_RATE = 0.01
 """Share of cadres with a disciplinary record in the last five years (kinds 70/25/5%)."""
 WISH_RATE = 0.10
@@ -686,8 +688,10 @@ def synthesize_units(
     }
     # contract v1.1 tables from a stream of their own: the v1 tables stay byte-identical
     v11 = np.random.default_rng([seed, 11])
-    if legacy and calib.mergers:
-        tables["units"] = _mergers(v11, tables["units"], calib.mergers)
+    if legacy and calib.mergers:  # a fact of the unit list, not of the roster: not seeded
+        tables["units"] = _mergers(
+            np.random.default_rng(MERGER_SEED), tables["units"], calib.mergers
+        )
     tables["discipline"] = _discipline(v11, cadres)
     tables["preferences"] = _wishes(v11, cadres, tables["units"])
     return {k: sort_table(k, v).reset_index(drop=True).astype(str) for k, v in tables.items()}
