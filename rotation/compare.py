@@ -119,7 +119,7 @@ def _default_rules() -> Rules:
 
 def plan_rules(plan: Plan) -> dict[str, Any] | None:
     """The rules a plan carries (contract §3.1 field ``rules``), or None."""
-    raw = (plan.model_extra or {}).get("rules")
+    raw: object = plan.rules
     if isinstance(raw, Mapping):
         return dict(raw)
     if isinstance(raw, Rules):

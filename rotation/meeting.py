@@ -198,7 +198,8 @@ def _summary(
         rows.append((t._("Conflicting rules"), t.number(len(plan.diagnosis))))
         return rows
     nl_after = int(whole["non_local_after"].sum())
-    after_share = nl_after / posts if posts else math.nan
+    posts_after = int(whole["posts_after"].sum())  # fewer when communes merge
+    after_share = nl_after / posts_after if posts_after else math.nan
     reached = int(
         (scopes["non_local_after"].astype(float) >= scopes["required"].astype(float)).sum()
     )
