@@ -148,7 +148,9 @@ def test_docx_released_and_scenario_tables(data, docx_report, plan, rules):
         "Bí thư Đảng ủy, mỗi huyện: tối thiểu 30,0 % không phải người địa phương"
     )
     assert scenario["Khoảng cách đi lại tối đa"] == "60,0 km"
-    assert scenario["Trọng số: Thay đổi người giữ chức vụ"] == "10"  # tests/data/variant_rules.yaml: 10
+    assert (
+        scenario["Trọng số: Thay đổi người giữ chức vụ"] == "10"
+    )  # tests/data/variant_rules.yaml: 10
     summary = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
     assert summary["Trạng thái"] == "tối ưu"
     assert summary["Số chức danh thay đổi người giữ"] == str(plan.kpis.changed_posts)
