@@ -178,7 +178,7 @@ def rule_reason(rule: str, rules: Rules, t: Translator, post_position: str | Non
         ),
         "maximum_tenure": t._("has held the post for the maximum tenure"),
         "rating": t._("was not rated {rating} or better in each of the last {n} years").format(
-            rating=t.pgettext("rating", rules.min_rating or "–"), n=rules.rating_years
+            rating=t.pgettext("rating", str(rules.min_rating)), n=rules.rating_years
         ),
         "retirement": t._("is less than {n} years from retirement").format(
             n=n_(rules.min_years_to_retirement)

@@ -236,6 +236,14 @@ def pool_summary(data: ProblemData, rules: Rules) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- before / after
+def scope_level_shown(data: ProblemData, scope_level: str) -> str:
+    """The scope level that exists: ``district`` is the province in the 2-level hierarchy
+    (2025), where there are no districts (:meth:`ProblemData.scope_of` falls back the same way)."""
+    if scope_level == "district" and not data.has_districts:
+        return "province"
+    return scope_level
+
+
 def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFrame:
     """Per (target, scope unit): posts, non-local holders before and after ``plan``, shares,
     target, required and changed posts; then a total row per target (see
@@ -269,12 +277,15 @@ def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFr
             },
             index=posts.index,
         )
+        level = scope_level_shown(data, t.scope_level)
         part: list[dict] = []
         for sid, g in frame.groupby("scope_id", sort=False):
-            part.append(_ba_row(data, t, str(sid), data.unit_name(str(sid)), g, has_plan, False))
+            row = _ba_row(data, t, str(sid), data.unit_name(str(sid)), g, has_plan, False)
+            row["scope_level"] = level
+            part.append(row)
         part.sort(key=_scope_order)
         rows += part
-        if part and not (t.scope_level == "province" and len(part) == 1):
+        if part and not (level == "province" and len(part) == 1):
             pid, pname = _province_label(data, posts)
             total = _ba_row(data, t, pid, pname, frame, has_plan, True)
             total["required"] = sum(r["required"] for r in part)
