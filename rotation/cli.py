@@ -251,7 +251,7 @@ def _solve(data, rules: Rules, quiet: bool):
 
 
 # =========================================================================== plan writing
-def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
+def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
     from .export import write_plan_xlsx
 
@@ -262,7 +262,7 @@ def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
         j = out / f"plan-{k}.json"
         x = out / f"plan-{k}.xlsx"
         plan.to_json(j)
-        write_plan_xlsx(data, rules, plan, x)
+        write_plan_xlsx(data, rules, plan, x, lang)
         written += [j, x]
     for old in list(out.glob("plan-*.json")) + list(out.glob("plan-*.xlsx")):
         n = old.stem.removeprefix("plan-")
@@ -592,6 +592,84 @@ def synth(
         written = write_tables(tables, out)
     sizes = ", ".join(f"{p.stem} {len(tables[p.stem]):,}" for p in written)
     console.print(f"Wrote {out}: {sizes}", markup=False, soft_wrap=True)
+
+
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="language of the workbook and tables: vi (default) or en")
+]
+
+
+def _translator(lang: str):
+    from .i18n import UnknownLanguage, translator
+
+    try:
+        return translator(lang)
+    except UnknownLanguage as exc:
+        raise _BadInput([f"--lang: {exc}"]) from None
+
+
+@app.command()
+def repair(
+    data_path: DataArg,
+    plan_path: Annotated[Path, typer.Option("--plan", help="the plan to repair (plan JSON)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for plan-1.json / plan-1.xlsx")],
+    event: Annotated[
+        list[str],
+        typer.Option("--event", help="declines:CADRE, leaves:CADRE or vacant:POST (repeatable)"),
+    ],
+    rules_path: RulesOpt = None,
+    lang: LangOpt = "vi",
+) -> None:
+    """The valid plan closest to PLAN after the events (fewest changed posts first, then the
+    usual objective); prints and writes what changed compared with PLAN."""
+    from .cli_meeting import _load_plan, _rules_for
+    from .plan import Plan
+    from .repair import RepairError, parse_events, repair_plan
+
+    with _errors():
+        t = _translator(lang)
+        data = _read(data_path)
+        given = _load_plan(plan_path)
+        rules = _rules_for(rules_path, given, plan_path)
+        try:
+            events = parse_events(event)
+            result = repair_plan(data, rules, given, events)
+        except RepairError as exc:
+            raise _BadInput(exc.messages) from None
+    out.mkdir(parents=True, exist_ok=True)
+    if not result.plans:
+        from .plan import DiagnosisItem
+
+        items = [DiagnosisItem.model_validate(d) for d in result.diagnosis]
+        Plan(status="infeasible", diagnosis=items).with_rules(rules).to_json(out / "plan-1.json")
+        console.print(diagnosis_rich(items))
+        raise typer.Exit(3)
+    plans = [Plan.model_validate(p).with_rules(rules) for p in result.plans]
+    from types import SimpleNamespace
+
+    written = _write_plans(data, rules, SimpleNamespace(plans=plans, plan=plans[0]), out, lang)
+    plan = plans[0]
+    before = given.holder()
+    diff = Table(title=t._("Changed compared with the given plan"), title_justify="left")
+    for col in (t._("Post"), t._("Unit"), t._("Given plan"), t._("Repaired plan")):
+        diff.add_column(col)
+    for a in plan.assignments:
+        old = before.get(a.post_id)
+        if old == a.cadre_id:
+            continue
+        diff.add_row(
+            a.post_id,
+            data.unit_name(a.unit_id),
+            f"{old} {data.cadre_name(old)}" if old else t._("(vacant)"),
+            f"{a.cadre_id} {data.cadre_name(a.cadre_id)}" if a.cadre_id else t._("(vacant)"),
+        )
+    console.print(diff)
+    n = sum(1 for a in plan.assignments if before.get(a.post_id) != a.cadre_id)
+    console.print(t._("{n} post(s) changed compared with the given plan").format(n=n))
+    if result.capped:
+        console.print(t._("The change cap forced a fresh solve: the plan may differ more."))
+    console.print(kpi_rich(plan))
+    console.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False, soft_wrap=True)
 
 
 @app.command()
