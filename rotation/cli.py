@@ -38,6 +38,19 @@ DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_OUT = Path("out") / "demo"
 DEMO_TIME_LIMIT_S = 60.0
 
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="language of the workbook and tables: vi (default) or en")
+]
+
+
+def _translator(lang: str):
+    from .i18n import UnknownLanguage, translator
+
+    try:
+        return translator(lang)
+    except UnknownLanguage as exc:
+        raise _BadInput([f"--lang: {exc}"]) from None
+
 
 # =========================================================================== rendering
 def _pct(x: float | None) -> str:
@@ -264,6 +277,15 @@ def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> lis
         plan.to_json(j)
         write_plan_xlsx(data, rules, plan, x, lang)
         written += [j, x]
+    compare = out / "compare.xlsx"
+    if len(plans) > 1:  # candidates: the comparison a committee reads, posts that differ by name
+        from .compare import compare_plans, write_compare_xlsx
+
+        names = [f"plan-{k}" for k in range(1, len(plans) + 1)]
+        write_compare_xlsx(compare_plans(data, plans, names), compare, lang=lang)
+        written.append(compare)
+    elif compare.exists():
+        compare.unlink()
     for old in list(out.glob("plan-*.json")) + list(out.glob("plan-*.xlsx")):
         n = old.stem.removeprefix("plan-")
         if n.isdigit() and int(n) > len(plans):
@@ -271,12 +293,12 @@ def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> lis
     return written
 
 
-def _plan_and_report(data, rules: Rules, out: Path, quiet: bool) -> int:
+def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi") -> int:
     """Solve, write, print; returns the exit code (0 plan found, 3 none)."""
     from .report import before_after_table
 
     result = _solve(data, rules, quiet)
-    written = _write_plans(data, rules, result, out)
+    written = _write_plans(data, rules, result, out, lang)
     if not result.plans:
         console.print(diagnosis_rich(result.plan.diagnosis))
         console.print(f"Diagnosis written to {out / 'plan-1.json'}", markup=False)
@@ -349,12 +371,15 @@ def plan(
     out: Annotated[Path, typer.Option("--out", help="folder for plan-K.json / plan-K.xlsx")],
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
-    """Solve: write DIR/plan-1.json … plan-K.json and .xlsx; exit 3 with a diagnosis if none."""
+    """Solve: write DIR/plan-1.json … plan-K.json and .xlsx (and compare.xlsx for candidate
+    plans); exit 3 with a diagnosis if none."""
     with _errors():
+        _translator(lang)
         data = _read(data_path)
         rules = _rules(rules_path)
-    code = _plan_and_report(data, rules, out, quiet)
+    code = _plan_and_report(data, rules, out, quiet, lang)
     raise typer.Exit(code)
 
 
@@ -594,20 +619,6 @@ def synth(
     console.print(f"Wrote {out}: {sizes}", markup=False, soft_wrap=True)
 
 
-LangOpt = Annotated[
-    str, typer.Option("--lang", help="language of the workbook and tables: vi (default) or en")
-]
-
-
-def _translator(lang: str):
-    from .i18n import UnknownLanguage, translator
-
-    try:
-        return translator(lang)
-    except UnknownLanguage as exc:
-        raise _BadInput([f"--lang: {exc}"]) from None
-
-
 @app.command()
 def repair(
     data_path: DataArg,
@@ -676,9 +687,11 @@ def repair(
 def demo(
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
     """The bundled Hai Duong scenario end to end: status, plan, before/after, KPIs."""
     with _errors():
+        _translator(lang)
         if not (DEMO_DATA / "units.csv").is_file():
             raise _BadInput([f"{DEMO_DATA}: bundled demo data not found (run from the repository)"])
         data = _read(DEMO_DATA)
@@ -689,7 +702,7 @@ def demo(
         soft_wrap=True,
     )
     _print_status(data, rules, details=False)
-    code = _plan_and_report(data, rules, DEMO_OUT, quiet)
+    code = _plan_and_report(data, rules, DEMO_OUT, quiet, lang)
     raise typer.Exit(code)
 
 

@@ -210,3 +210,62 @@ def test_python_dash_m_rotation_runs_the_cli():
     assert proc.returncode == 0, proc.stderr
     for command in ("status", "plan", "validate", "units", "synth", "demo"):
         assert command in proc.stdout
+
+
+def test_plan_candidates_write_compare_xlsx(tmp_path, tiny_dir):
+    """With candidates: 2, `plan` also writes compare.xlsx with both plans' columns; a later
+    single-plan run removes it."""
+    import openpyxl
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("candidates: 2\ncandidate_tolerance: 10\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("plan", tiny_dir, "--rules", rules, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out / "compare.xlsx")
+    cells = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+    assert {"plan-1", "plan-2"} <= cells
+    again = run("plan", tiny_dir, "--out", out, "--quiet")
+    assert again.exit_code == 0 and not (out / "compare.xlsx").exists()
+
+
+def test_plan_lang_en_and_unknown_lang(tmp_path, tiny_dir):
+    """--lang en gives an English workbook; an unknown language exits 2 naming the known ones."""
+    import openpyxl
+
+    out = tmp_path / "out"
+    assert run("plan", tiny_dir, "--out", out, "--quiet", "--lang", "en").exit_code == 0
+    assert openpyxl.load_workbook(out / "plan-1.xlsx").sheetnames[0] == "Overview"
+    assert run("plan", tiny_dir, "--out", out, "--quiet").exit_code == 0
+    assert openpyxl.load_workbook(out / "plan-1.xlsx").sheetnames[0] == "Tổng quan"
+    bad = run("plan", tiny_dir, "--out", out, "--quiet", "--lang", "fr")
+    assert bad.exit_code == 2 and "vi, en" in bad.output
+
+
+def test_repair_decline_on_bundled_data(tmp_path):
+    """`repair` after a decline: exactly the declined post changes, the output says so, and the
+    written plan validates (with the decline as an exclusion)."""
+    out = tmp_path / "out"
+    assert run("plan", BUNDLED, "--out", out, "--quiet").exit_code == 0
+    given = Plan.from_json(out / "plan-1.json")
+    moved = next(a for a in given.assignments if a.changed and a.cadre_id)
+    fixed = tmp_path / "fixed"
+    result = run(
+        "repair", BUNDLED, "--plan", out / "plan-1.json", "--event",
+        f"declines:{moved.cadre_id}", "--out", fixed, "--lang", "en",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 post(s) changed compared with the given plan" in result.stdout
+    assert moved.post_id in result.stdout
+    repaired = Plan.from_json(fixed / "plan-1.json")
+    assert repaired.holder()[moved.post_id] != moved.cadre_id
+    diff = [p for p, c in repaired.holder().items() if given.holder()[p] != c]
+    assert diff == [moved.post_id]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f"exclude: [{{post_id: {moved.post_id}, cadre_id: {moved.cadre_id}}}]\n", encoding="utf-8"
+    )
+    check = run("validate", BUNDLED, "--rules", rules, "--plan", fixed / "plan-1.json")
+    assert check.exit_code == 0, check.output
+    bad = run("repair", BUNDLED, "--plan", out / "plan-1.json", "--event", "x:1", "--out", fixed)
+    assert bad.exit_code == 2 and "declines:CADRE" in bad.output
