@@ -11,6 +11,7 @@ from builders import baseline_plan, default_rules, plan_from, tiny_problem
 from typer.testing import CliRunner
 
 from rotation import cli
+from rotation.i18n import translator
 from rotation.plan import Plan
 from rotation.read import read_dataset, write_dataset
 from rotation.validate import validate_plan
@@ -38,7 +39,12 @@ def test_status_on_bundled_data():
     assert "Thành phố Hải Dương" in result.stdout
     assert "21/24" in result.stdout
     assert "45/207" in result.stdout
-    assert "Tenure alerts" in result.stdout and "Eligible pool" in result.stdout
+    assert "Cảnh báo thời gian giữ chức" in result.stdout
+    assert "Nguồn cán bộ đủ điều kiện" in result.stdout
+    assert "…" not in "".join(result.stdout.splitlines()[:6])  # headers whole at 80 columns
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    en = run("status", BUNDLED, "--lang", "en")
+    assert "Tenure alerts" in en.stdout and "Eligible pool" in en.stdout
 
 
 def test_bad_data_folder_exits_2_with_located_message(tmp_path, tiny_dir):
@@ -119,7 +125,7 @@ def test_plan_writes_json_and_xlsx_that_validate(tmp_path, tiny_dir):
     plan = Plan.from_json(out / "plan-1.json")
     assert plan.status in ("optimal", "feasible")
     assert validate_plan(read_dataset(tiny_dir), default_rules(), plan) == []
-    assert "non-local share" in result.stdout
+    assert translator("vi").kpi("non_local_share") in result.stdout
     check = run("validate", tiny_dir, "--plan", out / "plan-1.json")
     assert check.exit_code == 0, check.output
 
@@ -132,7 +138,7 @@ def test_plan_candidates_side_by_side(tmp_path, tiny_dir):
     result = run("plan", tiny_dir, "--rules", rules, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert (out / "plan-2.json").is_file() and (out / "plan-2.xlsx").is_file()
-    assert "Candidate plans" in result.stdout
+    assert "Các phương án ứng viên" in result.stdout
 
 
 def test_infeasible_rules_exit_3_with_diagnosis(tmp_path, tiny_dir):
@@ -149,7 +155,7 @@ def test_infeasible_rules_exit_3_with_diagnosis(tmp_path, tiny_dir):
     doc = json.loads((out / "plan-1.json").read_text(encoding="utf-8"))
     assert doc["status"] == "infeasible"
     assert doc["diagnosis"] and {"rule", "scope", "detail"} <= set(doc["diagnosis"][0])
-    assert "Diagnosis" in result.stdout
+    assert "Chẩn đoán" in result.stdout and "Đã ghi chẩn đoán" in result.stdout
 
 
 def test_units_command_writes_csv(tmp_path):
@@ -269,3 +275,25 @@ def test_repair_decline_on_bundled_data(tmp_path):
     assert check.exit_code == 0, check.output
     bad = run("repair", BUNDLED, "--plan", out / "plan-1.json", "--event", "x:1", "--out", fixed)
     assert bad.exit_code == 2 and "declines:CADRE" in bad.output
+
+
+def test_two_level_hierarchy_shown_as_itself(tmp_path):
+    """2025 hierarchy (no districts): the province appears once in the terminal tables, the
+    scope column and sheet are named for the province."""
+    import openpyxl
+
+    lc = tmp_path / "lai_chau"
+    made = run("synth", "--province", "Lai Châu", "--new", "--seed", "1", "--out", lc)
+    assert made.exit_code == 0, made.output
+    status = run("status", lc)
+    assert status.exit_code == 0, status.output
+    assert status.stdout.count("Tỉnh Lai Châu") == 1
+    out = tmp_path / "out"
+    planned = run("plan", lc, "--out", out, "--quiet")
+    assert planned.exit_code == 0, planned.output
+    after = planned.stdout.split("trước / sau", 1)[1]
+    assert after.count("Tỉnh Lai Châu") == 1
+    wb = openpyxl.load_workbook(out / "plan-1.xlsx")
+    assert "Theo tỉnh" in wb.sheetnames and "Theo huyện" not in wb.sheetnames
+    rows = list(wb["Theo tỉnh"].iter_rows(values_only=True))
+    assert rows[0][0] == "Tỉnh" and [r[0] for r in rows[1:]] == ["Tỉnh Lai Châu"]
