@@ -156,6 +156,11 @@ def prepare_repair(
         base_posts.at[pid, "incumbent_id"] = holder
         if holder is not None and holder != original and holder in cadres.index:
             cadres.at[holder, "current_since"] = since
+    # a post the plan does not list (a merged commune's) whose incumbent holds a post in the
+    # plan: in the re-based copy that cadre holds only the plan's post
+    held = {h for h in holders.values() if h}
+    unlisted = ~base_posts.index.isin(list(holders)) & base_posts["incumbent_id"].isin(held)
+    base_posts.loc[unlisted, "incumbent_id"] = None
     solve_data = _with_tables(data, cadres, base_posts)
     weights = rules.weights.model_copy(update={"change": max(rules.weights.change, CHANGE_WEIGHT)})
     excluded = [x for x in exclude if x.cadre_id not in leaving]

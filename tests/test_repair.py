@@ -74,3 +74,30 @@ def test_unknown_cadre_is_refused(solved):
     data, rules, plan = solved
     with pytest.raises(RepairError, match="C99999"):
         repair_plan(data, rules, plan, parse_events(["leaves:C99999"]))
+
+
+def test_change_cap_counts_against_todays_incumbents(solved):
+    """A given plan with many changes (made without a cap), repaired under a cap of 6 per
+    district: the closest plan to it would break the cap against today's incumbents, so the
+    repair falls back to a plan that honours it; the result validates under the capped rules."""
+    data, _, _ = solved
+    eager = load_rules({"weights": {"travel_km": 1, "change": 1, "non_local_extra": 100}})
+    given = solve(data, eager).plan
+    per_district: dict[str, int] = {}
+    for a, sid in zip(
+        given.assignments,
+        data.scope_of([a.unit_id for a in given.assignments], "district"),
+        strict=True,
+    ):
+        per_district[sid] = per_district.get(sid, 0) + int(a.changed)
+    assert max(per_district.values()) > 6  # the given plan itself is far over the cap
+    capped = load_rules({"max_changes": {"scope_level": "district", "count": 6}})
+    cadre = _moved(given)
+    post = next(a.post_id for a in given.assignments if a.cadre_id == cadre)
+    out = repair_plan(data, capped, given, parse_events([f"declines:{cadre}"]))
+    assert out.capped and out.plans
+    repaired = Plan.model_validate(out.plans[0])
+    real = load_rules(
+        {**capped.model_dump(mode="json"), "exclude": [{"post_id": post, "cadre_id": cadre}]}
+    )
+    assert validate_plan(data, real, repaired) == []
