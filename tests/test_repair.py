@@ -101,3 +101,20 @@ def test_change_cap_counts_against_todays_incumbents(solved):
         {**capped.model_dump(mode="json"), "exclude": [{"post_id": post, "cadre_id": cadre}]}
     )
     assert validate_plan(data, real, repaired) == []
+
+
+def test_vacant_post_is_filled_anew(solved):
+    """vacant:P — P's planned holder is out of P; P gets another holder and the plan validates
+    (with that pair excluded)."""
+    data, rules, plan = solved
+    a = next(a for a in plan.assignments if a.changed and a.cadre_id)
+    out = repair_plan(data, rules, plan, parse_events([f"vacant:{a.post_id}"]))
+    repaired = Plan.model_validate(out.plans[0])
+    assert repaired.holder()[a.post_id] not in (None, a.cadre_id)
+    real = load_rules(
+        {
+            **rules.model_dump(mode="json"),
+            "exclude": [{"post_id": a.post_id, "cadre_id": a.cadre_id}],
+        }
+    )
+    assert validate_plan(data, real, repaired) == []
