@@ -208,16 +208,21 @@ def _cover_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Transl
             t.param("non_local_targets"),
             format_setting(t, "non_local_targets", d["non_local_targets"]),
         ),
-        (t.param("max_changes"), format_setting(t, "max_changes", d["max_changes"])),
+        (t.param("max_changes"), _caps_text(t, data, d["max_changes"])),
         (t.param("budget_vnd"), format_setting(t, "budget_vnd", d.get("budget_vnd"))),
     ]
     shown = {"as_of", "positions", "non_local_targets", "max_changes", "budget_vnd"}
     for key, value in rules_differing_from_defaults(rules).items():
-        top = key.split(".")[0]
+        top, _, sub = key.partition(".")
         if top in shown:
             continue
-        label = t.param(top) + (f" ({key.split('.', 1)[1]})" if "." in key else "")
-        scenario.append((label, format_setting(t, top if "." not in key else key, value)))
+        if top == "weights" and sub:
+            label = f"{t.param('weights')}: {t.rule(sub)}"
+        elif key == "support.tiers":
+            label = t.param("support")
+        else:
+            label = t.param(top) + (f" ({sub})" if sub else "")
+        scenario.append((label, _setting_text(t, key, value, format_setting)))
     for label, value in scenario:
         ws.append(xlsx_row([label, value]))
     ws.append([])
@@ -260,6 +265,44 @@ def _cover_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Transl
         from openpyxl.styles import Alignment
 
         c.alignment = Alignment(horizontal="left", wrap_text=True)
+
+
+def _caps_text(t: Translator, data: ProblemData, caps: Any) -> str:
+    """max_changes in words, one cap or a list, overrides by unit name."""
+    if caps is None:
+        return t._("none")
+    out = []
+    for cap in caps if isinstance(caps, list) else [caps]:
+        text = t._("at most {count} changed posts per {level}").format(
+            count=cap.get("count"), level=t.level(str(cap.get("scope_level", "district")))
+        )
+        over = cap.get("count_by_scope") or {}
+        if over:
+            text += " (" + ", ".join(f"{data.unit_name(u)}: {n}" for u, n in over.items()) + ")"
+        out.append(text)
+    return "; ".join(out)
+
+
+def _setting_text(t: Translator, key: str, value: Any, fallback: Any) -> str:
+    """A rules value for the cover: priority shares and support tiers in words."""
+    if key == "priority_shares" and isinstance(value, list):
+        return "; ".join(
+            t._("{group}: at least {share} of the new appointees").format(
+                group=t.pgettext("group", str(v.get("group"))),
+                share=t.percent(float(v.get("min_share", 0.0))),
+            )
+            for v in value
+        ) or t._("none")
+    if key == "support.tiers" and isinstance(value, list):
+        return "; ".join(
+            t._("from {km}: {money} a month").format(
+                km=t.km(float(v.get("min_km", 0.0)), 0), money=t.money(v.get("vnd_per_month"))
+            )
+            for v in value
+        )
+    if key == "support.one_time_vnd":
+        return t.money(value)
+    return str(fallback(t, key, value))
 
 
 def _posts_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:

@@ -113,6 +113,32 @@ def test_xlsx_for_the_committee_in_vietnamese(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["plan-1.xlsx"]  # no temp file left
 
 
+def test_xlsx_cover_spells_the_scenario_out(tmp_path):
+    """Caps (a list, with an override by unit name), priority shares, support tiers and weights
+    that differ from the defaults are on the cover in words."""
+    data = _vietnamese_problem()
+    rules = default_rules(
+        max_changes=[
+            {"scope_level": "district", "count": 2, "count_by_scope": {"D1": 3}},
+            {"scope_level": "commune", "count": 1},
+        ],
+        priority_shares=[{"group": "women", "min_share": 0.25}],
+        support={"tiers": [{"min_km": 20, "vnd_per_month": 2500000}]},
+        weights={"travel_km": 1, "change": 40},
+    )
+    path = write_plan_xlsx(data, rules, _explained_plan(data, rules), tmp_path / "p.xlsx")
+    cover = {
+        r[0]: r[1] for r in openpyxl.load_workbook(path)["Tổng quan"].iter_rows(values_only=True)
+    }
+    t = translator("vi")
+    assert cover[t.param("max_changes")] == (
+        "tối đa 2 chức danh thay đổi mỗi huyện (Huyện 1: 3); tối đa 1 chức danh thay đổi mỗi xã"
+    )
+    assert cover[t.param("priority_shares")] == "nữ: tối thiểu 25,0 % số cán bộ nhận chức vụ mới"
+    assert cover[t.param("support")] == "từ 20 km: 2.500.000 đ mỗi tháng"
+    assert cover[f"{t.param('weights')}: {t.rule('change')}"] == "40"
+
+
 def test_xlsx_in_english(tmp_path):
     """``lang='en'``: English sheet names and headers."""
     data, rules = _vietnamese_problem(), default_rules()
