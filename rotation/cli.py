@@ -172,7 +172,7 @@ def kpi_rich(
         (t.kpi("status"), t.status(plan.status)),
         (t.kpi("objective"), t.number(plan.objective, 3)),
         (t.kpi("bound"), t.number(plan.bound, 3)),
-        (t._("gap"), t.percent(solver.get("gap")) if "gap" in solver else "–"),
+        (t._("Gap"), t.percent(solver.get("gap")) if "gap" in solver else "–"),
         (t.kpi("posts"), t.number(posts)),
         (t.kpi("non_local_posts"), f"{nl}/{posts}" if nl is not None else "–"),
         (t.kpi("non_local_share"), t.percent(k.non_local_share.overall)),
@@ -197,14 +197,14 @@ def kpi_rich(
         pk = k.preferences
         rows.append(
             (
-                t._("wishes met"),
+                t._("Wishes met"),
                 t._("{placed}/{wishes} (first choice {first})").format(
                     placed=pk.placed_in_wish, wishes=pk.with_wishes, first=pk.placed_first_choice
                 ),
             )
         )
     if stats and "total_s" in stats:
-        rows.append((t._("time"), f"{t.number(stats['total_s'], 1)} s"))
+        rows.append((t._("Time"), f"{t.number(stats['total_s'], 1)} s"))
     for name, value in rows:
         out.add_row(name, value)
     return out
