@@ -227,18 +227,29 @@ def repair_plan(
     """The valid plan closest to ``plan`` after ``events`` (fewest posts whose holder differs
     from ``plan`` first, then the usual objective), every hard rule holding against today's
     incumbents."""
+    plan_id = plan.model_extra.get("plan_id") if plan.model_extra else None
+    return repair_holders(data, rules, dict(plan.holder()), events, plan_id, progress, stop)
+
+
+def repair_holders(
+    data: ProblemData,
+    rules: Rules,
+    holders: dict[str, str | None],
+    events: list[dict[str, Any]],
+    plan_id: str | None = None,
+    progress: Progress | None = None,
+    stop: StopFlag | None = None,
+) -> Repaired:
+    """:func:`repair_plan` from the given plan's holders (post → cadre): what the command line
+    and the service's repair jobs both call."""
     from .solve import solve
     from .validate import validate_plan
 
-    holders = dict(plan.holder())
     events = resolve_declines(events, holders)
     problems = check_events(events, holders, set(data.cadres.index))
     if problems:
         raise RepairError(problems)
-    spec: dict[str, Any] = {
-        "plan_id": plan.model_extra.get("plan_id") if plan.model_extra else None
-    }
-    spec |= {"holders": holders, "events": events}
+    spec: dict[str, Any] = {"plan_id": plan_id, "holders": holders, "events": events}
     solve_data, solve_rules, reference = prepare_repair(data, rules, spec)
     # the cap counts against today's incumbents, not the re-based copy's: checked afterwards
     uncapped = solve_rules.model_copy(update={"max_changes": None})
