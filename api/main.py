@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from .jobs import JobRunner
-from .routes import datasets, health, jobs, plans, roadmaps
+from .routes import datasets, health, jobs, plans, roadmaps, web
 from .settings import Settings
 from .store import Store
 
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(plans.compare_router)
     app.include_router(roadmaps.router)
+    app.include_router(web.router)
     return app
 
 
