@@ -18,6 +18,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from rotation.data import ProblemData
+
 from ..deps import PrincipalDep, StoreDep, visible_dataset, visible_plan
 from ..models import Dataset
 
@@ -39,6 +41,10 @@ PAGE_HEADERS = {
 MAP_CACHE_SIZE = 8
 """How many dataset maps (per dataset, scope and position) a process keeps: datasets never
 change once stored, so a map is computed once; the national structure takes about a second."""
+
+MAP_TABLES = ("units", "cadres", "posts", "_source")
+"""The stored tables the map and the names need: ratings and relations play no part in who is
+local or what anything is called, and parsing them doubles the time (national structure)."""
 
 router = APIRouter(tags=["page"])
 
@@ -169,18 +175,24 @@ def _str(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+def _problem(ds: Dataset) -> ProblemData:
+    """The dataset's units, cadres and posts as a checked ProblemData (see MAP_TABLES)."""
+    from ..ingest import problem_data
+
+    return problem_data({k: v for k, v in ds.tables.items() if k in MAP_TABLES})
+
+
 def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMap:
     """The map of one dataset for one position (default: the first target's, else the most
     common), seen from ``scope``: each commune's holder, local or not under the default rules
     (rotation.concepts.local_pairs), and per scope the share against the default target."""
     from rotation.concepts import local_pairs
-    from rotation.rules import Rules
+    from rotation.rules import load_rules
 
-    from ..ingest import problem_data
-    from ..scoping import restrict
+    from ..scoping import restrict, units_within
 
-    data = restrict(problem_data(ds.tables), scope)
-    rules = Rules()
+    data = restrict(_problem(ds), scope)
+    rules = load_rules({})  # the defaults, documented in rotation/rules.py
     positions = sorted({str(p) for p in data.posts["position"]})
     default = next((t.position for t in rules.non_local_targets if t.position in positions), None)
     chosen = position or default or (positions[0] if positions else "secretary")
@@ -191,9 +203,13 @@ def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMa
     target = targets.get(chosen)
     units = data.units
     communes = units[units["level"] == "commune"]
+    if scope is not None:
+        communes = communes[communes.index.isin(list(units_within(data, scope)))]
     posts = data.posts[data.posts["position"] == chosen]
     post_of_unit = {str(u): str(p) for p, u in zip(posts.index, posts["unit_id"], strict=True)}
-    holder_of_post = {str(p): _str(h) for p, h in zip(posts.index, posts["incumbent_id"], strict=True)}
+    holder_of_post = {
+        str(p): _str(h) for p, h in zip(posts.index, posts["incumbent_id"], strict=True)
+    }
     cad = data.cadres
     held = [h for h in holder_of_post.values() if h is not None and h in cad.index]
     held_posts = [p for p, h in holder_of_post.items() if h is not None and h in cad.index]
@@ -289,10 +305,9 @@ async def dataset_map(
 # --------------------------------------------------------------------------- plan names
 def plan_names(ds: Dataset, body: dict[str, Any], plan_id: str, scope: str | None) -> PlanNames:
     """Names of every cadre, unit and post a plan mentions (see :class:`PlanNames`)."""
-    from ..ingest import problem_data
     from ..scoping import restrict
 
-    data = restrict(problem_data(ds.tables), scope)
+    data = restrict(_problem(ds), scope)
     post_ids: set[str] = set()
     cadre_ids: set[str] = {str(c) for c in body.get("released", []) or []}
     for a in body.get("assignments", []) or []:
