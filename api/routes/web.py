@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -273,12 +273,17 @@ def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMa
     )
 
 
-def _map_cache(request: Request) -> OrderedDict[tuple[str, str | None, str | None], DatasetMap]:
+def _map_cache(request: Request) -> OrderedDict[tuple[str, str | None, str | None], bytes]:
+    """The app's cache of map bodies (JSON bytes), kept on ``app.state`` (never a global)."""
     state = request.app.state
     if not hasattr(state, "page_maps"):
         state.page_maps = OrderedDict()
-    cache: OrderedDict[tuple[str, str | None, str | None], DatasetMap] = state.page_maps
+    cache: OrderedDict[tuple[str, str | None, str | None], bytes] = state.page_maps
     return cache
+
+
+def _map_json(ds: Dataset, scope: str | None, position: str | None) -> bytes:
+    return build_map(ds, scope, position).model_dump_json().encode("utf-8")
 
 
 @router.get("/v1/datasets/{dataset_id}/map", response_model=DatasetMap)
@@ -288,18 +293,20 @@ async def dataset_map(
     store: StoreDep,
     who: PrincipalDep,
     position: Annotated[str | None, Query(description="a position code, e.g. secretary")] = None,
-) -> DatasetMap:
+) -> Response:
     """Where the dataset stands commune by commune (holder, local or not, centroid) and per
     scope against the default target: what the page's map and bars draw."""
     ds = visible_dataset(store, who, dataset_id)
     cache = _map_cache(request)
     key = (ds.id, who.scope, position)
     if key not in cache:
-        cache[key] = await run_in_threadpool(build_map, ds, who.scope, position)
+        # computed once per dataset, scope and position, then served as stored JSON bytes
+        # (the national structure's 3,321 communes: ~0.6 MB, re-validated on every read else)
+        cache[key] = await run_in_threadpool(_map_json, ds, who.scope, position)
         while len(cache) > MAP_CACHE_SIZE:
             cache.popitem(last=False)
     cache.move_to_end(key)
-    return cache[key]
+    return Response(cache[key], media_type="application/json")
 
 
 # --------------------------------------------------------------------------- plan names

@@ -61,6 +61,7 @@ export async function watchJob(container, jobId) {
   const bar = h("progress", { max: 1, "aria-label": t("progress") });
   const panel = h("div", { class: "progress", "data-job": jobId, role: "status", "aria-live": "polite" }, h("h3", {}, t("progress")), bar, dl);
   container.replaceChildren(panel);
+  panel.scrollIntoView({ block: "nearest" });
   const show = (ev) => {
     const p = ev.progress || {};
     const rows = [

@@ -237,10 +237,19 @@ def test_main_path(page: Any, server: Server, shots: Path) -> None:
     page.keyboard.press("Enter")
     page.wait_for_selector(f"tr.selected[data-post='{second.get_attribute('data-post')}']")
 
+    declined = page.locator("#explain-h")
+    cadre, post = declined.get_attribute("data-cadre"), declined.get_attribute("data-post")
     page.click("#declines")
     page.wait_for_selector("#job .progress[data-done='true']")
     assert page.locator("#job .progress").get_attribute("data-status") == "done"
-    assert page.locator("#job a.job-plan").count() == 1
+    repaired = page.locator("#job a.job-plan")
+    assert repaired.count() == 1
+    plan_id = (repaired.get_attribute("href") or "").rsplit("/", 1)[-1]
+    new = server.get(f"/v1/plans/{plan_id}")
+    holder = {a["post_id"]: a["cadre_id"] for a in new["assignments"]}
+    assert holder[post] != cadre  # the cadre who declined does not get the post
+    repaired.click()
+    page.wait_for_selector("button.post")
 
     page.click("a[href^='#/d/']")
     page.wait_for_selector("#plans input[type=checkbox]")
@@ -257,6 +266,23 @@ def test_main_path(page: Any, server: Server, shots: Path) -> None:
     page.wait_for_selector("#compare-title:has-text('Plan A')")
     assert "Posts that differ" in page.inner_text("#differing h2")
     page.screenshot(path=str(shots / "06-compare-en.png"), full_page=True)
+
+
+def test_roadmap_timeline(page: Any, server: Server, shots: Path) -> None:
+    """Start a two-round roadmap from the page, watch it, and read its timeline."""
+    _sign_in(page, server)
+    page.click("a[data-dataset='hai_duong']")
+    page.wait_for_selector("#roadmap-form")
+    page.fill("#rounds", "2026 2027")
+    page.fill("#rtime", "10")
+    page.click("#start-roadmap")
+    page.wait_for_selector(".progress[data-done='true']")
+    assert page.locator(".progress").get_attribute("data-status") == "done"
+    page.click("a.job-roadmap")
+    page.wait_for_selector("ol.timeline li")
+    assert page.locator("ol.timeline li").count() == 2
+    assert "2027-01-01" in page.inner_text("ol.timeline")
+    page.screenshot(path=str(shots / "08-roadmap.png"), full_page=True)
 
 
 def _national_zip(tmp: Path) -> bytes:

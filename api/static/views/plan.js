@@ -42,7 +42,7 @@ async function explain(box, plan, names, postId, onRepair) {
   });
   fill(
     box,
-    h("h3", { id: "explain-h", tabindex: -1 }, `${t("why")}: ${nameOf(names, a.cadre_id)} → ${unitOfPost(names, postId)} (${label("position", a.position)})`),
+    h("h3", { id: "explain-h", tabindex: -1, "data-cadre": a.cadre_id, "data-post": postId }, `${t("why")}: ${nameOf(names, a.cadre_id)} → ${unitOfPost(names, postId)} (${label("position", a.position)})`),
     h("p", {}, `${t("from")}: ${names.units[fromUnit(names, a)]?.name ?? t("none")} · ${t("travel")}: ${km(a.travel_km)} · ${a.non_local ? t("nonLocal") : t("local")}`),
     table(t("scoreParts"), [
       { title: t("scoreParts"), cell: (r) => label("rule", r.k) },
