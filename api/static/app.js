@@ -109,6 +109,7 @@ async function start() {
     location.hash = "#/";
     route();
   });
+  document.getElementById("skip").addEventListener("click", () => main.focus());
   window.addEventListener("hashchange", route);
   route();
 }
