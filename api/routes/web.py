@@ -201,6 +201,9 @@ def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMa
     level = "district" if data.has_districts else "province"
     targets = {t.position: t for t in rules.non_local_targets}
     target = targets.get(chosen)
+    # a district target falls back to the province in the 2-level hierarchy (ProblemData.scope_of)
+    applies = target is not None and (target.scope_level == level or not data.has_districts)
+    target_share = target.min_share if target is not None and applies else None
     units = data.units
     communes = units[units["level"] == "commune"]
     if scope is not None:
@@ -258,7 +261,7 @@ def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMa
             filled=s["filled"],
             non_local=s["non_local"],
             share=round(s["non_local"] / s["filled"], 6) if s["filled"] else 0.0,
-            target=target.min_share if target is not None and target.scope_level == level else None,
+            target=target_share,
         )
         for sc, s in sorted(per.items())
     ]

@@ -343,6 +343,8 @@ def test_national_structure_loads_fast(
         file=sys.stderr,
     )
     assert communes == 3321
+    first = page.locator("#standing table tbody tr").first.inner_text()
+    assert "30 %" in first  # the district target applies per province in the 2-level structure
     assert min(times) < LOAD_TARGET_S, times
 
 
