@@ -22,6 +22,7 @@ from rotation.data import ProblemData
 
 from ..deps import PrincipalDep, StoreDep, visible_dataset, visible_plan
 from ..models import Dataset
+from ..store import Store
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 MEDIA_TYPES = {
@@ -175,14 +176,22 @@ def _str(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
-def _problem(ds: Dataset) -> ProblemData:
-    """The dataset's units, cadres and posts as a checked ProblemData (see MAP_TABLES)."""
+def _tables(store: Store, ds: Dataset) -> dict[str, Any]:
+    """The stored tables of a dataset already found visible."""
+    tables: dict[str, Any] = ds.tables
+    return tables
+
+
+def _problem(tables: dict[str, Any]) -> ProblemData:
+    """A dataset's units, cadres and posts as a checked ProblemData (see MAP_TABLES)."""
     from ..ingest import problem_data
 
-    return problem_data({k: v for k, v in ds.tables.items() if k in MAP_TABLES})
+    return problem_data({k: v for k, v in tables.items() if k in MAP_TABLES})
 
 
-def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMap:
+def build_map(
+    ds: Dataset, tables: dict[str, Any], scope: str | None, position: str | None
+) -> DatasetMap:
     """The map of one dataset for one position (default: the first target's, else the most
     common), seen from ``scope``: each commune's holder, local or not under the default rules
     (rotation.concepts.local_pairs), and per scope the share against the default target."""
@@ -191,7 +200,7 @@ def build_map(ds: Dataset, scope: str | None, position: str | None) -> DatasetMa
 
     from ..scoping import restrict, units_within
 
-    data = restrict(_problem(ds), scope)
+    data = restrict(_problem(tables), scope)
     rules = load_rules({})  # the defaults, documented in rotation/rules.py
     positions = sorted({str(p) for p in data.posts["position"]})
     default = next((t.position for t in rules.non_local_targets if t.position in positions), None)
@@ -285,8 +294,8 @@ def _map_cache(request: Request) -> OrderedDict[tuple[str, str | None, str | Non
     return cache
 
 
-def _map_json(ds: Dataset, scope: str | None, position: str | None) -> bytes:
-    return build_map(ds, scope, position).model_dump_json().encode("utf-8")
+def _map_json(store: Store, ds: Dataset, scope: str | None, position: str | None) -> bytes:
+    return build_map(ds, _tables(store, ds), scope, position).model_dump_json().encode("utf-8")
 
 
 @router.get("/v1/datasets/{dataset_id}/map", response_model=DatasetMap)
@@ -305,7 +314,7 @@ async def dataset_map(
     if key not in cache:
         # computed once per dataset, scope and position, then served as stored JSON bytes
         # (the national structure's 3,321 communes: ~0.6 MB, re-validated on every read else)
-        cache[key] = await run_in_threadpool(_map_json, ds, who.scope, position)
+        cache[key] = await run_in_threadpool(_map_json, store, ds, who.scope, position)
         while len(cache) > MAP_CACHE_SIZE:
             cache.popitem(last=False)
     cache.move_to_end(key)
@@ -313,11 +322,13 @@ async def dataset_map(
 
 
 # --------------------------------------------------------------------------- plan names
-def plan_names(ds: Dataset, body: dict[str, Any], plan_id: str, scope: str | None) -> PlanNames:
+def plan_names(
+    ds: Dataset, tables: dict[str, Any], body: dict[str, Any], plan_id: str, scope: str | None
+) -> PlanNames:
     """Names of every cadre, unit and post a plan mentions (see :class:`PlanNames`)."""
     from ..scoping import restrict
 
-    data = restrict(_problem(ds), scope)
+    data = restrict(_problem(tables), scope)
     post_ids: set[str] = set()
     cadre_ids: set[str] = {str(c) for c in body.get("released", []) or []}
     for a in body.get("assignments", []) or []:
@@ -367,4 +378,8 @@ async def names_of_plan(plan_id: str, store: StoreDep, who: PrincipalDep) -> Pla
     maps that show people and places rather than codes."""
     row = visible_plan(store, who, plan_id)
     ds = visible_dataset(store, who, row.dataset_id)
-    return await run_in_threadpool(plan_names, ds, row.body, plan_id, row.scope_unit_id)
+
+    def work() -> PlanNames:
+        return plan_names(ds, _tables(store, ds), row.body, plan_id, row.scope_unit_id)
+
+    return await run_in_threadpool(work)
