@@ -1,7 +1,7 @@
 // Small DOM helpers: elements built from data (never innerHTML, so names cannot inject markup),
 // tables (the text alternative of every map and chart), KPI lists and a live job panel.
 
-import { streamEvents, get } from "./api.js";
+import { call, streamEvents, get } from "./api.js";
 import { t, label, num, pct, km } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
@@ -59,9 +59,28 @@ export function kpiList(kpis) {
 export async function watchJob(container, jobId) {
   const dl = h("dl", {});
   const bar = h("progress", { max: 1, "aria-label": t("progress") });
-  const panel = h("div", { class: "progress", "data-job": jobId, role: "status", "aria-live": "polite" }, h("h3", {}, t("progress")), bar, dl);
+  const msg = h("div", {});
+  const cancel = h("button", { type: "button", class: "cancel" }, t("cancel"));
+  cancel.addEventListener("click", async () => {
+    cancel.disabled = true;
+    try {
+      await call("DELETE", `/v1/jobs/${encodeURIComponent(jobId)}`);
+    } catch (err) {
+      msg.replaceChildren(errorBox(err));
+    }
+  });
+  const panel = h(
+    "div",
+    { class: "progress", "data-job": jobId, role: "status", "aria-live": "polite" },
+    h("h3", {}, t("progress")),
+    bar,
+    dl,
+    cancel,
+    msg,
+  );
   container.replaceChildren(panel);
   panel.scrollIntoView({ block: "nearest" });
+  const seen = new Set();
   const show = (ev) => {
     const p = ev.progress || {};
     const rows = [
@@ -73,21 +92,26 @@ export async function watchJob(container, jobId) {
       [t("gap"), p.gap != null ? pct(p.gap, 2) : t("none")],
     ];
     if (ev.queue_position != null) rows.push([t("queue"), String(ev.queue_position)]);
-    dl.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { "data-field": k }, v)]));
+    dl.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
     if (p.gap != null) bar.value = Math.max(0, 1 - p.gap);
     panel.dataset.status = ev.status;
+  };
+  const onEvent = (name, data) => {
+    if (!data || typeof data !== "object") return;
+    seen.add(data.status);
     panel.dataset.events = String(Number(panel.dataset.events || 0) + 1);
+    panel.dataset.seen = [...seen].join(" ");
+    show(data);
   };
   try {
-    await streamEvents(`/v1/jobs/${encodeURIComponent(jobId)}/events`, (name, data) => {
-      if (data && typeof data === "object") show(data);
-    });
+    await streamEvents(`/v1/jobs/${encodeURIComponent(jobId)}/events`, onEvent);
   } catch (err) {
     panel.append(errorBox(err));
   }
   const job = await get(`/v1/jobs/${encodeURIComponent(jobId)}`);
   show(job);
   bar.value = 1;
+  cancel.remove();
   panel.dataset.done = "true";
   if (job.error) panel.append(h("p", { class: "error" }, job.error));
   return job;

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -214,8 +215,11 @@ def test_main_path(page: Any, server: Server, shots: Path) -> None:
     page.click("#start-plan")
     page.wait_for_selector(".progress[data-done='true']")
     progress = page.locator(".progress")
-    assert int(progress.get_attribute("data-events") or 0) >= 2  # streamed, then final
+    assert int(progress.get_attribute("data-events") or 0) >= 2  # streamed: progress, end
+    seen = (progress.get_attribute("data-seen") or "").split()
+    assert seen[-1] == "done" and {"queued", "running"} & set(seen[:-1]), seen  # live
     assert progress.get_attribute("data-status") == "done"
+    assert re.search(r"\d s\b", progress.inner_text())  # elapsed seconds shown
     page.screenshot(path=str(shots / "03-progress.png"))
 
     page.click("a.job-plan >> nth=0")
