@@ -231,6 +231,7 @@ def test_main_path(page: Any, server: Server, shots: Path) -> None:
     page.wait_for_selector("#explain-h")
     assert "→" in page.inner_text("#explain-h")
     assert page.locator("tr.selected").count() == 1
+    assert page.locator("svg.map g.move.selected").count() == 1  # its arrow is highlighted
     page.screenshot(path=str(shots / "04-plan.png"), full_page=False)
     if os.environ.get("ROTATION_UPDATE_DOCS") == "1":
         shutil.copy(shots / "04-plan.png", ROOT / "docs" / "page.png")

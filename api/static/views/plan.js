@@ -73,11 +73,9 @@ export async function planView(main, planId) {
     const links = (job.plan_ids || []).map((id) => h("a", { href: `#/p/${enc(id)}`, class: "job-plan" }, t("openPlan")));
     jobBox.append(h("p", {}, ...links));
   };
-  let selected = null;
   const pick = (postId) => {
-    if (selected) selected.classList.remove("selected");
-    selected = main.querySelector(`tr[data-post="${CSS.escape(postId)}"]`);
-    if (selected) selected.classList.add("selected");
+    for (const el of main.querySelectorAll(".selected")) el.classList.remove("selected");
+    for (const el of main.querySelectorAll(`[data-post="${CSS.escape(postId)}"]:is(tr, g)`)) el.classList.add("selected");
     explain(explainBox, plan, names, postId, onRepair).catch((err) => explainBox.replaceChildren(errorBox(err)));
   };
   const point = (unit) => (unit && names.units[unit] ? names.units[unit] : null);
