@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rotation.data import ProblemData
 
-from ..deps import PrincipalDep, StoreDep, visible_dataset, visible_plan
+from ..deps import PrincipalDep, StoreDep, dataset_tables, visible_dataset, visible_plan
 from ..models import Dataset
 from ..store import Store
 
@@ -178,8 +178,7 @@ def _str(v: Any) -> str | None:
 
 def _tables(store: Store, ds: Dataset) -> dict[str, Any]:
     """The stored tables of a dataset already found visible."""
-    tables: dict[str, Any] = ds.tables
-    return tables
+    return dataset_tables(store, ds)
 
 
 def _problem(tables: dict[str, Any]) -> ProblemData:
