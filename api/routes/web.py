@@ -163,6 +163,21 @@ def labels(lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> Labels:
     return Labels(lang=lang, languages=list(LANGUAGES), labels=out, currency=t._("VND"))
 
 
+class RuleDefaults(BaseModel):
+    """The rules a plan gets when a key is not given (rotation/rules.py, one place)."""
+
+    rules: dict[str, Any] = Field(description="every rules key with its default (contract §2)")
+
+
+@router.get("/v1/rules/defaults", response_model=RuleDefaults)
+def rule_defaults() -> RuleDefaults:
+    """Every rules key and its default: the page's form starts from these, and offers a field
+    (such as a budget) only when the service knows its key."""
+    from rotation.rules import load_rules
+
+    return RuleDefaults(rules=load_rules({}).model_dump(mode="json"))
+
+
 # --------------------------------------------------------------------------- dataset map
 def _num(v: Any) -> float | None:
     try:

@@ -278,6 +278,10 @@ def test_roadmap_timeline(page: Any, server: Server, shots: Path) -> None:
     _sign_in(page, server)
     page.click("a[data-dataset='hai_duong']")
     page.wait_for_selector("#roadmap-form")
+    page.fill("#rounds", "2026 next-year")  # bad input: the service's message is shown
+    page.click("#start-roadmap")
+    page.wait_for_selector("#roadmap-form + div p.error")
+    assert "horizon" in page.inner_text("#roadmap-form + div p.error")
     page.fill("#rounds", "2026 2027")
     page.fill("#rtime", "10")
     page.click("#start-roadmap")

@@ -122,3 +122,12 @@ def test_plan_names_cover_every_id(api: Api, tiny_id: str) -> None:
             assert alt["cadre_id"] in names["cadres"]
     assert all(c in names["cadres"] for c in plan["released"])
     assert api.client.get("/v1/plans/nope/names", headers=h).status_code == 404
+
+
+def test_rule_defaults_are_the_rules_model(api: Api) -> None:
+    """/v1/rules/defaults is load_rules({}) as JSON: the page's form starts from it."""
+    from rotation.rules import load_rules
+
+    got = api.client.get("/v1/rules/defaults").json()["rules"]
+    assert got == load_rules({}).model_dump(mode="json")
+    assert got["non_local_targets"][0]["min_share"] == 0.30

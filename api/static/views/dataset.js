@@ -76,7 +76,9 @@ function field(id, text, attrs) {
   return h("label", { for: id }, text, h("input", { id, name: id, ...attrs }));
 }
 
-function planForm(ds, map, onJob) {
+function planForm(ds, map, defaults, onJob) {
+  const target = (defaults.non_local_targets || []).find((x) => x.position === map.position);
+  const hasBudget = "budget_vnd" in defaults;
   const msg = h("div", {});
   const form = h(
     "form",
@@ -90,12 +92,12 @@ function planForm(ds, map, onJob) {
         const rules = {
           positions: [map.position],
           non_local_targets: [{ position: map.position, scope_level: level, min_share: Number(f.get("target")) / 100 }],
-          max_travel_km: Number(f.get("travel")),
+          max_travel_km: f.get("travel") === "" ? null : Number(f.get("travel")),
           candidates: Number(f.get("candidates")),
           time_limit_s: Number(f.get("time")),
         };
         if (f.get("changes")) rules.max_changes = { scope_level: level, count: Number(f.get("changes")) };
-        if (f.get("budget")) rules.budget_vnd = Number(f.get("budget"));
+        if (hasBudget && f.get("budget")) rules.budget_vnd = Number(f.get("budget"));
         msg.replaceChildren();
         try {
           const { job_id } = await post(`/v1/datasets/${enc(ds)}/plans`, rules);
@@ -105,12 +107,12 @@ function planForm(ds, map, onJob) {
         }
       },
     },
-    field("target", t("targetShare"), { type: "number", min: 0, max: 100, step: 1, value: Math.round((map.scopes[0]?.target ?? 0.3) * 100) }),
-    field("changes", t("maxChanges"), { type: "number", min: 0, step: 1 }),
-    field("travel", t("maxTravel"), { type: "number", min: 0, step: 1, value: 60 }),
-    field("budget", t("budget"), { type: "number", min: 0, step: 1000000 }),
-    field("candidates", t("candidates"), { type: "number", min: 1, max: 5, step: 1, value: 1 }),
-    field("time", t("timeLimit"), { type: "number", min: 1, max: 600, step: 1, value: 30 }),
+    field("target", t("targetShare"), { type: "number", min: 0, max: 100, step: 1, value: Math.round((target?.min_share ?? 0.3) * 100) }),
+    field("changes", t("maxChanges"), { type: "number", min: 0, step: 1, value: defaults.max_changes?.count }),
+    field("travel", t("maxTravel"), { type: "number", min: 0, step: 1, value: defaults.max_travel_km }),
+    hasBudget ? field("budget", t("budget"), { type: "number", min: 0, step: 1000000, value: defaults.budget_vnd }) : null,
+    field("candidates", t("candidates"), { type: "number", min: 1, max: 5, step: 1, value: defaults.candidates ?? 1 }),
+    field("time", t("timeLimit"), { type: "number", min: 1, max: 600, step: 1, value: defaults.time_limit_s ?? 30 }),
     h("button", { type: "submit", id: "start-plan" }, t("start")),
   );
   return h("section", { "aria-labelledby": "plan-h" }, h("h2", { id: "plan-h" }, t("newPlan")), form, msg);
@@ -206,11 +208,12 @@ function roadmapSection(ds, map, roadmaps, onJob) {
 
 export async function datasetView(main, ds, position = null) {
   const q = position ? `?position=${enc(position)}` : "";
-  const [info, map, plans, roadmaps] = await Promise.all([
+  const [info, map, plans, roadmaps, defaults] = await Promise.all([
     get(`/v1/datasets/${enc(ds)}`),
     get(`/v1/datasets/${enc(ds)}/map${q}`),
     get(`/v1/datasets/${enc(ds)}/plans`),
     get(`/v1/datasets/${enc(ds)}/roadmaps`).catch(() => []),
+    get("/v1/rules/defaults").then((d) => d.rules),
   ]);
   const jobBox = h("div", { id: "job" });
   let plansBox = plansSection(plans);
@@ -238,7 +241,7 @@ export async function datasetView(main, ds, position = null) {
     h("h2", { id: "dataset-name" }, info.name),
     h("p", {}, h("label", { for: "position" }, `${t("position")} `), select),
     standing(map),
-    planForm(ds, map, onJob),
+    planForm(ds, map, defaults, onJob),
     jobBox,
     plansBox,
     roadmapSection(ds, map, roadmaps, onJob),
