@@ -71,7 +71,25 @@ export const post = (path, body) => call("POST", path, body ?? {});
 // Server-sent events read with fetch() and a stream reader: EventSource cannot send an
 // Authorization header, and the key must never go into a URL. `onEvent(name, data)` is called
 // for every event; resolves with the data of the `end` event (or null if the stream closes).
-export async function streamEvents(path, onEvent, signal) {
+// Open streams, closed when the page moves to another view (a key may hold only so many).
+const open = new Set();
+
+export function closeStreams() {
+  for (const c of open) c.abort();
+  open.clear();
+}
+
+export async function streamEvents(path, onEvent) {
+  const controller = new AbortController();
+  open.add(controller);
+  try {
+    return await readEvents(path, onEvent, controller.signal);
+  } finally {
+    open.delete(controller);
+  }
+}
+
+async function readEvents(path, onEvent, signal) {
   const headers = { Accept: "text/event-stream" };
   const key = getKey();
   if (key) headers.Authorization = `Bearer ${key}`;

@@ -2,7 +2,7 @@
 // explain, repair), compare, roadmaps. Hash routes (#/d/ID, #/p/ID, #/c/A,B, #/r/ID) carry only
 // ids; the key stays in sessionStorage and the Authorization header.
 
-import { get, getKey, setKey } from "./api.js";
+import { closeStreams, get, getKey, setKey } from "./api.js";
 import { h, errorBox, table } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import { datasetView } from "./views/dataset.js";
@@ -75,6 +75,7 @@ function chrome() {
 }
 
 export async function route() {
+  closeStreams();
   chrome();
   if (!getKey()) return signInView();
   const [, kind, arg] = (location.hash || "#/").slice(1).split("/");

@@ -56,7 +56,7 @@ export function kpiList(kpis) {
 
 /** A live panel for one job: reads its event stream (fetch + reader, the key in the header) and
  * shows status, phase, elapsed time, objective, bound and gap; resolves with the final job. */
-export async function watchJob(container, jobId) {
+export async function watchJob(container, jobId, intro = null) {
   const dl = h("dl", {});
   const bar = h("progress", { max: 1, "aria-label": t("progress") });
   const msg = h("div", {});
@@ -73,6 +73,7 @@ export async function watchJob(container, jobId) {
     "div",
     { class: "progress", "data-job": jobId, role: "status", "aria-live": "polite" },
     h("h3", {}, t("progress")),
+    intro ? h("p", {}, intro) : null,
     bar,
     dl,
     cancel,
@@ -106,6 +107,7 @@ export async function watchJob(container, jobId) {
   try {
     await streamEvents(`/v1/jobs/${encodeURIComponent(jobId)}/events`, onEvent);
   } catch (err) {
+    if (err.name === "AbortError") return null; // the page moved on to another view
     panel.append(errorBox(err));
   }
   const job = await get(`/v1/jobs/${encodeURIComponent(jobId)}`);

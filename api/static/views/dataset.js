@@ -226,7 +226,10 @@ export async function datasetView(main, ds, position = null) {
     jobBox.append(h("p", {}, ...links.flatMap((a) => [a, " "])));
     if (job.roadmap_id) jobBox.append(h("p", {}, h("a", { href: `#/r/${enc(job.roadmap_id)}`, class: "job-roadmap" }, t("timeline"))));
   };
-  const onJob = async (jobId) => afterJob(await watchJob(jobBox, jobId));
+  const onJob = async (jobId) => {
+    const job = await watchJob(jobBox, jobId);
+    if (job) await afterJob(job);
+  };
   const select = h(
     "select",
     {

@@ -68,8 +68,8 @@ export async function planView(main, planId) {
   const explainBox = h("div", { id: "explain", "aria-live": "polite" });
   const jobBox = h("div", { id: "job" });
   const onRepair = async (jobId) => {
-    jobBox.prepend(h("p", {}, t("repairStarted")));
-    const job = await watchJob(jobBox, jobId);
+    const job = await watchJob(jobBox, jobId, t("repairStarted"));
+    if (!job) return;
     const links = (job.plan_ids || []).map((id) => h("a", { href: `#/p/${enc(id)}`, class: "job-plan" }, t("openPlan")));
     jobBox.append(h("p", {}, ...links));
   };
