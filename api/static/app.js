@@ -3,7 +3,7 @@
 // ids; the key stays in sessionStorage and the Authorization header.
 
 import { closeStreams, get, getKey, setKey } from "./api.js";
-import { h, errorBox, table } from "./dom.js";
+import { h, errorBox, table, when } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import { datasetView } from "./views/dataset.js";
 import { planView } from "./views/plan.js";
@@ -53,7 +53,7 @@ async function datasetsView() {
     },
     { title: t("posts"), key: "posts", num: true },
     { title: t("cadres"), key: "cadres", num: true },
-    { title: "", key: "created_at" },
+    { title: "", cell: (r) => when(r.created_at) },
   ];
   main.replaceChildren(
     h(

@@ -21,6 +21,12 @@ export function fill(el, ...nodes) {
   el.replaceChildren(...nodes.flat().filter((n) => n != null));
 }
 
+/** An ISO time as the reader's language writes it. */
+export function when(iso) {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "vi-VN") : t("none");
+}
+
 /** A table: columns [{key, title, num?, cell?(row)}]; `caption` says what it shows. */
 export function table(caption, columns, rows, { rowAttrs } = {}) {
   const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "n" : null }, c.title)));
@@ -40,9 +46,10 @@ export function errorBox(err) {
 }
 
 /** The KPIs of a plan as a definition list, labelled from the catalogue. */
-export function kpiList(kpis) {
+export function kpiList(kpis, objective = null) {
   if (!kpis) return h("p", { class: "muted" }, t("none"));
   const items = [];
+  if (objective != null) items.push(["objective", num(objective, 1)]);
   const share = kpis.non_local_share;
   if (share && typeof share === "object") items.push(["non_local_share", pct(share.overall)]);
   else if (share != null) items.push(["non_local_share", pct(share)]);

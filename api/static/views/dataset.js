@@ -2,7 +2,7 @@
 // its term roadmaps.
 
 import { get, post } from "../api.js";
-import { fill, h, errorBox, table, kpiList, watchJob } from "../dom.js";
+import { fill, h, errorBox, table, kpiList, watchJob, when } from "../dom.js";
 import { label, num, pct, t } from "../i18n.js";
 import { communeMap, shareBars } from "../svg.js";
 
@@ -143,7 +143,7 @@ function plansSection(plans) {
     { title: t("plan"), cell: (p) => h("a", { href: `#/p/${enc(p.plan_id)}`, class: "open-plan" }, `${t("plan")} ${p.n}`) },
     { title: t("status"), cell: (p) => label("status", p.status) },
     { title: t("kpis"), cell: (p) => kpiList(p.kpis) },
-    { title: "", key: "created_at" },
+    { title: "", cell: (r) => when(r.created_at) },
   ];
   return h(
     "section",
@@ -198,7 +198,7 @@ function roadmapSection(ds, map, roadmaps, onJob) {
         [
           { title: t("roadmap"), cell: (r) => h("a", { href: `#/r/${enc(r.roadmap_id)}` }, (r.rounds || []).join(" → ") || r.roadmap_id) },
           { title: t("status"), cell: (r) => label("status", r.status) },
-          { title: "", key: "created_at" },
+          { title: "", cell: (r) => when(r.created_at) },
         ],
         roadmaps,
       )

@@ -125,7 +125,7 @@ export async function planView(main, planId) {
     main,
     h("p", {}, h("a", { href: `#/d/${enc(dsId)}` }, `← ${t("datasets")}`)),
     h("h2", { id: "plan-title" }, `${t("plan")} ${plan.rank ?? ""} — ${label("status", plan.status)}`),
-    h("section", { "aria-labelledby": "kpi-h" }, h("h2", { id: "kpi-h" }, t("kpis")), kpiList(plan.kpis)),
+    h("section", { "aria-labelledby": "kpi-h" }, h("h2", { id: "kpi-h" }, t("kpis")), kpiList(plan.kpis, plan.objective)),
     diagnosis,
     h(
       "section",
