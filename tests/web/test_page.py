@@ -365,3 +365,28 @@ def test_labels_follow_the_catalogue(server: Server) -> None:
         got = _http(f"{server.url}/v1/labels?lang={lang}")
         assert got["labels"]["position"]["secretary"] == translator(lang).position("secretary")
         assert got["labels"]["rule"]["maximum_tenure"] == translator(lang).rule("maximum_tenure")
+
+
+def test_every_error_shape_reads_as_lines(page: Any, server: Server) -> None:
+    """The page's error reader (api.js) turns problem+json, lists and validation errors into
+    one line per problem, naming the field."""
+    page.goto(server.url + "/")
+    got = page.evaluate(
+        """() => import('/static/api.js').then((m) => [
+            m.errorMessages(422, {type: 'about:blank', title: 'Unprocessable Content',
+              status: 422, detail: '2 problems',
+              errors: [{field: 'weights.travel_km', message: 'must be ≥ 0'},
+                       {field: null, message: 'no plan'}]}),
+            m.errorMessages(422, {detail: ['time_limit_s: at most 600 s here']}),
+            m.errorMessages(422, {detail: [{loc: ['body', 'events', 0], msg: 'Field required'}]}),
+            m.errorMessages(404, {detail: "plan 'x' not found"}),
+            m.errorMessages(502, null),
+        ])"""
+    )
+    assert got == [
+        ["weights.travel_km: must be ≥ 0", "no plan"],
+        ["time_limit_s: at most 600 s here"],
+        ["body.events.0: Field required"],
+        ["plan 'x' not found"],
+        ["HTTP 502"],
+    ]
