@@ -294,6 +294,26 @@ def test_roadmap_timeline(page: Any, server: Server, shots: Path) -> None:
     page.screenshot(path=str(shots / "08-roadmap.png"), full_page=True)
 
 
+def test_infeasible_plan_shows_its_diagnosis(page: Any, server: Server, shots: Path) -> None:
+    """A target no plan can reach: the job ends infeasible and the plan says why, in words."""
+    _sign_in(page, server)
+    page.click("a[data-dataset='hai_duong']")
+    page.wait_for_selector("#plan-form")
+    page.fill("#target", "100")
+    page.fill("#changes", "2")
+    page.click("#start-plan")
+    page.wait_for_selector(".progress[data-done='true']")
+    assert page.locator(".progress").get_attribute("data-status") == "infeasible"
+    page.click("a.job-plan >> nth=0")
+    page.wait_for_selector("#diagnosis tbody tr")
+    first = page.locator("#diagnosis tbody tr").first.inner_text()
+    assert "Số thay đổi tối đa" in first, first  # the rule as the catalogue names it (vi)
+    assert "Thành phố" in first.split("\t")[1] or "Huyện" in first.split("\t")[1], first
+    assert page.locator("button.post").count() == 0
+    assert page.locator("#kpi-h").count() == 0  # no 0 % that would read as a result
+    page.screenshot(path=str(shots / "09-infeasible.png"), full_page=True)
+
+
 def _national_zip(tmp: Path) -> bytes:
     out = tmp / "national"
     subprocess.run(

@@ -63,7 +63,10 @@ export async function planView(main, planId) {
   const [plan, names] = await Promise.all([get(`/v1/plans/${enc(planId)}`), get(`/v1/plans/${enc(planId)}/names`)]);
   plan.plan_id = plan.plan_id ?? planId;
   const dsId = plan.dataset_id ?? names.dataset_id;
-  const background = await get(`/v1/datasets/${enc(dsId)}/map`).then((m) => m.communes).catch(() => []);
+  const map = await get(`/v1/datasets/${enc(dsId)}/map`).catch(() => ({ communes: [], scopes: [] }));
+  const background = map.communes;
+  const scopeName = Object.fromEntries(map.scopes.map((x) => [x.scope, x.name]));
+  const feasible = plan.status !== "infeasible";
   const changed = (plan.assignments || []).filter((a) => a.changed);
   const explainBox = h("div", { id: "explain", "aria-live": "polite" });
   const jobBox = h("div", { id: "job" });
@@ -115,9 +118,9 @@ export async function planView(main, planId) {
         { id: "diagnosis" },
         h("h2", {}, t("diagnosis")),
         table(t("diagnosis"), [
-          { title: "rule", cell: (r) => label("rule", r.rule) },
-          { title: t("scope"), key: "scope" },
-          { title: "", key: "detail" },
+          { title: t("rule"), cell: (r) => label("rule", r.rule) },
+          { title: t("scope"), cell: (r) => scopeName[r.scope] ?? r.scope ?? t("none") },
+          { title: t("detail"), key: "detail" },
         ], plan.diagnosis),
       )
     : null;
@@ -125,20 +128,23 @@ export async function planView(main, planId) {
     main,
     h("p", {}, h("a", { href: `#/d/${enc(dsId)}` }, `← ${t("datasets")}`)),
     h("h2", { id: "plan-title" }, `${t("plan")} ${plan.rank ?? ""} — ${label("status", plan.status)}`),
-    h("section", { "aria-labelledby": "kpi-h" }, h("h2", { id: "kpi-h" }, t("kpis")), kpiList(plan.kpis, plan.objective)),
+    // an infeasible plan has no KPIs and no moves: only why (its zeros would read as a result)
+    feasible ? h("section", { "aria-labelledby": "kpi-h" }, h("h2", { id: "kpi-h" }, t("kpis")), kpiList(plan.kpis, plan.objective)) : null,
     diagnosis,
-    h(
-      "section",
-      { "aria-labelledby": "moves-h" },
-      h("h2", { id: "moves-h" }, `${t("movesMap")} (${changed.length} ${t("moves")})`),
-      h(
-        "div",
-        { class: "grid" },
-        h("figure", {}, movesMap(background, moves, { movesLabel: t("movesLabel") }, pick)),
-        h("div", {}, explainBox, jobBox),
-      ),
-    ),
-    h("section", { "aria-labelledby": "changes-h" }, h("h2", { id: "changes-h" }, t("changes")), h("div", { class: "scroll" }, changes)),
+    feasible
+      ? h(
+          "section",
+          { "aria-labelledby": "moves-h" },
+          h("h2", { id: "moves-h" }, `${t("movesMap")} (${changed.length} ${t("moves")})`),
+          h(
+            "div",
+            { class: "grid" },
+            h("figure", {}, movesMap(background, moves, { movesLabel: t("movesLabel") }, pick)),
+            h("div", {}, explainBox, jobBox),
+          ),
+        )
+      : null,
+    feasible ? h("section", { "aria-labelledby": "changes-h" }, h("h2", { id: "changes-h" }, t("changes")), h("div", { class: "scroll" }, changes)) : null,
     released.length ? h("section", {}, h("h2", {}, `${t("released")} (${released.length})`), h("p", {}, released.join(", "))) : null,
   );
 }
