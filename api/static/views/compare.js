@@ -26,7 +26,7 @@ export async function compareView(main, ids) {
         "div",
         { "data-plan": p.plan_id },
         h("h3", {}, h("a", { href: `#/p/${enc(p.plan_id)}` }, heads[i]), ` — ${label("status", p.status)}`),
-        kpiList(p.kpis, p.objective),
+        p.status === "infeasible" ? null : kpiList(p.kpis, p.objective),
       ),
     ),
   );

@@ -142,7 +142,7 @@ function plansSection(plans) {
     },
     { title: t("plan"), cell: (p) => h("a", { href: `#/p/${enc(p.plan_id)}`, class: "open-plan" }, `${t("plan")} ${p.n}`) },
     { title: t("status"), cell: (p) => label("status", p.status) },
-    { title: t("kpis"), cell: (p) => kpiList(p.kpis) },
+    { title: t("kpis"), cell: (p) => (p.status === "infeasible" ? t("none") : kpiList(p.kpis, p.objective)) },
     { title: "", cell: (r) => when(r.created_at) },
   ];
   return h(
