@@ -182,9 +182,11 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def _sign_in(page: Any, server: Server) -> None:
+    """Sign in by keyboard only: type the key, Enter."""
     page.goto(server.url + "/")
-    page.fill("#key", server.key)
-    page.click("#signin")
+    page.wait_for_selector("#key:focus")  # the key field has focus when the page opens
+    page.keyboard.type(server.key)
+    page.keyboard.press("Enter")
     page.wait_for_selector("a[data-dataset]")
 
 
@@ -276,7 +278,8 @@ def test_main_path(page: Any, server: Server, shots: Path) -> None:
 def test_roadmap_timeline(page: Any, server: Server, shots: Path) -> None:
     """Start a two-round roadmap from the page, watch it, and read its timeline."""
     _sign_in(page, server)
-    page.click("a[data-dataset='hai_duong']")
+    page.focus("a[data-dataset='hai_duong']")
+    page.keyboard.press("Enter")  # keyboard: open the dataset
     page.wait_for_selector("#roadmap-form")
     page.fill("#rounds", "2026 next-year")  # bad input: the service's message is shown
     page.click("#start-roadmap")
