@@ -13,12 +13,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from rotation.data import ProblemData
+from rotation.rules import Rules
 
 from ..deps import PrincipalDep, StoreDep, dataset_tables, visible_dataset, visible_plan
 from ..models import Dataset
@@ -127,6 +129,12 @@ class PlanNames(BaseModel):
     posts: dict[str, NamedPost]
 
 
+class RuleDefaults(BaseModel):
+    """The rules a plan gets when a key is not given (rotation/rules.py, one place)."""
+
+    rules: dict[str, Any] = Field(description="every rules key with its default (contract §2)")
+
+
 # --------------------------------------------------------------------------- the page
 def _static_file(name: str) -> Path:
     """A file under api/static/, or 404 (no path may leave the folder)."""
@@ -163,12 +171,6 @@ def labels(lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> Labels:
     return Labels(lang=lang, languages=list(LANGUAGES), labels=out, currency=t._("VND"))
 
 
-class RuleDefaults(BaseModel):
-    """The rules a plan gets when a key is not given (rotation/rules.py, one place)."""
-
-    rules: dict[str, Any] = Field(description="every rules key with its default (contract §2)")
-
-
 @router.get("/v1/rules/defaults", response_model=RuleDefaults)
 def rule_defaults() -> RuleDefaults:
     """Every rules key and its default: the page's form starts from these, and offers a field
@@ -191,11 +193,6 @@ def _str(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
-def _tables(store: Store, ds: Dataset) -> dict[str, Any]:
-    """The stored tables of a dataset already found visible."""
-    return dataset_tables(store, ds)
-
-
 def _problem(tables: dict[str, Any]) -> ProblemData:
     """A dataset's units, cadres and posts as a checked ProblemData (see MAP_TABLES)."""
     from ..ingest import problem_data
@@ -203,36 +200,32 @@ def _problem(tables: dict[str, Any]) -> ProblemData:
     return problem_data({k: v for k, v in tables.items() if k in MAP_TABLES})
 
 
-def build_map(
-    ds: Dataset, tables: dict[str, Any], scope: str | None, position: str | None
-) -> DatasetMap:
-    """The map of one dataset for one position (default: the first target's, else the most
-    common), seen from ``scope``: each commune's holder, local or not under the default rules
-    (rotation.concepts.local_pairs), and per scope the share against the default target."""
-    from rotation.concepts import local_pairs
-    from rotation.rules import load_rules
-
-    from ..scoping import restrict, units_within
-
-    data = restrict(_problem(tables), scope)
-    rules = load_rules({})  # the defaults, documented in rotation/rules.py
+def _position(data: ProblemData, rules: Rules, asked: str | None) -> tuple[str, list[str]]:
+    """The position to draw (asked, else the first target's, else the first one) and all."""
     positions = sorted({str(p) for p in data.posts["position"]})
     default = next((t.position for t in rules.non_local_targets if t.position in positions), None)
-    chosen = position or default or (positions[0] if positions else "secretary")
+    chosen = asked or default or (positions[0] if positions else "secretary")
     if positions and chosen not in positions:
         raise HTTPException(422, f"position {chosen!r} is not in the dataset ({positions})")
-    level = "district" if data.has_districts else "province"
-    targets = {t.position: t for t in rules.non_local_targets}
-    target = targets.get(chosen)
-    # a district target falls back to the province in the 2-level hierarchy (ProblemData.scope_of)
-    applies = target is not None and (target.scope_level == level or not data.has_districts)
-    target_share = target.min_share if target is not None and applies else None
-    units = data.units
-    communes = units[units["level"] == "commune"]
-    if scope is not None:
-        communes = communes[communes.index.isin(list(units_within(data, scope)))]
-    posts = data.posts[data.posts["position"] == chosen]
-    post_of_unit = {str(u): str(p) for p, u in zip(posts.index, posts["unit_id"], strict=True)}
+    return chosen, positions
+
+
+def _target_share(data: ProblemData, rules: Rules, position: str, level: str) -> float | None:
+    """The default target's min_share (0–1) for ``position`` at ``level``; a district target
+    falls back to the province in the 2-level hierarchy, as ProblemData.scope_of reads it."""
+    for t in rules.non_local_targets:
+        if t.position == position and (t.scope_level == level or not data.has_districts):
+            return t.min_share
+    return None
+
+
+def _holders(
+    data: ProblemData, rules: Rules, posts: pd.DataFrame
+) -> tuple[dict[str, str | None], dict[str, bool], dict[str, str]]:
+    """post → today's holder, post → is the holder non-local (rotation.concepts.local_pairs, the
+    one definition), holder → name."""
+    from rotation.concepts import local_pairs
+
     holder_of_post = {
         str(p): _str(h) for p, h in zip(posts.index, posts["incumbent_id"], strict=True)
     }
@@ -246,8 +239,32 @@ def build_map(
         cad.loc[held, "residence_id"].tolist(),
         posts.loc[held_posts, "unit_id"].tolist(),
     )
-    non_local_of_post = {p: not bool(x) for p, x in zip(held_posts, local, strict=True)}
+    non_local = {p: not bool(x) for p, x in zip(held_posts, local, strict=True)}
     names = {str(c): str(n) for c, n in zip(held, cad.loc[held, "full_name"], strict=True)}
+    return holder_of_post, non_local, names
+
+
+def build_map(
+    ds: Dataset, tables: dict[str, Any], scope: str | None, position: str | None
+) -> DatasetMap:
+    """The map of one dataset for one position, seen from ``scope``: each commune's holder,
+    local or not under the default rules, and per scope the share against the default target."""
+    from rotation.rules import load_rules
+
+    from ..scoping import restrict, units_within
+
+    data = restrict(_problem(tables), scope)
+    rules = load_rules({})  # the defaults, documented in rotation/rules.py
+    chosen, positions = _position(data, rules, position)
+    level = "district" if data.has_districts else "province"
+    target_share = _target_share(data, rules, chosen, level)
+    units = data.units
+    communes = units[units["level"] == "commune"]
+    if scope is not None:
+        communes = communes[communes.index.isin(list(units_within(data, scope)))]
+    posts = data.posts[data.posts["position"] == chosen]
+    post_of_unit = {str(u): str(p) for p, u in zip(posts.index, posts["unit_id"], strict=True)}
+    holder_of_post, non_local_of_post, names = _holders(data, rules, posts)
     scope_ids = data.scope_of(list(communes.index), level).tolist()
     per: dict[str, dict[str, int]] = {}
     rows = []
@@ -309,7 +326,9 @@ def _map_cache(request: Request) -> OrderedDict[tuple[str, str | None, str | Non
 
 
 def _map_json(store: Store, ds: Dataset, scope: str | None, position: str | None) -> bytes:
-    return build_map(ds, _tables(store, ds), scope, position).model_dump_json().encode("utf-8")
+    return (
+        build_map(ds, dataset_tables(store, ds), scope, position).model_dump_json().encode("utf-8")
+    )
 
 
 @router.get("/v1/datasets/{dataset_id}/map", response_model=DatasetMap)
@@ -394,6 +413,6 @@ async def names_of_plan(plan_id: str, store: StoreDep, who: PrincipalDep) -> Pla
     ds = visible_dataset(store, who, row.dataset_id)
 
     def work() -> PlanNames:
-        return plan_names(ds, _tables(store, ds), row.body, plan_id, row.scope_unit_id)
+        return plan_names(ds, dataset_tables(store, ds), row.body, plan_id, row.scope_unit_id)
 
     return await run_in_threadpool(work)
