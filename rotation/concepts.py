@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -198,7 +198,7 @@ def is_minority(ethnicity: object) -> bool:
 
 
 # --------------------------------------------------------------------------- scopes
-def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
+def kpi_scope_level(data: ProblemData, rules: Rules) -> Literal["district", "province"]:
     """The scope level KPIs are reported by: the first target's, else district (or province)."""
     if rules.non_local_targets:
         return rules.non_local_targets[0].scope_level

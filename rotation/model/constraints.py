@@ -22,7 +22,14 @@ from .index import PairIndex
 
 @dataclass
 class Row:
-    """``lo <= sum(coefs * x[pairs]) + sum(vacant[vacs]) <= hi`` for one rule instance."""
+    """``lo <= sum(coefs * x[pairs]) + sum(vacant[vacs]) + sum(arrive[arrivals]) <= hi`` for one
+    rule instance.
+
+    ``arrivals`` are pairs whose *arrival* counts (the cadre takes the post in this plan): in a
+    single plan a new-post pair arrives exactly when it is chosen, so a single plan's rows never
+    need them; in a term roadmap a cadre may hold a post taken in an earlier round, and the
+    change cap counts arrivals (see :meth:`PairIndex.change_terms`).
+    """
 
     rule: str
     scope: str
@@ -33,6 +40,7 @@ class Row:
     hi: float | None = None
     vacs: list[int] = field(default_factory=list)
     relaxable: bool = True  # False: structural, never named in a diagnosis
+    arrivals: list[int] = field(default_factory=list)
 
 
 def _ones(pairs: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -165,8 +173,9 @@ def non_local_target(ix: PairIndex) -> Iterator[Row]:
 def max_changes(ix: PairIndex) -> Iterator[Row]:
     """At most ``count`` posts change holder in each scope (a host locality's capacity).
 
-    changed(p) = 1 − x(incumbent stays) for a post with an incumbent, and = filled for a vacant
-    post; a post left vacant that had an incumbent counts as changed (the constant).
+    Whether a post changes holder is the index's business (:meth:`PairIndex.change_terms`): in
+    a single plan changed(p) = 1 − x(incumbent stays) for a post with an incumbent, and = filled
+    for a vacant post; a post left vacant that had an incumbent counts as changed (the constant).
     """
     e = ix.elig
     mc = e.rules.max_changes
@@ -180,16 +189,15 @@ def max_changes(ix: PairIndex) -> Iterator[Row]:
         const = 0
         ks: list[int] = []
         cs: list[int] = []
+        arrivals: list[int] = []
+        vacs: list[int] = []
         for p in groups[scope]:
-            if ix.has_incumbent[p]:
-                const += 1
-                k = ix.keep_pair.get(p)
-                if k is not None:
-                    ks.append(k)
-                    cs.append(-1)
-            else:
-                ks += ix.pairs_of_post[p]
-                cs += [1] * len(ix.pairs_of_post[p])
+            ch = ix.change_terms(p)
+            const += ch.const
+            ks += ch.pairs
+            cs += ch.coefs
+            arrivals += ch.arrivals
+            vacs += ch.vacs
         yield Row(
             "max_changes",
             scope,
@@ -198,6 +206,8 @@ def max_changes(ix: PairIndex) -> Iterator[Row]:
             np.asarray(cs, dtype=np.int64),
             None,
             mc.count - const,
+            vacs=vacs,
+            arrivals=arrivals,
         )
 
 
