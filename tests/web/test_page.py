@@ -83,8 +83,21 @@ def _http(url: str, key: str | None = None, data: bytes | None = None, ctype: st
 class Server:
     """A uvicorn process serving the app, its URL and its admin key."""
 
-    def __init__(self, url: str, key: str, proc: subprocess.Popen[bytes]) -> None:
-        self.url, self.key, self.proc = url, key, proc
+    def __init__(self, url: str, key: str, proc: subprocess.Popen[bytes], db: str) -> None:
+        self.url, self.key, self.proc, self.db = url, key, proc, db
+
+    def new_key(self, role: str, scope: str) -> str:
+        """A key made with the command line (``rotation keys create``) on the server's store."""
+        out = subprocess.run(
+            [sys.executable, "-m", "rotation", "keys", "create", "--role", role, "--scope", scope],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": self.db},
+            timeout=120,
+        )
+        return out.stdout.strip().splitlines()[-1]
 
     def get(self, path: str) -> Any:
         return _http(self.url + path, self.key)
@@ -95,11 +108,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """uvicorn on a free port, a fresh SQLite file, the bundled dataset loaded."""
     tmp = tmp_path_factory.mktemp("web")
     port = _free_port()
+    db = f"sqlite:///{tmp / 'page.sqlite3'}"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "ROTATION_DATA_DIR": str(tmp),
-        "DATABASE_URL": f"sqlite:///{tmp / 'page.sqlite3'}",
+        "DATABASE_URL": db,
         "ROTATION_LOAD_DEMO": "1",
         "WORKERS": "2",
     }
@@ -133,7 +147,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             raise RuntimeError((tmp / "server.log").read_text(errors="replace")[-3000:])
         time.sleep(0.3)
     try:
-        yield Server(url, key_file.read_text().strip(), proc)
+        yield Server(url, key_file.read_text().strip(), proc, db)
     finally:
         proc.terminate()
         try:
@@ -315,6 +329,24 @@ def test_infeasible_plan_shows_its_diagnosis(page: Any, server: Server, shots: P
     assert page.locator("button.post").count() == 0
     assert page.locator("#kpi-h").count() == 0  # no 0 % that would read as a result
     page.screenshot(path=str(shots / "09-infeasible.png"), full_page=True)
+
+
+def test_a_district_key_sees_its_district(page: Any, server: Server) -> None:
+    """A planner key of Thành phố Hải Dương (288) sees that district only: one bar, its 24
+    communes on the map, and no way to read another district's data."""
+    key = server.new_key("planner", "288")
+    page.goto(server.url + "/")
+    page.fill("#key", key)
+    page.click("#signin")
+    page.click("a[data-dataset='hai_duong']")
+    page.wait_for_selector("svg.map path.dots")
+    rows = page.locator("#standing table tbody tr")
+    assert rows.count() == 1
+    assert "Thành phố Hải Dương" in rows.first.inner_text()
+    page.focus("#standing details summary")
+    page.keyboard.press("Enter")  # the map's text alternative opens by keyboard too
+    page.wait_for_selector("#standing details tbody tr")
+    assert page.locator("#standing details tbody tr").count() == 24
 
 
 def _national_zip(tmp: Path) -> bytes:
