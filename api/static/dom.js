@@ -2,7 +2,7 @@
 // tables (the text alternative of every map and chart), KPI lists and a live job panel.
 
 import { call, streamEvents, get } from "./api.js";
-import { t, label, num, pct, km } from "./i18n.js";
+import { jobStatus, t, label, num, pct, km } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -92,7 +92,7 @@ export async function watchJob(container, jobId, intro = null) {
   const show = (ev) => {
     const p = ev.progress || {};
     const rows = [
-      [t("status"), label("status", ev.status)],
+      [t("status"), jobStatus(ev.status)],
       [t("phase"), p.phase ?? t("none")],
       [t("elapsed"), p.elapsed_s != null ? `${num(p.elapsed_s, 1)} s` : t("none")],
       [t("objective"), p.objective != null ? num(p.objective, 1) : t("none")],

@@ -192,6 +192,12 @@ const WORDS = {
   },
 };
 
+// Job statuses (rotation/status.py JobStatus); plan statuses come from the catalogue.
+const JOB_STATUS = {
+  vi: { queued: "đang chờ", running: "đang giải", done: "xong", infeasible: "không có phương án", failed: "lỗi", cancelled: "đã dừng" },
+  en: { queued: "queued", running: "running", done: "done", infeasible: "no plan exists", failed: "failed", cancelled: "stopped" },
+};
+
 const LANG_SLOT = "rotation.lang";
 let lang = sessionStorage.getItem(LANG_SLOT) || "vi";
 let labels = {};
@@ -215,6 +221,11 @@ export async function setLang(next) {
 /** A word of the page. */
 export function t(key) {
   return WORDS[lang][key] ?? WORDS.en[key] ?? key;
+}
+
+/** A job's status in words. */
+export function jobStatus(code) {
+  return JOB_STATUS[lang][code] ?? code ?? t("none");
 }
 
 /** A code's label from the service catalogue (context: position, rule, kpi, status, …). */

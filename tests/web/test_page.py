@@ -103,10 +103,8 @@ class Server:
         return _http(self.url + path, self.key)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """uvicorn on a free port, a fresh SQLite file, the bundled dataset loaded."""
-    tmp = tmp_path_factory.mktemp("web")
+def _serve(tmp: Path, **extra_env: str) -> Iterator[Server]:
+    """uvicorn on a free port, a fresh SQLite file in ``tmp``, the bundled dataset loaded."""
     port = _free_port()
     db = f"sqlite:///{tmp / 'page.sqlite3'}"
     env = {
@@ -116,22 +114,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "DATABASE_URL": db,
         "ROTATION_LOAD_DEMO": "1",
         "WORKERS": "2",
+        **extra_env,
     }
     log = (tmp / "server.log").open("wb")
+    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--port",
-            str(port),
-            "--log-level=warning",
-        ],
-        cwd=tmp,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        [*cmd, "--log-level=warning"], cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     key_file = tmp / "local-admin.key"
@@ -155,6 +143,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app as it ships."""
+    yield from _serve(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app with a solve that keeps "searching" until it is stopped (tests/api/solve_targets):
+    a job that is surely still running when the page stops it."""
+    targets = str(ROOT / "tests" / "api")
+    yield from _serve(
+        tmp_path_factory.mktemp("web-slow"),
+        ROTATION_SOLVE_TARGET="solve_targets:slow_solve",
+        PYTHONPATH=os.pathsep.join([str(ROOT), targets, os.environ.get("PYTHONPATH", "")]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -347,6 +353,21 @@ def test_a_district_key_sees_its_district(page: Any, server: Server) -> None:
     page.keyboard.press("Enter")  # the map's text alternative opens by keyboard too
     page.wait_for_selector("#standing details tbody tr")
     assert page.locator("#standing details tbody tr").count() == 24
+
+
+def test_stop_a_running_plan(page: Any, slow_server: Server) -> None:
+    """Progress arrives while the solve runs; Stop ends the job and keeps the best plan."""
+    _sign_in(page, slow_server)
+    page.click("a[data-dataset='hai_duong']")
+    page.wait_for_selector("#plan-form")
+    page.click("#start-plan")
+    page.wait_for_selector(".progress dd:has-text('searching')")  # the live phase, streamed
+    page.click(".progress button.cancel")
+    page.wait_for_selector(".progress[data-done='true']")
+    assert page.locator(".progress").get_attribute("data-status") == "cancelled"
+    assert page.locator(".progress button.cancel").count() == 0
+    page.click("a.job-plan >> nth=0")  # the best plan found before the stop
+    page.wait_for_selector("button.post")
 
 
 def _national_zip(tmp: Path) -> bytes:

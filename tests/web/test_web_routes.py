@@ -131,3 +131,18 @@ def test_rule_defaults_are_the_rules_model(api: Api) -> None:
     got = api.client.get("/v1/rules/defaults").json()["rules"]
     assert got == load_rules({}).model_dump(mode="json")
     assert got["non_local_targets"][0]["min_share"] == 0.30
+
+
+def test_page_words_every_job_status() -> None:
+    """The page words each job status of rotation/status.py in both languages."""
+    import re
+
+    from rotation.status import JOB_STATUSES
+
+    text = (Path(__file__).resolve().parents[2] / "api" / "static" / "i18n.js").read_text()
+    block = text[text.index("const JOB_STATUS = {") :].split("};", 1)[0]
+    for lang in ("vi", "en"):
+        line = re.search(rf"^\s*{lang}: \{{(.*)\}},$", block, re.M)
+        assert line, lang
+        keys = set(re.findall(r"(\w+): \"", line.group(1)))
+        assert keys == set(JOB_STATUSES), (lang, keys)
