@@ -26,6 +26,10 @@ def pair_costs(elig: Eligibility) -> np.ndarray:
         weight = getattr(w, term)
         if weight:
             cost = cost - weight * elig.bonus[term]
+    if w.preference:
+        cost = cost - w.preference * elig.bonus["preference"]
+    if w.support_cost:
+        cost = cost + w.support_cost * elig.pair_support_vnd / 1e6  # per million VND
     return np.round(cost * SCALE).astype(np.int64)
 
 

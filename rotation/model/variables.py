@@ -52,7 +52,8 @@ class Variables(PairIndex):
         """Add one rule instance. In diagnosis mode a relaxable row gets an elastic slack that an
         assumption literal pins to 0, so the solver can name the instances in conflict (a slack
         keeps the LP relaxation tight, unlike enforcing the whole sum with a literal)."""
-        size = len(row.pairs) + len(row.vacs) + len(row.arrivals)
+        # the expression's largest swing (rows of v1.1 carry large coefficients: budget, shares)
+        size = int(abs(row.coefs).sum()) + len(row.vacs) + len(row.arrivals)
         self.add_bounds(
             self.expr(row), row.lo, row.hi, (row.rule, row.scope, row.detail), size, row.relaxable
         )

@@ -304,7 +304,7 @@ def _assemble(base, rules, h, rrules, holders, status) -> RoadmapResult:
         rk = rrules[k]
         plan = plan_from_holders(state, rk, holders[k], status)
         result.rounds.append((day, plan))
-        kp = plan.kpis.model_dump(mode="json")
+        kp = plan.kpis.model_dump(mode="json") if plan.kpis else {}
         kp["as_of"] = day.isoformat()
         kp["target_shares"] = {t.position: t.min_share for t in rk.non_local_targets}
         result.kpis_by_round.append(kp)
@@ -404,7 +404,7 @@ def greedy_roadmap(data: ProblemData, rules: Rules) -> RoadmapResult:
             if t.never_decrease
         }
         result.rounds.append((day, plan))
-        kp = plan.kpis.model_dump(mode="json")
+        kp = plan.kpis.model_dump(mode="json") if plan.kpis else {}
         kp["as_of"] = day.isoformat()
         result.kpis_by_round.append(kp)
         nxt = h.rounds[k + 1] if k + 1 < len(h.rounds) else None

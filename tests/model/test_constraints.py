@@ -143,6 +143,46 @@ def test_max_changes_caps_the_changes_of_a_district():
     assert sum(dropped.holder(p) != f"K{p[-2:]}" for p in posts) == 2
 
 
+def test_never_below_current_keeps_todays_non_local_count():
+    # D1 today: K11 (at the tenure limit) and K12 are non-local; S-C11 must change hands and
+    # the local O11 (0 km) is cheaper than the non-local O12 (4 km)
+    data = tiny_problem(
+        cadres={
+            "K11": {
+                "hometown_id": "C12",
+                "residence_id": "C12",
+                "current_since": dt.date(2012, 1, 1),
+            },
+            "K12": {"hometown_id": "C13", "residence_id": "C13"},
+        }
+    )
+    kept, dropped = binds(data, default_rules(weights=WEIGHTS), c.never_below_current)
+    assert kept.holder("S-C11") == "O12" and dropped.holder("S-C11") == "O11"
+
+
+def test_priority_shares_bring_a_woman_in():
+    # every cadre a man but O22, who is local to C22 and C23: only S-C21 (8 km) suits her
+    men = {k: {"gender": "M"} for k in ("K11", "K12", "K13", "K21", "K22", "K23", "O11", "O12")}
+    men["O21"] = {"gender": "M"}
+    men["O22"] = {"gender": "F", "residence_id": "C23"}
+    rules = default_rules(weights=WEIGHTS, priority_shares=[{"group": "women", "min_share": 0.5}])
+    kept, dropped = binds(tiny_problem(cadres=men), rules, c.priority_shares)
+    assert kept.holder("S-C21") == "O22" and dropped.holder("S-C21") != "O22"
+
+
+def test_budget_vnd_picks_the_move_without_support():
+    # O11 (a woman, 4 km to C12: support) is rewarded; O12 (2.9 km to C13 by a travel row: no
+    # support) is not
+    data = with_travel(tiny_problem(districts=1), "C12", "C13", 2.9)
+    rules = default_rules(
+        weights={**WEIGHTS, "priority_women": 10},
+        support={"months": 1, "tiers": [{"min_km": 3, "vnd_per_month": 1}]},
+        budget_vnd=0,
+    )
+    kept, dropped = binds(data, rules, c.budget_vnd)
+    assert kept.holder("S-C13") == "O12" and dropped.holder("S-C12") == "O11"
+
+
 BINDING_TESTS = {
     c.fill_every_post: test_fill_every_post_fills_a_vacant_post,
     c.one_post_per_cadre: test_one_post_per_cadre_stops_one_cadre_taking_two_posts,
@@ -151,6 +191,9 @@ BINDING_TESTS = {
     c.relatives_same_unit: test_relatives_same_unit_counts_an_out_of_scope_holder,
     c.non_local_target: test_non_local_target_brings_a_non_local_secretary,
     c.max_changes: test_max_changes_caps_the_changes_of_a_district,
+    c.never_below_current: test_never_below_current_keeps_todays_non_local_count,
+    c.priority_shares: test_priority_shares_bring_a_woman_in,
+    c.budget_vnd: test_budget_vnd_picks_the_move_without_support,
 }
 
 
