@@ -73,8 +73,8 @@ export async function planView(main, planId) {
   const onRepair = async (jobId) => {
     const job = await watchJob(jobBox, jobId, t("repairStarted"));
     if (!job) return;
-    const links = (job.plan_ids || []).map((id) => h("a", { href: `#/p/${enc(id)}`, class: "job-plan" }, t("openPlan")));
-    jobBox.append(h("p", {}, ...links));
+    const links = (job.plan_ids || []).map((id, i) => h("a", { href: `#/p/${enc(id)}`, class: "job-plan" }, `${t("openPlan")} ${i + 1}`));
+    jobBox.append(h("p", {}, ...links.flatMap((a) => [a, " "])));
   };
   const pick = (postId) => {
     for (const el of main.querySelectorAll(".selected")) el.classList.remove("selected");
