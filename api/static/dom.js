@@ -2,7 +2,7 @@
 // tables (the text alternative of every map and chart), KPI lists and a live job panel.
 
 import { call, streamEvents, get } from "./api.js";
-import { jobStatus, t, label, num, pct, km } from "./i18n.js";
+import { jobStatus, t, label, money, num, pct, km } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -55,7 +55,7 @@ export function kpiList(kpis, objective = null) {
   else if (share != null) items.push(["non_local_share", pct(share)]);
   for (const k of ["changed_posts", "total_travel_km", "max_travel_km", "support_cost_vnd"]) {
     if (kpis[k] == null) continue;
-    const v = k.endsWith("_km") ? km(kpis[k]) : num(kpis[k]);
+    const v = k.endsWith("_km") ? km(kpis[k]) : k.endsWith("_vnd") ? money(kpis[k]) : num(kpis[k]);
     items.push([k, v]);
   }
   return h("dl", { class: "kpis" }, items.map(([k, v]) => h("div", {}, h("dt", {}, label("kpi", k)), h("dd", {}, v))));

@@ -201,6 +201,7 @@ const JOB_STATUS = {
 const LANG_SLOT = "rotation.lang";
 let lang = sessionStorage.getItem(LANG_SLOT) || "vi";
 let labels = {};
+let currency = "đ";
 
 export function currentLang() {
   return lang;
@@ -212,7 +213,9 @@ export async function setLang(next) {
   document.documentElement.lang = lang;
   try {
     const r = await fetch(`/v1/labels?lang=${lang}`);
-    labels = r.ok ? (await r.json()).labels : {};
+    const body = r.ok ? await r.json() : {};
+    labels = body.labels ?? {};
+    currency = body.currency ?? (lang === "vi" ? "đ" : "VND");
   } catch {
     labels = {};
   }
@@ -250,5 +253,7 @@ export function pct(share, digits = 1) {
   const s = num(Number(share) * 100, digits);
   return lang === "vi" ? `${s} %` : `${s}%`;
 }
+
+export const money = (vnd) => (vnd == null ? t("none") : `${num(vnd)} ${currency}`);
 
 export const km = (x) => (x == null ? t("none") : `${num(x, 1)} km`);
