@@ -38,7 +38,6 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-"""The national 2025 structure (3,321 communes) must show in the page within this (seconds)."""
 
 
 def _skip_loudly(why: str) -> None:
