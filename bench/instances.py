@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 
@@ -173,10 +174,24 @@ BUILDERS = {
 }
 
 
+SOURCES = ("rotation/data.py", "rotation/read.py", "rotation/ingest.py", "rotation/synth.py")
+
+
+def _fingerprint() -> str:
+    """A hash of the code that builds the instances and of the bundled data: a cache entry made
+    by other code (a ProblemData without a field added since) is never loaded."""
+    h = hashlib.sha256()
+    for rel in (*SOURCES, "bench/instances.py"):
+        h.update((ROOT / rel).read_bytes())
+    for f in sorted((ROOT / "data" / "hai_duong").glob("*.csv")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def load(name: str):
     """(ProblemData, rules dict) for a named instance, from the pickle cache when present."""
     CACHE.mkdir(exist_ok=True)
-    f = CACHE / f"{name}.pkl"
+    f = CACHE / f"{name}-{_fingerprint()}.pkl"
     if f.exists():
         with f.open("rb") as fh:
             return pickle.load(fh)

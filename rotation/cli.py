@@ -254,6 +254,7 @@ def _solve(data, rules: Rules, quiet: bool):
 def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
     from .export import write_plan_xlsx
+    from .profile import phase
 
     out.mkdir(parents=True, exist_ok=True)
     plans = result.plans or [result.plan]
@@ -261,8 +262,9 @@ def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
     for k, plan in enumerate(plans, start=1):
         j = out / f"plan-{k}.json"
         x = out / f"plan-{k}.xlsx"
-        plan.to_json(j)
-        write_plan_xlsx(data, rules, plan, x)
+        with phase("write"):
+            plan.to_json(j)
+            write_plan_xlsx(data, rules, plan, x)
         written += [j, x]
     for old in list(out.glob("plan-*.json")) + list(out.glob("plan-*.xlsx")):
         n = old.stem.removeprefix("plan-")
@@ -349,8 +351,15 @@ def plan(
     out: Annotated[Path, typer.Option("--out", help="folder for plan-K.json / plan-K.xlsx")],
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="print seconds and peak memory per phase (stderr)")
+    ] = False,
 ) -> None:
     """Solve: write DIR/plan-1.json … plan-K.json and .xlsx; exit 3 with a diagnosis if none."""
+    if profile:
+        from .profile import enable
+
+        enable()
     with _errors():
         data = _read(data_path)
         rules = _rules(rules_path)
@@ -643,9 +652,16 @@ def load_plugins(target: typer.Typer | None = None) -> list[str]:
 
 def main() -> None:
     """Entry point of the ``rotation`` script: the library's commands plus those registered by
-    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``)."""
-    load_plugins()
-    app()
+    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``).
+    ``ROTATION_PROFILE=1`` (or ``plan --profile``) prints the time per phase on stderr."""
+    from . import profile
+
+    profile.mark_imported()
+    try:
+        load_plugins()
+        app()
+    finally:
+        profile.report()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,7 @@ from .cells import text_not_formulas
 from .data import DISCIPLINE_KINDS, GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
 from .ingest import REQUIRED_TABLES, TABLES, Limits
+from .profile import phase
 
 __all__ = [
     "REQUIRED_TABLES",
@@ -643,10 +644,12 @@ def parse_tables(
 def parse_read(read: ingest.Read, name: str | None = None) -> ProblemData:
     """Parse what :mod:`rotation.ingest` read; files it could not read are reported with the
     other tables' problems (and are not also reported as missing)."""
-    frames, source = ingest.frames_of(read.tables)
+    with phase("read"):
+        frames, source = ingest.frames_of(read.tables)
     bad = {p.file for p in read.problems}
     try:
-        data = parse_tables(frames, source or None)
+        with phase("validate data"):
+            data = parse_tables(frames, source or None)
     except DataError as err:
         problems = [*read.problems]
         problems += [p for p in err.problems if not (p.file in bad and p.row is None)]
@@ -662,12 +665,16 @@ def read_dataset(path: str | Path, limits: Limits | None = None) -> ProblemData:
     """Read a folder of CSV files, a .zip of CSV files, an .xlsx workbook (sheets named like the
     tables) or a .json file of tables; the dataset is named after the path's stem."""
     path = Path(path)
-    return parse_read(ingest.read_path(path, limits), name=path.stem)
+    with phase("read"):
+        read = ingest.read_path(path, limits)
+    return parse_read(read, name=path.stem)
 
 
 def read_dataset_bytes(raw: bytes, filename: str, limits: Limits | None = None) -> ProblemData:
     """The same from a file's bytes (.zip, .xlsx or .json, told by ``filename``'s suffix)."""
-    return parse_read(ingest.read_bytes(raw, filename, limits))
+    with phase("read"):
+        read = ingest.read_bytes(raw, filename, limits)
+    return parse_read(read)
 
 
 def _format(value: Any) -> str:
