@@ -14,17 +14,17 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from .atomic import write_atomic
 from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console, err
-from .rules import Rules
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and pydantic load when a command needs them, not for --help
+    import pandas as pd
+
+    from .rules import Rules
     from .solve import ProgressEvent
 
 app = typer.Typer(
@@ -236,6 +236,8 @@ class _ProgressLine:
 
 
 def _solve(data, rules: Rules, quiet: bool):
+    from rich.live import Live
+
     from .solve import solve
 
     if quiet:
@@ -460,6 +462,8 @@ def roadmap(
     the remaining rounds keeping as much of the earlier roadmap as possible."""
     import functools
     import json
+
+    from rich.live import Live
 
     from .atomic import write_atomic
     from .roadmap.export import write_roadmap_xlsx

@@ -144,10 +144,17 @@ def _cadre_keys(
     lvl = rules.local_level
     keys = []
     if rules.local_means in ("hometown", "hometown_or_residence"):
-        keys.append(data.locality_of(list(hometown_ids), lvl).to_numpy())
+        keys.append(_locality(data, hometown_ids, lvl))
     if rules.local_means in ("residence", "hometown_or_residence"):
-        keys.append(data.locality_of(list(residence_ids), lvl).to_numpy())
+        keys.append(_locality(data, residence_ids, lvl))
     return keys
+
+
+def _locality(data: ProblemData, unit_ids: Iterable[str], level: str) -> np.ndarray:
+    """``data.locality_of`` element by element, computed once per distinct unit: the pair
+    arrays repeat a few hundred units tens of thousands of times."""
+    codes, uniques = pd.factorize(np.asarray(list(unit_ids), dtype=object), use_na_sentinel=False)
+    return data.locality_of(list(uniques), level).to_numpy()[codes]
 
 
 def local_pairs(
@@ -163,7 +170,7 @@ def local_pairs(
     ``local_means`` picks hometown, residence or either; ``local_level`` compares communes, or
     the districts they belong to (2-level data: the commune itself).
     """
-    post_key = data.locality_of(list(unit_ids), rules.local_level).to_numpy()
+    post_key = _locality(data, unit_ids, rules.local_level)
     local = np.zeros(len(post_key), dtype=bool)
     for key in _cadre_keys(data, rules, hometown_ids, residence_ids):
         local |= key == post_key
@@ -182,7 +189,7 @@ def local_matrix(
     data: ProblemData, cadre_ids: pd.Index, unit_ids: Iterable[str], rules: Rules
 ) -> np.ndarray:
     """:func:`local_pairs` for every (cadre, unit) combination: bool array [cadre, unit]."""
-    post_key = data.locality_of(list(unit_ids), rules.local_level).to_numpy()
+    post_key = _locality(data, unit_ids, rules.local_level)
     c = data.cadres.loc[cadre_ids]
     out = np.zeros((len(cadre_ids), len(post_key)), dtype=bool)
     for key in _cadre_keys(data, rules, c["hometown_id"], c["residence_id"]):
@@ -266,7 +273,12 @@ def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[st
 def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:
     """Support allowance (VND) per holder: the tier of ``rules.support`` for the travel, only
     for cadres who take a new post (0 for an incumbent staying)."""
-    vals = np.array([rules.support.vnd(float(k)) for k in km], dtype=np.int64)
+    s = rules.support
+    km = np.asarray(km, dtype=float)
+    rate = np.zeros(len(km), dtype=np.int64)
+    for t in s.tiers:  # vectorised Support.vnd: the highest tier whose min_km is reached
+        rate = np.where(km >= t.min_km - 1e-9, t.vnd_per_month, rate)
+    vals = np.where(rate == 0, 0, s.one_time_vnd + s.months * rate).astype(np.int64)
     return np.where(new_post, vals, 0).astype(np.int64)
 
 
