@@ -236,9 +236,12 @@ class _ProgressLine:
 
 
 def _solve(data, rules: Rules, quiet: bool):
-    from rich.live import Live
+    from .profile import phase
 
-    from .solve import solve
+    with phase("import"):  # ortools, highspy, numpy: loaded on first use
+        from rich.live import Live
+
+        from .solve import solve
 
     if quiet:
         return solve(data, rules)
@@ -277,10 +280,17 @@ def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
 
 def _plan_and_report(data, rules: Rules, out: Path, quiet: bool) -> int:
     """Solve, write, print; returns the exit code (0 plan found, 3 none)."""
-    from .report import before_after_table
+    from .profile import phase
 
     result = _solve(data, rules, quiet)
     written = _write_plans(data, rules, result, out)
+    with phase("print"):
+        return _print_result(data, rules, result, out, written)
+
+
+def _print_result(data, rules: Rules, result, out: Path, written: list[Path]) -> int:
+    from .report import before_after_table
+
     if not result.plans:
         console.print(diagnosis_rich(result.plan.diagnosis))
         console.print(f"Diagnosis written to {out / 'plan-1.json'}", markup=False)

@@ -61,7 +61,10 @@ def _fail(lines: list[str], code: int = 2) -> None:
 
 
 def _read(path: Path):
-    from .read import read_dataset
+    from .profile import phase
+
+    with phase("import"):  # pandas, numpy: loaded on first use
+        from .read import read_dataset
 
     data = read_dataset(path)
     for w in data.warnings:

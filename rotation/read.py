@@ -83,9 +83,7 @@ _INT_RE = re.compile(r"^[+-]?\d+$")
 _cell_text = ingest.cell_text  # the one cell converter, for every source
 
 
-def _column_text(values: list[Any]) -> list[str]:
-    """A column's cells as text (:func:`rotation.ingest.cell_text`, the str case inlined)."""
-    return [v.replace("\ufeff", "").strip() if type(v) is str else _cell_text(v) for v in values]
+_column_text = ingest.column_text  # a column's cells as text (fast when they already are)
 
 
 _control_char = ingest.control_character
