@@ -261,10 +261,12 @@ def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[st
         key = (str(c), str(u))
         rank[key] = min(int(r), rank.get(key, int(r)))
     wanted = {c for c, _ in rank}
-    dist = data.units["district_id"].reindex(units).to_numpy()
-    for i, (c, u, d) in enumerate(zip(cads, units, dist, strict=True)):
-        if c not in wanted:
-            continue
+    # only the pairs of cadres with a wish are looked at (a vectorised filter, then a loop)
+    sel = np.nonzero(pd.Index(np.asarray(cads, dtype=object)).isin(list(wanted)))[0].tolist()
+    sel_units = [units[i] for i in sel]
+    dist = data.units["district_id"].reindex(sel_units).to_numpy()
+    for i, u, d in zip(sel, sel_units, dist, strict=True):
+        c = cads[i]
         hits = [rank[k] for k in ((c, u), (c, d)) if k in rank]
         out[i] = min(hits) if hits else 0
     return out
