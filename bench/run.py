@@ -281,7 +281,9 @@ def render(res: dict) -> str:
         "(OR-Library) or ours when proven optimal. `first s` / `best s` = seconds of the "
         "solve to the first / the best plan (ours: progress events of `solve()`; SCIP: its "
         "best-solution events, solving clock); `proof s` = when optimality was proven (– : "
-        "not proven). Every peer's solution is re-checked against every row (status says "
+        "not proven). Ours count from the start of `solve()` (eligibility included); SCIP's "
+        "from the start of its solve (its `build s`, eligibility and model, not included: "
+        "in its favour). Every peer's solution is re-checked against every row (status says "
         "`breaks N rows` otherwise)."
     )
     lines += proof_ratios(rows)
