@@ -51,10 +51,11 @@ class Distances:
             zip(zip(b, a, strict=False), km, strict=False)
         )
         self._travel.update(zip(zip(a, b, strict=False), km, strict=False))
-        keys = list(self._travel)
-        self._tf = np.array([k[0] for k in keys], dtype=object)
-        self._tt = np.array([k[1] for k in keys], dtype=object)
-        self._tkm = np.array(list(self._travel.values()), dtype=float)
+        n = len(self._travel)
+        tf, tt = zip(*self._travel, strict=True) if n else ((), ())
+        self._tf = np.array(tf, dtype=object)
+        self._tt = np.array(tt, dtype=object)
+        self._tkm = np.fromiter(self._travel.values(), dtype=float, count=n)
         self._graph: nx.Graph | None = None
         self._road_rows: dict[str, dict[str, float]] = {}
         if data.roads is not None and len(data.roads):
