@@ -173,7 +173,9 @@ def render(res: dict) -> str:
     lines = [
         f"End to end, {res.get('date', '?')} ({res.get('load', '?')}): process start → plan "
         f"files written, median of {res.get('repeats', '?')} runs each (wall s; cpu s = user + "
-        "system of the process); peak = that process's max RSS.",
+        "system of the process and its workers); peak = the largest RSS of the process or of one of "
+        "its province workers (`wait4`; workers running at once add up: for national 2025 the "
+        "concurrent total is at most parent + 2 × that).",
         "",
         "| case | target | live s | --quiet s | cpu s | peak MiB | scipy process s | ratio | exit |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
