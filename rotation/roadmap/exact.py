@@ -149,8 +149,8 @@ def term_matrix(
     c_idx.append(np.asarray(span_c, dtype=np.int64))
     vals.append(np.asarray(span_v, dtype=float))
     cost = np.zeros(cols.n)
-    for k, kind, j, c in objective_terms(list(rounds), term.horizon, rules, previous):
-        cost[cols.col(k, kind, j)] += c
+    for k, kind, j, coef in objective_terms(rounds, term.horizon, rules, previous):
+        cost[cols.col(k, kind, j)] += coef
     return TermMatrix(
         np.concatenate(r_idx),
         np.concatenate(c_idx),
@@ -168,6 +168,7 @@ class TermLp:
     x: np.ndarray
     reduced_cost: np.ndarray
     seconds: float
+    stopped: bool = False  # the time limit (not infeasibility) ended the LP
 
 
 def solve_term_lp(
@@ -199,8 +200,10 @@ def solve_term_lp(
     h.passModel(lp)
     h.run()
     secs = time.perf_counter() - t0
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return TermLp(False, np.inf, np.zeros(n), np.zeros(n), secs)
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        infeasible = status == highspy.HighsModelStatus.kInfeasible
+        return TermLp(False, np.inf, np.zeros(n), np.zeros(n), secs, not infeasible)
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     rc = np.asarray(sol.col_dual)
@@ -267,8 +270,18 @@ def solve_roadmap_exact(
     stats["lp_columns"] = cols.n
     stats["lp_rows"] = len(mat.lo)
     stats["rows_s"] = round(time.perf_counter() - t0, 3)
-    lp = solve_term_lp(mat)
+    lp = solve_term_lp(mat, max(1.0, rules.time_limit_s - (time.perf_counter() - t0)))
     stats["lp_s"] = round(lp.seconds, 3)
+    if lp.stopped:  # no bound in time: the round-by-round roadmap, unproven
+        stats["message"] = "the LP bound was not reached within the time limit; raise time_limit_s"
+        stats["total_s"] = clock.elapsed()
+        if not warm:
+            return RoadmapResult(status="unknown", stats=stats)
+        result = _assemble(base, rules, h, rrules, warm, "feasible")
+        result.stats.update(stats)
+        result.stats["proven"] = False
+        result.stats["gap"] = None
+        return result
     if not lp.feasible:
         stats["lp"] = "infeasible"
         stats["total_s"] = clock.elapsed()

@@ -24,9 +24,12 @@ averaged over the rounds so that a move is weighed against a year of travel, as 
 plan; counted in full it would pay to move dozens of incumbents in the first round only to
 shorten commutes. Solver parameters come from :func:`rotation.solve.solver_parameters`.
 
-Candidate pairs: every keep pair, plus per post and round the ``CANDIDATES_PER_POST`` cheapest
-non-local and the same number of cheapest eligible cadres (by the single-round pair cost). The
-model is exact over that candidate set, not over all pairs (stated in the result's stats).
+Two ways to solve it (:func:`solve_roadmap` ``method``): ``exact``, over every eligible
+(cadre, post, round) triple with an LP bound and reduced-cost fixing (:mod:`rotation.roadmap.exact`,
+``optimal`` only with a proof); ``candidates``, over every keep pair plus per post and round the
+``CANDIDATES_PER_POST`` cheapest non-local and the same number of cheapest eligible cadres (by
+the single-round pair cost) — exact over that set only, so never ``optimal`` (``stats.proven``
+false, ``stats.gap_covers``). ``auto`` picks ``exact`` up to ``EXACT_MAX_TRIPLES``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,7 +242,7 @@ ObjectiveTerm = tuple[int, str, int, int]
 
 
 def objective_terms(
-    rounds: list[RoundTerms],
+    rounds: Sequence[RoundTerms],
     horizon: Horizon,
     rules: Rules,
     previous: dict[str, Any] | None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -53,7 +53,7 @@ class TermIndex:
     base: ProblemData
     rules: Rules
     horizon: Horizon
-    rounds: list[RoundTerms]
+    rounds: Sequence[RoundTerms]
     retired: list[set[str]]  # cadre ids retired by each round's date
 
     @property

@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 from rotation.data import ProblemData
 from rotation.model import SCALE, all_rows
 from rotation.roadmap.exact import solve_roadmap_exact
-from rotation.roadmap.model import build_roadmap_model, greedy_roadmap
+from rotation.roadmap.model import build_roadmap_model, greedy_roadmap, proof_line, solve_roadmap
 from rotation.roadmap.validate import validate_roadmap
 from rotation.rules import Rules
 
@@ -135,3 +135,58 @@ def test_priority_shares_count_a_rounds_arrivals():
         assert len(row.pairs) == 0
         assert set(row.arrivals) <= set(np.nonzero(r.can_arrive)[0].tolist())
         assert row.arrivals  # every newcomer counts, with a signed coefficient
+
+
+def test_proof_line_says_proven_or_shows_the_gap():
+    assert proof_line({"proven": True}).startswith("Proven optimal over every eligible")
+    assert proof_line({"proven": False, "gap": 0.5486}) == "Not proven: gap 54.9%."
+    line = proof_line({"proven": False, "gap": 0.1, "gap_covers": "the candidate pairs only"})
+    assert line == "Not proven: gap 10.0% (bound over the candidate pairs only)."
+
+
+def test_candidate_set_model_is_never_called_optimal():
+    data, rules = _foresight()
+    res = solve_roadmap(data, rules, method="candidates")
+    assert res.status == "feasible" and res.stats["proven"] is False
+    assert res.stats["gap_covers"] == "the candidate pairs only"
+    assert solve_roadmap(data, rules).stats["method"] == "exact"  # auto on a small term
+
+
+def _below_case(never_below: bool) -> tuple[ProblemData, Rules]:
+    """Today 1 of D1's 3 secretaries is non-local (K12 lives in C13); K12 has reached the tenure
+    limit and must leave in 2026; the cheapest successor, O12, lives in C12 (local there)."""
+    data = tiny_problem(
+        districts=1,
+        cadres={
+            "K12": {
+                "hometown_id": "C13",
+                "residence_id": "C13",
+                "current_since": dt.date(2010, 1, 1),
+            }
+        },
+    )
+    rules = _rules(["2026-01-01", "2027-01-01"], {"2026-01-01": 0.0})
+    rules = rules.model_copy(
+        update={
+            "never_below_current": never_below,
+            "horizon": {
+                **(rules.horizon or {}),
+                "trajectory": [{**rules.horizon["trajectory"][0], "never_decrease": False}],
+            },
+        }
+    )
+    return data, rules
+
+
+def _non_local_round_1(res) -> int:
+    return sum(a.non_local for a in res.rounds[0][1].assignments if a.cadre_id)
+
+
+def test_never_below_current_holds_from_today_to_round_1():
+    data, rules = _below_case(True)
+    res = solve_roadmap_exact(data, rules)
+    assert res.status == "optimal"
+    assert validate_roadmap(data, rules, res.to_json()) == []
+    assert _non_local_round_1(res) >= 1  # no district of round 1 below today
+    data, off = _below_case(False)
+    assert _non_local_round_1(solve_roadmap_exact(data, off)) == 0  # the rule is what binds
