@@ -190,3 +190,14 @@ def test_never_below_current_holds_from_today_to_round_1():
     assert _non_local_round_1(res) >= 1  # no district of round 1 below today
     data, off = _below_case(False)
     assert _non_local_round_1(solve_roadmap_exact(data, off)) == 0  # the rule is what binds
+
+
+def test_a_merged_communes_incumbent_is_released_once():
+    """C13 merges into C12: its secretary K13 is released in 2026 and is not released again in
+    2027 (the rolled state no longer has them at the merged post); both roadmaps validate."""
+    data = tiny_problem(districts=1, units={"C13": {"merged_into": "C12"}})
+    rules = _rules(["2026-01-01", "2027-01-01"], {"2026-01-01": 0.0})
+    for res in (greedy_roadmap(data, rules), solve_roadmap_exact(data, rules)):
+        assert validate_roadmap(data, rules, res.to_json()) == []
+        released = [plan.released for _, plan in res.rounds]
+        assert "K13" in released[0] and "K13" not in released[1]
