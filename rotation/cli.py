@@ -558,7 +558,7 @@ def roadmap(
 
     from .atomic import write_atomic
     from .roadmap.export import write_roadmap_xlsx
-    from .roadmap.model import solve_roadmap
+    from .roadmap.model import proof_line, solve_roadmap
     from .roadmap.validate import load_horizon
 
     with _errors():
@@ -596,6 +596,7 @@ def roadmap(
         raise typer.Exit(3)
     write_roadmap_xlsx(data, rules, doc, out / "roadmap.xlsx")
     console.print(roadmap_rich(data, rules, doc))
+    console.print(proof_line(result.stats), markup=False)
     console.print(f"Wrote {out / 'roadmap.json'}, {out / 'roadmap.xlsx'}", markup=False)
 
 
