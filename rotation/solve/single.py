@@ -68,7 +68,7 @@ def solve_one(
     stats["total_s"] = round(time.perf_counter() - t0, 3)
     result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
     if status == "infeasible":
-        result.diagnosis = diagnose(elig, rules)
+        result.diagnosis = diagnose(elig, rules, progress, clock)
     elif status == "unknown":
         result.diagnosis = [
             DiagnosisItem(
