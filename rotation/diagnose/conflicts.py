@@ -28,14 +28,12 @@ time limits (so the same data and rules give the same answer every time):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
-
-import math
-
 import numpy as np
+from ortools.sat.python import cp_model
 
 from ..model import Variables, all_rows
 from ..model.lp import solve_rows_lp
@@ -185,20 +183,48 @@ def lp_conflicts(
     e = v.elig
     post_unit = dict(zip(e.posts.index, e.posts["unit_id"], strict=True))
 
-    def within(scope: str, unit: str) -> bool:
-        if scope == unit:
-            return True
-        if scope in post_unit and unit in e.data.units.index:
-            level = str(e.data.units.at[unit, "level"])
-            return bool(e.data.scope_of([post_unit[scope]], level).iat[0] == unit)
-        return False
+    units = e.data.units
+    parent = units["parent_id"].to_dict() if "parent_id" in units else {}
+
+    def ancestors(scope: str) -> set[str]:
+        out = {scope}
+        u = post_unit.get(scope, scope)
+        while isinstance(u, str) and u in units.index and u not in out:
+            out.add(u)
+            u = parent.get(u)
+        return out
+
+    def related(a: str, b: str) -> bool:
+        return a in ancestors(b) or b in ancestors(a)
 
     binding = [i for i in rel if keep[i] and abs(phase1.dual[i]) > TOL]
+
+    def lp_infeasible(hard: np.ndarray) -> bool:
+        return not solve_rows_lp(v, rows, hard, elastic=False).ok
+
     cores = []
     for r in violated:
         unit = rows[r].scope
-        core = {r} | {i for i in binding if within(rows[i].scope, unit)}
+        hard = keep.copy()
+        hard[[i for i in violated if i != r]] = False
+        # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
+        # binds the district's target, whose other posts' keep rules are in the conflict too)
+        hubs = {unit} | {rows[i].scope for i in binding if related(rows[i].scope, unit)}
+        near = [
+            i
+            for i in rel
+            if hard[i] and i != r and any(related(rows[i].scope, h) for h in sorted(hubs))
+        ]
+        if lp_infeasible(hard):  # deletion filter over the rows of the scope
+            for i in near:
+                hard[i] = False
+                if not lp_infeasible(hard):
+                    hard[i] = True
+            core = {r} | {i for i in near if hard[i]}
+        else:
+            core = {r} | {i for i in binding if related(rows[i].scope, unit)}
         cores.append(sorted(assumption[i] for i in core))
+        tick()
     conflicts = _merge(cores, v.assumptions)
     row_of = {a: i for i, a in assumption.items()}
     for conflict in conflicts:

@@ -253,4 +253,4 @@ def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
     return items
 
 
-__all__ = ["forced_changes", "post_label", "cadre_label", "precheck"]
+__all__ = ["cadre_label", "forced_changes", "post_label", "precheck"]
