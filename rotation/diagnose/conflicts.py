@@ -195,7 +195,11 @@ def lp_conflicts(
         return out
 
     def related(a: str, b: str) -> bool:
-        return a in ancestors(b) or b in ancestors(a)
+        """Same scope, one inside the other, or a plan-wide row (budget, priority group)."""
+        plan_wide = not (a in post_unit or a in units.index) or not (
+            b in post_unit or b in units.index
+        )
+        return plan_wide or a in ancestors(b) or b in ancestors(a)
 
     binding = [i for i in rel if keep[i] and abs(phase1.dual[i]) > TOL]
 
@@ -243,5 +247,11 @@ def lp_conflicts(
                 conflict.best[a] = math.floor(res.value + TOL)
             else:
                 conflict.best[a] = math.ceil(res.value - TOL)
+            best, r = conflict.best[a], rows[i]
+            if best is not None and (
+                (maximise and r.lo is not None and best >= r.lo)
+                or (not maximise and r.hi is not None and best <= r.hi)
+            ):
+                return None  # the relaxation is not tight here (integrality): ask CP-SAT
         tick()
     return conflicts
