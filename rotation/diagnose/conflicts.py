@@ -247,10 +247,10 @@ def lp_conflicts(
                 conflict.best[a] = math.floor(res.value + TOL)
             else:
                 conflict.best[a] = math.ceil(res.value - TOL)
-            best, r = conflict.best[a], rows[i]
+            best, row = conflict.best[a], rows[i]
             if best is not None and (
-                (maximise and r.lo is not None and best >= r.lo)
-                or (not maximise and r.hi is not None and best <= r.hi)
+                (maximise and row.lo is not None and best >= row.lo)
+                or (not maximise and row.hi is not None and best <= row.hi)
             ):
                 return None  # the relaxation is not tight here (integrality): ask CP-SAT
         tick()

@@ -44,6 +44,12 @@ def _refusal_summary(e: Eligibility, p: int, limit: int = 40) -> str:
     return ", ".join(f"{r} ({n})" for r, n in counts.most_common())
 
 
+def make_item(**fields: object) -> DiagnosisItem:
+    """An item with this package's additions to contract §3 (``current``, ``would_work``,
+    ``scope_name``, ``conflict``, ``count``, ``scopes``, ``missing_data``: extra fields)."""
+    return DiagnosisItem.model_validate(fields)
+
+
 EXAMPLES = 3
 """Named examples per grouped cause."""
 
@@ -121,13 +127,13 @@ def unfillable_posts(e: Eligibility, rules: Rules, posts: list[int]) -> list[Dia
 
 
 def _group_item(
-    rule: str, sentence: str, ids: list[str], labels: list[str], **extra: str
+    rule: str, sentence: str, ids: list[str], labels: list[str], **extra: object
 ) -> DiagnosisItem:
     n = len(ids)
     shown = "; ".join(labels[:EXAMPLES]) + (f"; and {n - EXAMPLES} more" if n > EXAMPLES else "")
     scope = ids[0] if n == 1 else "plan"
     post_s = "post" if n == 1 else "posts"
-    return DiagnosisItem(
+    return make_item(
         rule=rule,
         scope=scope,
         detail=f"{sentence} — {n} {post_s} cannot be filled, e.g. {shown}",
@@ -203,7 +209,7 @@ def forced_changes(e: Eligibility, scope_level: str) -> dict[str, int]:
 def _change_cap_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
     """A change cap below the number of incumbents who must leave for the tenure limit."""
     return [
-        DiagnosisItem(
+        make_item(
             rule="max_changes+maximum_tenure",
             scope=scope,
             detail=f"{e.data.unit_name(scope)}: at most {mc.cap(scope)} changes allowed, but "
@@ -236,7 +242,7 @@ def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
                     else "who pass every rule"
                 )
                 items.append(
-                    DiagnosisItem(
+                    make_item(
                         rule="non_local_target",
                         scope=scope,
                         detail=f"{e.data.unit_name(scope)}: {t.min_share:.0%} non-local needs "

@@ -16,7 +16,7 @@ from ..model import Variables
 from ..plan import DiagnosisItem
 from ..rules import Rules
 from .conflicts import Conflict
-from .precheck import cadre_label, forced_changes, post_label
+from .precheck import cadre_label, forced_changes, make_item, post_label
 
 
 def scope_name(e: Eligibility, scope: str) -> str:
@@ -117,7 +117,7 @@ def conflict_items(
             rule, scope, detail = v.assumptions[row]
             best = conflict.best.get(row)
             current, would, words = nearest(e, rules, v, row, best)
-            item = DiagnosisItem(
+            item = make_item(
                 rule=rule,
                 scope=scope,
                 detail=f"{sentence(e, rules, rule, scope, detail)} — would work: {words}",
@@ -166,7 +166,7 @@ def total_item(
         for lv in ("province", "district", "commune", "post")
         if lv in named
     ]
-    return DiagnosisItem(
+    return make_item(
         rule="summary",
         scope="plan",
         detail=f"{'; '.join(parts) or 'the plan'} cannot meet their rules "
