@@ -36,7 +36,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ..model import Variables, all_rows
-from ..model.lp import solve_rows_lp
+from ..model.lp import RowsLpModel, solve_rows_lp
 from ..rules import Rules
 
 Name = tuple[str, str, str]
@@ -203,8 +203,10 @@ def lp_conflicts(
 
     binding = [i for i in rel if keep[i] and abs(phase1.dual[i]) > TOL]
 
+    model = RowsLpModel(v, rows)
+
     def lp_infeasible(hard: np.ndarray) -> bool:
-        return not solve_rows_lp(v, rows, hard, elastic=False).ok
+        return not model.solve(hard).ok
 
     cores = []
     for r in violated:
@@ -220,6 +222,12 @@ def lp_conflicts(
             if hard[i] and i != r and any(related(rows[i].scope, h) for h in sorted(hubs))
         ]
         if lp_infeasible(hard):  # deletion filter over the rows of the scope
+            loose = [i for i in near if i not in set(binding)]
+            hard[loose] = False
+            if lp_infeasible(hard):  # the non-binding rows at once, then one by one
+                near = [i for i in near if i in set(binding)]
+            else:
+                hard[loose] = True
             for i in near:
                 hard[i] = False
                 if not lp_infeasible(hard):
@@ -240,7 +248,7 @@ def lp_conflicts(
             trial[others] = False
             trial[i] = False
             maximise = rows[i].lo is not None
-            res = solve_rows_lp(v, rows, trial, elastic=False, objective=(i, 1 if maximise else -1))
+            res = solve_rows_lp(v, rows, trial, False, objective=(i, 1 if maximise else -1))
             if not res.ok:
                 conflict.best[a] = None
             elif maximise:
