@@ -1,7 +1,8 @@
 """Conflicts in a planner's words, with the nearest values that work as data.
 
 Each item keeps the contract's ``rule``, ``scope`` and ``detail`` (English) and adds
-``scope_name`` (the unit or post, named), ``conflict`` (the number of the merged conflict it
+``scope_name`` (the unit or post, named), ``rule_label`` and ``detail_vi`` (the rule's label and
+the nearest value that works in Vietnamese, from the message catalogue), ``conflict`` (the number of the merged conflict it
 belongs to, from 1), ``current`` and ``would_work`` (the rule's value now and the nearest value
 that makes the scope feasible with the other rules unchanged; ``None`` when no number does:
 a lock to drop, a post to leave vacant).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 
 from ..eligibility import Eligibility
+from ..i18n import DEFAULT_LANG, N_, Translator, translator
 from ..model import Variables
 from ..plan import DiagnosisItem
 from ..rules import Rules
@@ -61,9 +63,44 @@ def _relatives(e: Eligibility, detail: str, scope: str) -> str:
     return " and ".join(f"{e.data.cadre_name(c)} ({c})" if c in known else c for c in ids)
 
 
+MESSAGES = {
+    "cap": N_("diagnosis", "allow at least {n} changes"),
+    "target": N_("diagnosis", "lower the target to {share} ({k} of {n})"),
+    "never_below": N_("diagnosis", "let the count fall to {n}"),
+    "budget": N_("diagnosis", "raise the budget to {money}"),
+    "tenure": N_("diagnosis", "lower the minimum years in post to {years}"),
+    "move": N_("diagnosis", "let the incumbent move"),
+    "not_enough": N_("diagnosis", "relaxing this rule alone is not enough"),
+    "vacancies": N_("diagnosis", "allow vacancies"),
+    "lock": N_("diagnosis", "drop this lock"),
+    "relatives": N_("diagnosis", "place one of the relatives elsewhere"),
+    "relax": N_("diagnosis", "relax this rule"),
+    "would_work": N_("diagnosis", "would work"),
+    "total": N_("diagnosis", "{k} independent conflicts"),
+}
+"""The words of a nearest value that works, in the message catalogue (context ``diagnosis``)."""
+
+Words = tuple[str, dict[str, float | int]]
+
+
+def say(t: Translator, words: Words) -> str:
+    """The words in ``t``'s language, numbers formatted as its readers expect."""
+    key, params = words
+    fmt = {
+        "n": lambda x: t.number(x),
+        "k": lambda x: t.number(x),
+        "share": lambda x: t.percent(x, 0),
+        "money": lambda x: t.money(x),
+        "years": lambda x: t.number(x, 1),
+    }
+    return t.pgettext("diagnosis", MESSAGES[key]).format(
+        **{name: fmt[name](value) for name, value in params.items()}
+    )
+
+
 def nearest(
     e: Eligibility, rules: Rules, v: Variables, row: int, best: int | None
-) -> tuple[float | int | None, float | int | None, str]:
+) -> tuple[float | int | None, float | int | None, Words]:
     """(current value, nearest value that works, the words for it) of one rule instance."""
     rule, scope, detail = v.assumptions[row]
     _, lo, hi = v.bounds[row]
@@ -72,32 +109,28 @@ def nearest(
             c = e.must_keep.get(int(e.posts.index.get_loc(scope)))
             if c is not None:
                 tenure = math.floor(float(e.facts["tenure_years"].iat[c]) * 10) / 10
-                return (
-                    rules.min_years_in_post,
-                    tenure,
-                    f"lower min_years_in_post to {tenure:g} years",
-                )
-        return None, None, "let the incumbent move"
+                return rules.min_years_in_post, tenure, ("tenure", {"years": tenure})
+        return None, None, ("move", {})
     if best is None:
-        return _current(rule, detail, lo, hi), None, "relaxing this rule alone is not enough"
+        return _current(rule, detail, lo, hi), None, ("not_enough", {})
     if rule == "max_changes" and hi is not None:
         cap = int(detail.split()[2])
         need = best + (cap - int(hi))
-        return cap, need, f"allow at least {need} changes"
+        return cap, need, ("cap", {"n": need})
     if rule == "non_local_target" and lo is not None:
         n = int(detail.rsplit(" of ", 1)[1])
-        return int(lo), best, f"lower the target to {best / n:.0%} ({best} of {n})"
+        return int(lo), best, ("target", {"share": best / n, "k": best, "n": n})
     if rule == "never_below_current" and lo is not None:
-        return int(lo), best, f"let the count fall to {best}"
+        return int(lo), best, ("never_below", {"n": best})
     if rule == "budget_vnd" and hi is not None:
-        return int(hi), best, f"raise budget_vnd to {best:,} VND"
+        return int(hi), best, ("budget", {"money": best})
     if rule == "fill_every_post":
-        return None, None, "allow vacancies (allow_vacancies: true)"
+        return None, None, ("vacancies", {})
     if rule == "lock":
-        return None, None, "drop this lock"
+        return None, None, ("lock", {})
     if rule == "relatives_same_unit":
-        return None, None, "place one of the relatives elsewhere"
-    return _current(rule, detail, lo, hi), None, "relax this rule"
+        return None, None, ("relatives", {})
+    return _current(rule, detail, lo, hi), None, ("relax", {})
 
 
 def _current(rule: str, detail: str, lo: float | None, hi: float | None) -> int | None:
@@ -112,16 +145,22 @@ def conflict_items(
 ) -> list[DiagnosisItem]:
     """One item per rule instance of every conflict, in conflict order."""
     items = []
+    vi = translator(DEFAULT_LANG)
     for no, conflict in enumerate(conflicts, 1):
         for row in conflict.rows:
             rule, scope, detail = v.assumptions[row]
             best = conflict.best.get(row)
             current, would, words = nearest(e, rules, v, row, best)
+            name = scope_name(e, scope)
             item = make_item(
                 rule=rule,
                 scope=scope,
-                detail=f"{sentence(e, rules, rule, scope, detail)} — would work: {words}",
-                scope_name=scope_name(e, scope),
+                detail=f"{sentence(e, rules, rule, scope, detail)} — would work: "
+                + say(translator("en"), words),
+                detail_vi=f"{name}: {vi.rule(rule)} — {vi.pgettext('diagnosis', MESSAGES['would_work'])}"
+                f": {say(vi, words)}",
+                rule_label=vi.rule(rule),
+                scope_name=name,
                 conflict=no,
                 current=current,
                 would_work=would,
@@ -171,5 +210,6 @@ def total_item(
         scope="plan",
         detail=f"{'; '.join(parts) or 'the plan'} cannot meet their rules "
         f"({independent} independent conflicts)",
+        detail_vi=say(translator(DEFAULT_LANG), ("total", {"k": independent})),
         count=sum(len(s) for s in named.values()),
     )
