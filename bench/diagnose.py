@@ -37,7 +37,7 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], bool]] = {
     ),
     "hd_no_ratings": ("hai_duong", {}, True),
     "nghe_an_2pos_cap2": (
-        "nghe_an",
+        "nghe_an_2pos",
         {"max_changes": {"scope_level": "district", "count": 2}},
         False,
     ),

@@ -45,6 +45,7 @@ def diagnose(
 
     tick()
     items = precheck(e, rules)
+    items.sort(key=lambda d: getattr(d, "missing_data", None) is None)  # missing data first
     named = {(d.rule.split("+")[0], s) for d in items for s in getattr(d, "scopes", [d.scope])}
     v = build_model(e, diagnosing=True, objective=False)
     relaxed = {i for i, (rule, scope, _) in v.assumptions.items() if (rule, scope) in named}

@@ -153,6 +153,25 @@ def find_conflicts(
     return conflicts
 
 
+CHUNK = 8
+"""Rows a deletion filter tries to drop at once before it tries them one by one."""
+
+
+def _delete(near: list[int], hard: np.ndarray, infeasible: Callable[[np.ndarray], bool]) -> None:
+    """Deletion filter: switch off (in ``hard``) every row of ``near`` the conflict does not
+    need, a chunk at a time, then one by one within a chunk that is needed."""
+    for start in range(0, len(near), CHUNK):
+        chunk = near[start : start + CHUNK]
+        hard[chunk] = False
+        if infeasible(hard):
+            continue
+        hard[chunk] = True
+        for i in chunk:
+            hard[i] = False
+            if not infeasible(hard):
+                hard[i] = True
+
+
 def _merge(cores: list[list[int]], names: dict[int, Name]) -> list[Conflict]:
     """Conflicts sharing a rule instance or a scope, merged; ordered by their first instance."""
     groups: list[set[int]] = []
@@ -228,10 +247,7 @@ def lp_conflicts(
                 near = [i for i in near if i in set(binding)]
             else:
                 hard[loose] = True
-            for i in near:
-                hard[i] = False
-                if not lp_infeasible(hard):
-                    hard[i] = True
+            _delete(near, hard, lp_infeasible)
             core = {r} | {i for i in near if hard[i]}
         else:
             core = {r} | {i for i in binding if related(rows[i].scope, unit)}

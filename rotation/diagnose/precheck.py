@@ -127,16 +127,22 @@ def unfillable_posts(e: Eligibility, rules: Rules, posts: list[int]) -> list[Dia
 
 
 def _group_item(
-    rule: str, sentence: str, ids: list[str], labels: list[str], **extra: object
+    rule: str,
+    sentence: str,
+    ids: list[str],
+    labels: list[str],
+    what: tuple[str, str, str, str] = ("post", "posts", "cannot be filled", "cannot be filled"),
+    **extra: object,
 ) -> DiagnosisItem:
     n = len(ids)
     shown = "; ".join(labels[:EXAMPLES]) + (f"; and {n - EXAMPLES} more" if n > EXAMPLES else "")
     scope = ids[0] if n == 1 else "plan"
-    post_s = "post" if n == 1 else "posts"
+    noun = what[0] if n == 1 else what[1]
+    verb = what[2] if n == 1 else what[3]
     return make_item(
         rule=rule,
         scope=scope,
-        detail=f"{sentence} — {n} {post_s} cannot be filled, e.g. {shown}",
+        detail=f"{sentence} — {n} {noun} {verb}, e.g. {shown}",
         count=n,
         scopes=ids,
         **extra,
@@ -189,7 +195,7 @@ def precheck(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
                     f"({lock.cadre_id}), but " + "; ".join(d for _, d in reasons),
                 )
             )
-    items += _target_prechecks(e, rules)
+    items += _grouped_targets(e, rules, _target_prechecks(e, rules))
     items += _change_cap_prechecks(e, rules)
     return items
 
@@ -221,6 +227,28 @@ def _change_cap_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
         for mc in rules.change_caps
         for scope, n in sorted(forced_changes(e, mc.scope_level).items())
         if n > mc.cap(scope)
+    ]
+
+
+def _grouped_targets(
+    e: Eligibility, rules: Rules, items: list[DiagnosisItem]
+) -> list[DiagnosisItem]:
+    """Targets out of reach because data is missing: one line per missing table, first."""
+    missing = missing_data(e, rules)
+    if not missing or len(items) < 2:
+        return items
+    ids = [d.scope for d in items]
+    labels = [e.data.unit_name(s) for s in ids]
+    return [
+        _group_item(
+            f"non_local_target+{rule}",
+            sentence,
+            ids,
+            labels,
+            what=("scope", "scopes", "cannot reach its target", "cannot reach their targets"),
+            missing_data=rule,
+        )
+        for rule, sentence in missing
     ]
 
 
