@@ -110,8 +110,11 @@ def test_missing_ratings_is_one_line_saying_so():
     res = solve(data, default_rules())
     assert res.status == "infeasible"
     rating = [d for d in res.diagnosis if getattr(d, "missing_data", None) == "rating"]
-    assert len(rating) == 1 and "no ratings table" in rating[0].detail
-    assert res.diagnosis[0] is not None and res.diagnosis[0].rule == "fill_every_post+rating"
+    # one line for the posts nobody may take, one for the targets out of reach: never one a post
+    assert [d.rule for d in rating] == ["fill_every_post+rating", "non_local_target+rating"]
+    assert all("no ratings table" in d.detail for d in rating)
+    assert res.diagnosis[: len(rating)] == rating  # missing data first
+    assert rating[1].count == 2 and rating[1].scopes == ["D1", "D2"]
 
 
 def test_ten_runs_byte_identical():
