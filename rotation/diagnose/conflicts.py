@@ -153,6 +153,8 @@ def find_conflicts(
     return conflicts
 
 
+NUMERIC = frozenset({"max_changes", "non_local_target", "never_below_current", "budget_vnd"})
+"""Rules whose nearest value that works is a number the LP optimises."""
 CHUNK = 8
 """Rows a deletion filter tries to drop at once before it tries them one by one."""
 
@@ -260,6 +262,9 @@ def lp_conflicts(
         others = [i for i in violated if i not in mine]
         for a in conflict.rows:
             i = row_of[a]
+            if rows[i].rule not in NUMERIC:  # a lock, a keep rule: no number to optimise
+                conflict.best[a] = None
+                continue
             trial = keep.copy()
             trial[others] = False
             trial[i] = False

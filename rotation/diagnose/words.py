@@ -111,6 +111,12 @@ def nearest(
                 tenure = math.floor(float(e.facts["tenure_years"].iat[c]) * 10) / 10
                 return rules.min_years_in_post, tenure, ("tenure", {"years": tenure})
         return None, None, ("move", {})
+    if rule == "fill_every_post":
+        return None, None, ("vacancies", {})
+    if rule == "lock":
+        return None, None, ("lock", {})
+    if rule == "relatives_same_unit":
+        return None, None, ("relatives", {})
     if best is None:
         return _current(rule, detail, lo, hi), None, ("not_enough", {})
     if rule == "max_changes" and hi is not None:
@@ -124,12 +130,6 @@ def nearest(
         return int(lo), best, ("never_below", {"n": best})
     if rule == "budget_vnd" and hi is not None:
         return int(hi), best, ("budget", {"money": best})
-    if rule == "fill_every_post":
-        return None, None, ("vacancies", {})
-    if rule == "lock":
-        return None, None, ("lock", {})
-    if rule == "relatives_same_unit":
-        return None, None, ("relatives", {})
     return _current(rule, detail, lo, hi), None, ("relax", {})
 
 
