@@ -149,3 +149,11 @@ def test_hai_duong_cap_names_every_district_and_would_work_frees_it():
     after = solve(data, fixed)
     assert scope not in {d.scope for d in after.diagnosis}
     assert set(caps) - {scope} <= {d.scope for d in after.diagnosis if d.rule == "max_changes"}
+
+
+def test_hai_duong_cap_scenario_ten_runs_byte_identical():
+    """The issue's case: ten runs of the cap-4 scenario once gave 2, 3 or 4 rows."""
+    rules = Rules.model_validate({"max_changes": {"scope_level": "district", "count": 4}})
+    e = compute_eligibility(read_dataset(HAI_DUONG), rules)
+    runs = {json.dumps([d.model_dump() for d in diagnose(e, rules)]) for _ in range(10)}
+    assert len(runs) == 1
