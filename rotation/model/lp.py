@@ -122,3 +122,164 @@ def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
     x = np.asarray(sol.col_value)[:n]
     rc = np.asarray(sol.col_dual)[:n]
     return LpResult(True, float(h.getInfo().objective_function_value), x, rc, secs)
+
+
+@dataclass
+class RowsLp:
+    """An LP over the rows (diagnosis): ``ok`` when solved to optimality; per row its slack
+    (elastic mode: how far the row had to be relaxed) and dual value; ``value`` the objective."""
+
+    ok: bool
+    value: float
+    slack: np.ndarray
+    dual: np.ndarray
+
+
+def _rows_lp(
+    ix: PairIndex,
+    rows: list[Row],
+    keep: np.ndarray,
+    elastic: bool,
+    objective: tuple[int, int] | None,
+) -> tuple[highspy.HighsLp, int, list[int], list[tuple[int, int, float]]]:
+    """The LP of the kept rows: (lp, first slack column, kept row numbers, slack columns)."""
+    n = ix.n_pairs
+    n_vac = len(ix.elig.posts) if ix.allow_vacancies else 0
+    kept = [i for i in range(len(rows)) if keep[i]]
+    r_idx: list[np.ndarray] = []
+    c_idx: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    slack_cols: list[tuple[int, int, float]] = []  # (row number, lp row, sign)
+    weights: list[float] = []
+    for lp_row, i in enumerate(kept):
+        r = rows[i]
+        cols, coefs = _row_columns(n, r)
+        r_idx.append(np.full(len(cols), lp_row, dtype=np.int64))
+        c_idx.append(cols)
+        vals.append(coefs)
+        lo.append(-np.inf if r.lo is None else float(r.lo))
+        hi.append(np.inf if r.hi is None else float(r.hi))
+        if elastic and r.relaxable:
+            w = 1.0 / max(1.0, float(np.abs(r.coefs).max()) if len(r.coefs) else 1.0)
+            if r.lo is not None:
+                slack_cols.append((i, lp_row, 1.0))
+                weights.append(w)
+            if r.hi is not None:
+                slack_cols.append((i, lp_row, -1.0))
+                weights.append(w)
+    n_var = n + n_vac + len(slack_cols)
+    c = np.zeros(n_var)
+    for j, (_, lp_row, sign) in enumerate(slack_cols):
+        r_idx.append(np.array([lp_row]))
+        c_idx.append(np.array([n + n_vac + j]))
+        vals.append(np.array([sign]))
+        c[n + n_vac + j] = weights[j]
+    if objective is not None:
+        cols, coefs = _row_columns(n, rows[objective[0]])
+        np.add.at(c, cols, -objective[1] * coefs)  # HiGHS minimises
+    ri = np.concatenate(r_idx) if r_idx else np.zeros(0, np.int64)
+    ci = np.concatenate(c_idx) if c_idx else np.zeros(0, np.int64)
+    va = np.concatenate(vals) if vals else np.zeros(0)
+    order = np.lexsort((ri, ci))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_var, len(kept)
+    lp.col_cost_ = c
+    lp.col_lower_ = np.zeros(n_var)
+    upper = np.ones(n_var)
+    upper[n + n_vac :] = np.inf
+    lp.col_upper_ = upper
+    lp.row_lower_ = np.asarray(lo, dtype=float)
+    lp.row_upper_ = np.asarray(hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.searchsorted(ci[order], np.arange(n_var + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = ri[order].astype(np.int32)
+    lp.a_matrix_.value_ = va[order]
+    return lp, n + n_vac, kept, slack_cols
+
+
+def _row_columns(n: int, r: Row) -> tuple[np.ndarray, np.ndarray]:
+    """A row's LP columns and coefficients (arrivals are the pairs, vacancies after them)."""
+    arrivals = np.asarray(r.arrivals, dtype=np.int64)
+    cols = np.concatenate([r.pairs, arrivals, n + np.asarray(r.vacs, dtype=np.int64)])
+    ones = np.ones(len(arrivals) + len(r.vacs))
+    return cols, np.concatenate([r.coefs.astype(float), ones])
+
+
+def _diagnosis_highs(lp: highspy.HighsLp):
+    h = _silent_highs()
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", 1)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("random_seed", 0)
+    h.passModel(lp)
+    return h
+
+
+def solve_rows_lp(
+    ix: PairIndex,
+    rows: list[Row],
+    keep: np.ndarray,
+    elastic: bool,
+    objective: tuple[int, int] | None = None,
+) -> RowsLp:
+    """The LP relaxation of the rows with ``keep`` true, no travel objective.
+
+    ``elastic``: every relaxable kept row gets a slack column (phase 1: minimise the total slack,
+    each row's weighted by 1 / its largest coefficient, so a budget in VND and a count weigh
+    alike); rows with a positive slack cannot hold together with the others, even fractionally.
+    ``objective`` = (row number, +1 maximise / −1 minimise) optimises that row's own expression
+    (the row itself should not be kept): the nearest value the rest allows.
+    """
+    lp, first_slack, kept, slack_cols = _rows_lp(ix, rows, keep, elastic, objective)
+    h = _diagnosis_highs(lp)
+    h.run()
+    slack = np.zeros(len(rows))
+    dual = np.zeros(len(rows))
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return RowsLp(False, np.inf, slack, dual)
+    sol = h.getSolution()
+    col = np.asarray(sol.col_value)
+    for j, (i, _, _) in enumerate(slack_cols):
+        slack[i] += col[first_slack + j]
+    dual[kept] = np.asarray(sol.row_dual)
+    value = float(h.getInfo().objective_function_value)
+    return RowsLp(True, -value * objective[1] if objective else value, slack, dual)
+
+
+class RowsLpModel:
+    """The rows' LP built once; each call switches rows on or off (their bounds) and sets the
+    objective, warm-started from the previous basis: the many small LPs of a diagnosis."""
+
+    def __init__(self, ix: PairIndex, rows: list[Row]) -> None:
+        self.ix, self.rows = ix, rows
+        lp, self.n_var, _, _ = _rows_lp(ix, rows, np.ones(len(rows), dtype=bool), False, None)
+        self.lo = np.asarray(lp.row_lower_, dtype=float)
+        self.hi = np.asarray(lp.row_upper_, dtype=float)
+        self.h = _diagnosis_highs(lp)
+        self.on = np.ones(len(rows), dtype=bool)
+        self.cost = np.zeros(self.n_var)
+
+    def solve(self, keep: np.ndarray, objective: tuple[int, int] | None = None) -> RowsLp:
+        """The LP of the kept rows (``objective`` as in :func:`solve_rows_lp`)."""
+        for i in np.nonzero(keep != self.on)[0].tolist():
+            if keep[i]:
+                self.h.changeRowBounds(i, self.lo[i], self.hi[i])
+            else:
+                self.h.changeRowBounds(i, -highspy.kHighsInf, highspy.kHighsInf)
+        self.on = keep.copy()
+        cost = np.zeros(self.n_var)
+        if objective is not None:
+            cols, coefs = _row_columns(self.ix.n_pairs, self.rows[objective[0]])
+            np.add.at(cost, cols, -objective[1] * coefs)
+        changed = np.nonzero(cost != self.cost)[0]
+        if len(changed):
+            self.h.changeColsCost(len(changed), changed.astype(np.int32), cost[changed])
+        self.cost = cost
+        self.h.run()
+        zeros = np.zeros(len(self.rows))
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return RowsLp(False, np.inf, zeros, zeros)
+        value = float(self.h.getInfo().objective_function_value)
+        return RowsLp(True, -value * objective[1] if objective else value, zeros, zeros)

@@ -24,6 +24,9 @@ class Variables(PairIndex):
         self.diagnosing = diagnosing
         self.assumptions: dict[int, tuple[str, str, str]] = {}
         self.slacks: list[tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]] = []
+        # diagnosis mode: per assumption literal, the row's expression and bounds (what a
+        # "nearest value that works" optimises)
+        self.bounds: dict[int, tuple[cp_model.LinearExpr, float | None, float | None]] = {}
         self.cp = cp_model.CpModel() if cp is None else cp
         self.x = [self.cp.new_bool_var(f"x{k}") for k in range(self.n_pairs)]
         self.vacant = (
@@ -85,6 +88,7 @@ class Variables(PairIndex):
         lit = self.cp.new_bool_var(f"assume:{name[0]}:{name[1]}")
         self.cp.add(under + over == 0).only_enforce_if(lit)
         self.assumptions[lit.index] = name
+        self.bounds[lit.index] = (expr, lo, hi)
         self.slacks.append((lit, under, over))
 
     def add_rules(self) -> None:

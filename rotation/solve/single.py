@@ -74,7 +74,7 @@ def solve_one(
     result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
     if status == "infeasible":
         with phase("diagnosis"):
-            result.diagnosis = diagnose(elig, rules)
+            result.diagnosis = diagnose(elig, rules, progress, clock)
     elif status == "unknown":
         result.diagnosis = [
             DiagnosisItem(
