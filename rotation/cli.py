@@ -673,6 +673,9 @@ def serve(
 from .cli_meeting import register as _register_meeting  # noqa: E402
 
 _register_meeting(app)
+from .cli_sweep import register as _register_sweep  # noqa: E402
+
+_register_sweep(app)
 
 
 def _mount_keys() -> None:

@@ -235,7 +235,8 @@ def _validate(doc: dict[str, Any]) -> Rules:
 
 
 def variant_rules(base: Rules, values: Mapping[str, Any]) -> Rules:
-    """The base rules with each ``key → value`` set; :class:`SweepError` names what is wrong."""
+    """The base rules with each ``key → value`` set; :class:`SweepError` (one line per problem,
+    as the rules model words it) otherwise."""
     doc = base.model_dump(mode="json")
     off: list[tuple[list[str | int], str]] = []
     for key, value in values.items():
@@ -253,27 +254,62 @@ def variant_rules(base: Rules, values: Mapping[str, Any]) -> Rules:
                 return _validate(doc)
             except RulesError:
                 pass
-        shown = ", ".join(f"{k}={_value_text(v)}" for k, v in values.items())
-        raise SweepError([f"variant {shown}: {m}" for m in first.messages]) from None
+        raise SweepError(first.messages) from None
 
 
 def _value_text(v: Any) -> str:
     return "none" if v is None else json.dumps(v, ensure_ascii=False)
 
 
+def _check_values(base: Rules, variants: Sequence[Variant]) -> list[str]:
+    """Each key with each of its values alone on the base rules: ``KEY: …`` when every value
+    of the key fails the same way (an unknown key), else ``KEY=VALUE: …``."""
+    values: dict[str, list[Any]] = {}
+    for v in variants:
+        for k, x in v.values.items():
+            if all(json.dumps(x) != json.dumps(y) for y in values.setdefault(k, [])):
+                values[k].append(x)
+    problems: list[str] = []
+    for key, xs in values.items():
+        failures: dict[str, list[str]] = {}
+        for x in xs:
+            try:
+                variant_rules(base, {key: x})
+            except SweepError as exc:
+                failures[_value_text(x)] = exc.messages
+        if not failures:
+            continue
+        shared = set.intersection(*(set(m) for m in failures.values()))
+        if len(failures) == len(xs) and shared:
+            problems += [
+                f"{key}: {m}" for m in dict.fromkeys(next(iter(failures.values()))) if m in shared
+            ]
+        for text, messages in failures.items():
+            problems += [
+                f"{key}={text}: {m}"
+                for m in messages
+                if m not in shared or len(failures) != len(xs)
+            ]
+    return problems
+
+
 def build_variants(base: Rules, variants: Sequence[Variant]) -> list[Rules]:
-    """Rules for every variant, all built before anything runs; every problem is reported."""
+    """Rules for every variant, all built before anything runs; every problem is reported,
+    naming the key and value (then the variant, for values that fail only together)."""
     if not variants:
         raise SweepError(["no variants: give --vary KEY=V1,V2,… or --variants FILE"])
-    problems: list[str] = []
+    problems = _check_values(base, variants)
+    if problems:
+        raise SweepError(problems)
     out: list[Rules] = []
     for v in variants:
         try:
             out.append(variant_rules(base, v.values))
         except SweepError as exc:
-            problems += [f"{v.id}: {m}" for m in exc.messages]
+            shown = ", ".join(f"{k}={_value_text(x)}" for k, x in v.values.items())
+            problems += [f"{v.id} ({shown}): {m}" for m in exc.messages]
     if problems:
-        raise SweepError(sorted(set(problems), key=problems.index))
+        raise SweepError(problems)
     return out
 
 
