@@ -279,17 +279,12 @@ def _check_values(base: Rules, variants: Sequence[Variant]) -> list[str]:
                 failures[_value_text(x)] = exc.messages
         if not failures:
             continue
-        shared = set.intersection(*(set(m) for m in failures.values()))
-        if len(failures) == len(xs) and shared:
-            problems += [
-                f"{key}: {m}" for m in dict.fromkeys(next(iter(failures.values()))) if m in shared
-            ]
+        every = len(xs) > 1 and len(failures) == len(xs)
+        shared = set.intersection(*(set(m) for m in failures.values())) if every else set()
+        first = next(iter(failures.values()))
+        problems += [f"{key}: {m}" for m in dict.fromkeys(first) if m in shared]
         for text, messages in failures.items():
-            problems += [
-                f"{key}={text}: {m}"
-                for m in messages
-                if m not in shared or len(failures) != len(xs)
-            ]
+            problems += [f"{key}={text}: {m}" for m in messages if m not in shared]
     return problems
 
 
@@ -466,8 +461,16 @@ class DaskEngine:
     @contextmanager
     def session(self) -> Iterator[DaskEngine]:
         """A connected client (and its local cluster) for the duration of the block."""
-        import dask
-        from distributed import Client, LocalCluster
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise SweepError(
+                [
+                    "Dask distributed is not installed: pip install 'rotation[sweep]' "
+                    "(or run with --workers 0, a plain loop)"
+                ]
+            ) from None
 
         if self._client is not None:
             yield self
@@ -488,7 +491,7 @@ class DaskEngine:
                         n_workers=self.workers,
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=None,
+                        dashboard_address=":0",  # a free port: never clashes with another cluster
                         silence_logs=40,  # logging.ERROR
                     )
                     self._client = Client(cluster)
