@@ -32,6 +32,7 @@ see rotation.solve), never on the worker, the order or the engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import math
@@ -124,9 +125,20 @@ def _scalar(text: str, where: str) -> Any:
     if text.lower() in NULL_WORDS:
         return None
     try:
-        return yaml.safe_load(text)
+        return plain(yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise SweepError([f"{where}: value {text!r} is not valid YAML ({exc})"]) from None
+
+
+def plain(value: Any) -> Any:
+    """A YAML value as JSON data: dates (also as mapping keys) become ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(plain(k)): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def parse_vary(spec: str) -> Axis:
@@ -168,7 +180,7 @@ def read_variants_file(path: Path) -> list[Variant]:
         vary = doc["vary"]
         if not isinstance(vary, Mapping) or not all(isinstance(v, list) for v in vary.values()):
             raise SweepError([f"{path}: 'vary' must map each key to a list of values"])
-        axes = [Axis(str(k), tuple(v)) for k, v in vary.items()]
+        axes = [Axis(str(k), tuple(plain(x) for x in v)) for k, v in vary.items()]
         for a in axes:
             parse_key(a.key)
         return grid(axes)
@@ -186,7 +198,7 @@ def read_variants_file(path: Path) -> list[Variant]:
                 problems += [f"{path}, variant {i}: {m}" for m in exc.messages]
     if problems:
         raise SweepError(problems)
-    return _numbered([{str(k): v for k, v in r.items()} for r in rows])
+    return _numbered([{str(k): plain(v) for k, v in r.items()} for r in rows])
 
 
 # =========================================================================== rules per variant
@@ -245,16 +257,25 @@ def variant_rules(base: Rules, values: Mapping[str, Any]) -> Rules:
         if value is None and len(parts) > 1:
             off.append((parts, key))
     try:
-        return _validate(doc)
+        return _with_horizon(_validate(doc))
     except RulesError as first:
         for parts, key in off:  # `max_changes.count=none`: the whole cap off, when that is valid
             _set_path(doc, parts[:-1], None, key)
         if off:
             try:
-                return _validate(doc)
+                return _with_horizon(_validate(doc))
             except RulesError:
                 pass
         raise SweepError(first.messages) from None
+
+
+def _with_horizon(rules: Rules) -> Rules:
+    """Rules with a ``horizon`` (a term roadmap per variant) have it checked too."""
+    if rules.horizon is not None:
+        from .roadmap.validate import load_horizon
+
+        load_horizon(rules)
+    return rules
 
 
 def _value_text(v: Any) -> str:
@@ -323,17 +344,23 @@ class Outcome:
 
 def solve_variant(data: ProblemData, rules_doc: dict[str, Any]) -> Outcome:
     """Solve one variant (the engines' task): the best plan, or the infeasible plan with its
-    diagnosis. Runs in a worker; nothing is written there (the client writes the files)."""
+    diagnosis; with a ``horizon`` in the rules, the term roadmap (``roadmap.json`` form; the
+    table shows its last round's KPIs). Runs in a worker; nothing is written there (the client
+    writes the files)."""
     from .solve import solve
 
     t0 = time.perf_counter()
     rules = Rules.model_validate(rules_doc)
-    result = solve(data, rules)
-    plan = result.plan
-    body = plan.model_dump(mode="json")
+    if rules.horizon is not None:  # a term roadmap: every round in one model
+        from .roadmap.model import solve_roadmap
+
+        body = solve_roadmap(data, rules).to_json()
+        body.pop("stats", None)  # timings: not part of a reproducible result
+    else:
+        body = solve(data, rules).plan.model_dump(mode="json")
     body.setdefault("rules", rules.model_dump(mode="json"))
     return Outcome(
-        status=plan.status,
+        status=body["status"],
         plan=body,
         seconds=round(time.perf_counter() - t0, 3),
         worker=f"{os.uname().nodename}:{os.getpid()}",
@@ -638,6 +665,16 @@ KPI_ORDER = (
 )
 
 
+def plan_kpis(body: Mapping[str, Any] | None) -> Any:
+    """The KPIs of a plan, or of a roadmap's last round (its end state)."""
+    if not body:
+        return None
+    rounds = body.get("rounds")
+    if isinstance(rounds, list) and rounds:
+        return (rounds[-1].get("plan") or {}).get("kpis")
+    return body.get("kpis")
+
+
 def flatten_kpis(kpis: Any) -> dict[str, float | int]:
     """Numbers of a plan's KPIs, nested mappings as dotted keys (``new_appointees.women``)."""
     out: dict[str, float | int] = {}
@@ -693,9 +730,7 @@ def run_sweep(
     wall = time.perf_counter() - t0
     results = []
     for v, r, o in zip(variants, rules, outcomes, strict=True):
-        kpis = (
-            flatten_kpis((o.plan or {}).get("kpis")) if o.status in ("optimal", "feasible") else {}
-        )
+        kpis = flatten_kpis(plan_kpis(o.plan)) if o.status in ("optimal", "feasible") else {}
         results.append(VariantResult(v, r, o, kpis))
     for name, cost in FRONTIERS:
         for vid, dom in mark_dominated(results, cost).items():
@@ -732,7 +767,7 @@ def sweep_document(sweep: Sweep) -> dict[str, Any]:
                 "values": r.variant.values,
                 "status": r.status,
                 "objective": plan.get("objective") if r.feasible else None,
-                "kpis": plan.get("kpis") if r.feasible else None,
+                "kpis": plan_kpis(plan) if r.feasible else None,
                 "plan": plan_file(r.id) if r.outcome.plan is not None else None,
                 "diagnosis": r.diagnosis,
                 "diagnosis_summary": r.diagnosis_summary() or None,

@@ -28,13 +28,16 @@ from rotation.sweep import (
     SerialEngine,
     Sweep,
     SweepError,
+    SweepStatus,
     Variant,
+    VariantResult,
     build_variants,
     flatten_kpis,
     grid,
     mark_dominated,
     parse_key,
     parse_vary,
+    plan_kpis,
     read_variants_file,
     run_sweep,
     solve_variant,
@@ -161,6 +164,29 @@ def test_variants_file_grid_or_list(tmp_path: Path) -> None:
         read_variants_file(f)
 
 
+def test_a_roadmap_horizon_can_vary_and_is_checked_before_running() -> None:
+    base = default_rules(
+        horizon={
+            "rounds": ["2026-01-01", "2028-01-01"],
+            "trajectory": [{"position": "secretary", "shares": {"2028-01-01": 0.3}}],
+        }
+    )
+    axis = parse_vary("horizon.trajectory[0].shares={2027-01-01: 0.3},{2029-01-01: 0.3}")
+    assert axis.values == ({"2027-01-01": 0.3}, {"2029-01-01": 0.3})  # dates as ISO text
+    rules = build_variants(base, grid([axis]))
+    assert [r.horizon["trajectory"][0]["shares"] for r in rules] == list(axis.values)
+    with pytest.raises(SweepError, match=r"horizon.discount=2: horizon.discount: .*less than 1"):
+        build_variants(base, grid([parse_vary("horizon.discount=2")]))
+    roadmap = {
+        "status": "optimal",
+        "rounds": [
+            {"plan": {"kpis": {"changed_posts": 1}}},
+            {"plan": {"kpis": {"changed_posts": 4}}},
+        ],
+    }
+    assert flatten_kpis(plan_kpis(roadmap)) == {"changed_posts": 4}  # the end state
+
+
 def test_kpis_flattened_and_dominance() -> None:
     flat = flatten_kpis(
         {
@@ -178,6 +204,30 @@ def test_kpis_flattened_and_dominance() -> None:
         "new_appointees.count": 2,
         "new_appointees.women": 1,
     }
+    cov = "non_local_share.overall"
+
+    def row(vid: str, share: float, moved: int, status: SweepStatus = "optimal") -> VariantResult:
+        outcome = Outcome(status=status, plan={}, seconds=0.0)
+        return VariantResult(
+            Variant(vid, {}), default_rules(), outcome, {cov: share, "changed_posts": moved}
+        )
+
+    rows = [
+        row("a", 0.3, 10),
+        row("b", 0.3, 12),  # same coverage, more moves: dominated by a
+        row("c", 0.5, 12),  # more coverage for the same moves as b: on the frontier
+        row("d", 0.5, 12),  # a tie with c: neither dominates the other
+        row("e", 0.4, 20),  # less coverage and more moves than c: dominated
+        row("f", 0.9, 1, "infeasible"),  # no plan: not on any frontier
+    ]
+    assert mark_dominated(rows, "changed_posts") == {
+        "a": False,
+        "b": True,
+        "c": False,
+        "d": False,
+        "e": True,
+    }
+    assert mark_dominated(rows, "support_cost_vnd") == {}
 
 
 # =========================================================================== the grid on a cluster
