@@ -1,25 +1,235 @@
-"""The job runner: solves run in spawned worker processes, at most ``workers`` at a time.
+"""The job runner: job state lives in the database; solves run in spawned worker processes.
 
-A dispatcher thread in the API process starts queued jobs, drains the one message queue the
-workers write to (progress, result, error), and notices a worker that died without a word (its
-job is marked failed with the exit code). Plans reach the store in one transaction, only when
-complete. Progress is kept in memory for fast polling and written to the store at most twice a
-second. The API never waits on a solve.
+Any number of runners (one per ``rotation serve`` or ``rotation worker`` process, on any number
+of machines) share one database:
+
+- a runner **claims** a queued job with a lease (PostgreSQL ``SELECT … FOR UPDATE SKIP
+  LOCKED``; SQLite a conditional ``UPDATE … WHERE id = … AND status = 'queued'``), so a job is
+  started by exactly one runner, and renews the lease while the job runs;
+- a job whose lease expired (its runner died) is requeued by whichever runner notices, once;
+  if it expires again the job fails with the reason;
+- **cancel** is a flag in the database (a queued job is cancelled at once): the runner holding
+  the job polls it, so a cancel sent to any server works;
+- a graceful stop releases the runner's jobs (queued again, not counted as an expiry) so
+  another runner picks them up.
+
+Leases are stamped with each runner's clock (UTC): machines sharing a database must keep their
+clocks within a small part of ``Settings.job_lease_s`` (NTP does). A server restarted after a
+crash picks its interrupted jobs up once their leases have run out.
+
+Inside one runner a dispatcher thread starts claimed jobs, drains the one message queue the
+worker processes write to (progress, result, error) and notices a worker that died without a
+word (its job is marked failed with the exit code). Plans reach the store in one transaction,
+only when complete, and only while the runner still holds the job. Progress is kept in memory
+for fast polling and written to the store at most twice a second. The API never waits on a
+solve.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing as mp
+import os
 import queue
+import secrets
+import socket
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from sqlalchemy import and_, func, or_, select, update
+
+from .models import Job, utcnow
 from .store import Store
 
 PROGRESS_WRITE_S = 0.5
+SYNC_S = 0.5
+"""How often a runner polls cancel flags, checks it still holds its jobs and looks for work."""
+
+CancelOutcome = Literal["cancelled", "cancelling", "finished"]
+
+
+def runner_id() -> str:
+    """``host:pid:token``: who holds a job (the token tells two runners of one process apart)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Leases:
+    """The job table seen as a queue with leases: every query that moves a job between
+    ``queued`` and ``running`` is one conditional statement, so concurrent runners (threads,
+    processes, machines) never both win."""
+
+    def __init__(self, store: Store, owner: str, lease_s: float) -> None:
+        self.store = store
+        self.owner = owner
+        self.lease_s = lease_s
+        self.postgres = store.url.startswith("postgresql")
+
+    def _until(self) -> dt.datetime:
+        return utcnow() + dt.timedelta(seconds=self.lease_s)
+
+    def claim(self) -> Job | None:
+        """Take the oldest queued job (status → running, held by this runner), or None."""
+        now = utcnow()
+        held = {"status": "running", "worker_id": self.owner, "updated_at": now}
+        oldest = select(Job).where(Job.status == "queued").order_by(Job.created_at, Job.id)
+        with self.store.session() as s:
+            if self.postgres:
+                job = s.scalars(oldest.limit(1).with_for_update(skip_locked=True)).first()
+                if job is None:
+                    return None
+                for k, v in held.items():
+                    setattr(job, k, v)
+                job.lease_until = self._until()
+                s.flush()
+                s.expunge(job)
+                return job
+            candidates = list(
+                s.scalars(
+                    select(Job.id)
+                    .where(Job.status == "queued")
+                    .order_by(Job.created_at, Job.id)
+                    .limit(8)
+                )
+            )
+        for job_id in candidates:
+            with self.store.session() as s:
+                won = s.connection().execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "queued")
+                    .values(**held, lease_until=self._until())
+                )
+                if won.rowcount == 1:
+                    return s.get(Job, job_id)
+        return None
+
+    def renew(self, job_ids: list[str]) -> dict[str, bool]:
+        """Extend this runner's leases; returns {job id: cancel requested} for the jobs it still
+        holds (a job missing from the answer was deleted, finished or taken over)."""
+        if not job_ids:
+            return {}
+        with self.store.session() as s:
+            s.connection().execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.worker_id == self.owner, Job.status == "running")
+                .values(lease_until=self._until())
+            )
+            rows = s.execute(
+                select(Job.id, Job.cancel_requested).where(
+                    Job.id.in_(job_ids), Job.worker_id == self.owner, Job.status == "running"
+                )
+            ).all()
+        return {job_id: bool(flag) for job_id, flag in rows}
+
+    def holds(self, job_id: str) -> bool:
+        with self.store.session() as s:
+            owner = s.scalar(select(Job.worker_id).where(Job.id == job_id, Job.status == "running"))
+        return owner == self.owner
+
+    def expire(self) -> list[tuple[str, str]]:
+        """Requeue (the first time) or fail (the second) every running job whose lease ran out;
+        a job whose cancel was requested is cancelled instead. Returns [(job id, new status)]."""
+        now = utcnow()
+        lapsed = and_(
+            Job.status == "running", or_(Job.lease_until.is_(None), Job.lease_until < now)
+        )
+        with self.store.session() as s:
+            rows = s.execute(
+                select(Job.id, Job.lease_expiries, Job.cancel_requested, Job.worker_id).where(
+                    lapsed
+                )
+            ).all()
+        done: list[tuple[str, str]] = []
+        for job_id, expiries, cancel, holder in rows:
+            values: dict[str, Any] = {
+                "worker_id": None,
+                "lease_until": None,
+                "lease_expiries": expiries + 1,
+                "updated_at": now,
+            }
+            if cancel:
+                values.update(status="cancelled")
+            elif expiries >= 1:
+                values.update(
+                    status="failed",
+                    error=(
+                        f"the lease of this job expired twice (last held by {holder}): the "
+                        "processes running it stopped without finishing; not retried again"
+                    ),
+                )
+            else:
+                values.update(
+                    status="queued",
+                    progress={"phase": "requeued", "reason": f"lease of {holder} expired"},
+                )
+            with self.store.session() as s:
+                won = s.connection().execute(
+                    update(Job).where(Job.id == job_id, lapsed).values(**values)
+                )
+                if won.rowcount == 1:
+                    done.append((job_id, str(values["status"])))
+        return done
+
+    def release(self, job_ids: list[str]) -> None:
+        """Give this runner's jobs back (graceful stop): queued again, or cancelled when a
+        cancel was asked for; not counted as an expiry."""
+        if not job_ids:
+            return
+        mine = and_(Job.id.in_(job_ids), Job.worker_id == self.owner, Job.status == "running")
+        now = utcnow()
+        free = {"worker_id": None, "lease_until": None, "updated_at": now}
+        with self.store.session() as s:
+            conn = s.connection()
+            conn.execute(
+                update(Job).where(mine, Job.cancel_requested).values(**free, status="cancelled")
+            )
+            conn.execute(
+                update(Job)
+                .where(mine)
+                .values(
+                    **free,
+                    status="queued",
+                    progress={"phase": "requeued", "reason": f"{self.owner} stopped"},
+                )
+            )
+
+    def request_cancel(self, job_id: str) -> CancelOutcome:
+        """A queued job is cancelled at once; a running one gets the flag its runner polls."""
+        now = utcnow()
+        with self.store.session() as s:
+            won = s.connection().execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "queued")
+                .values(status="cancelled", plan_ids=[], updated_at=now)
+            )
+            if won.rowcount == 1:
+                return "cancelled"
+            won = s.connection().execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "running")
+                .values(cancel_requested=True, updated_at=now)
+            )
+            return "cancelling" if won.rowcount == 1 else "finished"
+
+    def queue_position(self, job_id: str) -> int | None:
+        """1 = next to start (over every runner); None when the job is not waiting."""
+        with self.store.session() as s:
+            me = s.execute(select(Job.created_at, Job.status).where(Job.id == job_id)).first()
+            if me is None or me.status != "queued":
+                return None
+            ahead = s.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(
+                    Job.status == "queued",
+                    or_(
+                        Job.created_at < me.created_at,
+                        and_(Job.created_at == me.created_at, Job.id < job_id),
+                    ),
+                )
+            )
+        return int(ahead or 0) + 1
 
 
 @dataclass
@@ -29,10 +239,14 @@ class _Running:
     started: float = field(default_factory=time.monotonic)
     cancel_at: float | None = None
     result: bool = False
+    lost: bool = False
+    """The runner no longer holds the job (deleted, or taken over): its result is dropped."""
 
 
 class JobRunner:
-    """Queue + worker processes. ``submit`` and ``cancel`` return at once."""
+    """Claims jobs from the database and runs them in worker processes, at most ``workers`` at
+    a time (0: a runner that only answers cancels and queue positions, e.g. an HTTP-only
+    server). ``submit`` and ``cancel`` return at once."""
 
     def __init__(
         self,
@@ -40,6 +254,7 @@ class JobRunner:
         workers: int = 2,
         cancel_grace_s: float = 10.0,
         targets: dict[str, str] | None = None,
+        lease_s: float = 30.0,
     ) -> None:
         """``targets``: job kind (plan, repair, roadmap) → ``module:function`` the worker calls
         (text, resolved in the worker process; see ``Settings.solve_target``)."""
@@ -47,9 +262,10 @@ class JobRunner:
         self.workers = workers
         self.cancel_grace_s = cancel_grace_s
         self.targets = dict(targets or {})
+        self.owner = runner_id()
+        self.leases = Leases(store, self.owner, lease_s)
         self._ctx = mp.get_context("spawn")
         self._out: Any = self._ctx.Queue()
-        self._pending: deque[str] = deque()
         self._running: dict[str, _Running] = {}
         self._progress: dict[str, dict[str, Any]] = {}
         self._written: dict[str, float] = {}
@@ -57,57 +273,63 @@ class JobRunner:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_sync = 0.0
+        self._next_renew = 0.0
+        self._next_expire = 0.0
 
     # ----------------------------------------------------------------- public
     def start(self) -> None:
-        for job in self.store.unfinished_jobs():  # resume what a restart interrupted
-            self.store.update_job(job.id, status="queued")
-            self._pending.append(job.id)
         self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Graceful stop: worker processes are ended and their jobs released (queued again) for
+        another runner; results already sent are stored first."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=10)
+        self._drain(timeout=0.0)
         with self._lock:
             running = list(self._running.items())
         for _job_id, r in running:
-            r.process.terminate()
+            if r.process.is_alive():
+                r.process.terminate()
+        for _job_id, r in running:
             r.process.join(timeout=5)
+        self._drain(timeout=0.0)
+        unfinished = [job_id for job_id, r in running if not r.result and not r.lost]
+        try:
+            self.leases.release(unfinished)
+        except Exception as err:  # the database is gone: the leases will expire instead
+            print(f"job runner: could not release {unfinished}: {err}", flush=True)
+        with self._lock:
+            self._running.clear()
         self._out.close()
         self._out.join_thread()
 
     def submit(self, job_id: str) -> None:
-        with self._lock:
-            self._pending.append(job_id)
+        """The job is already queued in the store; wake the dispatcher to claim it."""
         self._wake.set()
 
     def cancel(self, job_id: str) -> str:
-        """Cancel: a queued job ends at once; a running one is asked to stop (keeping its best
-        plan so far) and killed if it has not stopped after the grace period."""
-        with self._lock:
-            if job_id in self._pending:
-                self._pending.remove(job_id)
-                self.store.finish_job(job_id, "cancelled", [], progress=self._progress.get(job_id))
-                return "cancelled"
-            r = self._running.get(job_id)
-            if r is not None:
-                r.cancel.set()
-                r.cancel_at = r.cancel_at or time.monotonic()
-                return "cancelling"
-        return "finished"
+        """Cancel: a queued job ends at once; a running one (on this server or any other) is
+        asked to stop, keeping its best plan so far, and killed if it has not stopped after the
+        grace period. Returns ``cancelled``, ``cancelling`` or ``finished``."""
+        outcome = self.leases.request_cancel(job_id)
+        if outcome == "cancelling":
+            with self._lock:
+                r = self._running.get(job_id)
+                if r is not None:
+                    self._ask_stop(r)
+        return outcome
 
     def queue_position(self, job_id: str) -> int | None:
         """1 = next to start; None when not waiting."""
-        with self._lock:
-            try:
-                return self._pending.index(job_id) + 1
-            except ValueError:
-                return None
+        return self.leases.queue_position(job_id)
 
     def progress(self, job_id: str) -> dict[str, Any] | None:
+        """The latest progress of a job this runner runs (None: read the store's copy)."""
         return self._progress.get(job_id)
 
     def running_count(self) -> int:
@@ -119,25 +341,52 @@ class JobRunner:
             try:
                 self._drain(timeout=0.1)
                 self._reap()
-                self._dispatch()
+                now = time.monotonic()
+                if now >= self._next_renew:
+                    self._next_renew = now + min(SYNC_S, self.leases.lease_s / 3)
+                    self._sync()
+                if now >= self._next_expire:
+                    self._next_expire = now + max(1.0, self.leases.lease_s / 3)
+                    self.leases.expire()
+                if self._wake.is_set() or now >= self._next_sync:
+                    self._wake.clear()
+                    self._next_sync = now + SYNC_S
+                    self._dispatch()
             except Exception as err:
                 print(f"job runner: {type(err).__name__}: {err}", flush=True)
                 time.sleep(0.2)
 
+    def _ask_stop(self, r: _Running) -> None:
+        r.cancel.set()
+        r.cancel_at = r.cancel_at or time.monotonic()
+
+    def _sync(self) -> None:
+        """Renew this runner's leases, pass on cancel flags, let go of jobs no longer held."""
+        with self._lock:
+            items = list(self._running.items())
+        held = self.leases.renew([job_id for job_id, r in items if not r.result])
+        with self._lock:
+            for job_id, r in items:
+                if r.result:
+                    continue
+                if job_id not in held:
+                    if not r.lost:  # deleted (with its dataset) or taken over: stop solving
+                        r.lost = True
+                        if r.process.is_alive():
+                            r.process.terminate()
+                elif held[job_id] and r.cancel_at is None:
+                    self._ask_stop(r)
+
     def _dispatch(self) -> None:
         from .worker import run_job
 
-        while True:
-            with self._lock:
-                if len(self._running) >= self.workers or not self._pending:
-                    return
-                job_id = self._pending.popleft()
-            job = self.store.get_job(job_id)
-            if job is None or job.status != "queued":
-                continue
+        while len(self._running) < self.workers and not self._stopping.is_set():
+            job = self.leases.claim()
+            if job is None:
+                return
             dataset = self.store.get_dataset(job.dataset_id)
             if dataset is None:
-                self.store.finish_job(job_id, "failed", [], error="dataset was deleted")
+                self.store.finish_job(job.id, "failed", [], error="dataset was deleted")
                 continue
             spec = {
                 "tables": dataset.tables,
@@ -150,14 +399,15 @@ class JobRunner:
             cancel = self._ctx.Event()
             proc = self._ctx.Process(
                 target=run_job,
-                args=(job_id, spec, self._out, cancel),
-                name=f"solve-{job_id[:8]}",
+                args=(job.id, spec, self._out, cancel, os.getpid()),
+                name=f"solve-{job.id[:8]}",
                 daemon=True,
             )
-            self.store.update_job(job_id, status="running")
             proc.start()
             with self._lock:
-                self._running[job_id] = _Running(proc, cancel)
+                self._running[job.id] = _Running(proc, cancel)
+                if job.cancel_requested:
+                    self._ask_stop(self._running[job.id])
 
     def _drain(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -167,12 +417,15 @@ class JobRunner:
                 msg = self._out.get(timeout=max(left, 0.0)) if left > 0 else self._out.get_nowait()
             except queue.Empty:
                 return
-            except (EOFError, OSError):
+            except (EOFError, OSError, ValueError):
                 return
             self._handle(msg)
 
     def _handle(self, msg: tuple[Any, ...]) -> None:
         kind, job_id, payload = msg[0], msg[1], msg[2]
+        r = self._running.get(job_id)
+        if r is not None and r.lost:
+            return
         if kind == "progress":
             self._progress[job_id] = payload
             now = time.monotonic()
@@ -180,9 +433,10 @@ class JobRunner:
                 self._written[job_id] = now
                 self.store.update_job(job_id, progress=payload)
             return
-        r = self._running.get(job_id)
         if r is not None:
             r.result = True
+        if not self.leases.holds(job_id):  # requeued elsewhere or deleted meanwhile: not ours
+            return
         last = self._progress.get(job_id, {})
         if kind == "error":
             self.store.finish_job(job_id, "failed", [], error=str(payload), progress=last)
@@ -247,9 +501,9 @@ class JobRunner:
                     r.process.terminate()
                 continue
             r.process.join(timeout=1)
-            if not r.result:
+            if not r.result and not r.lost:
                 self._drain(timeout=0.3)  # its last words may still be in the pipe
-            if not r.result:
+            if not r.result and not r.lost and self.leases.holds(job_id):
                 if r.cancel_at is not None:
                     self.store.finish_job(
                         job_id, "cancelled", [], progress=self._progress.get(job_id)

@@ -10,11 +10,16 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
+from . import problems
 from .jobs import JobRunner
 from .routes import datasets, health, jobs, plans, roadmaps
+from .schemas import Problem
+from .scoping import counts_by_scope
 from .settings import Settings
 from .store import Store
 
@@ -111,6 +116,7 @@ def load_demo(store: Store, folder: Path = DEMO_DIR) -> str | None:
     tables, warnings = tables_from_csv_files(files)
     parsed = parse(tables, DEMO_NAME)
     summ = summary(parsed.data, warnings + parsed.warnings)
+    summ["by_scope"] = counts_by_scope(parsed.data)
     ds = store.add_dataset(
         name=DEMO_NAME,
         province_id=(summ["provinces"] or [None])[0],
@@ -135,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store,
             workers=settings.workers,
             cancel_grace_s=settings.cancel_grace_s,
+            lease_s=settings.job_lease_s,
             targets={
                 "plan": settings.solve_target,
                 "repair": settings.solve_target,
@@ -163,21 +170,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.stop()
             store.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc with their scripts served by the app (fastapi-offline ships Swagger UI
+    # and ReDoc): a government intranet reaches no CDN.
+    app = FastAPIOffline(
         title="Cadre rotation planner",
         version="1.0",
         description="Upload a dataset, start plan and term-roadmap jobs, read plans (contract §3) "
-        "and roadmaps.",
+        "and roadmaps. Every refusal is `application/problem+json` (RFC 9457): `type`, `title`, "
+        "`status`, `detail` and `errors: [{field, message}]`.",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    problems.install(app)
+    documented = problems.responses()
     app.include_router(health.router)
-    app.include_router(datasets.router)
-    app.include_router(jobs.router)
-    app.include_router(plans.router)
-    app.include_router(plans.compare_router)
-    app.include_router(roadmaps.router)
+    for router in (
+        datasets.router,
+        jobs.router,
+        plans.router,
+        plans.compare_router,
+        roadmaps.router,
+    ):
+        app.include_router(router, responses=documented)
+    _add_problem_schema(app)
     return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Put the Problem schema (referenced by every documented refusal) in the OpenAPI
+    components, and give each documented 4xx of a /v1 operation the problem+json content even
+    where a route names that status with a description only."""
+    build = app.openapi
+    documented = problems.responses()
+
+    def openapi() -> dict[str, Any]:
+        doc = build()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" not in schemas:
+            schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas["Problem"] = schema
+            for path, ops in doc.get("paths", {}).items():
+                if not path.startswith("/v1"):
+                    continue
+                for op in ops.values():
+                    for status, spec in documented.items():
+                        given = op.setdefault("responses", {}).setdefault(str(status), {})
+                        given.setdefault("description", spec["description"])
+                        given.setdefault("content", {}).update(spec["content"])
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 app = create_app()

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -37,6 +48,7 @@ class Job(Base):
     """A solve (plan or repair) request and where it is."""
 
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(
         ForeignKey("datasets.id", ondelete="CASCADE"), index=True
@@ -52,6 +64,14 @@ class Job(Base):
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    worker_id: Mapped[str | None] = mapped_column(String(96))
+    """Who holds the job while it runs (``host:pid:token`` of a job runner), else None."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """The holder renews this while the job runs; past it, any runner may requeue the job."""
+    lease_expiries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How often a lease on this job expired: the first time it is requeued, the second failed."""
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set by a cancel sent to any server; the runner holding the job polls it."""
 
 
 class PlanRow(Base):
@@ -67,6 +87,9 @@ class PlanRow(Base):
     rank: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    objective: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Summary of ``body`` (migration 0004): listing plans reads these, never the body."""
+    kpis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -74,8 +74,8 @@ def prepare_repair(
     for e in events:
         if e["type"] == "declines":
             exclude.append(PostCadre(post_id=e["post_id"], cadre_id=e["cadre_id"]))
-        elif e["type"] == "vacant" and holders.get(e["post_id"]):
-            exclude.append(PostCadre(post_id=e["post_id"], cadre_id=holders[e["post_id"]]))
+        elif e["type"] == "vacant" and (holder := holders.get(e["post_id"])):
+            exclude.append(PostCadre(post_id=e["post_id"], cadre_id=holder))
     cadres = data.cadres[~data.cadres.index.isin(list(leaving))]
     posts = data.posts.copy()
     posts.loc[posts["incumbent_id"].isin(list(leaving)), "incumbent_id"] = None

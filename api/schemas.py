@@ -86,3 +86,26 @@ class Compared(BaseModel):
 class Health(BaseModel):
     status: str
     running_jobs: int
+
+
+class FieldError(BaseModel):
+    """One problem of a refused request: the field it is about and what is wrong."""
+
+    field: str | None = Field(
+        description="a rules key (`weights.travel_km`), a body field (`events.0.cadre_id`) or a "
+        "file/row/column (`cadres.csv, row 14, column birth_date`); null when the problem is "
+        "about the request as a whole"
+    )
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every 4xx/5xx answer (application/problem+json)."""
+
+    type: str = Field(default="about:blank", description="a URI naming the problem type")
+    title: str = Field(description="the HTTP status phrase")
+    status: int
+    detail: str = Field(description="what went wrong, in one line")
+    errors: list[FieldError] = Field(
+        default_factory=list, description="each problem with its field (validation, 413, 422)"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,32 +15,53 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
     data_dir: Path = Field(
-        Path("./var"), validation_alias=AliasChoices("ROTATION_DATA_DIR", "data_dir")
+        default=Path("./var"), validation_alias=AliasChoices("ROTATION_DATA_DIR", "data_dir")
     )
     database_url_env: str | None = Field(
-        None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
     )
     max_upload_mb: float = Field(
-        20.0, gt=0, validation_alias=AliasChoices("MAX_UPLOAD_MB", "max_upload_mb")
+        default=20.0, gt=0, validation_alias=AliasChoices("MAX_UPLOAD_MB", "max_upload_mb")
     )
-    workers: int = Field(2, ge=1, validation_alias=AliasChoices("WORKERS", "workers"))
+    workers: int = Field(2, ge=0, validation_alias=AliasChoices("WORKERS", "workers"))
+    """Solves this process runs at a time (0: serve HTTP only; ``rotation worker`` runs them)."""
     load_demo: bool = Field(False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo"))
     max_time_limit_s: float = Field(
-        600.0, gt=0, validation_alias=AliasChoices("MAX_TIME_LIMIT_S", "max_time_limit_s")
+        default=600.0, gt=0, validation_alias=AliasChoices("MAX_TIME_LIMIT_S", "max_time_limit_s")
     )
     """Largest ``time_limit_s`` a rules body may ask for (seconds): a worker is a scarce thing."""
     max_uncompressed_mb: float = Field(
-        200.0, gt=0, validation_alias=AliasChoices("MAX_UNCOMPRESSED_MB", "max_uncompressed_mb")
+        default=200.0,
+        gt=0,
+        validation_alias=AliasChoices("MAX_UNCOMPRESSED_MB", "max_uncompressed_mb"),
     )
     """Total uncompressed size allowed inside an uploaded .zip/.xlsx (MB): zip-bomb guard."""
     max_zip_ratio: float = Field(
-        100.0, gt=1, validation_alias=AliasChoices("MAX_ZIP_RATIO", "max_zip_ratio")
+        default=100.0, gt=1, validation_alias=AliasChoices("MAX_ZIP_RATIO", "max_zip_ratio")
     )
     """Largest uncompressed/compressed ratio of one zip entry: zip-bomb guard."""
+    max_rules_kb: int = Field(
+        default=1024,
+        gt=0,
+        le=64 * 1024,
+        validation_alias=AliasChoices("MAX_RULES_KB", "max_rules_kb"),
+    )
+    """Largest rules body a solve request may send (KB; 413 beyond): rules are a few KB, locks
+    and exclusions included (at most 5,000 each)."""
     cancel_grace_s: float = 10.0
     """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
+    job_lease_s: float = Field(
+        30.0, ge=1.0, le=3600.0, validation_alias=AliasChoices("JOB_LEASE_S", "job_lease_s")
+    )
+    """How long a runner's claim on a running job lasts unless renewed (renewed every third of
+    it). A job whose lease expired (its server or worker died) is requeued once, then failed."""
+    max_streams_per_key: int = Field(
+        20, ge=1, validation_alias=AliasChoices("MAX_STREAMS_PER_KEY", "max_streams_per_key")
+    )
+    """Open ``GET /v1/jobs/{id}/events`` streams one API key may hold in this process (429
+    beyond)."""
     solve_target: str = Field(
-        "rotation.solve:solve",
+        default="rotation.solve:solve",
         validation_alias=AliasChoices("ROTATION_SOLVE_TARGET", "solve_target"),
     )
     """``module:function`` a worker calls to solve a plan job, as
@@ -47,13 +69,13 @@ class Settings(BaseSettings):
     (not a function object) because it is resolved inside the spawned worker process; tests point
     it at a slow or crashing stand-in."""
     roadmap_target: str = Field(
-        "rotation.roadmap.model:solve_roadmap",
+        default="rotation.roadmap.model:solve_roadmap",
         validation_alias=AliasChoices("ROTATION_ROADMAP_TARGET", "roadmap_target"),
     )
     """``module:function`` a worker calls for a roadmap job (same signature, returns an object
     with ``.status`` and ``.to_json()``)."""
     public_url: str | None = Field(
-        None, validation_alias=AliasChoices("ROTATION_PUBLIC_URL", "public_url")
+        default=None, validation_alias=AliasChoices("ROTATION_PUBLIC_URL", "public_url")
     )
     """The URL printed at startup (default: from ``--host``/``--port`` on the command line, else
     http://127.0.0.1:8000)."""
@@ -69,6 +91,10 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
+    @property
+    def max_rules_bytes(self) -> int:
+        return self.max_rules_kb * 1024
+
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` (and ``postgres://``) → the psycopg 3 driver SQLAlchemy needs."""
@@ -76,3 +102,9 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment, with ``overrides`` by field name or variable name
+    (``load_settings(DATABASE_URL=...)``); typed for callers without the pydantic mypy plugin."""
+    return Settings(**overrides)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +26,8 @@ from .models import ApiKey, AuditLog, Dataset, Job, PlanRow, RoadmapRow, utcnow
 from .settings import normalise_url
 
 ROLES = ("admin", "planner", "viewer")
+META_CACHE = 256
+"""Datasets whose (immutable) hierarchy and summary a store keeps in memory."""
 TERMINAL = ("done", "infeasible", "failed", "cancelled")
 
 
@@ -36,9 +40,22 @@ def migrate(engine: Engine) -> None:
     """``alembic upgrade head`` on this engine (programmatic; no alembic.ini needed)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # a migration that rebuilds a table (SQLite's ALTER) drops the old one: with foreign
+            # keys on, that would cascade and delete the rows that point at it (plans of jobs)
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        if sqlite:
+            bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+            if bad:
+                raise RuntimeError(f"migration left dangling references: {bad[:5]}")
 
 
 def make_engine(url: str) -> Engine:
@@ -61,6 +78,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def plan_summary_columns(body: dict[str, Any]) -> dict[str, Any]:
+    """The summary columns of a plan row (``objective``, ``kpis``), taken from its body."""
+    objective = body.get("objective")
+    return {
+        "objective": float(objective) if isinstance(objective, int | float) else None,
+        "kpis": body.get("kpis") or {},
+    }
+
+
 def hash_secret(secret: str, salt: str) -> str:
     return hashlib.sha256((salt + secret).encode()).hexdigest()
 
@@ -74,6 +100,8 @@ class Store:
         if run_migrations:
             migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._meta: OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+        self._meta_lock = threading.Lock()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -181,23 +209,86 @@ class Store:
         with self.session() as s:
             return s.get(Dataset, dataset_id)
 
-    def list_datasets(self) -> list[Dataset]:
+    def dataset_meta(self, dataset_id: str) -> Dataset | None:
+        """The dataset without its tables (name, hierarchy, summary): what visibility checks and
+        summaries need; ``tables`` is None on it (use :meth:`dataset_tables`)."""
+        found = self.datasets_meta([dataset_id])
+        return found[0] if found else None
+
+    def datasets_meta(self, ids: list[str] | None = None) -> list[Dataset]:
+        """Datasets (all, or these ids) without their tables, oldest first.
+
+        A dataset never changes once stored, so its hierarchy and summary are cached in memory
+        (at most :data:`META_CACHE` datasets); the row's existence and short columns are read
+        each time, so a dataset deleted through another server is gone here too. Only the short
+        leading columns are read from the row: ``tables`` (tens of MB for a 200k-row dataset)
+        is never touched, even where the database stores it before ``hierarchy``/``summary``.
+        """
+        head = (
+            Dataset.id,
+            Dataset.name,
+            Dataset.province_id,
+            Dataset.created_at,
+            Dataset.created_by,
+        )
         with self.session() as s:
-            return list(s.scalars(select(Dataset).order_by(Dataset.created_at)).all())
+            q = select(*head).order_by(Dataset.created_at)
+            if ids is not None:
+                q = q.where(Dataset.id.in_(ids))
+            rows = s.execute(q).all()
+            with self._meta_lock:
+                missing = [r.id for r in rows if r.id not in self._meta]
+            if missing:
+                extra = select(Dataset.id, Dataset.hierarchy, Dataset.summary).where(
+                    Dataset.id.in_(missing)
+                )
+                loaded = {i: (h, m) for i, h, m in s.execute(extra).all()}
+            else:
+                loaded = {}
+        out = []
+        with self._meta_lock:
+            for key, value in loaded.items():
+                self._meta[key] = value
+            for r in rows:
+                hier, summ = self._meta[r.id]
+                self._meta.move_to_end(r.id)
+                out.append(Dataset(**r._asdict(), hierarchy=hier, summary=summ))
+            while len(self._meta) > META_CACHE:
+                self._meta.popitem(last=False)
+        return out
+
+    def dataset_tables(self, dataset_id: str) -> dict[str, Any] | None:
+        """Only the stored tables of a dataset (None when it does not exist)."""
+        with self.session() as s:
+            return s.scalars(select(Dataset.tables).where(Dataset.id == dataset_id)).first()
+
+    def list_datasets(self) -> list[Dataset]:
+        """Every dataset, without its tables (see :meth:`datasets_meta`)."""
+        return self.datasets_meta()
 
     def find_dataset(self, name: str) -> Dataset | None:
+        """The first dataset of this name, without its tables (see :meth:`datasets_meta`)."""
         with self.session() as s:
-            return s.scalars(select(Dataset).where(Dataset.name == name)).first()
+            q = select(Dataset.id).where(Dataset.name == name).order_by(Dataset.created_at)
+            found = s.scalars(q).first()
+        return self.dataset_meta(found) if found is not None else None
 
     def delete_dataset(self, dataset_id: str) -> None:
+        """The dataset with its plans, roadmaps and jobs, in one transaction (bulk deletes: no
+        plan body or table is loaded to be deleted)."""
         with self.session() as s:
             for model in (PlanRow, RoadmapRow, Job):
-                for row in s.scalars(select(model).where(model.dataset_id == dataset_id)):
-                    s.delete(row)
-            s.flush()
-            row = s.get(Dataset, dataset_id)
-            if row is not None:
-                s.delete(row)
+                s.execute(delete(model).where(model.dataset_id == dataset_id))
+            s.execute(delete(Dataset).where(Dataset.id == dataset_id))
+        with self._meta_lock:
+            self._meta.pop(dataset_id, None)
+
+    def jobs_of_dataset(self, dataset_id: str) -> list[tuple[str, str | None, str]]:
+        """(job id, scope unit id, status) of every job on the dataset; plans and roadmaps
+        carry their job's scope, so these scopes are every scope the dataset is used by."""
+        with self.session() as s:
+            q = select(Job.id, Job.scope_unit_id, Job.status).where(Job.dataset_id == dataset_id)
+            return [(str(i), sc, str(st)) for i, sc, st in s.execute(q).all()]
 
     # ------------------------------------------------------------------ jobs
     def add_job(self, **fields: Any) -> Job:
@@ -259,6 +350,7 @@ class Store:
                         rank=rank,
                         status=str(body.get("status", "feasible")),
                         body=body,
+                        **plan_summary_columns(body),
                     )
                 )
                 ids.append(pid)
@@ -332,6 +424,27 @@ class Store:
     def get_plan(self, plan_id: str) -> PlanRow | None:
         with self.session() as s:
             return s.get(PlanRow, plan_id)
+
+    def plan_summaries(self, dataset_id: str) -> list[dict[str, Any]]:
+        """Summary fields of the dataset's plans from the summary columns (``objective``,
+        ``kpis``, written with the plan): no plan body is read."""
+        cols = (
+            PlanRow.id,
+            PlanRow.job_id,
+            PlanRow.rank,
+            PlanRow.status,
+            PlanRow.scope_unit_id,
+            PlanRow.created_at,
+            PlanRow.objective,
+            PlanRow.kpis,
+        )
+        with self.session() as s:
+            q = (
+                select(*cols)
+                .where(PlanRow.dataset_id == dataset_id)
+                .order_by(PlanRow.created_at, PlanRow.rank)
+            )
+            return [dict(r._mapping) for r in s.execute(q).all()]
 
     def plans_of_dataset(self, dataset_id: str) -> list[PlanRow]:
         with self.session() as s:

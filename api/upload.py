@@ -3,6 +3,8 @@ to disk (Starlette's form parser spools large files to a temporary file)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from fastapi import HTTPException, Request, status
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -29,6 +31,16 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+@dataclass
+class _Part:
+    """The part being read: its headers so far and its bytes."""
+
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    data: bytearray = field(default_factory=bytearray)
+    header_field: bytes = b""
+    header_value: bytes = b""
+
+
 def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
     """field name → (filename or None, bytes), all in memory."""
     _, params = parse_options_header(content_type)
@@ -36,34 +48,31 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | Non
     if not boundary:
         raise HTTPException(422, "multipart body without a boundary")
     parts: dict[str, tuple[str | None, bytes]] = {}
-    state: dict[str, object] = {}
+    part = _Part()
 
     def on_part_begin() -> None:
-        state.update(headers={}, data=bytearray(), field=b"", value=b"")
+        nonlocal part
+        part = _Part()
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] = state["field"] + data[start:end]  # type: ignore[operator]
+        part.header_field += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] = state["value"] + data[start:end]  # type: ignore[operator]
+        part.header_value += data[start:end]
 
     def on_header_end() -> None:
-        headers = state["headers"]
-        headers[bytes(state["field"]).lower()] = bytes(state["value"])  # type: ignore[index]
-        state["field"], state["value"] = b"", b""
+        part.headers[part.header_field.lower()] = part.header_value
+        part.header_field, part.header_value = b"", b""
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        state["data"].extend(data[start:end])  # type: ignore[union-attr]
+        part.data.extend(data[start:end])
 
     def on_part_end() -> None:
-        disp = state["headers"].get(b"content-disposition", b"")  # type: ignore[union-attr]
-        _, opts = parse_options_header(disp)
+        _, opts = parse_options_header(part.headers.get(b"content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename")
-        parts[name] = (
-            filename.decode("utf-8", "replace") if filename is not None else None,
-            bytes(state["data"]),
-        )  # type: ignore[arg-type]
+        shown = filename.decode("utf-8", "replace") if filename is not None else None
+        parts[name] = (shown, bytes(part.data))
 
     parser = MultipartParser(
         boundary,

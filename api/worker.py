@@ -6,8 +6,13 @@ messages out on one queue (``progress``, ``result``, ``error``).
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import os
+import signal
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -45,12 +50,50 @@ def resolve_target(dotted: str) -> Callable[..., Any]:
     return fn
 
 
-def run_job(job_id: str, spec: dict[str, Any], out: Any, cancel: Any) -> None:
+PR_SET_PDEATHSIG = 1
+PARENT_CHECK_S = 1.0
+ORPHAN_EXIT = 70
+"""Exit code of a worker that found its parent gone."""
+
+
+def die_with_parent(parent_pid: int | None, check_s: float = PARENT_CHECK_S) -> None:
+    """Make this process end when the process that started it ends, even by ``kill -9``.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); as a
+    fallback (other systems, or a parent that died before the call) a daemon thread checks the
+    parent pid every ``check_s`` and exits when it changed. Without this a worker whose server
+    was killed keeps solving, blocked on a pipe no one reads.
+    """
+    if parent_pid is None:
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the heartbeat below still holds
+    if os.getppid() != parent_pid:
+        os._exit(ORPHAN_EXIT)
+
+    def heartbeat() -> None:
+        while True:
+            time.sleep(check_s)
+            if os.getppid() != parent_pid:
+                os._exit(ORPHAN_EXIT)
+
+    threading.Thread(target=heartbeat, name="parent-heartbeat", daemon=True).start()
+
+
+def run_job(
+    job_id: str, spec: dict[str, Any], out: Any, cancel: Any, parent_pid: int | None = None
+) -> None:
     """Entry point of a worker process (spawned: imports happen here, not in the API).
 
     ``spec``: tables, scope, rules, kind (plan | repair | roadmap), target (``module:function``)
-    and, for a repair, the repair spec.
+    and, for a repair, the repair spec. ``parent_pid``: the runner's process, which this one
+    must not outlive.
     """
+    die_with_parent(parent_pid)
     try:
         from rotation.rules import load_rules
 

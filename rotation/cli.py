@@ -1,6 +1,6 @@
 """``rotation`` on the command line (contract §4), with typer and rich.
 
-Exit codes: 0 success; 1 ``validate`` found violations (or ``serve`` cannot start); 2 bad input
+Exit codes: 0 success; 1 ``validate`` found violations; 2 bad input
 (data, rules, plan file, province name: one clear line per problem, never a traceback); 3 no plan
 exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json``).
 """
@@ -8,12 +8,11 @@ exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
-import sys
 import threading
 import time
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,7 +43,9 @@ DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_OUT = Path("out") / "demo"
 DEMO_TIME_LIMIT_S = 60.0
 
-DataArg = Annotated[Path, typer.Argument(metavar="DATA", help="CSV folder or .xlsx workbook")]
+DataArg = Annotated[
+    Path, typer.Argument(metavar="DATA", help="CSV folder, .zip of CSVs, .xlsx workbook or .json")
+]
 RulesOpt = Annotated[
     Path | None, typer.Option("--rules", help="rules YAML/JSON (default: documented defaults)")
 ]
@@ -647,26 +648,10 @@ def demo(
     raise typer.Exit(code)
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
-) -> None:
-    """Run the HTTP API (api.main:app) with uvicorn."""
-    try:
-        importlib.import_module("api.main")
-    except Exception as exc:  # any failure to import means there is no API to serve
-        err.print(
-            f"cannot start the API: 'api.main' is not importable ({exc}); run from the "
-            "repository with the package installed (make install)",
-            style="red",
-            markup=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
-    import uvicorn
-
-    uvicorn.run("api.main:app", host=host, port=port)
+COMMANDS_GROUP = "rotation.commands"
+"""Entry point group through which other packages add commands to ``rotation``: each entry is
+a function ``register(app)`` (the HTTP service adds ``serve``, ``worker`` and ``keys``). The
+library itself never imports the service."""
 
 
 # the committee's commands (report, compare) live in their own module; it imports the helpers above
@@ -678,20 +663,24 @@ from .cli_sweep import register as _register_sweep  # noqa: E402
 _register_sweep(app)
 
 
-def _mount_keys() -> None:
-    """`rotation keys create|list|revoke` (API keys, against DATABASE_URL), when api/ is there."""
-    try:
-        from api.keys import keys_app
-    except ImportError:  # the library alone, without the service
-        return
-    app.add_typer(keys_app, name="keys")
+def load_plugins(target: typer.Typer | None = None) -> list[str]:
+    """Call every ``rotation.commands`` entry point with the app; returns the names loaded. A
+    plugin that fails to load is reported on stderr and skipped."""
+    loaded = []
+    for ep in entry_points(group=COMMANDS_GROUP):
+        try:
+            ep.load()(target or app)
+        except Exception as exc:  # a broken plugin must not take the library's commands down
+            err.print(f"rotation: commands of {ep.value!r} not loaded: {exc}", markup=False)
+            continue
+        loaded.append(ep.name)
+    return loaded
 
 
 def main() -> None:
-    """Entry point of the ``rotation`` script (the keys sub-app, which loads the service's
-    storage layer, is mounted only when asked for, so other commands start fast)."""
-    if sys.argv[1:2] == ["keys"]:
-        _mount_keys()
+    """Entry point of the ``rotation`` script: the library's commands plus those registered by
+    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``)."""
+    load_plugins()
     app()
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .atomic import write_atomic
+from .cells import safe_cell, workbook_bytes
 from .data import ProblemData
 from .i18n import Translator, translator
 from .plan import Plan, kpi_scope_level
@@ -411,21 +412,6 @@ def holder_text(h: Holder, t: Translator) -> str:
 
 
 # =========================================================================== workbook
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(ws: Worksheet, row: int, col: int, value: Any) -> Cell:
-    """Write ``value``; text starting like a formula (=, +, -, @, tab, CR) stays a string cell.
-
-    A local helper until the shared one in rotation.export lands (the lead will unify them)."""
-    cell = ws.cell(row=row, column=col)
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
-
-
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
 NUMBER_FORMATS: dict[KpiKind, str] = {
@@ -493,10 +479,7 @@ def write_compare_xlsx(comparison: Comparison, path: str | Path, lang: str = "vi
         ]
         for j, v in enumerate(cells, start=1):
             safe_cell(ws, i, j, v)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
+    return write_atomic(path, workbook_bytes(wb))
 
 
 def setting_label(t: Translator, key: str) -> str:

@@ -30,3 +30,9 @@ class DataError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class LimitError(DataError):
+    """Input over a size limit (bytes, entries, compression ratio): refused before it is read.
+
+    The service answers 413 for it, other DataErrors 422; the command line exits 2 for both."""

@@ -1,5 +1,8 @@
 """Plans for people and other programs: an .xlsx workbook a committee opens, CSV and GeoJSON.
 
+Exports are safe to open (:mod:`rotation.cells`): text that starts like a formula is a string
+cell in the workbook, never a formula, and is prefixed with ``'`` in the CSV.
+
 - :func:`write_plan_xlsx` — sheets ``assignments``, ``kpis``, ``by_district``, ``diagnosis``
   (when the plan has one) and ``explanations``; written to a temporary file, then renamed.
 - :func:`plan_to_csv` — the assignments with unit and cadre names, as CSV text (UTF-8).
@@ -9,7 +12,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .atomic import write_atomic
+from .cells import csv_rows, workbook_bytes, xlsx_row
 from .data import ProblemData
 from .plan import Assignment, Plan
 from .report import before_after_table
@@ -107,7 +110,7 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
     header = [*BASE_COLUMNS, "score_total"] + [f"score_{t}" for t in terms]
     for i in range(1, N_ALTERNATIVES + 1):
         header += [f"alt{i}_cadre_id", f"alt{i}_name", f"alt{i}_why_not"]
-    ws.append(header)
+    ws.append(xlsx_row(header))
     for a, row in zip(plan.assignments, base, strict=True):
         raw = _extra(a, "score")
         score = raw if isinstance(raw, dict) else {}
@@ -124,20 +127,20 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
                 alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
                 alt.get("why_not"),
             ]
-        ws.append(values)
+        ws.append(xlsx_row(values))
     _style(ws)
 
     ws = wb.create_sheet("kpis")
-    ws.append(["measure", "value"])
+    ws.append(xlsx_row(["measure", "value"]))
     for k, v in kpi_rows(data, plan):
-        ws.append([k, v])
+        ws.append(xlsx_row([k, v]))
     _style(ws)
 
     ws = wb.create_sheet("by_district")
     table = before_after_table(data, rules, plan)
-    ws.append(list(table.columns))
+    ws.append(xlsx_row(list(table.columns)))
     for rec in table.itertuples(index=False):
-        ws.append([_cell(v) for v in rec])
+        ws.append(xlsx_row([_cell(v) for v in rec]))
     for i, col in enumerate(table.columns, start=1):
         if "share" in col:
             for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
@@ -146,25 +149,27 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
 
     if plan.diagnosis:
         ws = wb.create_sheet("diagnosis")
-        ws.append(["rule", "scope", "detail"])
+        ws.append(xlsx_row(["rule", "scope", "detail"]))
         for d in plan.diagnosis:
-            ws.append([d.rule, d.scope, d.detail])
+            ws.append(xlsx_row([d.rule, d.scope, d.detail]))
         _style(ws)
 
     ws = wb.create_sheet("explanations")
     ws.append(
-        [
-            "post_id",
-            "unit_name",
-            "holder_id",
-            "holder_name",
-            "rank",
-            "alternative_id",
-            "alternative_name",
-            "cost_difference",
-            "failed_rule",
-            "why_not",
-        ]
+        xlsx_row(
+            [
+                "post_id",
+                "unit_name",
+                "holder_id",
+                "holder_name",
+                "rank",
+                "alternative_id",
+                "alternative_name",
+                "cost_difference",
+                "failed_rule",
+                "why_not",
+            ]
+        )
     )
     for a in plan.assignments:
         alts = _extra(a, "alternatives") or []
@@ -173,24 +178,24 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
                 continue
             cid = alt.get("cadre_id")
             ws.append(
-                [
-                    a.post_id,
-                    data.unit_name(a.unit_id),
-                    a.cadre_id,
-                    data.cadre_name(a.cadre_id) if a.cadre_id else None,
-                    rank,
-                    cid,
-                    alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
-                    alt.get("cost_difference"),
-                    alt.get("failed_rule"),
-                    alt.get("why_not"),
-                ]
+                xlsx_row(
+                    [
+                        a.post_id,
+                        data.unit_name(a.unit_id),
+                        a.cadre_id,
+                        data.cadre_name(a.cadre_id) if a.cadre_id else None,
+                        rank,
+                        cid,
+                        alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
+                        alt.get("cost_difference"),
+                        alt.get("failed_rule"),
+                        alt.get("why_not"),
+                    ]
+                )
             )
     _style(ws)
 
-    buf = io.BytesIO()
-    wb.save(buf)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, workbook_bytes(wb))
     return path
 
 
@@ -244,7 +249,7 @@ def _style(ws) -> None:
 # --------------------------------------------------------------------------- csv / geojson
 def plan_to_csv(data: ProblemData, plan: Plan) -> str:
     """The assignments with unit and cadre names, as CSV text ('\\n' line endings)."""
-    rows = assignment_rows(data, plan)
+    rows = csv_rows(assignment_rows(data, plan))
     return pd.DataFrame(rows, columns=BASE_COLUMNS).to_csv(index=False, lineterminator="\n")
 
 

@@ -1,8 +1,13 @@
-"""Read and write the contract's dataset (§1): a folder of CSV files or one .xlsx workbook.
+"""Parse and write the contract's dataset (§1); reading files and bytes is :mod:`rotation.ingest`.
 
-Everything is read as text, then checked cell by cell. Every problem is collected (file, row,
-column, what is wrong) before one :class:`~rotation.errors.DataError` is raised, so a user can fix
-a whole file in one go. Rows count as in a spreadsheet: the header is row 1.
+:func:`read_dataset` reads a folder of CSV files, a .zip of them, an .xlsx workbook or a JSON
+file (one reader with every guard, the same as the service's, see :mod:`rotation.ingest`), then
+:func:`parse_tables` checks the text cell by cell. Every problem is collected (file, row, column,
+what is wrong) before one :class:`~rotation.errors.DataError` is raised, so a user can fix a
+whole file in one go. Rows count as in a spreadsheet: the header is row 1.
+
+Control characters (C0 controls other than tab, newline and carriage return; DEL; C1 controls)
+in a column name or a cell are **refused**, with file, row and column — never silently cleaned.
 """
 
 from __future__ import annotations
@@ -21,12 +26,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import ingest
 from .atomic import write_atomic
+from .cells import text_not_formulas
 from .data import GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
+from .ingest import REQUIRED_TABLES, TABLES, Limits
 
-REQUIRED_TABLES = ("units", "cadres", "posts")
-TABLES = (*REQUIRED_TABLES, "ratings", "relations", "travel", "roads")
+__all__ = [
+    "REQUIRED_TABLES",
+    "TABLES",
+    "Limits",
+    "parse_read",
+    "parse_tables",
+    "read_dataset",
+    "read_dataset_bytes",
+    "write_dataset",
+]
 
 REQUIRED_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "level", "parent_id"],
@@ -60,19 +76,15 @@ _INT_RE = re.compile(r"^[+-]?\d+$")
 
 
 # ===================================================================== cell converters
-def _cell_text(value: Any) -> str:
-    """Any cell (str from CSV, or int/float/datetime from a workbook) as stripped text."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if value is pd.NaT:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value).replace("\ufeff", "").strip()
+_cell_text = ingest.cell_text  # the one cell converter, for every source
+
+
+def _column_text(values: list[Any]) -> list[str]:
+    """A column's cells as text (:func:`rotation.ingest.cell_text`, the str case inlined)."""
+    return [v.replace("\ufeff", "").strip() if type(v) is str else _cell_text(v) for v in values]
+
+
+_control_char = ingest.control_character
 
 
 def _to_date(v: str) -> date:
@@ -138,9 +150,11 @@ class _Sheet:
     def __init__(self, table: str, df: pd.DataFrame, file: str, problems: list[Problem]):
         self.table, self.file, self.problems = table, file, problems
         self.n = len(df)
-        self.cols = {_cell_text(c): [_cell_text(v) for v in df[c].tolist()] for c in df.columns}
+        self.cols = {_cell_text(c): _column_text(df[c].tolist()) for c in df.columns}
         self.missing: set[str] = set()
         self.warnings: list[str] = []
+        self.refused: set[tuple[int, str]] = set()  # (row index, column) already reported
+        self._refuse_control_chars()
         for col in REQUIRED_COLUMNS[table]:
             if col not in self.cols:
                 self.missing.add(col)
@@ -149,6 +163,25 @@ class _Sheet:
         for col in self.cols:
             if col not in known:
                 self.warnings.append(f"{file}, column {col}: unknown column ignored")
+
+    def _refuse_control_chars(self) -> None:
+        """A control character in a column name or cell is a problem; the column (or cell) is
+        then treated as absent (empty) so that it cannot reach a plan or an export."""
+        for col in list(self.cols):
+            bad = _control_char(col)
+            if bad is not None:
+                self.problem(None, repr(col), f"column name contains a control character ({bad})")
+                del self.cols[col]
+                continue
+            values = self.cols[col]
+            if _control_char("\t".join(values)) is None:  # one scan per column when clean
+                continue
+            for i, v in enumerate(values):
+                bad = _control_char(v)
+                if bad is not None:
+                    self.problem(i, col, f"contains a control character ({bad}); remove it")
+                    self.refused.add((i, col))
+                    values[i] = ""
 
     def problem(self, i: int | None, col: str | None, message: str) -> None:
         self.problems.append(Problem(self.file, None if i is None else i + 2, col, message))
@@ -167,7 +200,7 @@ class _Sheet:
         out: list[Any] = []
         for i, v in enumerate(self.raw(col)):
             if not v:
-                if required and col not in self.missing:
+                if required and col not in self.missing and (i, col) not in self.refused:
                     self.problem(i, col, "required value is empty")
                 out.append(default)
                 continue
@@ -501,62 +534,34 @@ def parse_tables(
 
 
 # ===================================================================== files
-def read_dataset(path: str | Path) -> ProblemData:
-    """Read a folder of CSV files or one .xlsx workbook (sheets named like the tables)."""
-    path = Path(path)
-    warnings: list[str] = []
-    tables: dict[str, pd.DataFrame] = {}
-    problems: list[Problem] = []
-    if path.is_dir():
-        source = {t: f"{t}.csv" for t in TABLES}
-        for t in TABLES:
-            file = path / f"{t}.csv"
-            if not file.is_file():
-                continue
-            try:
-                tables[t] = pd.read_csv(
-                    file, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-                )
-            except pd.errors.EmptyDataError:
-                tables[t] = pd.DataFrame()
-            except UnicodeDecodeError:
-                problems.append(Problem(file.name, None, None, "is not UTF-8 text"))
-            except (pd.errors.ParserError, OSError) as err:
-                problems.append(Problem(file.name, None, None, f"cannot be read: {err}"))
-        for extra in sorted(path.glob("*.csv")):
-            if extra.stem not in TABLES:
-                warnings.append(f"{extra.name}: unknown file ignored")
-    elif path.is_file() and path.suffix.lower() == ".xlsx":
-        source = {t: f"{path.name}[{t}]" for t in TABLES}
-        try:
-            sheets = pd.read_excel(
-                path, sheet_name=None, dtype=object, na_filter=False, engine="openpyxl"
-            )
-        except Exception as err:  # a broken workbook is the user's problem, not a crash
-            raise DataError([Problem(path.name, None, None, f"cannot be read: {err}")]) from err
-        for name, df in sheets.items():
-            key = name.strip()
-            if key in TABLES:
-                tables[key] = df
-            else:
-                warnings.append(f"{path.name}[{name}]: unknown sheet ignored")
-    elif not path.exists():
-        raise DataError([Problem(str(path), None, None, "no such file or folder")])
-    else:
-        raise DataError(
-            [Problem(path.name, None, None, "expected a folder of CSV files or an .xlsx file")]
-        )
-    bad = {p.file for p in problems}
+def parse_read(read: ingest.Read, name: str | None = None) -> ProblemData:
+    """Parse what :mod:`rotation.ingest` read; files it could not read are reported with the
+    other tables' problems (and are not also reported as missing)."""
+    frames, source = ingest.frames_of(read.tables)
+    bad = {p.file for p in read.problems}
     try:
-        data = parse_tables(tables, source)
-    except DataError as err:  # unreadable files are not also "missing"
+        data = parse_tables(frames, source or None)
+    except DataError as err:
+        problems = [*read.problems]
         problems += [p for p in err.problems if not (p.file in bad and p.row is None)]
         raise DataError(problems) from None
-    if problems:
-        raise DataError(problems)
-    data.name = path.stem
-    data.warnings.extend(warnings)
+    if read.problems:
+        raise DataError(list(read.problems))
+    data.name = name if name is not None else read.name
+    data.warnings.extend(read.warnings)
     return data
+
+
+def read_dataset(path: str | Path, limits: Limits | None = None) -> ProblemData:
+    """Read a folder of CSV files, a .zip of CSV files, an .xlsx workbook (sheets named like the
+    tables) or a .json file of tables; the dataset is named after the path's stem."""
+    path = Path(path)
+    return parse_read(ingest.read_path(path, limits), name=path.stem)
+
+
+def read_dataset_bytes(raw: bytes, filename: str, limits: Limits | None = None) -> ProblemData:
+    """The same from a file's bytes (.zip, .xlsx or .json, told by ``filename``'s suffix)."""
+    return parse_read(ingest.read_bytes(raw, filename, limits))
 
 
 def _format(value: Any) -> str:
@@ -601,7 +606,9 @@ def write_dataset(data: ProblemData, path: str | Path) -> None:
     """Write the tables as a folder of CSVs, or one workbook when ``path`` ends with .xlsx.
 
     Written to a temporary file/folder first and moved into place, so a failure never leaves
-    half-written data.
+    half-written data. This is data interchange, read back exactly by :func:`read_dataset`: in
+    the workbook, text that starts like a formula is a string cell (never a formula); CSV cells
+    are not prefixed (plan exports are, see :mod:`rotation.cells`).
     """
     path = Path(path)
     tables = _text_tables(data)
@@ -611,6 +618,7 @@ def write_dataset(data: ProblemData, path: str | Path) -> None:
         with pd.ExcelWriter(buf, engine="openpyxl") as xl:
             for t, frame in tables.items():
                 frame.to_excel(xl, sheet_name=t, index=False)
+            text_not_formulas(xl.book)  # a name like "=1+1" stays text, read back as written
         write_atomic(path, buf.getvalue())
         return
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))

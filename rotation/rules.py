@@ -11,28 +11,66 @@ import difflib
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 RatingName = Literal["excellent", "good", "complete", "not_complete"]
 
+# ----------------------------------------------------------------------------- bounds
+# Every rules field has a range, so one request (or one file) cannot ask the solver for an
+# unbounded model, a seed OR-Tools refuses, or a weight that drowns every other term. These are
+# the limits of the command line and of the service alike (the service may cap ``time_limit_s``
+# lower, see api/settings.py).
+MAX_WEIGHT = 1e6
+"""Largest objective weight (km-equivalents); all weights are finite and in 0…1e6."""
+MAX_SEED = 2**31 - 1
+"""CP-SAT's random seed is a 32-bit signed integer: ``seed`` is in 0…2³¹−1."""
+MAX_RATING_YEARS = 20
+MAX_YEARS = 50.0
+"""Longest tenure / time-to-retirement a rule may name (years)."""
+MIN_RETIREMENT_AGE, MAX_RETIREMENT_AGE = 40.0, 80.0
+MAX_KM = 1e6
+"""Longest distance a rule may name (km): finite, far above any trip inside Vietnam (the
+benchmarks use 1e6 as "no limit" on instances whose costs are not km)."""
+MAX_TIME_LIMIT_S = 86_400.0
+"""Longest solve a rules file may ask for (seconds, one day)."""
+MAX_PAIRS = 5_000
+"""Most locks, and most exclusions, one rules document may carry."""
+MAX_ID_CHARS = 64
+"""Longest post, cadre, unit or position id (characters), as in the data contract."""
+MAX_COUNT = 100_000
+"""Largest count a rule may name (posts, cadres)."""
+
+Ident = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
+Years = Annotated[float, Field(ge=0, le=MAX_YEARS)]
+Km = Annotated[float, Field(ge=0, le=MAX_KM)]
+RetirementAge = Annotated[float, Field(ge=MIN_RETIREMENT_AGE, le=MAX_RETIREMENT_AGE)]
+
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Unknown keys are errors; floats are finite (no NaN, no ±Infinity)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
 
 
 class NonLocalTarget(StrictModel):
     """Hard: at least ``ceil(min_share × n)`` non-local holders among the n posts of ``position``
-    in each unit of ``scope_level`` (a district, or the province)."""
+    in each unit of ``scope_level`` (a district, or the province).
 
-    position: str = "secretary"
+    Ranges: ``position`` an id of 1–64 characters; ``min_share`` a share in 0–1;
+    ``min_count_by_scope`` at most 100,000 scopes, each count in 0–100,000."""
+
+    position: Ident = "secretary"
     scope_level: Literal["district", "province"] = "district"
-    min_share: float = Field(0.30, ge=0.0, le=1.0, description="share 0–1")
+    min_share: float = Field(default=0.30, ge=0.0, le=1.0, description="share 0–1")
 
-    min_count_by_scope: dict[str, int] = Field(
+    min_count_by_scope: dict[Ident, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(
         default_factory=dict,
+        max_length=MAX_COUNT,
         description="extension: at least this many non-local holders in the named scope units "
         "(e.g. keep today's count: a target that never falls back)",
     )
@@ -47,15 +85,19 @@ class NonLocalTarget(StrictModel):
 
 
 class MaxChanges(StrictModel):
-    """Hard: at most ``count`` posts whose holder changes, per unit of ``scope_level``."""
+    """Hard: at most ``count`` posts whose holder changes, per unit of ``scope_level``
+    (``count`` in 0–100,000)."""
 
     scope_level: Literal["district", "province"] = "district"
-    count: int = Field(5, ge=0)
+    count: int = Field(default=5, ge=0, le=MAX_COUNT)
 
 
 class PostCadre(StrictModel):
-    post_id: str
-    cadre_id: str
+    """A (post, cadre) pair of a lock or an exclusion; both ids of 1–64 characters. The service
+    also checks that both name a post and a cadre of the dataset (in the key's scope)."""
+
+    post_id: Ident
+    cadre_id: Ident
 
 
 class Weights(StrictModel):
@@ -69,17 +111,20 @@ class Weights(StrictModel):
     "Kinh" and not empty); ``rating_fit`` is a reward per newly appointed cadre rated
     ``excellent`` in the most recent rated year; ``max_travel`` is a cost per km of the longest
     travel among cadres who take a new post (evens out the burden).
+
+    Range: every weight is finite and in 0…1e6 (:data:`MAX_WEIGHT`): a larger one would swamp
+    every other term and the solver's integer scaling.
     """
 
-    travel_km: float = Field(1.0, ge=0)
-    change: float = Field(0.0, ge=0)
-    vacancy: float = Field(0.0, ge=0)
-    non_local_extra: float = Field(0.0, ge=0)
-    priority_women: float = Field(0.0, ge=0)
-    priority_young: float = Field(0.0, ge=0)
-    priority_minority: float = Field(0.0, ge=0)
-    rating_fit: float = Field(0.0, ge=0)
-    max_travel: float = Field(0.0, ge=0)
+    travel_km: Weight = 1.0
+    change: Weight = 0.0
+    vacancy: Weight = 0.0
+    non_local_extra: Weight = 0.0
+    priority_women: Weight = 0.0
+    priority_young: Weight = 0.0
+    priority_minority: Weight = 0.0
+    rating_fit: Weight = 0.0
+    max_travel: Weight = 0.0
 
 
 DEFAULT_WEIGHTS = Weights(
@@ -125,37 +170,56 @@ class Rules(StrictModel):
       provincial committee reaches outside it).
     - ``horizon`` None — the term roadmap's rounds, trajectory and minimum stay
       (see rotation/roadmap/horizon.py for its keys and defaults).
+
+    Ranges (checked on load, by the command line and the service alike; every float finite):
+
+    - ``as_of`` a date in 1950-01-01…2100-12-31.
+    - ``positions`` 1–20 ids of 1–64 characters; ``non_local_targets`` at most 100.
+    - ``max_travel_km`` 0–1e6 km or None; ``road_cutoff_km`` > 0 and ≤ 1e6 km;
+      ``circuity_factor`` 1–5.
+    - ``min_years_in_post``, ``max_years_in_post``, ``min_years_to_retirement`` 0–50 years.
+    - ``retirement_age`` ages 40–80 years.
+    - ``rating_years`` 0–20.
+    - ``locks`` and ``exclude`` at most 5,000 pairs each (:data:`MAX_PAIRS`).
+    - ``weights`` each 0…1e6; ``max_changes.count`` 0–100,000.
+    - ``candidates`` 1–20; ``candidate_min_diff`` 1–100,000 posts; ``candidate_tolerance``
+      0–10 (a share of the best objective: 0.05 = 5%).
+    - ``time_limit_s`` > 0 and ≤ 86,400 s (the service caps it lower: ``MAX_TIME_LIMIT_S``);
+      ``seed`` 0…2³¹−1 (CP-SAT's 32-bit seed); ``workers`` 1–64.
     """
 
-    as_of: dt.date = dt.date(2026, 1, 1)
-    positions: list[str] = Field(default_factory=lambda: ["secretary"])
+    as_of: dt.date = Field(
+        default=dt.date(2026, 1, 1), ge=dt.date(1950, 1, 1), le=dt.date(2100, 12, 31)
+    )
+    positions: list[Ident] = Field(default_factory=lambda: ["secretary"], max_length=20)
     local_means: Literal["hometown", "residence", "hometown_or_residence"] = "hometown_or_residence"
     local_level: Literal["commune", "district"] = "commune"
     non_local_targets: list[NonLocalTarget] = Field(
-        default_factory=lambda: [NonLocalTarget(position="secretary", scope_level="district")]
+        default_factory=lambda: [NonLocalTarget(position="secretary", scope_level="district")],
+        max_length=100,
     )
-    max_travel_km: float | None = Field(60.0, ge=0)
-    min_years_in_post: float = Field(2.0, ge=0)
-    max_years_in_post: float | None = Field(10.0, ge=0)
-    min_years_to_retirement: float = Field(5.0, ge=0)
-    retirement_age: dict[Literal["M", "F"], float] | None = None
+    max_travel_km: Km | None = 60.0
+    min_years_in_post: Years = 2.0
+    max_years_in_post: Years | None = 10.0
+    min_years_to_retirement: Years = 5.0
+    retirement_age: dict[Literal["M", "F"], RetirementAge] | None = None
     min_rating: RatingName | None = "good"
-    rating_years: int = Field(2, ge=0)
+    rating_years: int = Field(default=2, ge=0, le=MAX_RATING_YEARS)
     require_planning: bool = True
     forbid_relatives_same_unit: bool = True
     max_changes: MaxChanges | None = None
-    locks: list[PostCadre] = Field(default_factory=list)
-    exclude: list[PostCadre] = Field(default_factory=list)
+    locks: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
+    exclude: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
-    candidates: int = Field(1, ge=1, le=20)
-    candidate_min_diff: int = Field(2, ge=1)
-    candidate_tolerance: float = Field(0.05, ge=0)
-    time_limit_s: float = Field(30.0, gt=0)
-    seed: int = 0
-    workers: int = Field(2, ge=1)
+    candidates: int = Field(default=1, ge=1, le=20)
+    candidate_min_diff: int = Field(default=2, ge=1, le=MAX_COUNT)
+    candidate_tolerance: float = Field(default=0.05, ge=0, le=10)
+    time_limit_s: float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT_S)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    workers: int = Field(default=2, ge=1, le=64)
     allow_vacancies: bool = False
-    circuity_factor: float = Field(1.3, ge=1.0)
-    road_cutoff_km: float = Field(150.0, gt=0)
+    circuity_factor: float = Field(default=1.3, ge=1.0, le=5.0)
+    road_cutoff_km: float = Field(default=150.0, gt=0, le=MAX_KM)
     same_province: bool = True
     horizon: dict[str, Any] | None = None
     """Term roadmap settings (rotation.roadmap.horizon.Horizon); validated by the roadmap."""
@@ -201,7 +265,7 @@ _NESTED: dict[str, type[BaseModel]] = {
 }
 
 
-def _format_error(err: dict[str, Any]) -> str:
+def _format_error(err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(top)"
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])
@@ -210,7 +274,10 @@ def _format_error(err: dict[str, Any]) -> str:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
         return f"{loc}: unknown key '{key}'{hint}"
-    return f"{loc}: {err['msg']} (got {err.get('input')!r})"
+    got = repr(err.get("input"))
+    if len(got) > 80:  # a 5 MB list of locks is not echoed back
+        got = got[:77] + "..."
+    return f"{loc}: {err['msg']} (got {got})"
 
 
 def load_rules(source: str | Path | dict[str, Any] | None = None) -> Rules:

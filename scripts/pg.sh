@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL cluster for the API tests and print its DATABASE_URL (last line).
 # Installs PostgreSQL with apt-get when initdb is absent (Debian, root). Idempotent: a cluster
-# already running in $PGDIR is reused. Stop it with: scripts/pg.sh stop
+# already running in $PGDIR is reused. Stop it with: scripts/pg.sh stop; scripts/pg.sh status
+# exits 0 when it runs (the tests stop only a cluster they started).
 set -euo pipefail
 PGDIR="${ROTATION_PG_DIR:-/tmp/rotation-pg}"
 PORT="${ROTATION_PG_PORT:-54329}"
@@ -28,6 +29,11 @@ RUNAS=()
 if [ "$(id -u)" = "0" ]; then
   id postgres >/dev/null 2>&1 || useradd -r -M postgres
   RUNAS=(runuser -u postgres --)
+fi
+
+if [ "${1:-}" = "status" ]; then
+  [ -f "$PGDIR/PG_VERSION" ] && "${RUNAS[@]}" "$BIN/pg_ctl" -D "$PGDIR" status >/dev/null 2>&1
+  exit $?
 fi
 
 if [ "${1:-}" = "stop" ]; then

@@ -195,20 +195,6 @@ def test_synth_needs_a_hierarchy(tmp_path):
     assert result.exit_code == 2 and "--legacy" in result.stderr
 
 
-def test_serve_without_api_exits_1(monkeypatch):
-    """When api.main cannot be imported, `serve` says so and exits 1."""
-    real = cli.importlib.import_module
-
-    def fake(name, *a, **k):
-        if name == "api.main":
-            raise ModuleNotFoundError("No module named 'api.main'")
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(cli.importlib, "import_module", fake)
-    result = run("serve")
-    assert result.exit_code == 1 and "cannot start the API" in result.stderr
-
-
 def test_python_dash_m_rotation_runs_the_cli():
     """`python -m rotation --help` runs the same typer app."""
     import subprocess
@@ -222,5 +208,5 @@ def test_python_dash_m_rotation_runs_the_cli():
         cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr
-    for command in ("status", "plan", "validate", "units", "synth", "demo", "serve"):
+    for command in ("status", "plan", "validate", "units", "synth", "demo"):
         assert command in proc.stdout

@@ -100,3 +100,70 @@ def test_geojson_has_point_features():
     assert (lat, lon) == (data.units.at["C12", "lat"], data.units.at["C12", "lon"])
     assert f["properties"]["cadre_id"] == "O11" and f["properties"]["non_local"] is True
     assert f["properties"]["scope_name"] == "Huyện 1"
+
+
+# --------------------------------------------------------------------------- formula injection
+HOSTILE = {
+    "O11": '=HYPERLINK("http://evil.example","click")',
+    "O21": "+1+cmd|' /C calc'!A0",
+    "K12": "-1",
+    "K22": "@SUM(A1:A9)",
+}
+
+
+def _hostile_dataset(tmp_path):
+    """A dataset whose names start like formulas, written to disk and read back by the reader."""
+    from rotation.read import read_dataset, write_dataset
+
+    data = with_unit(tiny_problem(), "C12", name="=1+1")
+    data = with_unit(data, "C22", name="@x")
+    for cid, name in HOSTILE.items():
+        data = with_cadre(data, cid, full_name=name)
+    write_dataset(data, tmp_path / "hostile")
+    back = read_dataset(tmp_path / "hostile")
+    assert back.cadres.at["O11", "full_name"] == HOSTILE["O11"]
+    return back
+
+
+def _no_formula_cells(path) -> list[str]:
+    """Every text cell of the workbook (asserting none is a formula)."""
+    wb = openpyxl.load_workbook(path)
+    texts = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", f"{ws.title}!{c.coordinate} is a formula: {c.value!r}"
+                if isinstance(c.value, str):
+                    texts.append(c.value)
+    return texts
+
+
+def test_exports_never_hold_formulas(tmp_path):
+    """Solve on hostile names: the plan workbook holds them as text (no formula cell), the CSV
+    prefixes them with ', and the dataset workbook round-trips them exactly."""
+    from rotation.cells import FORMULA_START
+    from rotation.read import read_dataset, write_dataset
+    from rotation.solve import solve
+
+    data, rules = _hostile_dataset(tmp_path), default_rules()
+    plan = solve(data, rules).plan
+    assert plan.status in ("optimal", "feasible")
+    xlsx = write_plan_xlsx(data, rules, plan, tmp_path / "plan-1.xlsx")
+    texts = _no_formula_cells(xlsx)
+    shown = {data.cadre_name(a.cadre_id) for a in plan.assignments if a.cadre_id}
+    shown |= {data.unit_name(a.unit_id) for a in plan.assignments}
+    hostile_shown = {t for t in shown if t.startswith(FORMULA_START)}
+    assert hostile_shown, "the plan shows at least one hostile name"
+    assert hostile_shown <= set(texts)
+
+    frame = pd.read_csv(io.StringIO(plan_to_csv(data, plan)), dtype=str, keep_default_na=False)
+    cells = [v for col in ("unit_name", "full_name", "moved_from", "moved_to") for v in frame[col]]
+    assert not [v for v in cells if v.startswith(FORMULA_START)]
+    assert {f"'{t}" for t in hostile_shown} <= set(cells)
+
+    write_dataset(data, tmp_path / "hostile.xlsx")
+    texts = _no_formula_cells(tmp_path / "hostile.xlsx")
+    assert set(HOSTILE.values()) <= set(texts)
+    back = read_dataset(tmp_path / "hostile.xlsx")
+    assert back.cadres.at["O11", "full_name"] == HOSTILE["O11"]
+    assert back.units.at["C12", "name"] == "=1+1"

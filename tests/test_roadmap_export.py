@@ -193,3 +193,20 @@ def test_cli_roadmap_bad_horizon_exits_2(tmp_path: Path):
     assert result.exit_code == 2, result.output
     assert "horizon.min_stay" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_roadmap_workbook_holds_hostile_names_as_text(tmp_path: Path):
+    """A holder named like a formula is a string cell in every sheet, never a formula."""
+    name = '=HYPERLINK("http://evil.example","x")'
+    data = tiny_problem(cadres={"O11": {"full_name": name}})
+    rules = horizon_rules({"trajectory": [{"shares": {"2026-01-01": 0.3}}]})
+    roadmap = build_roadmap(data, rules, [BASELINE_MOVES, {}, {}])
+    path = write_roadmap_xlsx(data, rules, roadmap, tmp_path / "roadmap.xlsx")
+    wb = load_workbook(path)
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", f"{ws.title}!{c.coordinate}"
+                found += [c.value] if c.value == name else []
+    assert found, "the hostile holder appears in the timeline"

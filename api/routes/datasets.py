@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from rotation.errors import DataError
 
 from ..deps import (
+    RULES_BODY_DOC,
+    Principal,
     PrincipalDep,
+    RulesBodyDep,
     RunnerDep,
     SettingsDep,
     StoreDep,
     WriterDep,
+    check_pairs,
     checked_rules,
+    dataset_tables,
     dataset_visible,
+    parse_json_strict,
     visible_dataset,
 )
 from ..ingest import (
@@ -32,9 +37,9 @@ from ..ingest import (
 )
 from ..models import Dataset
 from ..schemas import DatasetCreated, DatasetInfo, JobCreated, PlanSummary
-from ..scoping import within
+from ..scoping import counts_by_scope, restrict, scope_counts, within
+from ..store import TERMINAL, Store
 from ..upload import parse_multipart, read_capped
-from .plans import plan_summary
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
@@ -64,27 +69,48 @@ UPLOAD_BODY = {
 }
 
 
-def _scoped_summary(ds: Dataset, scope: str | None) -> dict[str, Any]:
+def _counts_in_scope(store: Store, ds: Dataset, scope: str) -> dict[str, Any]:
+    """What a key scoped to ``scope`` may count: from the summary's ``by_scope`` (computed at
+    upload), else (a dataset stored before it existed, or a scope below district) from the
+    scoped copy of the tables."""
+    known = ds.summary.get("by_scope", {}).get(scope)
+    if known is not None:
+        return dict(known)
+    from ..ingest import problem_data
+
+    data = restrict(problem_data(dataset_tables(store, ds)), scope)
+    counts = scope_counts(data)
+    counts["units"] = sum(1 for u in ds.hierarchy if within(ds.hierarchy, u, scope))
+    return counts
+
+
+def _scoped_summary(store: Store, ds: Dataset, scope: str | None) -> dict[str, Any]:
+    """The summary as the key may see it: a scoped key gets the counts of its scope only
+    (units, cadres, posts, vacant posts, positions), the coverage rows of its scope and the
+    scopes around it, and neither the province-wide status table nor the upload warnings
+    (which name rows of other districts)."""
     s = dict(ds.summary)
+    s.pop("by_scope", None)
     if scope is not None:
         s["coverage"] = [
             c
             for c in s.get("coverage", [])
             if within(ds.hierarchy, c["scope"], scope) or within(ds.hierarchy, scope, c["scope"])
         ]
-        s["posts"] = sum(c["posts"] for c in s["coverage"])
+        s.update(_counts_in_scope(store, ds, scope))
         s["scope"] = scope
         s.pop("status_table", None)
+        s["warnings"] = []
     return s
 
 
-def _info(ds: Dataset, scope: str | None) -> DatasetInfo:
+def _info(store: Store, ds: Dataset, scope: str | None) -> DatasetInfo:
     return DatasetInfo(
         dataset_id=ds.id,
         name=ds.name,
         province_id=ds.province_id,
         created_at=ds.created_at.isoformat(),
-        summary=_scoped_summary(ds, scope),
+        summary=_scoped_summary(store, ds, scope),
     )
 
 
@@ -112,10 +138,7 @@ def _ingest(raw: bytes, content_type: str, settings: Any) -> tuple[str, Any, lis
             raise UploadError(f"{filename}: expected an .xlsx workbook or a .zip of CSV files", 415)
         return name or stem, tables, warnings
     if content_type.startswith("application/json") or not content_type:
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise UploadError(f"malformed JSON: {err}") from None
+        body = parse_json_strict(raw, "body")
         if not isinstance(body, dict):
             raise UploadError("the JSON body must be an object with 'name' and 'tables'")
         name = body.get("name") or "dataset"
@@ -144,6 +167,7 @@ async def create_dataset(
         if who.scope is not None and who.scope not in hier:
             raise HTTPException(403, f"the dataset does not contain your scope unit {who.scope!r}")
         summ = summary(parsed.data, warnings + parsed.warnings)
+        summ["by_scope"] = counts_by_scope(parsed.data)
         provinces = summ["provinces"]
         return store.add_dataset(
             name=name,
@@ -161,45 +185,91 @@ async def create_dataset(
     except DataError as err:
         raise HTTPException(422, [str(p) for p in err.problems]) from None
     store.audit(who.key_id, "create", f"dataset:{ds.id}")
-    return DatasetCreated(dataset_id=ds.id, summary=_scoped_summary(ds, who.scope))
+    return DatasetCreated(dataset_id=ds.id, summary=_scoped_summary(store, ds, who.scope))
 
 
 @router.get("", response_model=list[DatasetInfo])
 def list_datasets(store: StoreDep, who: PrincipalDep) -> list[DatasetInfo]:
-    """The datasets this key can see."""
-    return [_info(ds, who.scope) for ds in store.list_datasets() if dataset_visible(ds, who)]
+    """The datasets this key can see (summaries only; no table is read)."""
+    return [_info(store, ds, who.scope) for ds in store.list_datasets() if dataset_visible(ds, who)]
 
 
 @router.get("/{dataset_id}", response_model=DatasetInfo)
 def get_dataset(dataset_id: str, store: StoreDep, who: PrincipalDep) -> DatasetInfo:
     """One dataset's summary, with coverage per scope (restricted to the key's scope)."""
-    return _info(visible_dataset(store, who, dataset_id), who.scope)
+    return _info(store, visible_dataset(store, who, dataset_id), who.scope)
+
+
+def deletion_refusal(store: Store, ds: Dataset, who: Principal) -> HTTPException | None:
+    """Why this key may not delete this dataset (None = it may). The rules (README, "who may
+    do what"):
+
+    - a viewer never deletes (403, before this is reached);
+    - an unscoped admin deletes any dataset;
+    - a scoped admin deletes a dataset it uploaded or one lying wholly inside its scope; a
+      planner only a dataset it uploaded (else 403);
+    - a scoped key never deletes what other scopes made: when the dataset has jobs (hence plans
+      or roadmaps) of a scope not inside the key's, the deletion is refused with 409 and nothing
+      is removed (we refuse rather than delete part of it: a dataset is deleted whole or not).
+    """
+    if who.role == "admin" and who.scope is None:
+        return None
+    inside = who.scope is None or all(within(ds.hierarchy, u, who.scope) for u in ds.hierarchy)
+    mine = ds.created_by == who.key_id
+    if not mine and not (who.role == "admin" and inside):
+        return HTTPException(
+            403,
+            "only an unscoped admin, an admin whose scope holds the whole dataset, or the key "
+            "that uploaded it may delete this dataset",
+        )
+    if who.scope is not None:
+        foreign = [
+            j
+            for j, sc, _ in store.jobs_of_dataset(ds.id)
+            if not within(ds.hierarchy, sc, who.scope)
+        ]
+        if foreign:
+            return HTTPException(
+                409,
+                f"the dataset is used by {len(foreign)} job(s) and their plans outside your "
+                "scope; ask an unscoped admin to delete it",
+            )
+    return None
 
 
 @router.delete("/{dataset_id}", status_code=204)
-def delete_dataset(dataset_id: str, store: StoreDep, who: WriterDep) -> Response:
-    """Delete a dataset with its jobs and plans (admins, or the key that uploaded it)."""
+def delete_dataset(dataset_id: str, store: StoreDep, runner: RunnerDep, who: WriterDep) -> Response:
+    """Delete a dataset with its jobs, plans and roadmaps; its unfinished jobs are cancelled
+    first. Scoped keys may delete only what lies wholly in their scope (403 / 409 otherwise)."""
     ds = visible_dataset(store, who, dataset_id)
-    if who.role != "admin" and ds.created_by != who.key_id:
-        raise HTTPException(403, "only an admin or the uploader may delete this dataset")
+    refusal = deletion_refusal(store, ds, who)
+    if refusal is not None:
+        raise refusal
+    for job_id, _scope, job_status in store.jobs_of_dataset(ds.id):
+        if job_status not in TERMINAL:
+            runner.cancel(job_id)
+            store.audit(who.key_id, "cancel", f"job:{job_id}")
     store.delete_dataset(ds.id)
     store.audit(who.key_id, "delete", f"dataset:{ds.id}")
     return Response(status_code=204)
 
 
-@router.post("/{dataset_id}/plans", status_code=202, response_model=JobCreated)
+@router.post(
+    "/{dataset_id}/plans", status_code=202, response_model=JobCreated, openapi_extra=RULES_BODY_DOC
+)
 def create_plan_job(
     dataset_id: str,
     store: StoreDep,
     runner: RunnerDep,
     settings: SettingsDep,
     who: WriterDep,
-    rules: Annotated[dict[str, Any] | None, Body(description="rules (contract §2)")] = None,
+    rules: RulesBodyDep,
 ) -> JobCreated:
-    """Start a plan job (202); poll GET /v1/jobs/{id}. The plan covers the key's scope only."""
+    """Start a plan job (202); poll GET /v1/jobs/{id}. The plan covers the key's scope only.
+    The rules are checked first (ranges, and locks/exclusions naming posts and cadres of the
+    dataset in the key's scope): a refusal stores and queues nothing."""
     ds = visible_dataset(store, who, dataset_id)
-    rules = rules or {}
-    checked_rules(rules, settings)
+    check_pairs(store, ds, who.scope, checked_rules(rules, settings))
     job = store.add_job(
         dataset_id=ds.id,
         kind="plan",
@@ -215,10 +285,20 @@ def create_plan_job(
 
 @router.get("/{dataset_id}/plans", response_model=list[PlanSummary])
 def list_plans(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[PlanSummary]:
-    """The plans (variants) made on this dataset that the key can see, with their KPIs."""
+    """The plans (variants) made on this dataset that the key can see, with their KPIs (read
+    as summaries: no plan body is loaded)."""
     ds = visible_dataset(store, who, dataset_id)
     return [
-        plan_summary(p)
-        for p in store.plans_of_dataset(ds.id)
-        if who.scope is None or within(ds.hierarchy, p.scope_unit_id, who.scope)
+        PlanSummary(
+            plan_id=p["id"],
+            job_id=p["job_id"],
+            rank=p["rank"],
+            status=p["status"],
+            scope=p["scope_unit_id"],
+            objective=p["objective"],
+            kpis=p["kpis"] or {},
+            created_at=p["created_at"].isoformat(),
+        )
+        for p in store.plan_summaries(ds.id)
+        if who.scope is None or within(ds.hierarchy, p["scope_unit_id"], who.scope)
     ]

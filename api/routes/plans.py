@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
-from ..deps import PrincipalDep, RunnerDep, StoreDep, WriterDep, visible_dataset, visible_plan
+from ..deps import (
+    PrincipalDep,
+    RunnerDep,
+    StoreDep,
+    WriterDep,
+    dataset_tables,
+    visible_dataset,
+    visible_plan,
+)
 from ..models import PlanRow
 from ..repair import check_events
 from ..schemas import Compared, JobCreated, PlanSummary, RepairRequest
@@ -45,7 +52,7 @@ def _plan_inputs(store: Any, who: Any, row: PlanRow):
 
     ds = visible_dataset(store, who, row.dataset_id)
     job = store.get_job(row.job_id)
-    data = restrict(problem_data(ds.tables), row.scope_unit_id)
+    data = restrict(problem_data(dataset_tables(store, ds)), row.scope_unit_id)
     rules = load_rules(job.rules if job is not None else {})
     return data, rules, Plan.model_validate(row.body)
 
@@ -90,18 +97,13 @@ def export_plan(
     if format == "geojson":
         body = json.dumps(export.plan_to_geojson(data, plan), ensure_ascii=False)
         return Response(body, media_type="application/geo+json")
-    buf = io.BytesIO()
-    try:
-        export.write_plan_xlsx(data, rules, plan, buf)
-        content = buf.getvalue()
-    except (TypeError, AttributeError, OSError):  # a writer that wants a real path
-        import tempfile
-        from pathlib import Path
+    import tempfile
+    from pathlib import Path
 
-        with tempfile.TemporaryDirectory(prefix="rotation-export-") as tmp:
-            path = Path(tmp) / f"{name}.xlsx"
-            export.write_plan_xlsx(data, rules, plan, path)
-            content = path.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="rotation-export-") as tmp:
+        path = Path(tmp) / f"{name}.xlsx"
+        export.write_plan_xlsx(data, rules, plan, path)
+        content = path.read_bytes()
     return Response(
         content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -129,18 +131,19 @@ def explain_post(plan_id: str, post_id: str, store: StoreDep, who: PrincipalDep)
 def repair_plan(
     plan_id: str, body: RepairRequest, store: StoreDep, runner: RunnerDep, who: WriterDep
 ) -> JobCreated:
-    """Start a job for a new plan after events, changing as few posts of this plan as possible."""
+    """Start a job for a new plan after events, changing as few posts of this plan as possible.
+    Events may name only posts of the plan and cadres of the plan's scope: a cadre of another
+    district gets the same 422 as one that does not exist."""
+    from ..ingest import problem_data
+    from ..scoping import restrict
+
     row = visible_plan(store, who, plan_id)
     if row.status == "infeasible":
         raise HTTPException(409, "an infeasible plan cannot be repaired; plan again")
     ds = visible_dataset(store, who, row.dataset_id)
     holders = {a["post_id"]: a.get("cadre_id") for a in row.body.get("assignments", [])}
-    cadre_rows = ds.tables.get("cadres", {"columns": [], "rows": []})
-    try:
-        i = cadre_rows["columns"].index("cadre_id")
-        cadres = {r[i] for r in cadre_rows["rows"]}
-    except ValueError:
-        cadres = set()
+    data = restrict(problem_data(dataset_tables(store, ds)), row.scope_unit_id)
+    cadres = {str(c) for c in data.cadres.index}
     events = [e.model_dump() for e in body.events]
     problems = check_events(events, holders, cadres)
     if problems:

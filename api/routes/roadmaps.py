@@ -11,19 +11,23 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from rotation.rules import load_rules
 
 from ..deps import (
+    RULES_BODY_DOC,
     PrincipalDep,
+    RulesBodyDep,
     RunnerDep,
     SettingsDep,
     StoreDep,
     WriterDep,
+    check_pairs,
     checked_rules,
+    dataset_tables,
     visible_dataset,
     visible_roadmap,
 )
@@ -58,28 +62,30 @@ def _horizon_problems(rules: Any) -> list[str]:
     return []
 
 
-@router.post("/datasets/{dataset_id}/roadmaps", status_code=202, response_model=JobCreated)
+@router.post(
+    "/datasets/{dataset_id}/roadmaps",
+    status_code=202,
+    response_model=JobCreated,
+    openapi_extra=RULES_BODY_DOC,
+)
 def create_roadmap_job(
     dataset_id: str,
     store: StoreDep,
     runner: RunnerDep,
     settings: SettingsDep,
     who: WriterDep,
-    rules: Annotated[
-        dict[str, Any] | None,
-        Body(
-            description="rules (contract §2) with `horizon` (rounds, trajectory, min_stay_years, "
-            "max_changes_per_round, discount)"
-        ),
-    ] = None,
+    rules: RulesBodyDep,
 ) -> JobCreated:
     """Start a term-roadmap job (202); poll GET /v1/jobs/{id}, then read
-    GET /v1/roadmaps/{roadmap_id}. The roadmap covers the key's scope only."""
+    GET /v1/roadmaps/{roadmap_id}. The roadmap covers the key's scope only. The rules (contract
+    §2 with ``horizon``: rounds, trajectory, min_stay_years, max_changes_per_round, discount)
+    are checked first; a refusal stores and queues nothing."""
     ds = visible_dataset(store, who, dataset_id)
-    rules = rules or {}
-    problems = _horizon_problems(checked_rules(rules, settings))
+    checked = checked_rules(rules, settings)
+    problems = _horizon_problems(checked)
     if problems:
         raise HTTPException(422, problems)
+    check_pairs(store, ds, who.scope, checked)
     job = store.add_job(
         dataset_id=ds.id,
         kind="roadmap",
@@ -167,7 +173,7 @@ def export_roadmap(
 
     ds = visible_dataset(store, who, row.dataset_id)
     job = store.get_job(row.job_id)
-    data = restrict(problem_data(ds.tables), row.scope_unit_id)
+    data = restrict(problem_data(dataset_tables(store, ds)), row.scope_unit_id)
     rules = load_rules(job.rules if job is not None else {})
     with tempfile.TemporaryDirectory(prefix="rotation-export-") as tmp:
         path = Path(tmp) / f"{name}.xlsx"

@@ -12,18 +12,19 @@
 - ``diagnosis`` — only when the roadmap is infeasible.
 
 Every number is derived from the data rolled forward with the validator's states
-(:func:`rotation.roadmap.validate.roll_roadmap`), not from the model's own claims.
+(:func:`rotation.roadmap.validate.roll_roadmap`), not from the model's own claims. Text that
+starts like a formula is written as a string cell, never a formula (:mod:`rotation.cells`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
+from ..cells import workbook_bytes, xlsx_row
 from ..concepts import add_months, cadre_facts
 from ..data import ProblemData
 from ..export import _style, assignment_rows
@@ -203,9 +204,9 @@ def vacancy_rows(data: ProblemData, rules: Rules, rolled: RolledRoadmap) -> list
 # =========================================================================== xlsx
 def _sheet(wb: Any, title: str, columns: list[str], rows: list[dict[str, Any]]) -> Any:
     ws = wb.create_sheet(title)
-    ws.append(columns)
+    ws.append(xlsx_row(columns))
     for r in rows:
-        ws.append([r.get(c) for c in columns])
+        ws.append(xlsx_row([r.get(c) for c in columns]))
     for i, col in enumerate(columns, start=1):
         if col in ("share", "target_share"):
             for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
@@ -235,7 +236,5 @@ def write_roadmap_xlsx(data: ProblemData, rules: Rules, roadmap: Any, path: str 
             ["rule", "scope", "detail"],
             [d.model_dump() for d in rolled.parsed.diagnosis],
         )
-    buf = io.BytesIO()
-    wb.save(buf)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, workbook_bytes(wb))
     return path

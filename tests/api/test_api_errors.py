@@ -58,8 +58,9 @@ def test_invalid_data_lists_problems(api):
             dst.writestr(info.filename, raw)
     r = _post_file(api, "bad.zip", buf.getvalue())
     assert r.status_code == 422, r.text
-    lines = r.json()["detail"]
-    assert any("cadres.csv, row" in s and "birth_date" in s for s in lines), lines
+    assert r.headers["content-type"].startswith("application/problem+json")
+    fields = [e["field"] or "" for e in r.json()["errors"]]
+    assert any("cadres.csv, row" in f and "birth_date" in f for f in fields), r.json()
     assert _count(api) == before
     assert with_cadre  # builders import works
 

@@ -236,3 +236,40 @@ def test_service_url_from_command_line():
     assert (
         service_url(Settings(ROTATION_PUBLIC_URL="https://x.example/"), []) == "https://x.example"
     )
+
+
+def test_deleted_job_stops_its_worker(tmp_path):
+    """A running job whose row disappears (its dataset deleted) stops its worker process within
+    a few seconds, and nothing is written back for it."""
+    for slow in open_api(tmp_path / "del.sqlite3", solve_target="solve_targets:slow_solve"):
+        h = slow.key("admin")
+        ds = slow.upload_zip(h)
+        job_id = slow.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES, headers=h).json()[
+            "job_id"
+        ]
+        _wait_running(slow, job_id, h)
+        runner = slow.client.app.state.runner
+        assert runner.running_count() == 1
+        slow.store.delete_dataset(ds)
+        deadline = time.monotonic() + 10
+        while runner.running_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runner.running_count() == 0
+        assert slow.store.get_job(job_id) is None and slow.store.plans_of_dataset(ds) == []
+
+
+def test_cancel_is_a_flag_in_the_store(tmp_path):
+    """A cancel recorded in the database by another server (not through this runner) reaches
+    the running solve: the job ends cancelled with its best plan."""
+    from api.jobs import Leases
+
+    for slow in open_api(tmp_path / "flag.sqlite3", solve_target="solve_targets:slow_solve"):
+        h = slow.key("admin")
+        ds = slow.upload_zip(h)
+        job_id = slow.client.post(f"/v1/datasets/{ds}/plans", json=AS_OF_RULES, headers=h).json()[
+            "job_id"
+        ]
+        _wait_running(slow, job_id, h)
+        assert Leases(slow.store, "another-server", 30).request_cancel(job_id) == "cancelling"
+        job = slow.wait(job_id, h, timeout=30)
+        assert job["status"] == "cancelled" and len(job["plan_ids"]) == 1, job

@@ -53,9 +53,32 @@ def test_other_province_dataset_404(api, world):
 
 
 def test_scoped_summary(api, world):
-    """A district key's dataset summary covers its district only."""
+    """A district key's dataset summary counts its district only (cadres, units, posts), in the
+    read and in the listing; the unscoped key sees the province-wide counts."""
     s = api.client.get(f"/v1/datasets/{world['ds']}", headers=world["d1"]).json()["summary"]
     assert [c["scope"] for c in s["coverage"]] == ["D1"] and s["posts"] == 3
+    assert (s["cadres"], s["units"], s["vacant_posts"]) == (5, 4, 0)
+    assert s["positions"] == {"secretary": 3} and s["warnings"] == [] and "by_scope" not in s
+    listed = api.client.get("/v1/datasets", headers=world["d1"]).json()
+    assert next(d for d in listed if d["dataset_id"] == world["ds"])["summary"] == s
+    full = api.client.get(f"/v1/datasets/{world['ds']}", headers=api.key("admin")).json()
+    assert (full["summary"]["cadres"], full["summary"]["units"]) == (10, 9)
+    assert "by_scope" not in full["summary"]
+
+
+def test_scoped_summary_without_stored_counts(api, world):
+    """A dataset stored before per-scope counts existed still gets scoped counts (computed)."""
+    ds = api.store.get_dataset(world["ds"])
+    old = api.store.add_dataset(
+        name="before-by-scope",
+        province_id=ds.province_id,
+        created_by=None,
+        tables=ds.tables,
+        hierarchy=ds.hierarchy,
+        summary={k: v for k, v in ds.summary.items() if k != "by_scope"},
+    )
+    s = api.client.get(f"/v1/datasets/{old.id}", headers=world["d1"]).json()["summary"]
+    assert (s["cadres"], s["units"], s["posts"]) == (5, 4, 3)
 
 
 def test_province_key_sees_district_plans(api, world):

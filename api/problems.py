@@ -1,0 +1,127 @@
+"""One error shape for every refusal: ``application/problem+json`` (RFC 9457).
+
+Every 4xx and 5xx body is ``{"type", "title", "status", "detail", "errors"}``: ``detail`` says it
+in one line, ``errors`` lists each problem with the ``field`` it is about (a rules key such as
+``weights.travel_km``, a body field such as ``events.0.cadre_id``, or a file/row/column such as
+``cadres.csv, row 14, column birth_date``) and its ``message``. Routes raise
+``HTTPException(status, detail)`` with a text or a list of ``"field: message"`` lines; the
+handlers here turn both into the one shape. Refusals are written to the audit log here too:
+failed authentication (401) and forbidden actions (403).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .schemas import FieldError, Problem
+
+MEDIA_TYPE = "application/problem+json"
+DOCUMENTED = (401, 403, 404, 409, 413, 415, 422, 429)
+"""Statuses documented on every /v1 operation in OpenAPI."""
+MAX_ERRORS = 100
+"""Most ``errors`` one answer lists (the rest are counted in ``detail``)."""
+
+
+def title_of(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def field_error(line: str) -> FieldError:
+    """``"weights.travel_km: must be ≤ 1e6"`` → field ``weights.travel_km``, message the rest; a
+    line without a ``field:`` prefix has field None."""
+    head, sep, tail = line.partition(": ")
+    if sep and head and len(head) <= 120 and "\n" not in head:
+        return FieldError(field=head, message=tail)
+    return FieldError(field=None, message=line)
+
+
+def problem(
+    status: int, detail: str, errors: list[FieldError] | None = None, headers: Any = None
+) -> JSONResponse:
+    errors = errors or []
+    extra = len(errors) - MAX_ERRORS
+    if extra > 0:
+        errors = errors[:MAX_ERRORS]
+        detail = f"{detail} (and {extra} more)"
+    body = Problem(title=title_of(status), status=status, detail=detail, errors=errors)
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status, media_type=MEDIA_TYPE, headers=headers
+    )
+
+
+def _from_detail(detail: Any) -> tuple[str, list[FieldError]]:
+    if isinstance(detail, list | tuple):
+        lines = [str(x) for x in detail]
+        errors = [field_error(x) for x in lines]
+        if len(lines) == 1:
+            return lines[0], errors
+        return f"{len(lines)} problems: {lines[0]}" if lines else "invalid request", errors
+    return str(detail), []
+
+
+def _audit_refusal(request: Request, status: int) -> None:
+    """401 and 403 go to the audit log: who (the key id when one was presented), and what."""
+    store = getattr(request.app.state, "store", None)
+    if store is None or status not in (401, 403):
+        return
+    principal = getattr(request.state, "principal", None)
+    who = principal.key_id if principal is not None else None
+    tried = getattr(request.state, "presented_key_id", None)
+    action = "auth_failed" if status == 401 else "refused"
+    what = f"{request.method} {request.url.path}"
+    if status == 401 and tried:
+        what = f"key:{tried} {what}"
+    try:
+        store.audit(who, action, what)
+    except Exception as err:  # the refusal stands even if the audit write fails
+        print(f"audit: {type(err).__name__}: {err}", flush=True)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    _audit_refusal(request, exc.status_code)
+    detail, errors = _from_detail(exc.detail)
+    return problem(exc.status_code, detail, errors, headers=getattr(exc, "headers", None))
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:] or loc
+        errors.append(FieldError(field=".".join(loc) or None, message=str(e.get("msg", ""))))
+    first = errors[0] if errors else None
+    detail = f"{first.field}: {first.message}" if first and first.field else "invalid request"
+    return problem(422, detail, errors)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unexpected error: 500 in the one shape, no traceback in the answer (it is printed)."""
+    print(f"500 on {request.method} {request.url.path}: {type(exc).__name__}: {exc}", flush=True)
+    return problem(500, "internal error; the request was not completed")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)
+
+
+def responses(statuses: tuple[int, ...] = DOCUMENTED) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these statuses, each an ``application/problem+json`` Problem."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        s: {"description": title_of(s), "content": {MEDIA_TYPE: {"schema": schema}}}
+        for s in statuses
+    }
