@@ -911,12 +911,12 @@ def _cell_value(value: Any, lang: str) -> Any:
 def write_sweep_xlsx(sweep: Sweep, path: Path, lang: str = "vi") -> Path:
     """One row per variant: id, the varied values, status, objective, every KPI some plan
     carries, dominance per frontier, the blocking rules, the plan file; a second sheet lists
-    the base rules. Text cells are never formulas (rotation.compare.safe_cell)."""
+    the base rules. Text cells are never formulas (rotation.cells)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from .compare import safe_cell
+    from .cells import safe_cell, workbook_bytes
     from .i18n import translator
 
     t = translator(lang)
@@ -971,10 +971,7 @@ def write_sweep_xlsx(sweep: Sweep, path: Path, lang: str = "vi") -> Path:
         safe_cell(base, i, 2, _cell_value(v, lang))
     base.column_dimensions["A"].width = 36
     base.column_dimensions["B"].width = 60
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    write_atomic(path, workbook_bytes(wb))
     return path
 
 
