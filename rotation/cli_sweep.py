@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -36,6 +37,7 @@ from .sweep import (
 )
 
 TERMINAL_KPIS = ("non_local_share.overall", "changed_posts", "total_travel_km", "support_cost_vnd")
+"""The KPIs of the terminal table (when the plans carry them); the workbook has every one."""
 
 
 class _SweepLine:
@@ -128,7 +130,7 @@ def sweep(
         except SweepError as exc:
             raise _BadInput(exc.messages) from None
         written = write_sweep(result, out, lang=t.lang)
-    console.print(sweep_rich(result, t.lang))
+    console.print(sweep_rich(result, t.lang, console.width))
     for f in result.frontiers:
         if f.skipped:
             console.print(f"frontier {f.name}: not drawn ({f.skipped})", markup=False)
@@ -151,21 +153,21 @@ TERMINAL_HEADERS = {
 }
 
 
-def sweep_rich(result: Sweep, lang: str = DEFAULT_LANG) -> Table:
+def sweep_rich(result: Sweep, lang: str = DEFAULT_LANG, width: int = 100) -> Table:
     """One line per variant: the varied values, status, main KPIs, then which frontiers it is
-    dominated on or the rules that block it (the workbook has every KPI and the full text)."""
+    dominated on or the rules that block it, cut to fit ``width`` (the workbook has every KPI
+    and the full text)."""
     t = translator(lang)
-    table = Table(title="Sweep", title_justify="left")
-    table.add_column("variant", no_wrap=True)
-    for k in result.keys:
-        table.add_column(k, justify="right", overflow="fold")
-    table.add_column("status", no_wrap=True)
-    kpis = [k for k in TERMINAL_KPIS if any(k in r.kpis for r in result.results)]
-    for k in kpis:
-        table.add_column(TERMINAL_HEADERS[k], justify="right", no_wrap=True)
-    table.add_column(
-        "dominated on / blocking rules", no_wrap=True, overflow="ellipsis", max_width=60
+    short = _short_keys(result.keys)
+    legend = ", ".join(f"{h} = {k}" for h, k in zip(short, result.keys, strict=True) if h != k)
+    table = Table(
+        title="Sweep" + (f" ({legend})" if legend else ""),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
+    rows = []
+    kpis = [k for k in TERMINAL_KPIS if any(k in r.kpis for r in result.results)]
     for r in result.results:
         values = [
             "none" if r.variant.values.get(k) is None else str(r.variant.values[k])
@@ -179,14 +181,30 @@ def sweep_rich(result: Sweep, lang: str = DEFAULT_LANG) -> Table:
             elif k == "non_local_share.overall":
                 cells.append(t.percent(v))
             else:
-                cells.append(t.number(v, 0 if isinstance(v, int) or k.endswith("_vnd") else 1))
+                cells.append(t.number(v))
         if r.feasible:
             note = ", ".join(n for n, d in r.dominated.items() if d)
         else:
             note = r.outcome.error or "; ".join(f"{d['rule']} ({d['scope']})" for d in r.diagnosis)
         style = "red" if r.status == "error" else ("yellow" if not r.feasible else None)
-        table.add_row(r.id, *values, r.status, *cells, note, style=style)
+        rows.append(([r.id, *values, r.status, *cells], note, style))
+    headers = ["variant", *short, "status", *(TERMINAL_HEADERS[k] for k in kpis)]
+    used = 0
+    for j, h in enumerate(headers):  # every value column as wide as its widest cell
+        w = max([len(row[0][j]) for row in rows] + [len(h)])
+        used += w + 3
+        table.add_column(h, justify="left" if j == 0 else "right", min_width=w, no_wrap=True)
+    room = max(12, width - used - 2)
+    table.add_column("dominated / blocking", no_wrap=True)
+    for cells_, note, style in rows:
+        table.add_row(*cells_, note if len(note) <= room else note[: room - 1] + "…", style=style)
     return table
+
+
+def _short_keys(keys: list[str]) -> list[str]:
+    """Column headers: each key's last name (``min_share``), the full key when two clash."""
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return [s if last.count(s) == 1 else k for s, k in zip(last, keys, strict=True)]
 
 
 def register(app: typer.Typer) -> None:

@@ -367,6 +367,26 @@ def solve_variant(data: ProblemData, rules_doc: dict[str, Any]) -> Outcome:
     )
 
 
+def _import_solver() -> str:
+    """Run on every worker at start: the solver imported once, before the first variant."""
+    from . import solve
+
+    return solve.__name__
+
+
+def _warm(client: Any) -> None:
+    """Import the solver on every worker; a worker that cannot is a set-up error."""
+    try:
+        client.run(_import_solver)
+    except ImportError as exc:
+        raise SweepError(
+            [
+                f"a worker cannot import the solver ({exc}): install this project on every worker "
+                "(pip install -e '.[sweep]')"
+            ]
+        ) from None
+
+
 def _data_task(data: ProblemData) -> ProblemData:
     """The dataset as a task of its own: workers fetch it once; a lost copy is recomputed."""
     return data
@@ -522,6 +542,7 @@ class DaskEngine:
                         silence_logs=40,  # logging.ERROR
                     )
                     self._client = Client(cluster)
+                _warm(self._client)
                 yield self
             finally:
                 if self._client is not None:
