@@ -4,6 +4,8 @@ cluster against a plain sequential loop, in one run, with the same plans require
     python -m bench.sweep                  # engines + Hai Duong, 60 variants
     python -m bench.sweep --national       # + national 2025, 10 variants, 1 and 2 workers
     python -m bench.sweep --only engines   # start-up and per-task cost of Dask (and Ray if present)
+    python -m bench.sweep --only engines,hai_duong_cpu   # parts: engines, hai_duong_cpu,
+                                                         # hai_duong, national
 
 Writes ``bench/results/sweep.json`` and ``bench/results/sweep.md`` and prints the table.
 
@@ -229,10 +231,15 @@ def _md(res: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--only", choices=["engines", "hai_duong", "hai_duong_cpu", "national"], default=None
+        "--only",
+        default=None,
+        help="comma-separated parts: engines, hai_duong_cpu, hai_duong, national",
     )
     ap.add_argument("--national", action="store_true", help="also national 2025, 10 variants")
     args = ap.parse_args()
+    parts = set(args.only.split(",")) if args.only else {"engines", "hai_duong_cpu", "hai_duong"}
+    if args.national:
+        parts.add("national")
     res: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpus": os.cpu_count(),
@@ -241,22 +248,22 @@ def main() -> None:
         "engines": [],
         "sweeps": [],
     }
-    if args.only in (None, "engines"):
+    if "engines" in parts:
         res["engines"].append(bench_dask())
         print(json.dumps(res["engines"][-1]), flush=True)
         ray_row = bench_ray()
         if ray_row:
             res["engines"].append(ray_row)
             print(json.dumps(ray_row), flush=True)
-    if args.only in (None, "hai_duong_cpu"):
+    if "hai_duong_cpu" in parts:
         res["sweeps"].append(
             bench_sweep("hai_duong (all feasible)", "hai_duong", HAI_DUONG_CPU_GRID, [2])
         )
-    if args.only in (None, "hai_duong"):
+    if "hai_duong" in parts:
         res["sweeps"].append(
             bench_sweep("hai_duong (issue grid)", "hai_duong", HAI_DUONG_GRID, [2])
         )
-    if args.only == "national" or (args.only is None and args.national):
+    if "national" in parts:
         res["sweeps"].append(bench_sweep("national_2025", "national_2025", NATIONAL_GRID, [1, 2]))
     res["load_end"] = round(os.getloadavg()[0], 2)
     RESULTS.mkdir(exist_ok=True)
