@@ -1066,10 +1066,13 @@ def _plot_frontier(
         label=f"{_label(lang, 'frontier')} ({len(front)})",
         zorder=3,
     )
-    for r in front:
+    same: dict[tuple[float, float], list[str]] = {}
+    for r in front:  # variants with the same KPIs share one point and one label
+        same.setdefault((r.kpis[COVERAGE], r.kpis[cost]), []).append(r.id)
+    for (x, y), ids in same.items():
         ax.annotate(
-            r.id,
-            (r.kpis[COVERAGE], r.kpis[cost]),
+            ids[0] if len(ids) == 1 else f"{ids[0]} (+{len(ids) - 1})",
+            (x, y),
             textcoords="offset points",
             xytext=(4, 4),
             fontsize=7,
