@@ -189,10 +189,23 @@ def read_variants_file(path: Path) -> list[Variant]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError as exc:
         raise SweepError([f"{path}: not valid YAML/JSON ({exc})"]) from None
+    return variants_from_doc(doc, str(path))
+
+
+MAX_VARIANTS = 10_000
+"""More variants than this in one sweep is taken for a mistake (a grid of too many axes)."""
+
+
+def variants_from_doc(doc: Any, where: str = "variants") -> list[Variant]:
+    """Variants from parsed YAML/JSON: ``{vary: {KEY: [V, …]}}``, ``{variants: [{KEY: V}]}`` or
+    a bare list of ``{KEY: V}``; ``where`` names the source in messages."""
     if isinstance(doc, Mapping) and "vary" in doc:
         vary = doc["vary"]
         if not isinstance(vary, Mapping) or not all(isinstance(v, list) for v in vary.values()):
-            raise SweepError([f"{path}: 'vary' must map each key to a list of values"])
+            raise SweepError([f"{where}: 'vary' must map each key to a list of values"])
+        size = math.prod(len(v) for v in vary.values())
+        if size > MAX_VARIANTS:
+            raise SweepError([f"{where}: {size} variants, at most {MAX_VARIANTS} in one sweep"])
         axes = [Axis(str(k), tuple(plain(x) for x in v)) for k, v in vary.items()]
         for a in axes:
             parse_key(a.key)
@@ -200,15 +213,17 @@ def read_variants_file(path: Path) -> list[Variant]:
     rows = doc.get("variants") if isinstance(doc, Mapping) else doc
     if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
         raise SweepError(
-            [f"{path}: expected 'vary: {{KEY: [V, …]}}' or 'variants: [{{KEY: V, …}}, …]'"]
+            [f"{where}: expected 'vary: {{KEY: [V, …]}}' or 'variants: [{{KEY: V, …}}, …]'"]
         )
+    if len(rows) > MAX_VARIANTS:
+        raise SweepError([f"{where}: {len(rows)} variants, at most {MAX_VARIANTS} in one sweep"])
     problems = []
     for i, r in enumerate(rows, start=1):
         for k in r:
             try:
                 parse_key(str(k))
             except SweepError as exc:
-                problems += [f"{path}, variant {i}: {m}" for m in exc.messages]
+                problems += [f"{where}, variant {i}: {m}" for m in exc.messages]
     if problems:
         raise SweepError(problems)
     return _numbered([{str(k): plain(v) for k, v in r.items()} for r in rows])
@@ -433,6 +448,19 @@ class SweepProgress:
 
 
 SweepCallback = Callable[[SweepProgress], None]
+CANCELLED = "cancelled before it ran"
+
+
+class StopFlag(Protocol):
+    """A ``threading.Event`` or ``multiprocessing`` event: set = run no further variant."""
+
+    def is_set(self) -> bool: ...
+
+
+def _cancelled() -> Outcome:
+    return Outcome(status="unknown", plan=None, seconds=0.0, error=CANCELLED)
+
+
 Task = Callable[[ProblemData, dict[str, Any]], Outcome]
 
 
@@ -472,6 +500,7 @@ class Engine(Protocol):
         data: ProblemData,
         jobs: Sequence[tuple[str, dict[str, Any]]],
         progress: SweepCallback | None,
+        stop: StopFlag | None = None,
     ) -> list[Outcome]: ...
 
 
@@ -491,11 +520,15 @@ class SerialEngine:
         data: ProblemData,
         jobs: Sequence[tuple[str, dict[str, Any]]],
         progress: SweepCallback | None,
+        stop: StopFlag | None = None,
     ) -> list[Outcome]:
         track = _Tracker(len(jobs), 1, progress)
         track.emit()
         out = []
         for vid, doc in jobs:
+            if stop is not None and stop.is_set():
+                out.append(_cancelled())
+                continue
             try:
                 outcome = task(data, doc)
             except Exception as exc:  # a broken variant is reported, the sweep goes on
@@ -576,10 +609,11 @@ class DaskEngine:
         data: ProblemData,
         jobs: Sequence[tuple[str, dict[str, Any]]],
         progress: SweepCallback | None,
+        stop: StopFlag | None = None,
     ) -> list[Outcome]:
         if self._client is None:
             with self.session():
-                return self.run(task, data, jobs, progress)
+                return self.run(task, data, jobs, progress, stop)
         from distributed import as_completed
 
         client = self._client
@@ -595,6 +629,13 @@ class DaskEngine:
         track.emit()
         out: list[Outcome | None] = [None] * len(jobs)
         for fut in as_completed(list(futures)):
+            if stop is not None and stop.is_set():
+                left = [f for f in futures if not f.done()]
+                client.cancel(left)
+                for f in left:
+                    out[futures[f]] = _cancelled()
+            if out[futures[fut]] is not None or fut.cancelled():
+                continue
             i = futures[fut]
             try:
                 outcome = fut.result()
@@ -605,7 +646,7 @@ class DaskEngine:
             track.emit(jobs[i][0])
             fut.release()
         data_f.release()
-        return [o if o is not None else _error(RuntimeError("lost")) for o in out]
+        return [o if o is not None else _cancelled() for o in out]
 
 
 # =========================================================================== results
@@ -752,6 +793,7 @@ def run_sweep(
     engine: Engine | None = None,
     progress: SweepCallback | None = None,
     task: Task = solve_variant,
+    stop: StopFlag | None = None,
 ) -> Sweep:
     """Build every variant's rules (raises :class:`SweepError` before anything runs), solve
     them on ``engine`` (default :class:`DaskEngine` on a local cluster), collect the table."""
@@ -759,7 +801,7 @@ def run_sweep(
     engine = engine if engine is not None else DaskEngine()
     jobs = [(v.id, r.model_dump(mode="json")) for v, r in zip(variants, rules, strict=True)]
     t0 = time.perf_counter()
-    outcomes = engine.run(task, data, jobs, progress)
+    outcomes = engine.run(task, data, jobs, progress, stop)
     wall = time.perf_counter() - t0
     results = []
     for v, r, o in zip(variants, rules, outcomes, strict=True):
@@ -958,7 +1000,7 @@ def write_sweep_xlsx(sweep: Sweep, path: Path, lang: str = "vi") -> Path:
     assert ws is not None
     ws.title = _label(lang, "sheet")
     kpis = sweep.kpi_keys()
-    frontier_names = [f.name for f in sweep.frontiers if f.file]
+    frontier_names = [n for n, _ in FRONTIERS if any(n in r.dominated for r in sweep.results)]
     headers = (
         [_label(lang, "variant")]
         + [key_header(t, k) for k in sweep.keys]
@@ -1104,3 +1146,69 @@ def variants_of(axes: Iterable[Axis] | None = None, file: Path | None = None) ->
     if file is not None:
         return read_variants_file(file)
     return grid(axes)
+
+
+# =========================================================================== the service's job
+def sweep_job(
+    data: ProblemData,
+    base: Rules,
+    spec: Mapping[str, Any],
+    progress: SweepCallback | None = None,
+    stop: StopFlag | None = None,
+) -> dict[str, Any]:
+    """A sweep as one service job (api/worker.py): ``spec`` is ``{vary: {KEY: [V, …]}}`` or
+    ``{variants: [{KEY: V}, …]}``. The variants run on the Dask cluster at
+    :data:`ADDRESS_ENV` when it is set, else one after another in the job's process (the
+    service's own job workers are the parallelism). Returns ``{"kind": "sweep", "status",
+    "sweep": the sweep.json document, "plans": one plan per variant, None for a failed one}``."""
+    variants = variants_from_doc(dict(spec), "sweep")
+    address = os.environ.get(ADDRESS_ENV)
+    engine: Engine = DaskEngine(address) if address else SerialEngine()
+    result = run_sweep(data, base, variants, engine, progress, stop=stop)
+    result.frontiers = [
+        Frontier(name, COVERAGE, cost, skipped="not drawn by the service")
+        for name, cost in FRONTIERS
+    ]
+    statuses = {r.status for r in result.results}
+    status = "optimal" if statuses & {"optimal", "feasible"} else "infeasible"
+    if statuses <= {"error", "unknown"}:
+        status = "unknown"
+    return {
+        "kind": "sweep",
+        "status": status,
+        "sweep": sweep_document(result),
+        "plans": [r.outcome.plan for r in result.results],
+    }
+
+
+def sweep_from_document(doc: Mapping[str, Any], plans: Mapping[str, dict[str, Any]]) -> Sweep:
+    """A :class:`Sweep` back from its ``sweep.json`` document and the plans by variant id (to
+    write the workbook of a stored sweep)."""
+    base = Rules.model_validate(doc.get("base_rules") or {})
+    results = []
+    for row in doc.get("variants", []):
+        variant = Variant(str(row["id"]), dict(row.get("values") or {}))
+        plan = plans.get(variant.id)
+        rules_doc = (plan or {}).get("rules")
+        rules = Rules.model_validate(rules_doc) if rules_doc else base
+        outcome = Outcome(
+            status=row["status"],
+            plan=plan,
+            seconds=float(row.get("seconds") or 0.0),
+            error=row.get("error"),
+        )
+        kpis = flatten_kpis(row.get("kpis")) if row["status"] in ("optimal", "feasible") else {}
+        results.append(
+            VariantResult(variant, rules, outcome, kpis, dict(row.get("dominated") or {}))
+        )
+    frontiers = [
+        Frontier(f["name"], f["x"], f["y"], f.get("file"), f.get("skipped"))
+        for f in doc.get("frontiers", [])
+    ]
+    return Sweep(
+        keys=list(doc.get("keys") or []),
+        base=base,
+        results=results,
+        engine=dict(doc.get("engine") or {}),
+        frontiers=frontiers,
+    )

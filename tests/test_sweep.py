@@ -23,6 +23,8 @@ from rotation.i18n import translator
 from rotation.plan import Plan
 from rotation.rules import Rules
 from rotation.sweep import (
+    ADDRESS_ENV,
+    CANCELLED,
     DaskEngine,
     Outcome,
     SerialEngine,
@@ -41,8 +43,11 @@ from rotation.sweep import (
     read_variants_file,
     run_sweep,
     solve_variant,
+    sweep_from_document,
+    sweep_job,
     variant_rules,
     write_sweep,
+    write_sweep_xlsx,
 )
 from rotation.validate import validate_plan
 
@@ -393,6 +398,49 @@ def test_a_task_error_is_kept_as_a_failed_variant() -> None:
     assert result.results[0].status == "error"
     assert "solver exploded" in (result.results[0].outcome.error or "")
     assert seen[-1].failed == 1 and seen[-1].done == 0 and seen[-1].eta_s == 0.0
+
+
+class _Set:
+    def is_set(self) -> bool:
+        return True
+
+
+def test_a_stopped_sweep_runs_no_further_variant() -> None:
+    result = run_sweep(
+        _problem(),
+        default_rules(),
+        grid([parse_vary(f"{SHARE}=0.25,0.5")]),
+        SerialEngine(),
+        stop=_Set(),
+    )
+    assert [r.status for r in result.results] == ["unknown", "unknown"]
+    assert all(r.outcome.error == CANCELLED for r in result.results)
+
+
+def test_service_job_and_stored_sweep_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ADDRESS_ENV, raising=False)  # no cluster: one variant after another
+    events = []
+    job = sweep_job(
+        _problem(), default_rules(), {"vary": {SHARE: [0.25, 0.5], CAP: [1]}}, events.append
+    )
+    assert job["kind"] == "sweep" and job["status"] == "optimal"
+    doc = job["sweep"]
+    assert [r["status"] for r in doc["variants"]] == ["optimal", "infeasible"]
+    assert [p["status"] for p in job["plans"]] == ["optimal", "infeasible"]
+    assert events[-1].done == 2
+    with pytest.raises(SweepError, match="'vary' must map"):
+        sweep_job(_problem(), default_rules(), {"vary": {SHARE: 0.3}})
+    # the stored form (document + plans) gives the same workbook rows as the live sweep
+    plans = {r["id"]: p for r, p in zip(doc["variants"], job["plans"], strict=True)}
+    again = sweep_from_document(json.loads(json.dumps(doc)), plans)
+    path = write_sweep_xlsx(again, tmp_path / "stored.xlsx", lang="en")
+    rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["v01", "v02"]
+    header = rows[0]
+    changed = rows[1][header.index(translator("en").kpi("changed_posts"))]
+    assert changed == job["plans"][0]["kpis"]["changed_posts"]
 
 
 # =========================================================================== command line
