@@ -32,7 +32,7 @@ run: $(STAMP)
 	ROTATION_LOAD_DEMO=1 $(BIN)/rotation serve --host 127.0.0.1 --port 8000
 
 ## make test: install the dev extras and run the whole suite (exit 5 = no tests = failure)
-test: $(DEVSTAMP)
+test: $(DEVSTAMP) lint
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
 
 ## make lint: ruff (rules), ruff format (layout) and mypy (types, None checks); part of make test

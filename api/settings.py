@@ -23,9 +23,11 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         default=20.0, gt=0, validation_alias=AliasChoices("MAX_UPLOAD_MB", "max_upload_mb")
     )
-    workers: int = Field(2, ge=0, validation_alias=AliasChoices("WORKERS", "workers"))
+    workers: int = Field(default=2, ge=0, validation_alias=AliasChoices("WORKERS", "workers"))
     """Solves this process runs at a time (0: serve HTTP only; ``rotation worker`` runs them)."""
-    load_demo: bool = Field(False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo"))
+    load_demo: bool = Field(
+        default=False, validation_alias=AliasChoices("ROTATION_LOAD_DEMO", "load_demo")
+    )
     max_time_limit_s: float = Field(
         default=600.0, gt=0, validation_alias=AliasChoices("MAX_TIME_LIMIT_S", "max_time_limit_s")
     )
@@ -51,12 +53,14 @@ class Settings(BaseSettings):
     cancel_grace_s: float = 10.0
     """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
     job_lease_s: float = Field(
-        30.0, ge=1.0, le=3600.0, validation_alias=AliasChoices("JOB_LEASE_S", "job_lease_s")
+        default=30.0, ge=1.0, le=3600.0, validation_alias=AliasChoices("JOB_LEASE_S", "job_lease_s")
     )
     """How long a runner's claim on a running job lasts unless renewed (renewed every third of
     it). A job whose lease expired (its server or worker died) is requeued once, then failed."""
     max_streams_per_key: int = Field(
-        20, ge=1, validation_alias=AliasChoices("MAX_STREAMS_PER_KEY", "max_streams_per_key")
+        default=20,
+        ge=1,
+        validation_alias=AliasChoices("MAX_STREAMS_PER_KEY", "max_streams_per_key"),
     )
     """Open ``GET /v1/jobs/{id}/events`` streams one API key may hold in this process (429
     beyond)."""

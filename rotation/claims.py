@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .concepts import is_local, kpi_scope_level
+from .concepts import age_years, is_local, is_minority, kpi_scope_level
 from .data import ProblemData
 from .geo import distances
 from .plan import Assignment
@@ -56,6 +56,9 @@ class Holding:
     non_local: bool
     travel_km: float
     """Residence → post unit, unrounded (``inf`` when unreachable; 0 for a vacancy)."""
+    support_vnd: int = 0
+    """The support allowance of a holder who takes a new post (rules.support, on the km
+    rounded to metres as plans state them); 0 otherwise."""
 
 
 def _text_or_none(v: object) -> str | None:
@@ -99,6 +102,8 @@ class ClaimContext:
             prev = self.post_before.get(c)
             non_local = not is_local(self.data, home, res, unit, self.rules)
             km = self.km(res, unit)
+        takes_new = c is not None and c != inc
+        support = self.rules.support.vnd(round(km, 3)) if takes_new and math.isfinite(km) else 0
         return Holding(
             post_id=p,
             unit_id=unit,
@@ -110,6 +115,7 @@ class ClaimContext:
             changed=c != inc,
             non_local=non_local,
             travel_km=km,
+            support_vnd=support,
         )
 
 
@@ -145,16 +151,41 @@ def claim_travel_km(a: Assignment, h: Holding, rules: Rules) -> str | None:
     return f"claims {a.travel_km} km, residence → post is {round(h.travel_km, 3)} km"
 
 
+def claim_support_vnd(a: Assignment, h: Holding, rules: Rules) -> str | None:
+    if a.support_vnd == h.support_vnd:
+        return None
+    return (
+        f"claims support {a.support_vnd} VND, the rules' tiers give {h.support_vnd} VND "
+        f"for {round(h.travel_km, 3)} km"
+    )
+
+
 HOLDER_CLAIMS: dict[str, tuple[str, HolderCheck]] = {
     "previous_post_id": ("claim_previous_post", claim_previous_post),
     "changed": ("claim_changed", claim_changed),
     "non_local": ("claim_non_local", claim_non_local),
     "travel_km": ("claim_travel_km", claim_travel_km),
-    # Contract v1.1 (§3.1) adds `support_vnd` per assignment: one more entry here, e.g.
-    # "support_vnd": ("claim_support", claim_support_vnd), once rules.support exists.
+    "support_vnd": ("claim_support", claim_support_vnd),
 }
 """Assignment field → (rule name in :data:`rotation.rulebook.CLAIMS`, its check). A field the
 assignment does not carry is not claimed and not checked."""
+
+
+def wrong_names(a: Assignment, data: ProblemData) -> list[tuple[str, str]]:
+    """``cadre_name`` and ``unit_name`` (contract v1.1), when claimed, match the data."""
+    out = []
+    made = a.model_fields_set
+    if "unit_name" in made and a.post_id in data.posts.index:
+        want = str(data.units.at[data.posts.at[a.post_id, "unit_id"], "name"])
+        if a.unit_name != want:
+            out.append(("claim_names", f"claims unit name {a.unit_name!r}, the data says {want!r}"))
+    if "cadre_name" in made and a.cadre_id is not None and a.cadre_id in data.cadres.index:
+        want = str(data.cadres.at[a.cadre_id, "full_name"])
+        if a.cadre_name != want:
+            out.append(
+                ("claim_names", f"claims cadre name {a.cadre_name!r}, the data says {want!r}")
+            )
+    return out
 
 
 def wrong_holder_claims(a: Assignment, h: Holding, rules: Rules) -> list[tuple[str, str]]:
@@ -177,6 +208,8 @@ class PlanFacts:
     holdings: list[Holding]
     scopes: list[str]
     """The KPI scope (:func:`rotation.concepts.kpi_scope_level`) of each holding's unit."""
+    data: ProblemData | None = None
+    rules: Rules | None = None
 
     @property
     def held(self) -> list[Holding]:
@@ -188,7 +221,7 @@ def plan_facts(ctx: ClaimContext, listed: Iterable[Assignment]) -> PlanFacts:
     holdings = [ctx.holding(a) for a in listed if a.post_id in ctx.unit]
     level = kpi_scope_level(ctx.data, ctx.rules)
     scopes = ctx.data.scope_of([h.unit_id for h in holdings], level).tolist()
-    return PlanFacts(holdings, [str(s) for s in scopes])
+    return PlanFacts(holdings, [str(s) for s in scopes], ctx.data, ctx.rules)
 
 
 def kpi_changed_posts(f: PlanFacts) -> int:
@@ -230,6 +263,72 @@ def kpi_share_by_scope(f: PlanFacts) -> dict[str, float]:
         n_nl[0] += 1
         n_nl[1] += int(h.cadre_id is not None and h.non_local)
     return {s: nl / n for s, (n, nl) in sorted(per.items())}
+
+
+def kpi_support_cost_vnd(f: PlanFacts) -> int:
+    """Support allowance (VND) summed over holders who take a new post."""
+    return sum(h.support_vnd for h in f.holdings)
+
+
+def _new_holders(f: PlanFacts) -> list[Holding] | None:
+    """Holders who take a new post; None when one of them is not in the data (nothing to
+    recompute: ``unknown_cadre`` says so)."""
+    new = [h for h in f.held if h.changed]
+    return None if any(not h.known for h in new) else new
+
+
+def kpi_new_appointees(f: PlanFacts) -> dict[str, int] | None:
+    """Cadres who take a new post: how many, women, young (under 40 at as_of), minority."""
+    assert f.data is not None and f.rules is not None
+    cad = f.data.cadres
+    new = _new_holders(f)
+    if new is None:
+        return None
+    out = {"count": len(new), "women": 0, "young": 0, "minority": 0}
+    for h in new:
+        row = cad.loc[h.cadre_id]
+        out["women"] += int(row["gender"] == "F")
+        out["young"] += int(age_years(row["birth_date"], f.rules.as_of) < 40)
+        out["minority"] += int(is_minority(row["ethnicity"]))
+    return out
+
+
+def kpi_preferences(f: PlanFacts) -> dict[str, int] | None:
+    """Among cadres who take a new post: with wishes, placed in a wished unit (the commune or
+    its district), placed in their first choice."""
+    assert f.data is not None
+    prefs = f.data.preferences
+    wished: dict[str, dict[str, int]] = {}
+    for c, u, r in prefs[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
+        best = wished.setdefault(str(c), {})
+        best[str(u)] = min(int(r), best.get(str(u), int(r)))
+    district = f.data.units["district_id"]
+    out = {"with_wishes": 0, "placed_in_wish": 0, "placed_first_choice": 0}
+    new = _new_holders(f)
+    if new is None:
+        return None
+    for h in new:
+        mine = wished.get(str(h.cadre_id))
+        if not mine:
+            continue
+        out["with_wishes"] += 1
+        d = district.get(h.unit_id)
+        ranks = [mine[k] for k in (h.unit_id, d) if isinstance(k, str) and k in mine]
+        if ranks:
+            out["placed_in_wish"] += 1
+            out["placed_first_choice"] += int(min(ranks) == 1)
+    return out
+
+
+def same_counts(name: str, got: object, want: Any) -> list[str]:
+    """A claimed object of counts (``new_appointees``, ``preferences``): each key right."""
+    if not isinstance(got, Mapping):
+        return [f"{name} {got!r} is not an object of counts"]
+    out = []
+    for k in sorted(want):
+        if not close(got.get(k), want[k], 0.0):
+            out.append(f"{name}.{k} {_got(got.get(k))}, recomputed {want[k]}")
+    return out
 
 
 def _number(v: object) -> float | None:
@@ -305,11 +404,10 @@ KPI_CHECKS: list[KpiCheck] = [
     KpiCheck(("changed_posts",), kpi_changed_posts, same_count),
     KpiCheck(("total_travel_km",), kpi_total_travel_km, same_km),
     KpiCheck(("max_travel_km",), kpi_max_travel_km, same_km),
-    # Contract v1.1 (§3.1) KPIs slot in here, one function each, once their rules and data exist
-    # (they need rules.support and the preferences table, which PlanFacts would then carry):
-    #   KpiCheck(("support_cost_vnd",), kpi_support_cost_vnd, same_count),
-    #   KpiCheck(("new_appointees",), kpi_new_appointees, same_counts),   # count/women/young/minority
-    #   KpiCheck(("preferences",), kpi_preferences, same_counts),   # with_wishes/placed_in_wish/…
+    # contract v1.1 (§3.1)
+    KpiCheck(("support_cost_vnd",), kpi_support_cost_vnd, same_count),
+    KpiCheck(("new_appointees",), kpi_new_appointees, same_counts),
+    KpiCheck(("preferences",), kpi_preferences, same_counts),
 ]
 """Every KPI a plan may claim. A KPI the plan's ``kpis`` do not carry is not checked."""
 
@@ -328,6 +426,6 @@ def wrong_kpis(f: PlanFacts, claimed: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     for check in KPI_CHECKS:
         present, got = _claimed(claimed, check.path)
-        if present:
-            out += check.compare(check.name, got, check.compute(f))
+        if present and (want := check.compute(f)) is not None:
+            out += check.compare(check.name, got, want)
     return out

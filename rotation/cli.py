@@ -7,25 +7,22 @@ exists (``plan``/``demo``: the diagnosis is printed and written as ``plan-1.json
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from .atomic import write_atomic
-from .errors import DataError
-from .rules import Rules, RulesError, load_rules
+from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console, err
+from .rules import Rules
 
 if TYPE_CHECKING:
     from .solve import ProgressEvent
@@ -36,66 +33,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Plan cadre rotations so communes get non-local leaders, within every rule.",
 )
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_OUT = Path("out") / "demo"
 DEMO_TIME_LIMIT_S = 60.0
-
-DataArg = Annotated[
-    Path, typer.Argument(metavar="DATA", help="CSV folder, .zip of CSVs, .xlsx workbook or .json")
-]
-RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="rules YAML/JSON (default: documented defaults)")
-]
-
-
-# =========================================================================== errors and input
-class _BadInput(Exception):
-    """Anything the user can fix: printed line by line, exit 2."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """Turn input errors into one line per problem on stderr and exit code 2."""
-    try:
-        yield
-    except DataError as exc:
-        _fail([str(p) for p in exc.problems])
-    except RulesError as exc:
-        _fail([f"{exc.source}: {m}" for m in exc.messages])
-    except _BadInput as exc:
-        _fail(exc.lines)
-    except FileNotFoundError as exc:
-        _fail([f"{exc.filename or exc}: no such file or folder"])
-
-
-def _fail(lines: list[str], code: int = 2) -> None:
-    for line in lines:
-        err.print(line, style="red", markup=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _read(path: Path):
-    from .read import read_dataset
-
-    data = read_dataset(path)
-    for w in data.warnings:
-        err.print(f"warning: {w}", style="yellow", markup=False, soft_wrap=True)
-    return data
-
-
-def _rules(path: Path | None, **defaults: Any) -> Rules:
-    if path is None:
-        return load_rules(dict(defaults))
-    if not path.is_file():
-        raise RulesError([f"file not found: {path}"], str(path))
-    return load_rules(path)
 
 
 # =========================================================================== rendering
@@ -171,8 +112,16 @@ def before_after_rich(table: pd.DataFrame, title: str = "Before / after") -> Tab
     return t
 
 
+def _empty_kpis() -> Any:
+    from .plan import Kpis
+
+    return Kpis()
+
+
 def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KPIs") -> Table:
-    k = plan.kpis
+    from .plan import Kpis
+
+    k = plan.kpis if plan.kpis is not None else Kpis()  # only feasible plans reach here
     share = k.non_local_share
     posts = share.posts if share.posts is not None else len(plan.assignments)
     nl = share.non_local_posts
@@ -193,6 +142,24 @@ def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KP
         ("total travel", f"{k.total_travel_km:,.1f} km"),
         ("longest travel", f"{k.max_travel_km:,.1f} km"),
     ]
+    if k.support_cost_vnd is not None:
+        rows.append(("support cost", f"{k.support_cost_vnd:,} VND"))
+    na = k.new_appointees
+    if na is not None:
+        rows.append(
+            (
+                "new appointees",
+                f"{na.count} (women {na.women}, young {na.young}, minority {na.minority})",
+            )
+        )
+    if k.preferences is not None and k.preferences.with_wishes:
+        pk = k.preferences
+        rows.append(
+            (
+                "wishes met",
+                f"{pk.placed_in_wish}/{pk.with_wishes} (first choice {pk.placed_first_choice})",
+            )
+        )
     if stats and "total_s" in stats:
         rows.append(("time", f"{stats['total_s']:.1f} s"))
     for name, value in rows:
@@ -546,7 +513,7 @@ def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
         scoped = [r for r in rows if r["round"] == day and r["scope_level"] != "all"]
         worst = min(scoped, key=lambda r: r["share"] - (r["target_share"] or 0.0), default=None)
         low = f"{_pct(worst['share'])} {worst['scope_name']}" if worst else "–"
-        k = plan.kpis
+        k = plan.kpis if plan.kpis is not None else _empty_kpis()
         t.add_row(
             day.isoformat(),
             _pct(k.non_local_share.overall),

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
+from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
 from .compare import (
     Comparison,
     PlanMismatch,

@@ -119,7 +119,7 @@ def _default_rules() -> Rules:
 
 def plan_rules(plan: Plan) -> dict[str, Any] | None:
     """The rules a plan carries (contract §3.1 field ``rules``), or None."""
-    raw = (plan.model_extra or {}).get("rules")
+    raw: object = plan.rules
     if isinstance(raw, Mapping):
         return dict(raw)
     if isinstance(raw, Rules):
@@ -236,9 +236,9 @@ def _valid_rules(raw: Mapping[str, Any] | None) -> bool:
 
 def _kpi_values(plan: Plan) -> dict[str, Any]:
     """The plan's KPIs flattened (``new_appointees.women``), plus counts from the plan."""
-    if plan.status == "infeasible" or not plan.assignments:
-        return {"objective": None}
     k = plan.kpis
+    if plan.status == "infeasible" or not plan.assignments or k is None:
+        return {"objective": None}
     flat: dict[str, Any] = {}
     _flatten("", k.model_dump(mode="json"), flat)
     extra = k.non_local_share.model_extra or {}
@@ -257,7 +257,7 @@ def _kpi_rows(data: ProblemData, plans: Sequence[Plan]) -> list[KpiRow]:
     flats = [_kpi_values(p) for p in plans]
     rows = [KpiRow(key, kind, [f.get(key) for f in flats]) for key, kind in BASE_KPIS]
     scopes = sorted(
-        {s for p in plans for s in p.kpis.non_local_share.by_scope if p.assignments},
+        {s for p in plans if p.assignments and p.kpis for s in p.kpis.non_local_share.by_scope},
         key=lambda s: (len(s), s),
     )
     for s in scopes:
@@ -265,7 +265,10 @@ def _kpi_rows(data: ProblemData, plans: Sequence[Plan]) -> list[KpiRow]:
             KpiRow(
                 "non_local_share.by_scope",
                 "share",
-                [p.kpis.non_local_share.by_scope.get(s) if p.assignments else None for p in plans],
+                [
+                    p.kpis.non_local_share.by_scope.get(s) if p.assignments and p.kpis else None
+                    for p in plans
+                ],
                 scope_id=s,
                 scope_name=data.unit_name(s),
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -197,8 +197,93 @@ def is_minority(ethnicity: object) -> bool:
     return ethnicity.strip().lower() not in MINORITY_EXCLUDED
 
 
+def holders_non_local(data: ProblemData, rules: Rules, posts: pd.DataFrame) -> pd.Series:
+    """Is each post's current holder non-local to it (bool per post_id; vacant posts are
+    False)? Today's non-local holders: the baseline of status tables and of
+    ``never_below_current``."""
+    out = pd.Series(False, index=posts.index, dtype=bool)
+    held = posts[posts["incumbent_id"].map(lambda c: isinstance(c, str) and bool(c))]
+    if held.empty:
+        return out
+    c = data.cadres.loc[held["incumbent_id"].tolist()]
+    local = local_pairs(
+        data, rules, c["hometown_id"].tolist(), c["residence_id"].tolist(), held["unit_id"].tolist()
+    )
+    out.loc[held.index] = ~local
+    return out
+
+
+# --------------------------------------------------------------------------- office, discipline
+def from_office(data: ProblemData) -> pd.Series:
+    """Does each cadre work in a district or province office (not in a commune) now? Such a
+    cadre rotated to a commune post needs ``min_years_to_retirement_from_office`` (Reg. 65)."""
+    level = data.units["level"].reindex(data.cadres["current_unit_id"]).to_numpy()
+    return pd.Series(level != "commune", index=data.cadres.index, dtype=bool)
+
+
+def discipline_until(data: ProblemData, rules: Rules) -> pd.Series:
+    """The date until which each cadre may take no new post because of a disciplinary measure
+    (``date`` + ``discipline_months[kind]``; the latest when several), None when no record."""
+    months = rules.discipline_months.model_dump()
+    until: dict[str, dt.date] = {}
+    for cid, kind, date in data.discipline[["cadre_id", "kind", "date"]].itertuples(index=False):
+        d = add_months(date, int(months[kind]))
+        if cid not in until or d > until[cid]:
+            until[cid] = d
+    return pd.Series(
+        [until.get(c) for c in data.cadres.index], index=data.cadres.index, dtype=object
+    )
+
+
+def under_discipline(data: ProblemData, rules: Rules) -> pd.Series:
+    """Bool per cadre: still inside a disciplinary period at ``as_of``."""
+    until = discipline_until(data, rules)
+    return until.map(lambda d: d is not None and rules.as_of < d).astype(bool)
+
+
+# --------------------------------------------------------------------------- wishes, support
+def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[str]) -> np.ndarray:
+    """Pair by pair, the rank of the cadre's wish for the unit (its commune, or the district it
+    lies in; the best rank when both are wished), 0 when not wished."""
+    cads, units = list(cadre_ids), list(unit_ids)
+    out = np.zeros(len(cads), dtype=np.int64)
+    if data.preferences.empty or not cads:
+        return out
+    rank: dict[tuple[str, str], int] = {}
+    for c, u, r in data.preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
+        key = (str(c), str(u))
+        rank[key] = min(int(r), rank.get(key, int(r)))
+    wanted = {c for c, _ in rank}
+    dist = data.units["district_id"].reindex(units).to_numpy()
+    for i, (c, u, d) in enumerate(zip(cads, units, dist, strict=True)):
+        if c not in wanted:
+            continue
+        hits = [rank[k] for k in ((c, u), (c, d)) if k in rank]
+        out[i] = min(hits) if hits else 0
+    return out
+
+
+def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:
+    """Support allowance (VND) per holder: the tier of ``rules.support`` for the travel, only
+    for cadres who take a new post (0 for an incumbent staying)."""
+    vals = np.array([rules.support.vnd(float(k)) for k in km], dtype=np.int64)
+    return np.where(new_post, vals, 0).astype(np.int64)
+
+
+def in_group(data: ProblemData, facts: pd.DataFrame, group: str) -> np.ndarray:
+    """Bool per cadre: a woman, young (under 40 at ``as_of``) or ethnic minority."""
+    c = data.cadres
+    if group == "women":
+        return (c["gender"] == "F").to_numpy(dtype=bool)
+    if group == "young":
+        return (facts["age_years"] < 40).to_numpy(dtype=bool)
+    if group == "minority":
+        return np.array([is_minority(x) for x in c["ethnicity"]], dtype=bool)
+    raise ValueError(f"unknown group {group!r}")
+
+
 # --------------------------------------------------------------------------- scopes
-def kpi_scope_level(data: ProblemData, rules: Rules) -> str:
+def kpi_scope_level(data: ProblemData, rules: Rules) -> Literal["district", "province"]:
     """The scope level KPIs are reported by: the first target's, else district (or province)."""
     if rules.non_local_targets:
         return rules.non_local_targets[0].scope_level
@@ -245,4 +330,7 @@ def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     facts["years_to_retirement"] = [years_between(rules.as_of, d) for d in retire]
     facts["rating_ok"] = rating_ok_all(data, rules)
     facts["current_post"] = data.incumbent_post.reindex(c.index)
+    facts["from_office"] = from_office(data)
+    facts["discipline_until"] = discipline_until(data, rules)
+    facts["under_discipline"] = under_discipline(data, rules)
     return facts

@@ -29,6 +29,7 @@ import pandas as pd
 LEVELS = ("province", "district", "commune")
 GENDERS = ("M", "F")
 RATINGS = ("excellent", "good", "complete", "not_complete")
+DISCIPLINE_KINDS = ("reprimand", "warning", "removal")  # khiển trách, cảnh cáo, cách chức
 """Ratings from best to worst (Regulation 366-QĐ/TW)."""
 RATING_RANK = {r: i for i, r in enumerate(reversed(RATINGS))}
 """not_complete=0 … excellent=3: higher is better."""
@@ -68,6 +69,14 @@ class ProblemData:
         default_factory=lambda: empty_frame(["cadre_id", "relative_id", "relation"])
     )
     travel: pd.DataFrame = field(default_factory=lambda: empty_frame(["from_id", "to_id", "km"]))
+    discipline: pd.DataFrame = field(
+        default_factory=lambda: empty_frame(["cadre_id", "kind", "date"])
+    )
+    """Contract v1.1: disciplinary measures (kind reprimand | warning | removal, date)."""
+    preferences: pd.DataFrame = field(
+        default_factory=lambda: empty_frame(["cadre_id", "unit_id", "rank"])
+    )
+    """Contract v1.1: cadres' wishes (unit = a commune, or a district = any of its communes)."""
     roads: pd.DataFrame | None = None
     name: str = "dataset"
     warnings: list[str] = field(default_factory=list)
@@ -94,12 +103,17 @@ class ProblemData:
         return str(self.cadres.at[cadre_id, "full_name"])
 
     def scope_of(self, unit_ids: pd.Series | list[str], scope_level: str) -> pd.Series:
-        """The unit at ``scope_level`` above each unit (a district or the province).
+        """The unit at ``scope_level`` above each unit (a commune, a district or the province).
 
         In the 2-level hierarchy (no districts) a ``district`` scope falls back to the province:
         the hierarchy comes from the data, so the same rules work on both.
         """
         ids = pd.Series(list(unit_ids), dtype=object)
+        if scope_level == "commune":
+            com = self.units["commune_id"].reindex(ids).to_numpy()
+            own = ids.to_numpy()
+            out_c = [c if isinstance(c, str) else u for c, u in zip(com, own, strict=True)]
+            return pd.Series(out_c, index=ids.index, dtype=object)
         prov = self.units["province_id"].reindex(ids).to_numpy()
         if scope_level == "province":
             return pd.Series(prov, index=ids.index, dtype=object)
@@ -110,13 +124,18 @@ class ProblemData:
     def locality_of(self, unit_ids: pd.Series | list[str], local_level: str) -> pd.Series:
         """The unit that defines "local" at ``local_level`` for each unit.
 
-        ``commune``: the commune itself. ``district``: its district; in the 2-level hierarchy
-        there is none, so the commune itself is used (never the whole province).
+        ``commune``: the commune itself (the commune it was merged into, when merged).
+        ``district``: its district; in the 2-level hierarchy there is none, so the commune
+        itself is used (never the whole province).
         """
         ids = pd.Series(list(unit_ids), dtype=object)
         commune = self.units["commune_id"].reindex(ids).to_numpy()
         own = ids.to_numpy()
         base = [c if isinstance(c, str) else u for c, u in zip(commune, own, strict=True)]
+        if "merged_into" in self.units.columns:
+            # a commune merged into X counts as X for "local" (contract v1.1)
+            into = self.units["merged_into"].reindex(base).to_numpy()
+            base = [m if isinstance(m, str) else b for m, b in zip(into, base, strict=True)]
         if local_level == "commune":
             return pd.Series(base, index=ids.index, dtype=object)
         dist = self.units["district_id"].reindex(ids).to_numpy()
@@ -133,7 +152,15 @@ class ProblemData:
         """
         data = cls(**tables)  # type: ignore[arg-type]
         data.units = derive_hierarchy(data.units)
+        if "merged_into" not in data.units.columns:
+            data.units["merged_into"] = None
         return data
+
+    @cached_property
+    def merged_posts(self) -> set[str]:
+        """Posts of communes merged into another (contract v1.1): not filled by a plan."""
+        merged = self.units.index[self.units["merged_into"].map(lambda m: isinstance(m, str))]
+        return set(self.posts.index[self.posts["unit_id"].isin(merged)])
 
 
 def derive_hierarchy(units: pd.DataFrame) -> pd.DataFrame:

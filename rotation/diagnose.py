@@ -122,19 +122,17 @@ def _forced_changes(e: Eligibility, scope_level: str) -> dict[str, int]:
 
 def _change_cap_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
     """A change cap below the number of incumbents who must leave for the tenure limit."""
-    mc = rules.max_changes
-    if mc is None:
-        return []
     return [
         DiagnosisItem(
             rule="max_changes+maximum_tenure",
             scope=scope,
-            detail=f"{e.data.unit_name(scope)}: at most {mc.count} changes allowed, but {n} "
-            f"incumbents have reached the maximum of {rules.max_years_in_post:g} years in post "
-            "and must leave",
+            detail=f"{e.data.unit_name(scope)}: at most {mc.cap(scope)} changes allowed, but "
+            f"{n} incumbents have reached the maximum of {rules.max_years_in_post:g} years in "
+            "post and must leave",
         )
+        for mc in rules.change_caps
         for scope, n in sorted(_forced_changes(e, mc.scope_level).items())
-        if n > mc.count
+        if n > mc.cap(scope)
     ]
 
 
@@ -205,12 +203,12 @@ def _sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) 
     name = data.unit_name(scope) if scope in data.units.index else scope
     if scope in e.posts.index:
         name = _post_label(e, int(e.posts.index.get_loc(scope)))
-    forced = (
-        _forced_changes(e, rules.max_changes.scope_level).get(scope, 0) if rules.max_changes else 0
-    )
+    level = str(data.units.at[scope, "level"]) if scope in data.units.index else ""
+    forced = _forced_changes(e, level).get(scope, 0) if rules.change_caps and level else 0
     texts = {
         "non_local_target": f"{name}: target {detail}",
-        "max_changes": f"{name}: {detail} per {rules.max_changes.scope_level if rules.max_changes else ''}"
+        "never_below_current": f"{name}: {detail}, and the plan may not lower that number",
+        "max_changes": f"{name}: {detail} per {level}"
         + (f" ({forced} of them already forced by the tenure limit)" if forced else ""),
         "fill_every_post": f"{name}: must be filled",
         "relatives_same_unit": f"{name}: relatives {detail.replace(' at ' + scope, '')} may not "

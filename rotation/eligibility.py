@@ -5,8 +5,9 @@ Only eligible pairs become decision variables. A pair is either a *keep* pair (t
 or a *new post* pair (the cadre takes a post other than the one held before), which must pass:
 
 - cadre level (rule names from rotation.rulebook): ``out_of_scope_post``, ``not_movable``,
-  ``minimum_tenure``, ``rating``, ``retirement``;
-- pair level: ``travel_distance``, ``personal_travel_limit``, ``planning_list``, ``exclusion``,
+  ``minimum_tenure``, ``rating``, ``retirement``, ``discipline``;
+- pair level: ``retirement_from_office`` (office → commune post), ``travel_distance``,
+  ``personal_travel_limit``, ``planning_list``, ``exclusion``,
   and the post's own province when ``same_province`` (reason ``other_province``).
 
 A keep pair is refused only by ``maximum_tenure``. Incumbents who are not movable or below the
@@ -20,13 +21,28 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .concepts import cadre_facts, is_minority, latest_rating, local_pairs
+from .concepts import (
+    cadre_facts,
+    in_group,
+    latest_rating,
+    local_pairs,
+    support_vnd,
+    wish_rank,
+)
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
 
-CADRE_RULES = ("out_of_scope_post", "not_movable", "minimum_tenure", "rating", "retirement")
+CADRE_RULES = (
+    "out_of_scope_post",
+    "not_movable",
+    "minimum_tenure",
+    "rating",
+    "retirement",
+    "discipline",
+)
 PAIR_RULES = (
+    "retirement_from_office",
     "travel_distance",
     "personal_travel_limit",
     "planning_list",
@@ -49,6 +65,7 @@ class Eligibility:
     pair_km: np.ndarray  # float64 km residence -> post unit
     pair_non_local: np.ndarray  # bool
     pair_keep: np.ndarray  # bool: the incumbent keeping the post
+    pair_support_vnd: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     must_keep: dict[int, int] = field(default_factory=dict)  # post idx -> cadre idx (+ reason)
     must_keep_reason: dict[int, str] = field(default_factory=dict)
     over_tenure: dict[int, int] = field(default_factory=dict)  # post idx -> incumbent idx
@@ -84,6 +101,7 @@ class Eligibility:
             pair_km=self.pair_km[mask],
             pair_non_local=self.pair_non_local[mask],
             pair_keep=self.pair_keep[mask],
+            pair_support_vnd=self.pair_support_vnd[mask],
             bonus={k: v[mask] for k, v in self.bonus.items()},
         )
 
@@ -117,7 +135,8 @@ class Eligibility:
 
 def in_scope_posts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     """Posts of the plan's positions, with province, district and target scope columns."""
-    posts = data.posts[data.posts["position"].isin(rules.positions)].copy()
+    posts = data.posts[data.posts["position"].isin(rules.positions)]
+    posts = posts[~posts.index.isin(data.merged_posts)].copy()  # merged communes: not filled
     posts["province_id"] = data.units["province_id"].reindex(posts["unit_id"]).to_numpy()
     posts["district_scope"] = data.scope_of(posts["unit_id"], "district").to_numpy()
     return posts.sort_index()
@@ -128,13 +147,15 @@ def _cadre_blocks(data: ProblemData, rules: Rules, facts: pd.DataFrame) -> pd.Se
     c = data.cadres
     in_scope = set(data.posts.index[data.posts["position"].isin(rules.positions)])
     cur = facts["current_post"]
+    loses = cur.isin(data.merged_posts)  # the post disappears in a merger: free to move
     block = pd.Series("", index=c.index, dtype=object)
     checks = [
-        ("out_of_scope_post", cur.notna() & ~cur.isin(in_scope)),
+        ("out_of_scope_post", cur.notna() & ~cur.isin(in_scope) & ~loses),
         ("not_movable", ~c["movable"].astype(bool)),
-        ("minimum_tenure", facts["tenure_years"] < rules.min_years_in_post),
+        ("minimum_tenure", (facts["tenure_years"] < rules.min_years_in_post) & ~loses),
         ("rating", ~facts["rating_ok"].astype(bool)),
         ("retirement", facts["years_to_retirement"] < rules.min_years_to_retirement),
+        ("discipline", facts["under_discipline"].astype(bool)),
     ]
     for rule, mask in checks:
         block[(block == "") & mask.to_numpy()] = rule
@@ -156,6 +177,12 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     planned = cadres["planned_positions"].to_numpy()
     excluded = {(e.post_id, e.cadre_id) for e in rules.exclude}
     limit = np.inf if rules.max_travel_km is None else rules.max_travel_km
+    # Reg. 65: from an office to a commune post only with enough years before retirement
+    office_short = (
+        facts["from_office"].astype(bool)
+        & (facts["years_to_retirement"] < rules.min_years_to_retirement_from_office)
+    ).to_numpy()
+    post_is_commune = data.units["level"].reindex(posts["unit_id"]).to_numpy() == "commune"
 
     has_plan = {
         pos: np.array([pos in pl for pl in planned], dtype=bool)
@@ -177,6 +204,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
             res_ids = cadres["residence_id"].to_numpy()[cand]
             ci, pj, km = dist.pairs(res_ids, prov_posts["unit_id"].to_numpy(), limit)
             ok = np.isfinite(km)  # inf = no route known: never
+            ok &= ~(office_short[cand[ci]] & post_is_commune[p_idx[pj]])
             pers = personal[cand][ci]
             ok &= ~(~np.isnan(pers) & (km > pers + 1e-9))
             if rules.require_planning:
@@ -272,6 +300,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
             elig.must_keep[int(p)] = int(c)
             elig.must_keep_reason[int(p)] = reason
     elig.bonus = _bonus_indicators(data, rules, facts, elig)
+    elig.pair_support_vnd = support_vnd(rules, elig.pair_km, ~elig.pair_keep)
     return elig
 
 
@@ -287,15 +316,21 @@ def _bonus_indicators(
     """Per-pair 0/1 indicators of the reward terms (only for cadres taking a new post)."""
     c = data.cadres
     new = ~e.pair_keep
-    women = (c["gender"] == "F").to_numpy()
-    young = (facts["age_years"] < 40).to_numpy()
-    minority = np.array([is_minority(x) for x in c["ethnicity"]], dtype=bool)
+    women = in_group(data, facts, "women")
+    young = in_group(data, facts, "young")
+    minority = in_group(data, facts, "minority")
     excellent = (latest_rating(data, rules) == "excellent").fillna(False).to_numpy(dtype=bool)
+    wished = wish_rank(
+        data,
+        c.index.to_numpy()[e.pair_cadre],
+        e.posts["unit_id"].to_numpy()[e.pair_post],
+    )
     return {
         "priority_women": new & women[e.pair_cadre],
         "priority_young": new & young[e.pair_cadre],
         "priority_minority": new & minority[e.pair_cadre],
         "rating_fit": new & excellent[e.pair_cadre],
+        "preference": new & (wished > 0),
     }
 
 
@@ -307,6 +342,9 @@ def refusal_reasons(
     c = data.cadres.loc[cadre_id]
     f = facts.loc[cadre_id]
     out: list[tuple[str, str]] = []
+    if post_id in data.merged_posts:
+        into = data.units.at[post["unit_id"], "merged_into"]
+        return [("merged_commune", f"{post['unit_id']} is merged into {into}: post not filled")]
     keep = post["incumbent_id"] == cadre_id
     if keep:
         if rules.max_years_in_post is not None and f["tenure_years"] >= rules.max_years_in_post:
@@ -318,11 +356,12 @@ def refusal_reasons(
             )
         return out
     cur = f["current_post"]
-    if isinstance(cur, str) and data.posts.at[cur, "position"] not in rules.positions:
+    loses = isinstance(cur, str) and cur in data.merged_posts
+    if isinstance(cur, str) and not loses and data.posts.at[cur, "position"] not in rules.positions:
         out.append(("out_of_scope_post", f"holds {cur}, outside the plan's positions"))
     if not bool(c["movable"]):
         out.append(("not_movable", "marked not movable"))
-    if f["tenure_years"] < rules.min_years_in_post:
+    if f["tenure_years"] < rules.min_years_in_post and not loses:
         out.append(
             (
                 "minimum_tenure",
@@ -344,6 +383,20 @@ def refusal_reasons(
                 "retirement",
                 f"{f['years_to_retirement']:.1f} years to retirement, minimum "
                 f"{rules.min_years_to_retirement:g}",
+            )
+        )
+    if bool(f["under_discipline"]):
+        out.append(("discipline", f"under a disciplinary measure until {f['discipline_until']}"))
+    if (
+        bool(f["from_office"])
+        and data.units.at[post["unit_id"], "level"] == "commune"
+        and f["years_to_retirement"] < rules.min_years_to_retirement_from_office
+    ):
+        out.append(
+            (
+                "retirement_from_office",
+                f"{f['years_to_retirement']:.1f} years to retirement, minimum "
+                f"{rules.min_years_to_retirement_from_office:g} coming from an office",
             )
         )
     km = distances(data, rules).km(c["residence_id"], post["unit_id"])

@@ -202,6 +202,8 @@ def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Pat
 def kpi_rows(data: ProblemData, plan: Plan) -> list[tuple[str, Any]]:
     """The plan's KPIs as (measure, value) rows, scope shares named."""
     k = plan.kpis
+    if k is None:  # infeasible: no KPIs, no fake zeros (contract v1.1)
+        return [("status", plan.status), ("diagnosis items", len(plan.diagnosis))]
     nls = k.non_local_share
     rows: list[tuple[str, Any]] = [
         ("status", plan.status),
@@ -215,6 +217,23 @@ def kpi_rows(data: ProblemData, plan: Plan) -> list[tuple[str, Any]]:
         ("total travel km", k.total_travel_km),
         ("max travel km", k.max_travel_km),
     ]
+    if k.support_cost_vnd is not None:
+        rows.append(("support cost VND", k.support_cost_vnd))
+    if k.new_appointees is not None:
+        na = k.new_appointees
+        rows += [
+            ("new appointees", na.count),
+            ("new appointees: women", na.women),
+            ("new appointees: young (< 40)", na.young),
+            ("new appointees: ethnic minority", na.minority),
+        ]
+    if k.preferences is not None:
+        pk = k.preferences
+        rows += [
+            ("new appointees with wishes", pk.with_wishes),
+            ("placed in a wished unit", pk.placed_in_wish),
+            ("placed in their first choice", pk.placed_first_choice),
+        ]
     for sid, share in k.non_local_share.by_scope.items():
         rows.append((f"non-local share: {data.unit_name(sid)} ({sid})", share))
     return rows

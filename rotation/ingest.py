@@ -48,7 +48,17 @@ import pandas as pd
 
 from .errors import DataError, LimitError, Problem
 
-TABLES = ("units", "cadres", "posts", "ratings", "relations", "travel", "roads")
+TABLES = (
+    "units",
+    "cadres",
+    "posts",
+    "ratings",
+    "relations",
+    "travel",
+    "roads",
+    "discipline",  # contract v1.1
+    "preferences",  # contract v1.1
+)
 REQUIRED_TABLES = ("units", "cadres", "posts")
 
 Tables = dict[str, dict[str, Any]]

@@ -198,11 +198,14 @@ def _summary(
         rows.append((t._("Conflicting rules"), t.number(len(plan.diagnosis))))
         return rows
     nl_after = int(whole["non_local_after"].sum())
-    after_share = nl_after / posts if posts else math.nan
+    posts_after = int(whole["posts_after"].sum())  # fewer when communes merge
+    after_share = nl_after / posts_after if posts_after else math.nan
     reached = int(
         (scopes["non_local_after"].astype(float) >= scopes["required"].astype(float)).sum()
     )
     k = plan.kpis
+    if k is None:
+        return rows
     rows += [
         (
             t._("Non-local holders: today → after the plan"),
@@ -219,9 +222,8 @@ def _summary(
         (t.kpi("total_travel_km"), t.km(k.total_travel_km)),
         (t.kpi("max_travel_km"), t.km(k.max_travel_km)),
     ]
-    extra = k.model_extra or {}
-    if isinstance(extra.get("support_cost_vnd"), int | float):
-        rows.append((t.kpi("support_cost_vnd"), t.money(extra["support_cost_vnd"])))
+    if k.support_cost_vnd is not None:
+        rows.append((t.kpi("support_cost_vnd"), t.money(k.support_cost_vnd)))
     if plan.objective is not None:
         rows.append((t.kpi("objective"), t.number(plan.objective, 1)))
     return rows

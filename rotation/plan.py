@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .atomic import write_atomic
-from .concepts import is_local, kpi_scope_level
+from .concepts import age_years, is_local, is_minority, kpi_scope_level, wish_rank
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
@@ -37,6 +37,17 @@ class Assignment(BaseModel):
     changed: bool = False
     non_local: bool = False
     travel_km: float = 0.0
+    cadre_name: str | None = Field(
+        default=None, exclude_if=_unset, description="v1.1: the holder's full name"
+    )
+    unit_name: str | None = Field(
+        default=None, exclude_if=_unset, description="v1.1: the post's unit name"
+    )
+    support_vnd: int | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="v1.1: support allowance of a holder who takes a new post (VND; 0 otherwise)",
+    )
     score: dict[str, float] | None = Field(
         default=None,
         exclude_if=_unset,
@@ -61,12 +72,35 @@ class NonLocalShare(BaseModel):
     posts: int | None = Field(default=None, exclude_if=_unset, description="posts in the plan")
 
 
+class NewAppointees(BaseModel):
+    """v1.1: cadres who take a new post, and how many are women / young (< 40) / minority."""
+
+    count: int = 0
+    women: int = 0
+    young: int = 0
+    minority: int = 0
+
+
+class PreferenceKpi(BaseModel):
+    """v1.1: among the newly appointed, how many stated wishes, were placed in a wished unit,
+    were placed in their first choice."""
+
+    with_wishes: int = 0
+    placed_in_wish: int = 0
+    placed_first_choice: int = 0
+
+
 class Kpis(BaseModel):
     model_config = ConfigDict(extra="allow")
     non_local_share: NonLocalShare = Field(default_factory=NonLocalShare)
     changed_posts: int = 0
     total_travel_km: float = 0.0
     max_travel_km: float = 0.0
+    support_cost_vnd: int | None = Field(
+        default=None, exclude_if=_unset, description="v1.1: sum of the assignments' support_vnd"
+    )
+    new_appointees: NewAppointees | None = Field(default=None, exclude_if=_unset)
+    preferences: PreferenceKpi | None = Field(default=None, exclude_if=_unset)
 
 
 class DiagnosisItem(BaseModel):
@@ -89,8 +123,15 @@ class Plan(BaseModel):
     bound: float | None = 0.0
     assignments: list[Assignment] = Field(default_factory=list)
     released: list[str] = Field(default_factory=list)
-    kpis: Kpis = Field(default_factory=Kpis)
+    kpis: Kpis | None = Field(
+        default_factory=Kpis, description="None (null) when infeasible: no fake zeros"
+    )
     diagnosis: list[DiagnosisItem] = Field(default_factory=list)
+    rules: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="v1.1: the full effective rules the plan was made with (defaults filled in)",
+    )
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
@@ -100,9 +141,15 @@ class Plan(BaseModel):
 
     @classmethod
     def from_json(cls, path_or_text: str | Path) -> Plan:
-        p = Path(path_or_text)
-        text = p.read_text(encoding="utf-8-sig") if p.exists() else str(path_or_text)
+        text = str(path_or_text)
+        if isinstance(path_or_text, Path) or not text.lstrip().startswith("{"):
+            text = Path(path_or_text).read_text(encoding="utf-8-sig")
         return cls.model_validate(json.loads(text))
+
+    def with_rules(self, rules: Rules) -> Plan:
+        """The plan carrying the effective rules it was made with (contract v1.1)."""
+        self.rules = rules.model_dump(mode="json")
+        return self
 
     def holder(self) -> dict[str, str | None]:
         return {a.post_id: a.cadre_id for a in self.assignments}
@@ -134,8 +181,47 @@ def assignment_facts(
     }
 
 
+def holder_extras(
+    data: ProblemData, rules: Rules, post_id: str, cadre_id: str | None, changed: bool, km: float
+) -> dict[str, Any]:
+    """Contract v1.1 per assignment: cadre and unit names, support allowance (VND) of a holder
+    who takes a new post."""
+    unit = data.posts.at[post_id, "unit_id"]
+    return {
+        "cadre_name": data.cadre_name(cadre_id) if cadre_id is not None else None,
+        "unit_name": data.unit_name(unit),
+        "support_vnd": rules.support.vnd(km) if cadre_id is not None and changed else 0,
+    }
+
+
+def appointee_kpis(
+    data: ProblemData, rules: Rules, assignments: list[Assignment]
+) -> tuple[NewAppointees, PreferenceKpi]:
+    """Who takes a new post (women, young under 40 at ``as_of``, ethnic minority) and how the
+    wishes of those cadres were met."""
+    new = [a for a in assignments if a.cadre_id is not None and a.changed]
+    cad = data.cadres
+    women = young = minority = 0
+    for a in new:
+        row = cad.loc[a.cadre_id]
+        women += int(row["gender"] == "F")
+        young += int(age_years(row["birth_date"], rules.as_of) < 40)
+        minority += int(is_minority(row["ethnicity"]))
+    count = NewAppointees(count=len(new), women=women, young=young, minority=minority)
+    ids = [str(a.cadre_id) for a in new]
+    ranks = wish_rank(data, ids, [a.unit_id for a in new])
+    wishing = set(data.preferences["cadre_id"])
+    prefs = PreferenceKpi(
+        with_wishes=sum(1 for c in ids if c in wishing),
+        placed_in_wish=int((ranks > 0).sum()),
+        placed_first_choice=int((ranks == 1).sum()),
+    )
+    return count, prefs
+
+
 def compute_kpis(data: ProblemData, rules: Rules, assignments: list[Assignment]) -> Kpis:
-    """KPIs of a set of assignments: non-local share overall and by scope, changes, travel."""
+    """KPIs of a set of assignments: non-local share overall and by scope, changes, travel,
+    support cost, new appointees by group and wishes met."""
     level = kpi_scope_level(data, rules)
     scopes = data.scope_of([a.unit_id for a in assignments], level).tolist()
     per: dict[str, list[int]] = {}
@@ -146,6 +232,7 @@ def compute_kpis(data: ProblemData, rules: Rules, assignments: list[Assignment])
     n = len(assignments)
     nl = sum(int(a.cadre_id is not None and a.non_local) for a in assignments)
     kms = [a.travel_km for a in assignments if a.cadre_id is not None]
+    new, prefs = appointee_kpis(data, rules, assignments)
     return Kpis(
         non_local_share=NonLocalShare(
             overall=round(nl / n, 6) if n else 0.0,
@@ -156,6 +243,9 @@ def compute_kpis(data: ProblemData, rules: Rules, assignments: list[Assignment])
         changed_posts=sum(int(a.changed) for a in assignments),
         total_travel_km=round(sum(kms), 3),
         max_travel_km=round(max(kms, default=0.0), 3),
+        support_cost_vnd=sum(int(a.support_vnd or 0) for a in assignments),
+        new_appointees=new,
+        preferences=prefs,
     )
 
 
@@ -175,6 +265,7 @@ def plan_from_holders(
         cid = held[pid]
         post = data.posts.loc[pid]
         facts = assignment_facts(data, rules, pid, cid)
+        extras = holder_extras(data, rules, pid, cid, facts["changed"], facts["travel_km"])
         assignments.append(
             Assignment(
                 post_id=pid,
@@ -182,13 +273,14 @@ def plan_from_holders(
                 position=post["position"],
                 cadre_id=cid,
                 **facts,
+                **extras,
             )
         )
     holders = {a.cadre_id for a in assignments if a.cadre_id}
     released = sorted(
         c
         for p, c in data.posts["incumbent_id"].items()
-        if isinstance(c, str) and p in held and c not in holders
+        if isinstance(c, str) and (p in held or p in data.merged_posts) and c not in holders
     )
     return Plan(
         status=status,

@@ -29,7 +29,7 @@ import pandas as pd
 from . import ingest
 from .atomic import write_atomic
 from .cells import text_not_formulas
-from .data import GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
+from .data import DISCIPLINE_KINDS, GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
 from .ingest import REQUIRED_TABLES, TABLES, Limits
 
@@ -43,6 +43,7 @@ __all__ = [
     "read_dataset_bytes",
     "write_dataset",
 ]
+SKIP_WHEN_EMPTY = ("discipline", "preferences")  # v1.1 tables: not written when a dataset has none
 
 REQUIRED_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "level", "parent_id"],
@@ -61,9 +62,11 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     "relations": ["cadre_id", "relative_id", "relation"],
     "travel": ["from_id", "to_id", "km"],
     "roads": ["from_id", "to_id", "km"],
+    "discipline": ["cadre_id", "kind", "date"],
+    "preferences": ["cadre_id", "unit_id", "rank"],
 }
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
-    "units": ["lat", "lon"],
+    "units": ["lat", "lon", "merged_into"],
     "cadres": ["ethnicity", "planned_positions", "movable", "max_travel_km"],
 }
 DERIVED_COLUMNS = ("province_id", "district_id", "commune_id")
@@ -254,6 +257,8 @@ def _parse_units(s: _Sheet) -> tuple[pd.DataFrame, dict[str, int]]:
     s.refs("parent_id", parents, _ids(ids) if "unit_id" not in s.missing else None, "unit")
     row_of = {u: i for i, u in reversed(list(enumerate(ids))) if u is not None}
     _check_hierarchy(s, row_of, levels, parents)
+    merged = s.convert("merged_into", required=False)
+    _check_mergers(s, ids, levels, merged)
     frame = pd.DataFrame(
         {
             "name": _text_series(names),
@@ -261,10 +266,38 @@ def _parse_units(s: _Sheet) -> tuple[pd.DataFrame, dict[str, int]]:
             "parent_id": _text_series(parents),
             "lat": pd.Series(lat, dtype=float),
             "lon": pd.Series(lon, dtype=float),
+            "merged_into": _text_series(merged),
         }
     )
     frame.index = pd.Index(ids, dtype=object, name="unit_id")
     return frame, row_of
+
+
+def _check_mergers(
+    s: _Sheet, ids: list[str | None], levels: list[str | None], merged: list[str | None]
+) -> None:
+    """Contract v1.1 ``merged_into``: only a commune merges, into a commune that exists after
+    the merge (not itself, not a district, not a commune that is itself merged: no chains)."""
+    level_of = {u: lv for u, lv in zip(ids, levels, strict=True) if u is not None}
+    merged_of = {u: m for u, m in zip(ids, merged, strict=True) if u is not None}
+    for i, (u, lv, m) in enumerate(zip(ids, levels, merged, strict=True)):
+        if m is None:
+            continue
+        if lv != "commune":
+            s.problem(i, "merged_into", f"only a commune can be merged ({u!r} is a {lv})")
+        elif m == u:
+            s.problem(i, "merged_into", f"{u!r} cannot be merged into itself")
+        elif m not in level_of:
+            s.problem(i, "merged_into", f"unknown unit {m!r}")
+        elif level_of[m] != "commune":
+            s.problem(i, "merged_into", f"{m!r} is a {level_of[m]}: merge into a commune")
+        elif merged_of.get(m) is not None:
+            s.problem(
+                i,
+                "merged_into",
+                f"{m!r} is itself merged into {merged_of[m]!r}: name the commune that remains "
+                "(no chains of mergers)",
+            )
 
 
 def _check_hierarchy(
@@ -428,6 +461,72 @@ def _parse_relations(s: _Sheet, cadres: set[str] | None) -> pd.DataFrame:
     )
 
 
+def _parse_discipline(s: _Sheet, cadres: set[str] | None) -> pd.DataFrame:
+    """Contract v1.1 ``discipline``: cadre_id, kind (reprimand | warning | removal), date (not
+    in the future: a measure is recorded after it is taken)."""
+    ids = s.convert("cadre_id")
+    kinds = s.convert("kind", _one_of(DISCIPLINE_KINDS, str.lower))
+    dates = s.convert("date", _to_date)
+    s.refs("cadre_id", ids, cadres, "cadre")
+    today = date.today()
+    for i, d in enumerate(dates):
+        if d is not None and d > today:
+            s.problem(i, "date", f"{d.isoformat()} is in the future (today is {today.isoformat()})")
+    return pd.DataFrame(
+        {"cadre_id": _text_series(ids), "kind": _text_series(kinds), "date": _text_series(dates)}
+    )
+
+
+def _parse_preferences(
+    s: _Sheet, cadres: set[str] | None, unit_level: dict[str, str | None] | None
+) -> pd.DataFrame:
+    """Contract v1.1 ``preferences``: cadre_id, unit_id (a commune, or a district = any of its
+    communes), rank (1 = first choice)."""
+    ids = s.convert("cadre_id")
+    units = s.convert("unit_id")
+    ranks = s.convert("rank", _to_int)
+    s.refs("cadre_id", ids, cadres, "cadre")
+    s.refs("unit_id", units, set(unit_level) if unit_level is not None else None, "unit")
+    for i, (u, r) in enumerate(zip(units, ranks, strict=True)):
+        if r is not None and r < 1:
+            s.problem(i, "rank", f"rank must be 1 or more (got {r})")
+        lvl = unit_level.get(u) if unit_level is not None and u is not None else None
+        if lvl == "province":
+            s.problem(i, "unit_id", f"{u!r} is a province: name a commune or a district")
+    return pd.DataFrame(
+        {
+            "cadre_id": _text_series(ids),
+            "unit_id": _text_series(units),
+            "rank": pd.Series([r if r is not None else 0 for r in ranks], dtype="int64"),
+        }
+    )
+
+
+def _planning_list_warnings(cadres: pd.DataFrame, posts: pd.DataFrame, file: str) -> list[str]:
+    """Reg. 377-QĐ/TW: a cadre is planned for at most 3 positions, and at most 3 cadres are
+    planned for one position of one unit. Data quality, not a plan rule: warnings."""
+    out: list[str] = []
+    planned = cadres["planned_positions"]
+    for row, (cid, pl) in enumerate(zip(cadres.index, planned, strict=True), start=2):
+        if len(pl) > 3:
+            out.append(
+                f"{file}, row {row}, column planned_positions: cadre {cid} is planned for "
+                f"{len(pl)} positions (Regulation 377 allows at most 3)"
+            )
+    counts: dict[tuple[str, str], int] = {}
+    for unit, pl in zip(cadres["current_unit_id"], planned, strict=True):
+        for pos in pl:
+            counts[(unit, pos)] = counts.get((unit, pos), 0) + 1
+    post_keys = set(zip(posts["unit_id"], posts["position"], strict=True))
+    for (unit, pos), n in sorted(counts.items()):
+        if n > 3 and (unit, pos) in post_keys:
+            out.append(
+                f"{file}, column planned_positions: {n} cadres of {unit} are planned for {pos} "
+                "(Regulation 377 allows at most 3 per post)"
+            )
+    return out
+
+
 def _parse_distances(s: _Sheet, units: set[str] | None) -> pd.DataFrame:
     a = s.convert("from_id")
     b = s.convert("to_id")
@@ -502,6 +601,10 @@ def parse_tables(
     for t in ("travel", "roads"):
         if t in sheets:
             optional[t] = _parse_distances(sheets[t], unit_ids)
+    if "discipline" in sheets:
+        optional["discipline"] = _parse_discipline(sheets["discipline"], cadre_ids)
+    if "preferences" in sheets:
+        optional["preferences"] = _parse_preferences(sheets["preferences"], cadre_ids, unit_level)
     if units is not None and row_of is not None and unit_ids is not None:
         used: set[str] = set()
         if posts is not None:
@@ -528,8 +631,11 @@ def parse_tables(
         relations=optional.get("relations", empty_frame(REQUIRED_COLUMNS["relations"])),
         travel=optional.get("travel", empty_frame(REQUIRED_COLUMNS["travel"])),
         roads=optional.get("roads"),
+        discipline=optional.get("discipline", empty_frame(REQUIRED_COLUMNS["discipline"])),
+        preferences=optional.get("preferences", empty_frame(REQUIRED_COLUMNS["preferences"])),
     )
     data.warnings.extend(warnings)
+    data.warnings.extend(_planning_list_warnings(cadres, posts, names["cadres"]))
     return data
 
 
@@ -591,8 +697,10 @@ def _text_tables(data: ProblemData) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for t in TABLES:
         frame = getattr(data, t)
-        if frame is None:
+        if frame is None or (t in SKIP_WHEN_EMPTY and frame.empty):
             continue
+        if t == "units" and "merged_into" in frame.columns and frame["merged_into"].isna().all():
+            frame = frame.drop(columns=["merged_into"])  # a v1 dataset stays a v1 file
         if t in INDEX_COLUMN:
             frame = frame.drop(columns=[c for c in DERIVED_COLUMNS if c in frame.columns])
             frame = frame.rename_axis(INDEX_COLUMN[t]).reset_index()

@@ -13,11 +13,12 @@ shows them as they are, the spreadsheet export writes them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .concepts import cadre_facts, local_matrix
+from .concepts import cadre_facts, holders_non_local
 from .data import ProblemData
 from .plan import Plan, kpi_scope_level
 from .rules import NonLocalTarget, Rules
@@ -28,6 +29,7 @@ STATUS_COLUMNS = [
     "scope_id",
     "scope_name",
     "posts",
+    "posts_after",
     "non_local",
     "share",
     "target_share",
@@ -41,6 +43,7 @@ BEFORE_AFTER_COLUMNS = [
     "scope_id",
     "scope_name",
     "posts",
+    "posts_after",
     "non_local_before",
     "non_local_after",
     "share_before",
@@ -64,21 +67,8 @@ def report_targets(data: ProblemData, rules: Rules) -> list[NonLocalTarget]:
 
 def non_local_now(data: ProblemData, rules: Rules, posts: pd.DataFrame) -> pd.Series:
     """Is each post's current holder non-local (bool per post_id; vacant posts are False)?
-
-    Uses :func:`rotation.concepts.local_matrix` (the shared definition of "local"), one block of
-    posts per province so the matrix stays small on national data.
-    """
-    out = pd.Series(False, index=posts.index, dtype=bool)
-    held = posts[posts["incumbent_id"].map(lambda c: isinstance(c, str) and bool(c))]
-    if held.empty:
-        return out
-    prov = data.units["province_id"].reindex(held["unit_id"]).to_numpy()
-    for p in pd.unique(prov):
-        block = held[prov == p] if isinstance(p, str) else held[pd.isna(prov)]
-        cadres = pd.Index(block["incumbent_id"].tolist())
-        local = local_matrix(data, cadres, block["unit_id"].tolist(), rules)
-        out.loc[block.index] = ~np.diag(local)
-    return out
+    (:func:`rotation.concepts.holders_non_local`.)"""
+    return holders_non_local(data, rules, posts)
 
 
 def _share(num: int | float, den: int | float) -> float:
@@ -113,17 +103,27 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
     3-level data; the province in the 2-level data), ordered by unit code, then one total row
     per target (``is_total``; ``required``/``shortfall`` are the sums over the scope units, i.e.
     what the plan must reach). ``shortfall`` = max(0, required − non-local): people to bring in.
+    ``posts_after`` = posts left once merged communes (``units.merged_into``) are gone; the
+    target's ``required`` counts those.
     """
     rows: list[dict] = []
     for t in report_targets(data, rules):
         posts = _posts_of(data, t.position)
         nl = non_local_now(data, rules, posts)
         scope = data.scope_of(posts["unit_id"], t.scope_level).to_numpy()
-        frame = pd.DataFrame({"scope_id": scope, "non_local": nl.to_numpy()}, index=posts.index)
+        frame = pd.DataFrame(
+            {
+                "scope_id": scope,
+                "non_local": nl.to_numpy(),
+                "exists_after": ~posts.index.isin(data.merged_posts),
+            },
+            index=posts.index,
+        )
         part: list[dict] = []
         for sid, g in frame.groupby("scope_id", sort=False):
             n, k = len(g), int(g["non_local"].sum())
-            req = t.required(n, str(sid))
+            n_after = int(g["exists_after"].sum())
+            req = t.required(n_after, str(sid))
             part.append(
                 {
                     "position": t.position,
@@ -131,6 +131,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
                     "scope_id": str(sid),
                     "scope_name": data.unit_name(str(sid)),
                     "posts": n,
+                    "posts_after": n_after,
                     "non_local": k,
                     "share": _share(k, n),
                     "target_share": t.min_share,
@@ -151,6 +152,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
                     "scope_id": pid,
                     "scope_name": pname,
                     "posts": n,
+                    "posts_after": int(frame["exists_after"].sum()),
                     "non_local": k,
                     "share": _share(k, n),
                     "target_share": t.min_share,
@@ -198,6 +200,10 @@ POOL_MEANINGS = {
     "minimum_tenure": "below min_years_in_post in the current post or office",
     "rating": "not rated min_rating or better in each of the last rating_years years",
     "retirement": "fewer than min_years_to_retirement years before retirement",
+    "discipline": "inside a disciplinary period (discipline_months after the measure)",
+    "retirement_from_office": "free, but from an office with fewer than "
+    "min_years_to_retirement_from_office years before retirement: no commune post (Reg. 65)",
+    "merged_posts": "posts of communes merged into another: not filled",
     "pairs": "eligible (cadre, post) pairs, incumbents staying included",
     "new_post_pairs": "eligible (cadre, post) pairs where the cadre takes a new post",
 }
@@ -214,6 +220,12 @@ def pool_summary(data: ProblemData, rules: Rules) -> pd.DataFrame:
     counts: dict[str, int] = {"cadres": len(block), "free": int((block == "").sum())}
     for rule in CADRE_RULES:
         counts[rule] = int((block == rule).sum())
+    f = e.facts
+    short = (f["from_office"].astype(bool)) & (
+        f["years_to_retirement"] < rules.min_years_to_retirement_from_office
+    )
+    counts["retirement_from_office"] = int((short & (block == "")).sum())
+    counts["merged_posts"] = len(data.merged_posts)
     counts["pairs"] = int(e.n_pairs)
     counts["new_post_pairs"] = int((~np.asarray(e.pair_keep, dtype=bool)).sum())
     out = pd.DataFrame(
@@ -246,8 +258,15 @@ def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFr
                 after.append(bool(a.cadre_id is not None and a.non_local))
                 changed.append(bool(a.changed))
         scope = data.scope_of(posts["unit_id"], t.scope_level).to_numpy()
+        exists = ~posts.index.isin(data.merged_posts)  # merged communes' posts disappear
         frame = pd.DataFrame(
-            {"scope_id": scope, "before": before.to_numpy(), "after": after, "changed": changed},
+            {
+                "scope_id": scope,
+                "before": before.to_numpy(),
+                "after": np.asarray(after, dtype=bool) & exists,
+                "changed": changed,
+                "exists_after": exists,
+            },
             index=posts.index,
         )
         part: list[dict] = []
@@ -273,6 +292,7 @@ def _ba_row(
     is_total: bool,
 ) -> dict:
     n = len(g)
+    n_after = int(g["exists_after"].sum())  # fewer when communes merge
     b = int(g["before"].sum())
     a = int(g["after"].sum()) if has_plan else math.nan
     return {
@@ -281,12 +301,13 @@ def _ba_row(
         "scope_id": sid,
         "scope_name": name,
         "posts": n,
+        "posts_after": n_after,
         "non_local_before": b,
         "non_local_after": a,
         "share_before": _share(b, n),
-        "share_after": _share(a, n) if has_plan else math.nan,
+        "share_after": _share(a, n_after) if has_plan else math.nan,
         "target_share": t.min_share,
-        "required": t.required(n),
+        "required": t.required(n_after, None if is_total else sid),
         "changes": int(g["changed"].sum()) if has_plan else math.nan,
         "is_total": is_total,
     }
@@ -295,20 +316,24 @@ def _ba_row(
 def candidates_table(plans: list[Plan]) -> pd.DataFrame:
     """Candidate plans side by side: objective, non-local share, changed posts, total and max
     km, and how many posts differ from plan 1 (one row per plan, ``plan`` = 1, 2, …)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     first = plans[0].holder() if plans else {}
     for i, p in enumerate(plans, start=1):
         h = p.holder()
         diff = sum(1 for post in set(first) | set(h) if first.get(post) != h.get(post))
+        k = p.kpis
+        if k is None:  # an infeasible plan has no KPIs (contract v1.1)
+            rows.append({"plan": i, "status": p.status, "differs_from_plan_1": diff})
+            continue
         rows.append(
             {
                 "plan": i,
                 "status": p.status,
                 "objective": p.objective,
-                "non_local_share": p.kpis.non_local_share.overall,
-                "changed_posts": p.kpis.changed_posts,
-                "total_travel_km": p.kpis.total_travel_km,
-                "max_travel_km": p.kpis.max_travel_km,
+                "non_local_share": k.non_local_share.overall,
+                "changed_posts": k.changed_posts,
+                "total_travel_km": k.total_travel_km,
+                "max_travel_km": k.max_travel_km,
                 "differs_from_plan_1": diff,
             }
         )

@@ -17,12 +17,18 @@ HARD_RULES: dict[str, str] = {
     "planning_list": "a new position must be on the cadre's planning list",
     "rating": "a cadre taking a new post was rated at least min_rating in each of the last rating_years years",
     "retirement": "a cadre taking a new post has at least min_years_to_retirement years before retirement",
+    "merged_commune": "posts of a commune merged into another are not filled; their holders take another post or are released",
+    "discipline": "a disciplined cadre takes no new post for discipline_months after the measure (Regulation 377-QĐ/TW)",
+    "retirement_from_office": "a cadre coming from an office to a commune post has at least min_years_to_retirement_from_office years before retirement (Regulation 65-QĐ/TW)",
+    "never_below_current": "no scope of a non-local target ends with fewer non-local holders than today",
     "travel_distance": "residence to the new post is within max_travel_km",
     "personal_travel_limit": "residence to the new post is within the cadre's own max_travel_km",
     "other_province": "candidates come from the post's own province (rule same_province)",
     "relatives_same_unit": "two relatives do not lead the same unit (Regulation 114-QĐ/TW)",
     "non_local_target": "at least ceil(min_share × n) of a scope's posts have non-local holders",
     "max_changes": "at most `count` posts change holder in each scope",
+    "priority_shares": "among the cadres who take a new post, at least min_share are women / young (< 40) / ethnic minority",
+    "budget_vnd": "the plan's total support allowance stays within budget_vnd",
 }
 
 # Checks of a plan's own claims (validator only).
@@ -34,6 +40,8 @@ CLAIMS: dict[str, str] = {
     "claim_non_local": "non_local matches the data and the rules' definition of local",
     "claim_travel_km": "travel_km matches the distance residence → post unit",
     "claim_released": "released lists exactly the incumbents who keep no post",
+    "claim_support": "support_vnd is the support tier (rules.support) for the travel of a cadre who takes a new post, 0 otherwise",
+    "claim_names": "cadre_name and unit_name match the data",
     "claim_kpis": "each KPI the plan (or a roadmap's kpis_by_round) claims matches the data",
     "claim_unit_position": "unit_id and position match the post",
 }
@@ -49,6 +57,8 @@ SOFT_TERMS: dict[str, str] = {
     "priority_minority": "newly appointed ethnic-minority cadres (a reward)",
     "rating_fit": "newly appointed cadres rated excellent last year (a reward)",
     "max_travel": "the longest travel among cadres who take a new post",
+    "support_cost": "support allowance paid to cadres who take a new post, per million VND",
+    "preference": "cadres placed in a unit they wished for (a reward)",
 }
 
 

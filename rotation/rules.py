@@ -86,10 +86,87 @@ class NonLocalTarget(StrictModel):
 
 class MaxChanges(StrictModel):
     """Hard: at most ``count`` posts whose holder changes, per unit of ``scope_level``
-    (``count`` in 0–100,000)."""
+    (a district, the province, or a commune: ``{scope_level: commune, count: 1}`` is the
+    continuity rule — at most one key post of a commune changes at once). ``count_by_scope``
+    overrides the count for named scope units (unit_id → count). Counts in 0–100,000."""
 
-    scope_level: Literal["district", "province"] = "district"
+    scope_level: Literal["district", "province", "commune"] = "district"
     count: int = Field(default=5, ge=0, le=MAX_COUNT)
+    count_by_scope: dict[Ident, int] = Field(default_factory=dict, max_length=MAX_PAIRS)
+
+    def cap(self, scope: str) -> int:
+        """The cap of one scope unit: its override, else ``count``."""
+        return self.count_by_scope.get(scope, self.count)
+
+    @field_validator("count_by_scope")
+    @classmethod
+    def _non_negative(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, n in v.items() if not 0 <= n <= MAX_COUNT]
+        if bad:
+            raise ValueError(f"counts must be in 0–{MAX_COUNT} (not for {', '.join(bad)})")
+        return v
+
+
+class DisciplineMonths(StrictModel):
+    """Months after a disciplinary measure during which the cadre takes no new post
+    (Regulation 377-QĐ/TW: 24 / 36 / 60 months after a reprimand / warning / removal)."""
+
+    reprimand: int = Field(default=24, ge=0, le=240, description="months after khiển trách")
+    warning: int = Field(default=36, ge=0, le=240, description="months after cảnh cáo")
+    removal: int = Field(default=60, ge=0, le=240, description="months after cách chức")
+
+
+class SupportTier(StrictModel):
+    """A monthly allowance for cadres whose travel (residence → post) is at least ``min_km``."""
+
+    min_km: Km
+    vnd_per_month: int = Field(ge=0, le=1_000_000_000)
+
+
+class Support(StrictModel):
+    """Support allowance per cadre who takes a new post, by travel km (contract v1.1): the
+    highest tier with ``min_km`` ≤ travel applies (below every tier: 0); one cadre's support =
+    ``one_time_vnd`` + ``months`` × ``vnd_per_month`` (0 when no tier applies).
+
+    Default: the provincial resolutions the brief cites (2025): 2,000,000 VND a month for 36
+    months when posted 15 km or more from home (e.g. Quảng Ninh, Phú Thọ; mountain provinces use
+    10 km — set ``tiers: [{min_km: 10, vnd_per_month: 2000000}]``)."""
+
+    months: int = Field(default=36, ge=0, le=120)
+    tiers: list[SupportTier] = Field(
+        default_factory=lambda: [SupportTier(min_km=15, vnd_per_month=2_000_000)], max_length=20
+    )
+    one_time_vnd: int = Field(default=0, ge=0, le=10_000_000_000)
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, v: list[SupportTier]) -> list[SupportTier]:
+        kms = [t.min_km for t in v]
+        if kms != sorted(kms) or len(set(kms)) != len(kms):
+            raise ValueError(f"tiers must be in increasing order of min_km (got {kms})")
+        return v
+
+    def vnd(self, km: float) -> int:
+        """The support of one cadre travelling ``km`` (VND)."""
+        rate = 0
+        for t in self.tiers:
+            if km >= t.min_km - 1e-9:
+                rate = t.vnd_per_month
+        return 0 if rate == 0 else self.one_time_vnd + self.months * rate
+
+
+class PriorityShare(StrictModel):
+    """Hard: among the cadres who take a new post in the plan, at least ``min_share`` belong to
+    ``group`` (women; young = under 40 at ``as_of``; minority = ethnicity given and not Kinh)."""
+
+    group: Literal["women", "young", "minority"]
+    min_share: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("min_share")
+    @classmethod
+    def _ten_thousandths(cls, v: float) -> float:
+        """Shares are read to 1/10,000 (the model's integer rows and the validator agree)."""
+        return round(v, 4)
 
 
 class PostCadre(StrictModel):
@@ -110,7 +187,9 @@ class Weights(StrictModel):
     newly appointed woman / cadre under 40 at ``as_of`` / ethnic-minority cadre (ethnicity not
     "Kinh" and not empty); ``rating_fit`` is a reward per newly appointed cadre rated
     ``excellent`` in the most recent rated year; ``max_travel`` is a cost per km of the longest
-    travel among cadres who take a new post (evens out the burden).
+    travel among cadres who take a new post (evens out the burden); ``support_cost`` per
+    million VND of support allowance (contract v1.1); ``preference`` is a *reward* per cadre who
+    takes a new post in a unit they wished for (``preferences`` table).
 
     Range: every weight is finite and in 0…1e6 (:data:`MAX_WEIGHT`): a larger one would swamp
     every other term and the solver's integer scaling.
@@ -125,6 +204,8 @@ class Weights(StrictModel):
     priority_minority: Weight = 0.0
     rating_fit: Weight = 0.0
     max_travel: Weight = 0.0
+    support_cost: Weight = 0.0
+    preference: Weight = 0.0
 
 
 DEFAULT_WEIGHTS = Weights(
@@ -137,6 +218,8 @@ DEFAULT_WEIGHTS = Weights(
     priority_minority=2.0,
     rating_fit=2.0,
     max_travel=0.0,
+    support_cost=0.0,
+    preference=0.0,
 )
 """Defaults when ``weights`` is absent: 1 per km, 50 per changed post (a move "costs" 50 km, so
 nobody is moved just to shorten someone's commute),
@@ -154,11 +237,26 @@ class Rules(StrictModel):
     - ``max_travel_km`` 60 km residence → post, for every cadre who takes a new post.
     - ``min_years_in_post`` 2; ``max_years_in_post`` 10 (Reg. 65: two terms).
     - ``min_years_to_retirement`` 5 (one term, Reg. 98) — to take a new post.
+    - ``min_years_to_retirement_from_office`` 10 (Reg. 65-QĐ/TW 2022) — a cadre coming from a
+      district or province office (not a commune post) to a commune post needs this many years
+      before retirement, on top of ``min_years_to_retirement``.
+    - ``discipline_months`` {reprimand: 24, warning: 36, removal: 60} (Reg. 377-QĐ/TW) — a
+      cadre in the ``discipline`` table takes no new post until this many months after the
+      measure's date.
+    - ``priority_shares`` [] — hard shares of women / young / minority among the newly
+      appointed (Conclusion 210; e.g. [{group: women, min_share: 0.25}]).
+    - ``support`` — the support allowance by travel km (see :class:`Support`: 2,000,000 VND a
+      month for 36 months from 15 km); ``budget_vnd`` None — a hard cap on the plan's total
+      support cost (VND).
+    - ``never_below_current`` true — in every scope of every non-local target, the plan never
+      ends with fewer non-local holders than today (the policy: "more and more", never fewer).
     - ``retirement_age`` None → the legal roadmap (Labour Code 2019 art. 169, Decree 135/2020);
       a dict {M: years, F: years} fixes the ages instead.
     - ``min_rating`` good in each of the last ``rating_years`` = 2 years (missing = fails).
     - ``require_planning`` true; ``forbid_relatives_same_unit`` true.
-    - ``max_changes`` None (no cap) — the contract's example {district, 5} is opt-in.
+    - ``max_changes`` None (no cap) — one cap or a list of caps (contract v1.1), each at
+      district, province or commune level with per-unit ``count_by_scope`` overrides; the
+      contract's example {district, 5} is opt-in. Read them through :attr:`change_caps`.
     - ``locks`` / ``exclude`` empty; ``weights`` see :data:`DEFAULT_WEIGHTS`.
     - ``candidates`` 1; ``candidate_min_diff`` 2 posts; ``candidate_tolerance`` 0.05 (a candidate's
       objective is within 5% of the best plan's).
@@ -202,12 +300,18 @@ class Rules(StrictModel):
     min_years_in_post: Years = 2.0
     max_years_in_post: Years | None = 10.0
     min_years_to_retirement: Years = 5.0
+    min_years_to_retirement_from_office: Years = 10.0
+    discipline_months: DisciplineMonths = Field(default_factory=lambda: DisciplineMonths())
+    never_below_current: bool = True
+    priority_shares: list[PriorityShare] = Field(default_factory=list, max_length=3)
+    support: Support = Field(default_factory=lambda: Support())
+    budget_vnd: int | None = Field(default=None, ge=0, le=10**15)
     retirement_age: dict[Literal["M", "F"], RetirementAge] | None = None
     min_rating: RatingName | None = "good"
     rating_years: int = Field(default=2, ge=0, le=MAX_RATING_YEARS)
     require_planning: bool = True
     forbid_relatives_same_unit: bool = True
-    max_changes: MaxChanges | None = None
+    max_changes: MaxChanges | Annotated[list[MaxChanges], Field(max_length=20)] | None = None
     locks: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     exclude: list[PostCadre] = Field(default_factory=list, max_length=MAX_PAIRS)
     weights: Weights = Field(default_factory=lambda: DEFAULT_WEIGHTS.model_copy())
@@ -223,6 +327,15 @@ class Rules(StrictModel):
     same_province: bool = True
     horizon: dict[str, Any] | None = None
     """Term roadmap settings (rotation.roadmap.horizon.Horizon); validated by the roadmap."""
+
+    @property
+    def change_caps(self) -> list[MaxChanges]:
+        """``max_changes`` as a list (empty when there is no cap)."""
+        if self.max_changes is None:
+            return []
+        if isinstance(self.max_changes, MaxChanges):
+            return [self.max_changes]
+        return list(self.max_changes)
 
     @field_validator("positions")
     @classmethod
@@ -260,9 +373,44 @@ _NESTED: dict[str, type[BaseModel]] = {
     "weights": Weights,
     "non_local_targets": NonLocalTarget,
     "max_changes": MaxChanges,
+    "discipline_months": DisciplineMonths,
+    "priority_shares": PriorityShare,
+    "support": Support,
+    "tiers": SupportTier,
     "locks": PostCadre,
     "exclude": PostCadre,
 }
+
+
+_TYPE_MISMATCH = {"model_type", "list_type", "dict_type", "model_attributes_type"}
+
+
+def _one_branch(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """A field that takes one of several shapes (``max_changes``: one cap or a list) reports
+    every branch; keep the errors of the branch the value was written in (not "should be a
+    list" for a mapping), and drop the branch tags from the location (``max_changes.count``)."""
+    tags = {m.__name__ for m in _NESTED.values()}
+
+    def is_tag(p: object) -> bool:
+        return isinstance(p, str) and (p in tags or "[" in p)
+
+    branches: dict[tuple[int | str, ...], dict[int | str, list[ErrorDetails]]] = {}
+    plain: list[ErrorDetails] = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        i = next((k for k, p in enumerate(loc) if is_tag(p)), None)
+        if i is None:
+            plain.append(e)
+            continue
+        branches.setdefault(loc[:i], {}).setdefault(loc[i], []).append(e)
+    out = list(plain)
+    for prefix, by_tag in branches.items():
+        fitting = [es for es in by_tag.values() if not all(x["type"] in _TYPE_MISMATCH for x in es)]
+        for es in fitting or list(by_tag.values())[:1]:
+            for e in es:
+                loc = tuple(p for p in e["loc"] if not is_tag(p))
+                out.append({**e, "loc": loc or prefix})
+    return out
 
 
 def _format_error(err: ErrorDetails) -> str:
@@ -306,4 +454,4 @@ def load_rules(source: str | Path | dict[str, Any] | None = None) -> Rules:
     try:
         return Rules.model_validate(raw)
     except ValidationError as exc:
-        raise RulesError([_format_error(e) for e in exc.errors()], name) from None
+        raise RulesError([_format_error(e) for e in _one_branch(exc.errors())], name) from None

@@ -80,6 +80,14 @@ HAI_DUONG_SECRETARIES: dict[str, int] = {
     "Huyện Kim Thành": 0,
 }
 """Non-local commune secretaries per district (seed 003, 2024, scaled to the package's units)."""
+HAI_DUONG_MERGERS: dict[str, tuple[int, int]] = {"Huyện Kim Thành": (8, 4)}
+"""Kim Thành: 8 commune-level units being merged, 4 fewer afterwards (seed 003)."""
+MERGER_SEED = 3
+"""Which communes merge is drawn once, the same for every roster seed (units are real)."""
+DISCIPLINE_RATE = 0.01
+"""Share of cadres with a disciplinary record in the last five years (kinds 70/25/5%)."""
+WISH_RATE = 0.10
+"""Share of office cadres who state 1–3 wishes (communes or their district)."""
 HAI_DUONG_OTHER = (0.05, 0.20)
 """Non-local secretary share (0–1) for the other Hai Duong districts."""
 HAI_DUONG_LOCAL = ("Phường Cẩm Thượng", "Phường Thạch Khôi", "Phường Việt Hòa")
@@ -210,6 +218,8 @@ class Calibration:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     forced_local: tuple[str, ...] = ()
     vacancy_rate: float = VACANCY_RATE
+    mergers: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """district name → (communes being merged, how many fewer afterwards), legacy data only."""
 
     def share_range(self, position: str) -> tuple[float, float]:
         return self.ranges.get(position, GENERIC_NON_LOCAL)
@@ -222,6 +232,7 @@ def hai_duong_calibration() -> Calibration:
         ranges={"secretary": HAI_DUONG_OTHER},
         forced_local=HAI_DUONG_LOCAL,
         vacancy_rate=0.0,
+        mergers=dict(HAI_DUONG_MERGERS),
     )
 
 
@@ -279,6 +290,8 @@ _SORT_KEYS = {
     "posts": ["post_id"],
     "ratings": ["cadre_id", "year"],
     "relations": ["cadre_id", "relative_id"],
+    "discipline": ["cadre_id", "date"],
+    "preferences": ["cadre_id", "rank"],
 }
 
 
@@ -673,7 +686,85 @@ def synthesize_units(
         "ratings": ratings,
         "relations": relations,
     }
+    # contract v1.1 tables from a stream of their own: the v1 tables stay byte-identical
+    v11 = np.random.default_rng([seed, 11])
+    if legacy and calib.mergers:  # a fact of the unit list, not of the roster: not seeded
+        tables["units"] = _mergers(
+            np.random.default_rng(MERGER_SEED), tables["units"], calib.mergers
+        )
+    tables["discipline"] = _discipline(v11, cadres)
+    tables["preferences"] = _wishes(v11, cadres, tables["units"])
     return {k: sort_table(k, v).reset_index(drop=True).astype(str) for k, v in tables.items()}
+
+
+def _mergers(
+    rng: np.random.Generator, units: pd.DataFrame, plan: dict[str, tuple[int, int]]
+) -> pd.DataFrame:
+    """Add ``merged_into``: in each named district, ``k`` communes are merged, ``fewer`` of them
+    into the nearest of the others (each absorbing commune takes at most one)."""
+    units = units.copy()
+    units["merged_into"] = ""
+    name_of = dict(zip(units["unit_id"], units["name"], strict=True))
+    for dist_name, (k, fewer) in plan.items():
+        dist_ids = [u for u, n in name_of.items() if n == dist_name]
+        if not dist_ids:
+            continue
+        com = units[(units["parent_id"] == dist_ids[0]) & (units["level"] == "commune")]
+        if len(com) < k or fewer * 2 > k:
+            continue
+        chosen = com.iloc[np.sort(rng.choice(len(com), size=k, replace=False))]
+        lat = chosen["lat"].astype(float).to_numpy()
+        lon = chosen["lon"].astype(float).to_numpy()
+        ids = chosen["unit_id"].to_numpy()
+        absorbed, keepers = list(range(fewer)), list(range(fewer, k))
+        for a in absorbed:
+            d = [haversine_km(lat[a], lon[a], lat[b], lon[b]) for b in keepers]
+            b = keepers.pop(int(np.argmin(d)))
+            units.loc[units["unit_id"] == ids[a], "merged_into"] = ids[b]
+    return units
+
+
+def _discipline(rng: np.random.Generator, cadres: pd.DataFrame) -> pd.DataFrame:
+    """About :data:`DISCIPLINE_RATE` of cadres with a measure dated in the five years before
+    :data:`AS_OF` (reprimand 70%, warning 25%, removal 5%)."""
+    n = len(cadres)
+    pick = np.nonzero(rng.random(n) < DISCIPLINE_RATE)[0]
+    kinds = rng.choice(["reprimand", "warning", "removal"], size=len(pick), p=[0.7, 0.25, 0.05])
+    days = rng.integers(30, 5 * 365, size=len(pick))
+    dates = np.datetime_as_string(AS_OF - days.astype("timedelta64[D]"), unit="D")
+    return pd.DataFrame(
+        {"cadre_id": cadres["cadre_id"].to_numpy()[pick], "kind": kinds, "date": dates}
+    )
+
+
+def _wishes(rng: np.random.Generator, cadres: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """About :data:`WISH_RATE` of office cadres wish for 1–3 communes of their residence's
+    district (or, one time in five, the whole district)."""
+    parent = dict(zip(units["unit_id"], units["parent_id"], strict=True))
+    level = dict(zip(units["unit_id"], units["level"], strict=True))
+    merged = (
+        set(units.loc[units["merged_into"] != "", "unit_id"]) if "merged_into" in units else set()
+    )
+    by_parent: dict[str, list[str]] = {}
+    for u, p in parent.items():
+        if level[u] == "commune" and u not in merged:
+            by_parent.setdefault(p, []).append(u)
+    rows: list[tuple[str, str, str]] = []
+    office = cadres[[level.get(u) != "commune" for u in cadres["current_unit_id"]]]
+    pick = np.nonzero(rng.random(len(office)) < WISH_RATE)[0]
+    for i in pick:
+        cid = office["cadre_id"].iat[i]
+        area = parent.get(office["residence_id"].iat[i], "")
+        options = by_parent.get(area, [])
+        if not options:
+            continue
+        if level.get(area) == "district" and rng.random() < 0.2:
+            rows.append((cid, area, "1"))
+            continue
+        k = int(rng.integers(1, min(3, len(options)) + 1))
+        for r, j in enumerate(rng.choice(len(options), size=k, replace=False), start=1):
+            rows.append((cid, options[j], str(r)))
+    return pd.DataFrame(rows, columns=["cadre_id", "unit_id", "rank"])
 
 
 def _relations(

@@ -34,9 +34,10 @@ from typing import Any
 
 import pandas as pd
 
-from .claims import ClaimContext, plan_facts, wrong_holder_claims, wrong_kpis
+from .claims import ClaimContext, plan_facts, wrong_holder_claims, wrong_kpis, wrong_names
 from .concepts import (
     cadre_facts,
+    in_group,
     is_local,
     rating_ok,
     ratings_by_cadre,
@@ -123,7 +124,10 @@ class _Checker:
         self.unit: dict[str, str] = posts["unit_id"].to_dict()
         self.position: dict[str, str] = posts["position"].to_dict()
         positions = set(rules.positions)
-        self.in_scope: set[str] = {p for p, pos in self.position.items() if pos in positions}
+        self.merged: set[str] = set(data.merged_posts)  # merged communes: their posts are gone
+        self.in_scope: set[str] = {
+            p for p, pos in self.position.items() if pos in positions and p not in self.merged
+        }
         self.prev_post: dict[str, str] = {c: p for p, c in self.incumbent.items() if c}
         self.cadres = data.cadres
         self.claims = ClaimContext(data, rules)
@@ -182,6 +186,8 @@ class _Checker:
         self.check_relatives()
         self.check_targets()
         self.check_max_changes()
+        self.check_priority_shares()
+        self.check_budget()
         self.check_claims()
         return self.sorted()
 
@@ -221,14 +227,14 @@ class _Checker:
             holder.setdefault(p, None)  # missing from the plan: nobody holds it
         for p in self.unit:
             if p not in self.in_scope:
-                holder[p] = self.incumbent[p]
+                holder[p] = None if p in self.merged else self.incumbent[p]
         self.holder = holder
         holds: dict[str, set[str]] = defaultdict(set)
         for a in self.known:
             if a.post_id in self.in_scope and a.cadre_id is not None:
                 holds[a.cadre_id].add(a.post_id)
         for p in self.unit:
-            if p not in self.in_scope and self.incumbent[p]:
+            if p not in self.in_scope and p not in self.merged and self.incumbent[p]:
                 holds[self.incumbent[p]].add(p)  # type: ignore[index]
         self.holds = holds
 
@@ -236,7 +242,16 @@ class _Checker:
         counts: dict[str, int] = defaultdict(int)
         for a in self.known:
             counts[a.post_id] += 1
-            if a.post_id not in self.in_scope:
+            if a.post_id in self.merged:
+                into = self.data.units.at[self.unit[a.post_id], "merged_into"]
+                self.add(
+                    "merged_commune",
+                    a.post_id,
+                    a.cadre_id,
+                    f"the commune is merged into {into} ({self.data.unit_name(into)}): its "
+                    "post is not filled",
+                )
+            elif a.post_id not in self.in_scope:
                 self.add(
                     "fill_every_post",
                     a.post_id,
@@ -284,6 +299,9 @@ class _Checker:
         for c in sorted(self.cadres.index):
             cur = self.prev_post.get(c)
             new = sorted(taken.get(c, []))
+            loses = cur is not None and cur in self.merged  # the post disappears in a merger
+            if loses:
+                cur = None  # free like an office cadre; the minimum tenure no longer holds
             if cur is not None and cur not in self.in_scope:
                 for p in new:
                     self.add(
@@ -296,7 +314,7 @@ class _Checker:
                 continue
             movable = bool(self.cadres.at[c, "movable"])
             tenure = float(facts.at[c, "tenure_years"])
-            short = tenure < r.min_years_in_post
+            short = tenure < r.min_years_in_post and not loses
             for rule, applies, why in (
                 ("not_movable", not movable, "is marked not movable"),
                 (
@@ -400,6 +418,26 @@ class _Checker:
                     f"retires on {rd.isoformat()}, {_years(left)} years after "
                     f"{r.as_of.isoformat()}; needs {_years(r.min_years_to_retirement)}",
                 )
+            until = self.facts.at[c, "discipline_until"]
+            if until is not None and r.as_of < until:
+                self.add(
+                    "discipline",
+                    p,
+                    c,
+                    f"under a disciplinary measure until {until.isoformat()} "
+                    f"(discipline_months after the measure); takes no new post before",
+                )
+            office = self.data.units.at[row["current_unit_id"], "level"] != "commune"
+            to_commune = self.data.units.at[self.unit[p], "level"] == "commune"
+            if office and to_commune and left < r.min_years_to_retirement_from_office:
+                self.add(
+                    "retirement_from_office",
+                    p,
+                    c,
+                    f"comes from an office and retires on {rd.isoformat()}, {_years(left)} "
+                    f"years after {r.as_of.isoformat()}; needs "
+                    f"{_years(r.min_years_to_retirement_from_office)} (Reg. 65)",
+                )
             km = self.km(row["residence_id"], self.unit[p])
             if r.max_travel_km is not None and not km <= r.max_travel_km + KM_TOL:
                 self.add(
@@ -458,23 +496,40 @@ class _Checker:
     def _scopes(self, post_ids: list[str], level: str) -> list[str]:
         return self.data.scope_of([self.unit[p] for p in post_ids], level).tolist()
 
+    def _non_local(self, c: str | None, p: str) -> bool:
+        if c is None or c not in self.cadres.index:
+            return False
+        row = self.cadres.loc[c]
+        return not is_local(
+            self.data, row["hometown_id"], row["residence_id"], self.unit[p], self.rules
+        )
+
     def check_targets(self) -> None:
+        """non_local_target and never_below_current (today's count per scope, from the data)."""
         for t in self.rules.non_local_targets:
-            posts = sorted(p for p, pos in self.position.items() if pos == t.position)
+            posts = sorted(
+                p for p, pos in self.position.items() if pos == t.position and p not in self.merged
+            )
             if not posts:
                 continue
             per: dict[str, list[int]] = {}
             for p, s in zip(posts, self._scopes(posts, t.scope_level), strict=True):
-                n_nl = per.setdefault(str(s), [0, 0])
+                n_nl = per.setdefault(str(s), [0, 0, 0])
                 n_nl[0] += 1
-                c = self.holder.get(p)
-                if c is not None and c in self.cadres.index:
-                    row = self.cadres.loc[c]
-                    if not is_local(
-                        self.data, row["hometown_id"], row["residence_id"], self.unit[p], self.rules
-                    ):
-                        n_nl[1] += 1
-            for s, (n, nl) in sorted(per.items()):
+                n_nl[1] += int(self._non_local(self.holder.get(p), p))
+                n_nl[2] += int(self._non_local(self.incumbent[p], p))
+            if self.rules.never_below_current:
+                for s, (n, nl, today) in sorted(per.items()):
+                    if nl < today:
+                        self.add(
+                            "never_below_current",
+                            None,
+                            None,
+                            f"{t.scope_level} {s} ({self.data.unit_name(s)}): {nl} of {n} "
+                            f"{t.position} posts have a non-local holder after the plan, "
+                            f"{today} today",
+                        )
+            for s, (n, nl, _today) in sorted(per.items()):
                 need = t.required(n, s)
                 if nl < need:
                     self.add(
@@ -487,22 +542,53 @@ class _Checker:
                     )
 
     def check_max_changes(self) -> None:
-        mc = self.rules.max_changes
-        if mc is None:
-            return
         changed = sorted(p for p in self.in_scope if self.holder.get(p) != self.incumbent[p])
-        per: dict[str, list[str]] = defaultdict(list)
-        for p, s in zip(changed, self._scopes(changed, mc.scope_level), strict=True):
-            per[str(s)].append(p)
-        for s, ps in sorted(per.items()):
-            if len(ps) > mc.count:
+        for mc in self.rules.change_caps:
+            per: dict[str, list[str]] = defaultdict(list)
+            for p, s in zip(changed, self._scopes(changed, mc.scope_level), strict=True):
+                per[str(s)].append(p)
+            for s, ps in sorted(per.items()):
+                if len(ps) > mc.cap(s):
+                    self.add(
+                        "max_changes",
+                        None,
+                        None,
+                        f"{mc.scope_level} {s} ({self.data.unit_name(s)}): {len(ps)} posts "
+                        f"change holder ({', '.join(ps)}), limit {mc.cap(s)}",
+                    )
+
+    def _new_appointees(self) -> list[tuple[str, str]]:
+        return [(p, c) for p, c in self.pairs if self.prev_post.get(c) != p]
+
+    def check_priority_shares(self) -> None:
+        new = self._new_appointees()
+        for ps in self.rules.priority_shares:
+            member = in_group(self.data, self.facts, ps.group)
+            pos = {c: i for i, c in enumerate(self.cadres.index)}
+            k = sum(int(member[pos[c]]) for _, c in new)
+            if k < ps.min_share * len(new) - 1e-9:
                 self.add(
-                    "max_changes",
+                    "priority_shares",
                     None,
                     None,
-                    f"{mc.scope_level} {s} ({self.data.unit_name(s)}): {len(ps)} posts change "
-                    f"holder ({', '.join(ps)}), limit {mc.count}",
+                    f"{k} of {len(new)} newly appointed cadres are {ps.group}, need at least "
+                    f"{ps.min_share:.0%}",
                 )
+
+    def check_budget(self) -> None:
+        if self.rules.budget_vnd is None:
+            return
+        total = 0
+        for p, c in self._new_appointees():
+            km = self.km(self.cadres.at[c, "residence_id"], self.unit[p])
+            total += self.rules.support.vnd(round(km, 3)) if math.isfinite(km) else 0
+        if total > self.rules.budget_vnd:
+            self.add(
+                "budget_vnd",
+                None,
+                None,
+                f"support allowances total {total:,} VND, budget {self.rules.budget_vnd:,} VND",
+            )
 
     # ------------------------------------------------------------------ claims
     def check_claims(self) -> None:
@@ -520,6 +606,8 @@ class _Checker:
                 )
             for rule, why in wrong_holder_claims(a, self.claims.holding(a), self.rules):
                 self.add(rule, a.post_id, a.cadre_id, why)
+            for rule, why in wrong_names(a, self.data):
+                self.add(rule, a.post_id, a.cadre_id, why)
         if "released" in self.plan.model_fields_set:
             self.check_released()
         self.check_kpis()
@@ -528,7 +616,7 @@ class _Checker:
         expected = {
             c
             for p, c in self.incumbent.items()
-            if p in self.in_scope and c is not None and not self.holds.get(c)
+            if (p in self.in_scope or p in self.merged) and c is not None and not self.holds.get(c)
         }
         claimed = {c for c in self.plan.released if c in self.cadres.index}
         for c in sorted(expected - claimed):
@@ -550,7 +638,7 @@ class _Checker:
             )
 
     def check_kpis(self) -> None:
-        claimed = self.plan.kpis.model_dump(exclude_unset=True)
+        claimed = self.plan.kpis.model_dump(exclude_unset=True) if self.plan.kpis else {}
         for line in wrong_kpis(plan_facts(self.claims, self.known), claimed):
             self.add("claim_kpis", None, None, line)
 

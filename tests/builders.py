@@ -215,14 +215,26 @@ def tiny_problem(
     return data
 
 
+UNIT_TABLE_COLUMNS = [*UNIT_COLUMNS, "merged_into"]  # contract v1.1: optional merged_into
+
+
+def _unit_table(units: pd.DataFrame) -> pd.DataFrame:
+    units = units.copy()
+    if "merged_into" not in units.columns:
+        units["merged_into"] = None
+    return units[UNIT_TABLE_COLUMNS]
+
+
 def _from_tables(t: Mapping[str, pd.DataFrame]) -> ProblemData:
     return ProblemData.build(
-        units=t["units"][UNIT_COLUMNS].copy(),
+        units=_unit_table(t["units"]),
         cadres=t["cadres"][CADRE_COLUMNS].copy(),
         posts=t["posts"][POST_COLUMNS].copy(),
         ratings=t["ratings"].reset_index(drop=True),
         relations=t["relations"].reset_index(drop=True),
         travel=t["travel"].reset_index(drop=True),
+        discipline=t.get("discipline", pd.DataFrame(columns=["cadre_id", "kind", "date"])),
+        preferences=t.get("preferences", pd.DataFrame(columns=["cadre_id", "unit_id", "rank"])),
         name="tiny",
     )
 
@@ -230,12 +242,14 @@ def _from_tables(t: Mapping[str, pd.DataFrame]) -> ProblemData:
 def tables_of(data: ProblemData) -> dict[str, pd.DataFrame]:
     """Copies of a dataset's contract tables (without the derived hierarchy columns)."""
     return {
-        "units": data.units[UNIT_COLUMNS].copy(),
+        "units": _unit_table(data.units),
         "cadres": data.cadres[CADRE_COLUMNS].copy(),
         "posts": data.posts[POST_COLUMNS].copy(),
         "ratings": data.ratings.copy(),
         "relations": data.relations.copy(),
         "travel": data.travel.copy(),
+        "discipline": data.discipline.copy(),
+        "preferences": data.preferences.copy(),
     }
 
 
@@ -261,7 +275,7 @@ def _upsert(df: pd.DataFrame, key: str, fields: Mapping[str, Any], template: dic
 
 def with_unit(data: ProblemData, unit_id: str, **fields: Any) -> ProblemData:
     """Change (or add) a unit."""
-    units = _upsert(data.units[UNIT_COLUMNS], unit_id, fields, {"lat": math.nan, "lon": math.nan})
+    units = _upsert(_unit_table(data.units), unit_id, fields, {"lat": math.nan, "lon": math.nan})
     units["lat"] = units["lat"].astype(float)
     units["lon"] = units["lon"].astype(float)
     return _replace(data, units=units)
@@ -323,8 +337,10 @@ def with_travel(data: ProblemData, from_id: str, to_id: str, km: float) -> Probl
 
 # --------------------------------------------------------------------------- plans
 def in_scope_posts(data: ProblemData, rules: Rules) -> list[str]:
-    """Post ids whose position the rules let the plan change, sorted."""
-    return sorted(data.posts.index[data.posts["position"].isin(rules.positions)])
+    """Post ids whose position the rules let the plan change, sorted (merged communes' posts
+    are gone: not in a plan)."""
+    posts = data.posts[data.posts["position"].isin(rules.positions)]
+    return sorted(set(posts.index) - data.merged_posts)
 
 
 def plan_from(
@@ -352,9 +368,8 @@ def plan_from(
     # released: incumbents of in-scope posts holding no post at all (out-of-scope ones included)
     holding = {c for c in held.values() if c is not None}
     holding |= set(data.posts[~data.posts.index.isin(post_ids)]["incumbent_id"].dropna())
-    plan.released = sorted(
-        {c for pid in in_scope_posts(data, rules) if (c := _incumbent(data, pid))} - holding
-    )
+    before = [*in_scope_posts(data, rules), *sorted(data.merged_posts)]
+    plan.released = sorted({c for pid in before if (c := _incumbent(data, pid))} - holding)
     return plan
 
 

@@ -64,13 +64,45 @@ def instances(draw: st.DrawFn) -> tuple[ProblemData, Rules]:
             for _ in range(n_rel)
         )
     ]
+    # contract v1.1: a merger, disciplinary records, wishes
+    units = units.copy()
+    units["merged_into"] = None
+    if draw(st.integers(0, 4)) == 0:
+        gone = draw(st.sampled_from(commune_ids))
+        siblings = [
+            c
+            for c in commune_ids
+            if c != gone and units.at[c, "parent_id"] == units.at[gone, "parent_id"]
+        ]
+        if siblings:
+            units.at[gone, "merged_into"] = draw(st.sampled_from(siblings))
+    discipline = [
+        {
+            "cadre_id": draw(st.sampled_from(cadre_ids)),
+            "kind": draw(st.sampled_from(["reprimand", "warning", "removal"])),
+            "date": draw(
+                st.sampled_from([dt.date(2021, 6, 1), dt.date(2024, 6, 1), dt.date(2025, 6, 1)])
+            ),
+        }
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    preferences = [
+        {
+            "cadre_id": draw(st.sampled_from(cadre_ids)),
+            "unit_id": draw(st.sampled_from(commune_ids)),
+            "rank": r,
+        }
+        for r in range(1, draw(st.integers(0, 2)) + 1)
+    ]
     data = ProblemData.build(
-        units=units[UNIT_COLUMNS].copy(),
+        units=units[[*UNIT_COLUMNS, "merged_into"]].copy(),
         cadres=cadres[CADRE_COLUMNS].copy(),
         posts=posts[POST_COLUMNS].copy(),
         ratings=pd.DataFrame(ratings, columns=["cadre_id", "year", "rating"]),
         relations=pd.DataFrame(relations, columns=["cadre_id", "relative_id", "relation"]),
         travel=t["travel"],
+        discipline=pd.DataFrame(discipline, columns=["cadre_id", "kind", "date"]),
+        preferences=pd.DataFrame(preferences, columns=["cadre_id", "unit_id", "rank"]),
         name="random",
     )
 
@@ -112,6 +144,23 @@ def instances(draw: st.DrawFn) -> tuple[ProblemData, Rules]:
         rules["locks"] = [pick(draw, post_ids, cadre_ids)]
     if draw(st.integers(0, 3)) == 0:
         rules["exclude"] = [pick(draw, post_ids, cadre_ids)]
+    rules["never_below_current"] = draw(st.booleans())
+    rules["min_years_to_retirement_from_office"] = draw(st.sampled_from([0, 10]))
+    if draw(st.integers(0, 3)) == 0:
+        rules["priority_shares"] = [
+            {
+                "group": draw(st.sampled_from(["women", "young", "minority"])),
+                "min_share": draw(st.sampled_from([0.2, 0.5])),
+            }
+        ]
+    if draw(st.integers(0, 3)) == 0:
+        rules["support"] = {"tiers": [{"min_km": 3, "vnd_per_month": 1_000_000}], "months": 12}
+        rules["budget_vnd"] = draw(st.sampled_from([0, 12_000_000, 24_000_000, None]))
+    if draw(st.integers(0, 4)) == 0:
+        caps = [{"scope_level": "commune", "count": 1}]
+        if "max_changes" in rules:
+            caps.append(rules["max_changes"])
+        rules["max_changes"] = caps
     return data, default_rules(**rules)
 
 

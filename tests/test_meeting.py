@@ -47,7 +47,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def rules():
-    return load_rules(REPO / "examples" / "rules.yaml")
+    return load_rules(REPO / "tests" / "data" / "variant_rules.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +148,14 @@ def test_docx_released_and_scenario_tables(data, docx_report, plan, rules):
         "Bí thư Đảng ủy, mỗi huyện: tối thiểu 30,0 % không phải người địa phương"
     )
     assert scenario["Khoảng cách đi lại tối đa"] == "60,0 km"
-    assert scenario["Trọng số: Thay đổi người giữ chức vụ"] == "10"  # examples/rules.yaml: 10
+    assert (
+        scenario["Trọng số: Thay đổi người giữ chức vụ"] == "10"
+    )  # tests/data/variant_rules.yaml: 10
     summary = {r.cells[0].text: r.cells[1].text for r in d.tables[0].rows}
     assert summary["Trạng thái"] == "tối ưu"
     assert summary["Số chức danh thay đổi người giữ"] == str(plan.kpis.changed_posts)
     assert summary["Người không phải người địa phương: hiện nay → sau phương án"] == (
-        "45 → 75 (21,7 % → 36,2 %)"
+        "45 → 80 (21,7 % → 39,4 %)"
     )
 
 
@@ -198,7 +200,7 @@ def test_pdf_first_page_renders_with_vietnamese_text(tmp_path, poppler, pdf_repo
     assert "Tóm tắt" in text
     assert "Bí thư Đảng ủy" in text
     assert "Tỉnh Hải Dương" in text
-    assert "36,2 %" in text
+    assert "39,4 %" in text
 
 
 def test_infeasible_report_shows_the_diagnosis(tmp_path, data, infeasible):
@@ -254,7 +256,7 @@ def test_cli_report_writes_pdf(tmp_path, cli_app, plan):
             "--plan",
             str(p),
             "--rules",
-            str(REPO / "examples" / "rules.yaml"),
+            str(REPO / "tests" / "data" / "variant_rules.yaml"),
             "--out",
             str(out),
         ],

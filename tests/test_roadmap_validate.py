@@ -119,7 +119,10 @@ def test_min_stay_does_not_hold_a_retired_cadre():
     """A newcomer who retires before the next round leaves without breaking min_stay."""
     data = tiny_problem(cadres={"O11": {"gender": "M", "birth_date": dt.date(1964, 7, 1)}})
     rules = horizon_rules(
-        min_years_in_post=0, min_years_to_retirement=0, retirement_age={"M": 62, "F": 60}
+        min_years_in_post=0,
+        min_years_to_retirement=0,
+        min_years_to_retirement_from_office=0,
+        retirement_age={"M": 62, "F": 60},
     )
     # O11 retires on 2026-07-01: S-C12 is vacant in 2027 and K12 fills it again
     roadmap = build_roadmap(data, rules, [BASELINE_MOVES, {"S-C12": "K12", "S-C13": "O12"}, {}])

@@ -36,7 +36,7 @@ def test_same_seed_byte_identical(tmp_path: Path):
     write_tables(synthesize("Hải Dương", legacy=True, seed=7), tmp_path / "a")
     write_tables(synthesize("hai duong", legacy=True, seed=7), tmp_path / "b")
     a, b = _bytes(tmp_path / "a"), _bytes(tmp_path / "b")
-    assert sorted(a) == [f"{t}.csv" for t in sorted(TABLES)]
+    assert sorted(a) == [f"{t}.csv" for t in sorted((*TABLES, "discipline", "preferences"))]
     assert a == b
     assert b"\r\n" not in a["cadres.csv"]
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from builders import (
     BASELINE_MOVES,
@@ -140,6 +141,15 @@ def _out_of_scope_listed() -> Case:
     return data, rules, plan_from(data, rules, {**BASELINE_MOVES, "PC-C13": "Q13"})
 
 
+def _disciplined(cadre: str, kind: str, date: dt.date) -> ProblemData:
+    data = tiny_problem()
+    data.discipline = pd.DataFrame([(cadre, kind, date)], columns=["cadre_id", "kind", "date"])
+    return data
+
+
+V11_SUPPORT = {"tiers": [{"min_km": 3, "vnd_per_month": 1_000_000}], "months": 12}
+
+
 def _released(fn: Callable[[list[str]], list[str]]) -> Callable[[Plan], None]:
     def go(plan: Plan) -> None:
         plan.released = fn(list(plan.released))
@@ -198,7 +208,8 @@ BROKEN: dict[str, tuple[set[str], Callable[[], Case]]] = {
     "retirement": (
         {"retirement"},
         lambda: on(
-            tiny_problem(cadres={"O11": {"gender": "M", "birth_date": dt.date(1965, 1, 1)}})
+            tiny_problem(cadres={"O11": {"gender": "M", "birth_date": dt.date(1965, 1, 1)}}),
+            default_rules(min_years_to_retirement_from_office=0),  # the 5-year rule alone
         ),
     ),
     "travel_distance": (
@@ -242,6 +253,66 @@ BROKEN: dict[str, tuple[set[str], Callable[[], Case]]] = {
     "max_changes": (
         {"max_changes"},
         lambda: base(max_changes={"scope_level": "province", "count": 1}),
+    ),
+    # ------------------------------------------------------------------ contract v1.1 rules
+    "discipline": (
+        {"discipline"},
+        lambda: on(_disciplined("O11", "reprimand", dt.date(2025, 6, 1))),
+    ),
+    "retirement_from_office": (
+        {"retirement_from_office"},
+        lambda: on(
+            tiny_problem(cadres={"O11": {"gender": "M", "birth_date": dt.date(1971, 6, 1)}})
+        ),
+    ),
+    "never_below_current": (
+        {"never_below_current"},
+        lambda: on(
+            tiny_problem(
+                cadres={
+                    "K11": {"hometown_id": "C12", "residence_id": "C12"},
+                    "K12": {"hometown_id": "C13", "residence_id": "C13"},
+                }
+            ),
+            moves={"S-C12": "O12", "S-C22": "O21"},
+        ),
+    ),
+    "priority_shares": (
+        {"priority_shares"},
+        lambda: base(priority_shares=[{"group": "women", "min_share": 0.75}]),
+    ),
+    "budget_vnd": ({"budget_vnd"}, lambda: base(support=V11_SUPPORT, budget_vnd=1)),
+    "merged_commune": (
+        {"merged_commune", "claim_released"},
+        lambda: (
+            lambda d: (
+                d,
+                default_rules(),
+                plan_from(d, default_rules(), {**BASELINE_MOVES, "S-C13": "K13"}),
+            )
+        )(tiny_problem(units={"C13": {"merged_into": "C12"}})),
+    ),
+    "claim_support": (
+        {"claim_support"},
+        lambda: edit(
+            base(support=V11_SUPPORT), lambda p: setattr(a_(p, "S-C12"), "support_vnd", 5)
+        ),
+    ),
+    "claim_names": (
+        {"claim_names"},
+        lambda: edit(base(), lambda p: setattr(a_(p, "S-C12"), "cadre_name", "Ai Đó")),
+    ),
+    "claim_kpis/support_cost_vnd": (
+        {"claim_kpis"},
+        lambda: edit(base(support=V11_SUPPORT), lambda p: setattr(p.kpis, "support_cost_vnd", 1)),
+    ),
+    "claim_kpis/new_appointees": (
+        {"claim_kpis"},
+        lambda: edit(base(), lambda p: setattr(p.kpis.new_appointees, "women", 2)),
+    ),
+    "claim_kpis/preferences": (
+        {"claim_kpis"},
+        lambda: edit(base(), lambda p: setattr(p.kpis.preferences, "with_wishes", 1)),
     ),
     # ------------------------------------------------------------------ claims
     "unknown_post": (

@@ -22,24 +22,14 @@ from ..deps import (
     checked_rules,
     dataset_tables,
     dataset_visible,
-    parse_json_strict,
     visible_dataset,
 )
-from ..ingest import (
-    Limits,
-    UploadError,
-    hierarchy,
-    parse,
-    summary,
-    tables_from_json,
-    tables_from_xlsx,
-    tables_from_zip,
-)
+from ..ingest import Limits, UploadError, hierarchy, ingest_upload, parse, summary
 from ..models import Dataset
 from ..schemas import DatasetCreated, DatasetInfo, JobCreated, PlanSummary
 from ..scoping import counts_by_scope, restrict, scope_counts, within
 from ..store import TERMINAL, Store
-from ..upload import parse_multipart, read_capped
+from ..upload import read_capped
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
@@ -115,41 +105,12 @@ def _info(store: Store, ds: Dataset, scope: str | None) -> DatasetInfo:
 
 
 def _ingest(raw: bytes, content_type: str, settings: Any) -> tuple[str, Any, list[str]]:
-    """Body → (name, tables, warnings); raises UploadError / DataError / HTTPException."""
+    """Body → (name, tables, warnings) through the one reader (rotation.ingest, via
+    api.ingest.ingest_upload); raises UploadError / DataError / HTTPException."""
     limits = Limits(
         max_total_bytes=int(settings.max_uncompressed_mb * 2**20), max_ratio=settings.max_zip_ratio
     )
-    if content_type.startswith("multipart/form-data"):
-        parts = parse_multipart(raw, content_type)
-        if "file" not in parts:
-            raise UploadError("multipart form needs a 'file' field (.xlsx or .zip)")
-        filename, data = parts["file"]
-        filename = filename or "upload"
-        name = parts.get("name", (None, b""))[1].decode("utf-8", "replace").strip()
-        lower = filename.lower()
-        stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        if lower.endswith((".xlsm", ".xltm", ".xlam")):
-            raise UploadError(f"{filename}: macro-enabled workbooks are refused; save as .xlsx")
-        if lower.endswith(".xlsx"):
-            tables, warnings = tables_from_xlsx(data, filename, limits)
-        elif lower.endswith(".zip"):
-            tables, warnings = tables_from_zip(data, limits)
-        else:
-            raise UploadError(f"{filename}: expected an .xlsx workbook or a .zip of CSV files", 415)
-        return name or stem, tables, warnings
-    if content_type.startswith("application/json") or not content_type:
-        body = parse_json_strict(raw, "body")
-        if not isinstance(body, dict):
-            raise UploadError("the JSON body must be an object with 'name' and 'tables'")
-        name = body.get("name") or "dataset"
-        if not isinstance(name, str) or len(name) > 200:
-            raise UploadError("'name' must be a text of at most 200 characters")
-        return name, tables_from_json(body), []
-    raise UploadError(
-        f"unsupported content type {content_type!r}: send multipart/form-data "
-        "(field 'file') or application/json",
-        415,
-    )
+    return ingest_upload(raw, content_type, limits)
 
 
 @router.post("", status_code=201, response_model=DatasetCreated, openapi_extra=UPLOAD_BODY)

@@ -3,7 +3,14 @@
 from ..eligibility import Eligibility
 from .constraints import HARD_CONSTRAINTS, Row, all_rows
 from .index import PairIndex
-from .objective import SCALE, objective_expr, pair_costs, set_objective, vacancy_costs
+from .objective import (
+    SCALE,
+    holding_costs,
+    objective_expr,
+    pair_costs,
+    set_objective,
+    vacancy_costs,
+)
 from .variables import Variables
 
 
@@ -24,6 +31,7 @@ __all__ = [
     "Variables",
     "all_rows",
     "build_model",
+    "holding_costs",
     "objective_expr",
     "pair_costs",
     "set_objective",

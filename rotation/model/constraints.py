@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..concepts import relative_pairs
+from ..concepts import holders_non_local, in_group, relative_pairs
 from .index import PairIndex
 
 
 @dataclass
 class Row:
-    """``lo <= sum(coefs * x[pairs]) + sum(vacant[vacs]) <= hi`` for one rule instance."""
+    """``lo <= sum(coefs * x[pairs]) + sum(vacant[vacs]) + sum(arrive[arrivals]) <= hi`` for one
+    rule instance.
+
+    ``arrivals`` are pairs whose *arrival* counts (the cadre takes the post in this plan): in a
+    single plan a new-post pair arrives exactly when it is chosen, so a single plan's rows never
+    need them; in a term roadmap a cadre may hold a post taken in an earlier round, and the
+    change cap counts arrivals (see :meth:`PairIndex.change_terms`).
+    """
 
     rule: str
     scope: str
@@ -33,6 +40,7 @@ class Row:
     hi: float | None = None
     vacs: list[int] = field(default_factory=list)
     relaxable: bool = True  # False: structural, never named in a diagnosis
+    arrivals: list[int] = field(default_factory=list)
 
 
 def _ones(pairs: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,43 +170,121 @@ def non_local_target(ix: PairIndex) -> Iterator[Row]:
             )
 
 
-def max_changes(ix: PairIndex) -> Iterator[Row]:
-    """At most ``count`` posts change holder in each scope (a host locality's capacity).
+def never_below_current(ix: PairIndex) -> Iterator[Row]:
+    """No scope of a non-local target ends with fewer non-local holders than today: "more and
+    more non-local", never fewer (rules ``never_below_current``). Only scopes where today's count
+    exceeds the target's requirement need a row of their own."""
+    e = ix.elig
+    if not e.rules.never_below_current:
+        return
+    today = holders_non_local(e.data, e.rules, e.posts).to_numpy()
+    for t in e.rules.non_local_targets:
+        for scope, posts, required in ix.target_groups(t):
+            now = int(today[posts].sum())
+            if now <= required:
+                continue
+            ks = [k for p in posts for k in ix.pairs_of_post[p] if e.pair_non_local[k]]
+            pairs, coefs = _ones(ks)
+            yield Row(
+                "never_below_current",
+                scope,
+                f"today {now} of {len(posts)} {t.position} posts have non-local holders",
+                pairs,
+                coefs,
+                now,
+                None,
+            )
 
-    changed(p) = 1 − x(incumbent stays) for a post with an incumbent, and = filled for a vacant
-    post; a post left vacant that had an incumbent counts as changed (the constant).
+
+def max_changes(ix: PairIndex) -> Iterator[Row]:
+    """At most ``count`` posts change holder in each scope (a host locality's capacity; at
+    commune level, continuity: not every key post of a commune changes at once). One row per
+    cap of ``max_changes`` and scope unit.
+
+    Whether a post changes holder is the index's business (:meth:`PairIndex.change_terms`): in
+    a single plan changed(p) = 1 − x(incumbent stays) for a post with an incumbent, and = filled
+    for a vacant post; a post left vacant that had an incumbent counts as changed (the constant).
     """
     e = ix.elig
-    mc = e.rules.max_changes
-    if mc is None:
+    for mc in e.rules.change_caps:
+        scopes = e.data.scope_of(e.posts["unit_id"], mc.scope_level).to_numpy()
+        groups: dict[str, list[int]] = defaultdict(list)
+        for p, s in enumerate(scopes):
+            groups[s].append(p)
+        for scope in sorted(groups):
+            cap = mc.cap(scope)
+            if mc.scope_level == "commune" and cap >= len(groups[scope]):
+                continue  # cannot bind: no row (a commune with one post in the plan)
+            const = 0
+            ks: list[int] = []
+            cs: list[int] = []
+            arrivals: list[int] = []
+            vacs: list[int] = []
+            for p in groups[scope]:
+                ch = ix.change_terms(p)
+                const += ch.const
+                ks += ch.pairs
+                cs += ch.coefs
+                arrivals += ch.arrivals
+                vacs += ch.vacs
+            yield Row(
+                "max_changes",
+                scope,
+                f"at most {cap} changes",
+                np.asarray(ks, dtype=np.int64),
+                np.asarray(cs, dtype=np.int64),
+                None,
+                cap - const,
+                vacs=vacs,
+                arrivals=arrivals,
+            )
+
+
+PRIORITY_SCALE = 10_000
+"""Shares of ``priority_shares`` are written in ten-thousandths, so the row has integer
+coefficients: sum over new-post pairs of (10000·in_group − 10000·min_share) ≥ 0."""
+
+
+def priority_shares(ix: PairIndex) -> Iterator[Row]:
+    """Among the cadres who take a new post, at least ``min_share`` are women / young /
+    ethnic minority (Conclusion 210: priority groups), one row per group."""
+    e = ix.elig
+    if not e.rules.priority_shares:
         return
-    scopes = e.data.scope_of(e.posts["unit_id"], mc.scope_level).to_numpy()
-    groups: dict[str, list[int]] = defaultdict(list)
-    for p, s in enumerate(scopes):
-        groups[s].append(p)
-    for scope in sorted(groups):
-        const = 0
-        ks: list[int] = []
-        cs: list[int] = []
-        for p in groups[scope]:
-            if ix.has_incumbent[p]:
-                const += 1
-                k = ix.keep_pair.get(p)
-                if k is not None:
-                    ks.append(k)
-                    cs.append(-1)
-            else:
-                ks += ix.pairs_of_post[p]
-                cs += [1] * len(ix.pairs_of_post[p])
+    new = np.nonzero(~e.pair_keep)[0]
+    for ps in e.rules.priority_shares:
+        member = in_group(e.data, e.facts, ps.group)[e.pair_cadre[new]]
+        share = round(ps.min_share * PRIORITY_SCALE)
+        coefs = np.where(member, PRIORITY_SCALE - share, -share).astype(np.int64)
+        nz = coefs != 0
         yield Row(
-            "max_changes",
-            scope,
-            f"at most {mc.count} changes",
-            np.asarray(ks, dtype=np.int64),
-            np.asarray(cs, dtype=np.int64),
+            "priority_shares",
+            ps.group,
+            f"at least {ps.min_share:.0%} {ps.group} among the newly appointed",
+            new[nz].astype(np.int64),
+            coefs[nz],
+            0,
             None,
-            mc.count - const,
         )
+
+
+def budget_vnd(ix: PairIndex) -> Iterator[Row]:
+    """The plan's total support allowance (VND, see ``rules.support``) stays within
+    ``budget_vnd``."""
+    e = ix.elig
+    if e.rules.budget_vnd is None:
+        return
+    pay = e.pair_support_vnd
+    nz = np.nonzero(pay)[0]
+    yield Row(
+        "budget_vnd",
+        "plan",
+        f"support within {e.rules.budget_vnd:,} VND",
+        nz.astype(np.int64),
+        pay[nz].astype(np.int64),
+        None,
+        e.rules.budget_vnd,
+    )
 
 
 HARD_CONSTRAINTS = (
@@ -208,7 +294,10 @@ HARD_CONSTRAINTS = (
     locks,
     relatives_same_unit,
     non_local_target,
+    never_below_current,
     max_changes,
+    priority_shares,
+    budget_vnd,
 )
 """The registry of hard rules, in order (Timefold style: one function per rule)."""
 

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from ..eligibility import Eligibility
 from ..rules import NonLocalTarget
+
+
+@dataclass
+class ChangeTerms:
+    """``changed(post) = const + sum(coefs * x[pairs]) + sum(arrive[arrivals]) + sum(vacant[vacs])``
+    (1 when the post changes holder, 0 when it keeps it)."""
+
+    const: int = 0
+    pairs: list[int] = field(default_factory=list)
+    coefs: list[int] = field(default_factory=list)
+    arrivals: list[int] = field(default_factory=list)
+    vacs: list[int] = field(default_factory=list)
 
 
 class PairIndex:
@@ -44,6 +57,15 @@ class PairIndex:
                 zip(e.pair_post.tolist(), e.pair_cadre.tolist(), strict=True)
             )
         }
+
+    def change_terms(self, p: int) -> ChangeTerms:
+        """Whether post ``p`` changes holder, as a linear form: 1 − x(incumbent stays) for a post
+        with an incumbent (left vacant, it changes too), else 1 when it is filled."""
+        if self.has_incumbent[p]:
+            k = self.keep_pair.get(p)
+            return ChangeTerms(1, [] if k is None else [k], [] if k is None else [-1])
+        pairs = self.pairs_of_post[p]
+        return ChangeTerms(0, list(pairs), [1] * len(pairs))
 
     def target_groups(self, t: NonLocalTarget) -> Iterator[tuple[str, list[int], int]]:
         """(scope unit, post indices, required non-local holders) for one target."""

@@ -61,12 +61,19 @@ def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
     if n_vac:
         c[n : n + n_vac] = vacancy_costs(e)
     # rows: lo <= a.x <= hi, built column-wise (CSC) for HiGHS
-    row_lo, row_hi, r_idx, c_idx, vals = [], [], [], [], []
-    for ri, r in enumerate(rows):
-        cols = np.concatenate([r.pairs, n + np.asarray(r.vacs, dtype=np.int64)])
-        r_idx.append(np.full(len(cols), ri, dtype=np.int64))
+    row_lo: list[float] = []
+    row_hi: list[float] = []
+    r_idx: list[np.ndarray] = []
+    c_idx: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for row_no, r in enumerate(rows):
+        # an arrival of a single plan's pair is the pair itself (Variables.arrival)
+        arrivals = np.asarray(r.arrivals, dtype=np.int64)
+        cols = np.concatenate([r.pairs, arrivals, n + np.asarray(r.vacs, dtype=np.int64)])
+        r_idx.append(np.full(len(cols), row_no, dtype=np.int64))
         c_idx.append(cols)
-        vals.append(np.concatenate([r.coefs, np.ones(len(r.vacs), dtype=np.int64)]).astype(float))
+        ones = np.ones(len(arrivals) + len(r.vacs), dtype=np.int64)
+        vals.append(np.concatenate([r.coefs, ones]).astype(float))
         row_lo.append(-np.inf if r.lo is None else float(r.lo))
         row_hi.append(np.inf if r.hi is None else float(r.hi))
     n_rows = len(rows)

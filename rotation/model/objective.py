@@ -26,7 +26,18 @@ def pair_costs(elig: Eligibility) -> np.ndarray:
         weight = getattr(w, term)
         if weight:
             cost = cost - weight * elig.bonus[term]
+    if w.preference:
+        cost = cost - w.preference * elig.bonus["preference"]
+    if w.support_cost:
+        cost = cost + w.support_cost * elig.pair_support_vnd / 1e6  # per million VND
     return np.round(cost * SCALE).astype(np.int64)
+
+
+def holding_costs(elig: Eligibility) -> np.ndarray:
+    """The part of :func:`pair_costs` paid for every round a pair holds (its travel); the rest
+    is paid once, when the cadre arrives. A single plan pays both at once; a term roadmap pays
+    travel each round and the rest per arrival."""
+    return np.round(elig.rules.weights.travel_km * elig.pair_km * SCALE).astype(np.int64)
 
 
 def vacancy_costs(elig: Eligibility) -> np.ndarray:
@@ -46,7 +57,7 @@ def max_travel_coef(elig: Eligibility) -> int:
     return round(elig.rules.weights.max_travel * SCALE)
 
 
-def objective_expr(v: Variables):
+def objective_expr(v: Variables) -> cp_model.LinearExpr:
     """The scaled objective as a CP-SAT linear expression."""
     e = v.elig
     costs = pair_costs(e)
@@ -59,16 +70,16 @@ def objective_expr(v: Variables):
             terms.append(var)
             coefs.append(int(vac[p]))
     if e.rules.weights.max_travel:
-        if not hasattr(v, "longest"):
+        if v.longest is None:
             km = longest_travel_bounds(e)
-            v.longest = v.cp.NewIntVar(0, int(km.max(initial=0)), "longest_travel_km")
+            v.longest = v.cp.new_int_var(0, int(km.max(initial=0)), "longest_travel_km")
             for k in np.nonzero(km)[0].tolist():
                 # longest >= km_k * x_k: linear, so the LP relaxation sees it too
-                v.cp.Add(v.longest >= int(km[k]) * v.x[k])
+                v.cp.add(v.longest >= int(km[k]) * v.x[k])
         terms.append(v.longest)
         coefs.append(max_travel_coef(e))
-    return cp_model.LinearExpr.WeightedSum(terms, coefs)
+    return cp_model.LinearExpr.weighted_sum(terms, coefs)
 
 
 def set_objective(v: Variables) -> None:
-    v.cp.Minimize(objective_expr(v))
+    v.cp.minimize(objective_expr(v))

@@ -11,46 +11,80 @@ from .index import PairIndex
 
 
 class Variables(PairIndex):
-    def __init__(self, elig: Eligibility, diagnosing: bool = False) -> None:
+    """The pair index and the CP-SAT variables its rows are written over.
+
+    ``cp``: the model the variables live in (a new one by default; a term roadmap passes one
+    shared model to every round's variables).
+    """
+
+    def __init__(
+        self, elig: Eligibility, diagnosing: bool = False, cp: cp_model.CpModel | None = None
+    ) -> None:
         super().__init__(elig)
         self.diagnosing = diagnosing
         self.assumptions: dict[int, tuple[str, str, str]] = {}
-        self.slacks: list = []
-        self.cp = cp_model.CpModel()
-        self.x = [self.cp.NewBoolVar(f"x{k}") for k in range(self.n_pairs)]
+        self.slacks: list[tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]] = []
+        self.cp = cp_model.CpModel() if cp is None else cp
+        self.x = [self.cp.new_bool_var(f"x{k}") for k in range(self.n_pairs)]
         self.vacant = (
-            {p: self.cp.NewBoolVar(f"vacant{p}") for p in range(len(elig.posts))}
+            {p: self.cp.new_bool_var(f"vacant{p}") for p in range(len(elig.posts))}
             if self.allow_vacancies
             else {}
         )
+        self.longest: cp_model.IntVar | None = None  # the max_travel term's variable, if any
 
-    def expr(self, row: Row):
+    def arrival(self, k: int) -> cp_model.IntVar:
+        """The literal "pair ``k``'s cadre arrives at its post": in a single plan a new-post pair
+        arrives exactly when it is chosen."""
+        return self.x[k]
+
+    def expr(self, row: Row) -> cp_model.LinearExpr:
         x = self.x
-        terms = [x[k] for k in row.pairs.tolist()] + [self.vacant[p] for p in row.vacs]
-        coefs = row.coefs.tolist() + [1] * len(row.vacs)
-        return cp_model.LinearExpr.WeightedSum(terms, coefs)
+        terms = (
+            [x[k] for k in row.pairs.tolist()]
+            + [self.vacant[p] for p in row.vacs]
+            + [self.arrival(k) for k in row.arrivals]
+        )
+        coefs = row.coefs.tolist() + [1] * (len(row.vacs) + len(row.arrivals))
+        return cp_model.LinearExpr.weighted_sum(terms, coefs)
 
     def add_row(self, row: Row) -> None:
         """Add one rule instance. In diagnosis mode a relaxable row gets an elastic slack that an
         assumption literal pins to 0, so the solver can name the instances in conflict (a slack
         keeps the LP relaxation tight, unlike enforcing the whole sum with a literal)."""
-        expr = self.expr(row)
-        if not (self.diagnosing and row.relaxable):
-            if row.lo is not None:
-                self.cp.Add(expr >= int(row.lo))
-            if row.hi is not None:
-                self.cp.Add(expr <= int(row.hi))
+        # the expression's largest swing (rows of v1.1 carry large coefficients: budget, shares)
+        size = int(abs(row.coefs).sum()) + len(row.vacs) + len(row.arrivals)
+        self.add_bounds(
+            self.expr(row), row.lo, row.hi, (row.rule, row.scope, row.detail), size, row.relaxable
+        )
+
+    def add_bounds(
+        self,
+        expr: cp_model.LinearExpr,
+        lo: float | None,
+        hi: float | None,
+        name: tuple[str, str, str],
+        size: int,
+        relaxable: bool = True,
+    ) -> None:
+        """``lo <= expr <= hi`` as one rule instance ``name`` = (rule, scope, detail) over
+        ``size`` terms, elastic in diagnosis mode (see :meth:`add_row`)."""
+        if not (self.diagnosing and relaxable):
+            if lo is not None:
+                self.cp.add(expr >= int(lo))
+            if hi is not None:
+                self.cp.add(expr <= int(hi))
             return
-        big = max(1, len(row.pairs) + len(row.vacs) + abs(int(row.lo or 0)) + abs(int(row.hi or 0)))
-        under = self.cp.NewIntVar(0, big if row.lo is not None else 0, "")
-        over = self.cp.NewIntVar(0, big if row.hi is not None else 0, "")
-        if row.lo is not None:
-            self.cp.Add(expr + under >= int(row.lo))
-        if row.hi is not None:
-            self.cp.Add(expr - over <= int(row.hi))
-        lit = self.cp.NewBoolVar(f"assume:{row.rule}:{row.scope}")
-        self.cp.Add(under + over == 0).OnlyEnforceIf(lit)
-        self.assumptions[lit.Index()] = (row.rule, row.scope, row.detail)
+        big = max(1, size + abs(int(lo or 0)) + abs(int(hi or 0)))
+        under = self.cp.new_int_var(0, big if lo is not None else 0, "")
+        over = self.cp.new_int_var(0, big if hi is not None else 0, "")
+        if lo is not None:
+            self.cp.add(expr + under >= int(lo))
+        if hi is not None:
+            self.cp.add(expr - over <= int(hi))
+        lit = self.cp.new_bool_var(f"assume:{name[0]}:{name[1]}")
+        self.cp.add(under + over == 0).only_enforce_if(lit)
+        self.assumptions[lit.index] = name
         self.slacks.append((lit, under, over))
 
     def add_rules(self) -> None:

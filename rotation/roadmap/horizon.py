@@ -72,7 +72,8 @@ def stay_until(day: dt.date, years: float) -> dt.date:
 
 def round_rules(rules: Rules, horizon: Horizon, k: int) -> Rules:
     """The single-round rules in force at round ``k``: ``as_of`` = the round's date, the
-    trajectory's share as the non-local target, the per-round change cap."""
+    trajectory's share as the non-local target, the per-round change cap; ``never_below_current``
+    only in the first round (today → round 1)."""
     day = horizon.rounds[k]
     targets = rules.non_local_targets
     if horizon.trajectory:
@@ -84,7 +85,11 @@ def round_rules(rules: Rules, horizon: Horizon, k: int) -> Rules:
             )
             for t in horizon.trajectory
         ]
-    update = {"as_of": day, "non_local_targets": targets}
+    update: dict[str, object] = {"as_of": day, "non_local_targets": targets}
+    if k > 0:
+        # today → round 1 is never_below_current's (a v1.1 rule); between rounds the
+        # trajectory's never_decrease governs, as the planner set it
+        update["never_below_current"] = False
     if horizon.max_changes_per_round is not None:
         update["max_changes"] = horizon.max_changes_per_round
     return rules.model_copy(update=update)

@@ -42,9 +42,14 @@ def release_office(data: ProblemData, unit_id: str) -> str:
 def retired_by(data: ProblemData, rules: Rules, day: dt.date) -> list[str]:
     """Cadres whose retirement date (legal roadmap or fixed ages) is on or before ``day``."""
     c = data.cadres
+    ages: dict[str, float] | None = (
+        None
+        if rules.retirement_age is None
+        else {str(g): a for g, a in rules.retirement_age.items()}
+    )
     out = []
     for cid, g, b in zip(c.index, c["gender"], c["birth_date"], strict=True):
-        if retirement_date(g, b, rules.retirement_age) <= day:
+        if retirement_date(g, b, ages) <= day:
             out.append(cid)
     return out
 
@@ -108,7 +113,7 @@ def _copy(data: ProblemData, **tables: object) -> ProblemData:
         "warnings": list(data.warnings),
     }
     base.update(tables)
-    out = ProblemData(**base)  # type: ignore[arg-type]
+    out = ProblemData(**base)
     # distances depend only on units/travel/roads, which a roll never changes: share the cache
     if "_distance_cache" in data.__dict__:
         out.__dict__["_distance_cache"] = data.__dict__["_distance_cache"]

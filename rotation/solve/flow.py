@@ -12,16 +12,18 @@ from ..rules import Rules
 
 def is_pure_assignment(elig: Eligibility, rules: Rules) -> bool:
     """Only "fill every post" and "one post per cadre" bind: a bipartite assignment problem
-    (no vacancies, locks, must-keep incumbents, relatives, targets or change caps)."""
+    (no vacancies, locks, must-keep incumbents, relatives, targets, change caps, priority
+    shares or a support budget)."""
     if rules.allow_vacancies or rules.weights.max_travel or rules.locks or elig.must_keep:
         return False
-    if rules.max_changes is not None:
+    if rules.change_caps or rules.priority_shares or rules.budget_vnd is not None:
         return False
     if rules.forbid_relatives_same_unit and not elig.data.relations.empty:
         return False
     positions = set(elig.posts["position"])
     return not any(
-        t.position in positions and (t.min_share > 0 or any(t.min_count_by_scope.values()))
+        t.position in positions
+        and (t.min_share > 0 or rules.never_below_current or any(t.min_count_by_scope.values()))
         for t in rules.non_local_targets
     )
 

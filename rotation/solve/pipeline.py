@@ -36,8 +36,25 @@ def solve(
     if method not in ("exact", "plain"):
         raise ValueError(f"method {method!r}: expected 'exact' or 'plain'")
     clock = Clock()
-    if decompose and method == "exact" and rules.same_province and rules.candidates == 1:
+    # provinces are independent unless a rule spans the whole plan (a budget, priority shares)
+    whole_plan = rules.budget_vnd is not None or bool(rules.priority_shares)
+    if (
+        decompose
+        and method == "exact"
+        and rules.same_province
+        and rules.candidates == 1
+        and not whole_plan
+    ):
         provinces = provinces_in_scope(problem, rules)
         if len(provinces) > 1:
-            return solve_by_province(problem, rules, provinces, progress, stop, explain, clock)
-    return solve_one(problem, rules, progress, stop, explain, method, clock)
+            res = solve_by_province(problem, rules, provinces, progress, stop, explain, clock)
+            return _with_rules(res, rules)
+    return _with_rules(solve_one(problem, rules, progress, stop, explain, method, clock), rules)
+
+
+def _with_rules(res: Result, rules: Rules) -> Result:
+    """Every plan says which scenario it is (contract v1.1: the effective rules)."""
+    res.rules = rules.model_dump(mode="json")
+    for p in res.plans:
+        p.rules = res.rules
+    return res

@@ -54,6 +54,8 @@ def plan_from_pairs(
                     changed=inc is not None,
                     non_local=False,
                     travel_km=0.0,
+                    unit_name=data.unit_name(unit),
+                    support_vnd=0,
                 )
             )
             continue
@@ -70,9 +72,14 @@ def plan_from_pairs(
                 changed=cid != inc,
                 non_local=bool(e.pair_non_local[k]),
                 travel_km=float(e.pair_km[k]),
+                cadre_name=data.cadre_name(cid),
+                unit_name=data.unit_name(unit),
+                support_vnd=int(e.pair_support_vnd[k]),
             )
         )
-    released = sorted(c for c in e.posts["incumbent_id"].dropna() if c not in holders)
+    # released: incumbents holding no post after the plan, merged communes' holders included
+    merged = data.posts.loc[sorted(data.merged_posts), "incumbent_id"].dropna().tolist()
+    released = sorted(c for c in [*e.posts["incumbent_id"].dropna(), *merged] if c not in holders)
     return Plan(
         status=status,
         objective=round(objective, 3),

@@ -53,6 +53,8 @@ def split_by_province(data: ProblemData, province: str) -> ProblemData:
     ]
     travel = data.travel[data.travel["to_id"].isin(in_prov) | data.travel["from_id"].isin(in_prov)]
     roads = data.roads
+    discipline = data.discipline[data.discipline["cadre_id"].isin(ids)]
+    preferences = data.preferences[data.preferences["cadre_id"].isin(ids)]
     sub = ProblemData(
         units=data.units.loc[
             sorted(in_prov | set(cadres["residence_id"]) | set(cadres["hometown_id"]))
@@ -63,6 +65,8 @@ def split_by_province(data: ProblemData, province: str) -> ProblemData:
         relations=relations,
         travel=travel,
         roads=roads,
+        discipline=discipline,
+        preferences=preferences,
         name=f"{data.name}:{province}",
     )
     return sub

@@ -20,10 +20,18 @@ class Result:
     diagnosis: list[DiagnosisItem] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     eligibility: Eligibility | None = None
+    rules: dict[str, Any] | None = None  # the effective rules, as every plan carries them
 
     @property
     def plan(self) -> Plan:
-        """The best plan, or the infeasible plan carrying the diagnosis."""
+        """The best plan, or the infeasible plan carrying the diagnosis (``kpis`` None)."""
         if self.plans:
             return self.plans[0]
-        return Plan(status="infeasible", objective=None, bound=None, diagnosis=self.diagnosis)
+        return Plan(
+            status="infeasible",
+            objective=None,
+            bound=None,
+            kpis=None,
+            diagnosis=self.diagnosis,
+            rules=self.rules,
+        )

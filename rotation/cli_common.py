@@ -1,0 +1,73 @@
+"""What every ``rotation`` command shares: the consoles, the DATA and --rules arguments, and the
+one way bad input ends (one line per problem on stderr, exit 2). Kept apart from ``cli.py`` so
+command modules (``cli_meeting``, …) import it without importing each other."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from .errors import DataError
+from .rules import Rules, RulesError, load_rules
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DataArg = Annotated[
+    Path, typer.Argument(metavar="DATA", help="CSV folder, .zip of CSVs, .xlsx workbook or .json")
+]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="rules YAML/JSON (default: documented defaults)")
+]
+
+
+# =========================================================================== errors and input
+class _BadInput(Exception):
+    """Anything the user can fix: printed line by line, exit 2."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Turn input errors into one line per problem on stderr and exit code 2."""
+    try:
+        yield
+    except DataError as exc:
+        _fail([str(p) for p in exc.problems])
+    except RulesError as exc:
+        _fail([f"{exc.source}: {m}" for m in exc.messages])
+    except _BadInput as exc:
+        _fail(exc.lines)
+    except FileNotFoundError as exc:
+        _fail([f"{exc.filename or exc}: no such file or folder"])
+
+
+def _fail(lines: list[str], code: int = 2) -> None:
+    for line in lines:
+        err.print(line, style="red", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _read(path: Path):
+    from .read import read_dataset
+
+    data = read_dataset(path)
+    for w in data.warnings:
+        err.print(f"warning: {w}", style="yellow", markup=False, soft_wrap=True)
+    return data
+
+
+def _rules(path: Path | None, **defaults: Any) -> Rules:
+    if path is None:
+        return load_rules(dict(defaults))
+    if not path.is_file():
+        raise RulesError([f"file not found: {path}"], str(path))
+    return load_rules(path)

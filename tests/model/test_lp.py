@@ -1,0 +1,28 @@
+"""The LP relaxation reads a row's arrivals as the pairs themselves (a single plan's new-post
+pair arrives exactly when chosen), so a row written over arrivals bounds the LP as the same row
+written over pairs does."""
+
+from __future__ import annotations
+
+import numpy as np
+from builders import default_rules, tiny_problem, with_travel
+
+from rotation.eligibility import compute_eligibility
+from rotation.model import PairIndex, Row, all_rows
+from rotation.model.lp import solve_lp
+
+
+def test_a_row_over_arrivals_bounds_the_lp_like_the_same_row_over_pairs():
+    data = with_travel(tiny_problem(), "C12", "C13", 30)  # O12 lives in C12
+    e = compute_eligibility(data, default_rules(weights={"travel_km": 1, "change": 50}))
+    ix = PairIndex(e)
+    rows = list(all_rows(ix))
+    near = [ix.post_index[p] for p in ("S-C11", "S-C12")]  # where D1's office cadres live
+    new = [k for p in near for k in ix.pairs_of_post[p] if not e.pair_keep[k]]
+    none = np.zeros(0, dtype=np.int64)
+    over_pairs = Row("test", "D1", "", np.asarray(new), np.ones(len(new), np.int64), None, 0)
+    over_arrivals = Row("test", "D1", "", none, none, None, 0, arrivals=new)
+    free = solve_lp(ix, rows).bound
+    by_pairs = solve_lp(ix, [*rows, over_pairs]).bound
+    by_arrivals = solve_lp(ix, [*rows, over_arrivals]).bound
+    assert by_arrivals == by_pairs > free  # D1's move must go to C13, farther
