@@ -114,6 +114,8 @@ def test_variant_rules_set_the_path_in_the_effective_rules() -> None:
     assert variant_rules(capped, {CAP: None}).max_changes is None
     assert variant_rules(capped, {"max_changes": None}).max_changes is None
     assert variant_rules(base, {"max_travel_km": None}).max_travel_km is None
+    assert variant_rules(base, {"budget_vnd": 5_000_000}).budget_vnd == 5_000_000
+    assert variant_rules(base, {"weights.support_cost": 2}).weights.support_cost == 2
 
 
 def test_variant_rules_name_in_a_list_of_one_goes_into_it() -> None:
@@ -128,6 +130,9 @@ def test_variant_rules_name_in_a_list_of_one_goes_into_it() -> None:
     )
     with pytest.raises(SweepError, match=r"list of 2; name the element"):
         variant_rules(two, {"non_local_targets.min_share": 0.4})
+    # contract v1.1: max_changes may be a list of caps; a list of one takes `max_changes.count`
+    listed = default_rules(max_changes=[{"scope_level": "district", "count": 2}])
+    assert [c.count for c in variant_rules(listed, {CAP: 4}).change_caps] == [4]
     with pytest.raises(SweepError, match=r"has 1 element\(s\), no \[3\]"):
         variant_rules(base, {"non_local_targets[3].min_share": 0.4})
 
@@ -271,7 +276,8 @@ def test_every_plan_validates_under_its_own_rules(swept: tuple[Sweep, Path]) -> 
     assert len(doc["variants"]) == 6
     for row in doc["variants"]:
         plan = Plan.from_json(out / row["plan"])
-        rules = Rules.model_validate(plan.model_extra["rules"])  # each plan carries its rules
+        assert plan.rules is not None  # each plan carries its rules
+        rules = Rules.model_validate(plan.rules)
         assert rules.non_local_targets[0].min_share == row["values"][SHARE]
         assert (rules.max_changes.count if rules.max_changes else None) == row["values"][CAP]
         assert validate_plan(data, rules, plan) == [], row["id"]
