@@ -983,10 +983,13 @@ def _cell_value(value: Any, lang: str) -> Any:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def write_sweep_xlsx(sweep: Sweep, path: Path, lang: str = "vi") -> Path:
+def write_sweep_xlsx(
+    sweep: Sweep, path: Path, lang: str = "vi", plan_names: Mapping[str, str] | None = None
+) -> Path:
     """One row per variant: id, the varied values, status, objective, every KPI some plan
     carries, dominance per frontier, the blocking rules, the plan file; a second sheet lists
-    the base rules. Text cells are never formulas (rotation.cells)."""
+    the base rules. Text cells are never formulas (rotation.cells). ``plan_names``: what the
+    plan column shows per variant id (the service's plan ids; default the plan file)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -1029,7 +1032,7 @@ def write_sweep_xlsx(sweep: Sweep, path: Path, lang: str = "vi") -> Path:
         row += [
             (_diagnosis_text(t, r) or None, None),
             (r.outcome.error, None),
-            (plan_file(r.id) if r.outcome.plan is not None else None, None),
+            (_plan_name(r, plan_names), None),
         ]
         for j, (value, fmt) in enumerate(row, start=1):
             c = safe_cell(ws, i, j, value)
@@ -1048,6 +1051,12 @@ def write_sweep_xlsx(sweep: Sweep, path: Path, lang: str = "vi") -> Path:
     base.column_dimensions["B"].width = 60
     write_atomic(path, workbook_bytes(wb))
     return path
+
+
+def _plan_name(r: VariantResult, names: Mapping[str, str] | None) -> str | None:
+    if names is not None:
+        return names.get(r.id)
+    return plan_file(r.id) if r.outcome.plan is not None else None
 
 
 def _diagnosis_text(t: Any, r: VariantResult) -> str:
@@ -1160,7 +1169,9 @@ def sweep_job(
     ``{variants: [{KEY: V}, …]}``. The variants run on the Dask cluster at
     :data:`ADDRESS_ENV` when it is set, else one after another in the job's process (the
     service's own job workers are the parallelism). Returns ``{"kind": "sweep", "status",
-    "sweep": the sweep.json document, "plans": one plan per variant, None for a failed one}``."""
+    "sweep": the sweep.json document, "plans": the plans}``; each variant's ``plan_rank`` is
+    the 1-based place of its plan in ``plans`` (None for a variant that failed or was
+    cancelled; the service stores the plans in this order)."""
     variants = variants_from_doc(dict(spec), "sweep")
     address = os.environ.get(ADDRESS_ENV)
     engine: Engine = DaskEngine(address) if address else SerialEngine()
@@ -1173,12 +1184,15 @@ def sweep_job(
     status = "optimal" if statuses & {"optimal", "feasible"} else "infeasible"
     if statuses <= {"error", "unknown"}:
         status = "unknown"
-    return {
-        "kind": "sweep",
-        "status": status,
-        "sweep": sweep_document(result),
-        "plans": [r.outcome.plan for r in result.results],
-    }
+    doc = sweep_document(result)
+    plans: list[dict[str, Any]] = []
+    for row, r in zip(doc["variants"], result.results, strict=True):
+        row["plan"] = None
+        row["plan_rank"] = None
+        if r.outcome.plan is not None:
+            plans.append(r.outcome.plan)
+            row["plan_rank"] = len(plans)
+    return {"kind": "sweep", "status": status, "sweep": doc, "plans": plans}
 
 
 def sweep_from_document(doc: Mapping[str, Any], plans: Mapping[str, dict[str, Any]]) -> Sweep:

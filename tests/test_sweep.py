@@ -439,7 +439,8 @@ def test_service_job_and_stored_sweep_workbook(
     with pytest.raises(SweepError, match="'vary' must map"):
         sweep_job(_problem(), default_rules(), {"vary": {SHARE: 0.3}})
     # the stored form (document + plans) gives the same workbook rows as the live sweep
-    plans = {r["id"]: p for r, p in zip(doc["variants"], job["plans"], strict=True)}
+    assert [r["plan_rank"] for r in doc["variants"]] == [1, 2]
+    plans = {r["id"]: job["plans"][r["plan_rank"] - 1] for r in doc["variants"]}
     again = sweep_from_document(json.loads(json.dumps(doc)), plans)
     path = write_sweep_xlsx(again, tmp_path / "stored.xlsx", lang="en")
     rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
