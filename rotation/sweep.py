@@ -1090,7 +1090,7 @@ def _plot_frontier(
 ) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     from .i18n import translator
 
@@ -1134,6 +1134,9 @@ def _plot_frontier(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: t.percent(x, 0)))
     if cost.endswith("_vnd"):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: t.number(y)))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # people and đồng: whole numbers
+    lo, hi = min(r.kpis[cost] for r in pts), max(r.kpis[cost] for r in pts)
+    ax.set_ylim(0 if lo >= 0 else lo * 1.05, max(hi * 1.05, hi + 1))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left")
     fig.tight_layout()
