@@ -147,6 +147,9 @@ def bench_sweep(label: str, name: str, specs: list[str], workers: list[int]) -> 
     row["serial_s"] = round(time.perf_counter() - t, 2)
     row["serial_cores"] = round((time.process_time() - cpu) / row["serial_s"], 2)
     row["statuses"] = _statuses(serial)
+    failed = [r for r in serial.results if r.status == "error"]
+    if failed:  # a broken benchmark must not print timings as if it had solved
+        raise SystemExit(f"{len(failed)} variants failed: {failed[0].outcome.error}")
     row["solve_s_sum_serial"] = serial.engine["solve_s"]
     row["peak_self_mib"] = round(_rss_mib())
     row["parallel"] = []

@@ -49,7 +49,6 @@ import yaml
 
 from .atomic import write_atomic
 from .data import ProblemData
-from .plan import Plan
 from .rules import Rules, RulesError, load_rules
 
 ADDRESS_ENV = "ROTATION_SWEEP_ADDRESS"
@@ -672,9 +671,6 @@ class VariantResult:
     def feasible(self) -> bool:
         return self.status in ("optimal", "feasible")
 
-    def plan(self) -> Plan | None:
-        return None if self.outcome.plan is None else Plan.model_validate(self.outcome.plan)
-
     @property
     def diagnosis(self) -> list[dict[str, Any]]:
         return list((self.outcome.plan or {}).get("diagnosis") or [])
@@ -1142,12 +1138,6 @@ def _plot_frontier(
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-
-
-def read_sweep(path: Path) -> dict[str, Any]:
-    """A written ``sweep.json``."""
-    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return doc
 
 
 def variants_of(axes: Iterable[Axis] | None = None, file: Path | None = None) -> list[Variant]:
