@@ -52,6 +52,9 @@ def test_sweep_table_and_plans(api, sweep_job):
     ]
     assert [row["status"] for row in rows] == ["optimal", "optimal", "infeasible", "optimal"]
     assert sorted(row["plan"] for row in rows) == sorted(sweep_job["plan_ids"])
+    progress = sweep_job["progress"]  # the job's last progress event: the sweep's counts
+    assert progress["phase"] == "sweep" and progress["total"] == progress["done"] == 4
+    assert progress["failed"] == 0 and progress["eta_s"] == 0.0
     assert rows[2]["diagnosis"] and rows[2]["diagnosis_summary"] and rows[2]["kpis"] is None
     data = tiny_problem()
     for row in rows:
