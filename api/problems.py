@@ -86,11 +86,32 @@ def _audit_refusal(request: Request, status: int) -> None:
         print(f"audit: {type(err).__name__}: {err}", flush=True)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at this path (Starlette's own 405 names only
+    the first matching route's methods, e.g. ``POST`` for ``/v1/datasets`` that also has GET)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match == Match.NONE:
+            continue
+        route_methods = getattr(route, "methods", None) or set()
+        methods |= set(route_methods)
+        match_any, _ = route.matches(request.scope)
+        if match_any == Match.FULL:
+            methods.add(request.method)
+    return sorted(methods)
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     _audit_refusal(request, exc.status_code)
     detail, errors = _from_detail(exc.detail)
-    return problem(exc.status_code, detail, errors, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(exc.status_code, detail, errors, headers=headers or None)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -173,10 +173,25 @@ BUILDERS = {
 }
 
 
+def _fingerprint() -> str:
+    """Changes when ProblemData's fields or the bundled data change: a stale pickle (say, from
+    before the v1.1 tables) is never loaded."""
+    import dataclasses
+    import hashlib
+
+    from rotation.data import ProblemData
+
+    h = hashlib.sha1()
+    h.update(",".join(f.name for f in dataclasses.fields(ProblemData)).encode())
+    for p in sorted((ROOT / "data" / "hai_duong").glob("*.csv")):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()[:10]
+
+
 def load(name: str):
     """(ProblemData, rules dict) for a named instance, from the pickle cache when present."""
     CACHE.mkdir(exist_ok=True)
-    f = CACHE / f"{name}.pkl"
+    f = CACHE / f"{name}-{_fingerprint()}.pkl"
     if f.exists():
         with f.open("rb") as fh:
             return pickle.load(fh)
