@@ -109,6 +109,8 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     _audit_refusal(request, exc.status_code)
     detail, errors = _from_detail(exc.detail)
     headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": a body we cannot read
+        return problem(422, "the request body could not be parsed: " + detail, errors)
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))
     return problem(exc.status_code, detail, errors, headers=headers or None)

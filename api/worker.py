@@ -135,6 +135,42 @@ def run_job(
             done.set()
             out.put(("result", job_id, {**_plain(payload), "cancelled": stop.is_set()}))
             return
+        if spec.get("repair") and target is resolve_target(DEFAULT_TARGETS["repair"]):
+            # the same repair as the command line (the change cap against today's incumbents)
+            from rotation.repair import repair_holders
+
+            rep = spec["repair"]
+            fixed = repair_holders(
+                reference,
+                load_rules(spec["rules"]),
+                dict(rep["holders"]),
+                list(rep["events"]),
+                rep.get("plan_id"),
+                progress,
+                stop,
+            )
+            done.set()
+            repaired = [_plain(p) for p in fixed.plans]
+            if not repaired and fixed.status == "infeasible":
+                from rotation.plan import DiagnosisItem, Plan
+
+                diag = [DiagnosisItem.model_validate(d) for d in fixed.diagnosis]
+                none = Plan(status="infeasible", objective=None, bound=None, kpis=None)
+                none.diagnosis = diag
+                repaired = [none.model_dump(mode="json")]
+            out.put(
+                (
+                    "result",
+                    job_id,
+                    {
+                        "status": fixed.status,
+                        "plans": repaired,
+                        "diagnosis": fixed.diagnosis,
+                        "cancelled": stop.is_set(),
+                    },
+                )
+            )
+            return
         result = target(data, rules, progress=progress, stop=stop)
         done.set()
         if kind == "roadmap":

@@ -25,6 +25,7 @@ from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, co
 from .rules import Rules
 
 if TYPE_CHECKING:
+    from .i18n import Translator
     from .solve import ProgressEvent
 
 app = typer.Typer(
@@ -37,6 +38,19 @@ app = typer.Typer(
 DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
 DEMO_OUT = Path("out") / "demo"
 DEMO_TIME_LIMIT_S = 60.0
+
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="language of the workbook and tables: vi (default) or en")
+]
+
+
+def _translator(lang: str):
+    from .i18n import UnknownLanguage, translator
+
+    try:
+        return translator(lang)
+    except UnknownLanguage as exc:
+        raise _BadInput([f"--lang: {exc}"]) from None
 
 
 # =========================================================================== rendering
@@ -54,62 +68,84 @@ def _num(x: Any, digits: int = 1) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
-def status_rich(table: pd.DataFrame, title: str = "Where we stand") -> Table:
-    """The status table as a rich Table (non-local holders as 'k/n')."""
+def _tr(t: Translator | None) -> Translator:
+    from .i18n import translator
+
+    return t if t is not None else translator()
+
+
+def _scope_header(table: pd.DataFrame, t: Translator) -> str:
+    """The scope column named for the level that exists (huyện, or tỉnh in the 2-level data)."""
+    levels = [lv for lv in dict.fromkeys(table["scope_level"]) if isinstance(lv, str)]
+    body = [lv for lv in levels if lv != "province"] or levels
+    return t.level(body[0]).capitalize() if len(body) == 1 else t._("Unit")
+
+
+def status_rich(
+    table: pd.DataFrame, title: str | None = None, t: Translator | None = None
+) -> Table:
+    """The status table as a rich Table (non-local holders as 'k/n'), in ``t``'s language."""
+    t = _tr(t)
     multi = table["position"].nunique() > 1 if len(table) else False
-    t = Table(title=title, title_justify="left")
+    out = Table(title=title or t._("Where we stand"), title_justify="left")
     if multi:
-        t.add_column("position")
-    t.add_column("unit", no_wrap=True)
-    t.add_column("non-local", justify="right")
-    t.add_column("share", justify="right")
-    t.add_column("target", justify="right")
-    t.add_column("required", justify="right")
-    t.add_column("shortfall", justify="right")
+        out.add_column(t._("Position"))
+    out.add_column(_scope_header(table, t) if len(table) else t._("Unit"), no_wrap=True)
+    out.add_column(t.pgettext("terminal", "Non-local"), justify="right")
+    out.add_column(t._("Share"), justify="right", no_wrap=True)
+    out.add_column(t._("Target"), justify="right", no_wrap=True)
+    out.add_column(t._("Required"), justify="right")
+    out.add_column(t._("Shortfall"), justify="right")
     for r in table.itertuples(index=False):
         cells = [
             r.scope_name,
             f"{r.non_local}/{r.posts}",
-            _pct(r.share),
-            _pct(r.target_share),
+            t.percent(r.share),
+            t.percent(r.target_share),
             str(r.required),
             str(r.shortfall),
         ]
         short = r.shortfall > 0 and not r.is_total
         style = "bold" if r.is_total else ("red" if short else None)
-        t.add_row(
-            *([r.position] if multi else []), *cells, style=style, end_section=bool(r.is_total)
+        out.add_row(
+            *([t.position(r.position)] if multi else []),
+            *cells,
+            style=style,
+            end_section=bool(r.is_total),
         )
-    return t
+    return out
 
 
-def before_after_rich(table: pd.DataFrame, title: str = "Before / after") -> Table:
+def before_after_rich(
+    table: pd.DataFrame, title: str | None = None, t: Translator | None = None
+) -> Table:
     """Before → after per scope: non-local holders, share, target, changed posts."""
+    t = _tr(t)
     multi = table["position"].nunique() > 1 if len(table) else False
-    t = Table(title=title, title_justify="left")
+    out = Table(title=title or t._("Before / after"), title_justify="left")
     if multi:
-        t.add_column("position")
-    t.add_column("unit", no_wrap=True)
-    t.add_column("posts", justify="right")
-    t.add_column("non-local", justify="right", no_wrap=True)
-    t.add_column("share", justify="right", no_wrap=True)
-    t.add_column("target", justify="right")
-    t.add_column("changes", justify="right")
+        out.add_column(t._("Position"))
+    out.add_column(_scope_header(table, t) if len(table) else t._("Unit"), no_wrap=True)
+    out.add_column(t._("Posts"), justify="right")
+    out.add_column(t.pgettext("terminal", "Non-local"), justify="right")
+    out.add_column(t._("Share"), justify="right", no_wrap=True)
+    out.add_column(t._("Target"), justify="right", no_wrap=True)
+    out.add_column(t.pgettext("terminal", "Changes"), justify="right")
     for r in table.itertuples(index=False):
         no_after = isinstance(r.non_local_after, float) and math.isnan(r.non_local_after)
         after = "–" if no_after else str(int(r.non_local_after))
-        t.add_row(
-            *([r.position] if multi else []),
+        out.add_row(
+            *([t.position(r.position)] if multi else []),
             r.scope_name,
             str(r.posts),
             f"{r.non_local_before} → {after}",
-            f"{_pct(r.share_before)} → {_pct(r.share_after)}",
-            _pct(r.target_share),
+            f"{t.percent(r.share_before, 0)} → {t.percent(r.share_after, 0)}",
+            t.percent(r.target_share, 0),
             "–" if no_after else str(int(r.changes)),
             style="bold" if r.is_total else None,
             end_section=bool(r.is_total),
         )
-    return t
+    return out
 
 
 def _empty_kpis() -> Any:
@@ -118,95 +154,104 @@ def _empty_kpis() -> Any:
     return Kpis()
 
 
-def kpi_rich(plan, stats: dict[str, Any] | None = None, title: str = "Plan 1: KPIs") -> Table:
+def kpi_rich(
+    plan, stats: dict[str, Any] | None = None, title: str | None = None, t: Translator | None = None
+) -> Table:
     from .plan import Kpis
 
+    t = _tr(t)
     k = plan.kpis if plan.kpis is not None else Kpis()  # only feasible plans reach here
     share = k.non_local_share
     posts = share.posts if share.posts is not None else len(plan.assignments)
     nl = share.non_local_posts
-    t = Table(title=title, title_justify="left", show_header=False)
-    t.add_column("measure")
-    t.add_column("value", justify="right")
+    out = Table(title=title or t._("Plan 1: KPIs"), title_justify="left", show_header=False)
+    out.add_column("measure")
+    out.add_column("value", justify="right")
     solver = (plan.model_extra or {}).get("solver") or {}
     rows = [
-        ("status", plan.status),
-        ("objective", _num(plan.objective, 3)),
-        ("bound", _num(plan.bound, 3)),
-        ("gap", _pct(solver.get("gap")) if "gap" in solver else "–"),
-        ("posts", _num(posts)),
-        ("non-local holders", f"{nl}/{posts}" if nl is not None else "–"),
-        ("non-local share", _pct(k.non_local_share.overall)),
-        ("changed posts", _num(k.changed_posts)),
-        ("released incumbents", _num(len(plan.released))),
-        ("total travel", f"{k.total_travel_km:,.1f} km"),
-        ("longest travel", f"{k.max_travel_km:,.1f} km"),
+        (t.kpi("status"), t.status(plan.status)),
+        (t.kpi("objective"), t.number(plan.objective, 3)),
+        (t.kpi("bound"), t.number(plan.bound, 3)),
+        (t._("Gap"), t.percent(solver.get("gap")) if "gap" in solver else "–"),
+        (t.kpi("posts"), t.number(posts)),
+        (t.kpi("non_local_posts"), f"{nl}/{posts}" if nl is not None else "–"),
+        (t.kpi("non_local_share"), t.percent(k.non_local_share.overall)),
+        (t.kpi("changed_posts"), t.number(k.changed_posts)),
+        (t.kpi("released"), t.number(len(plan.released))),
+        (t.kpi("total_travel_km"), t.km(k.total_travel_km)),
+        (t.kpi("max_travel_km"), t.km(k.max_travel_km)),
     ]
     if k.support_cost_vnd is not None:
-        rows.append(("support cost", f"{k.support_cost_vnd:,} VND"))
+        rows.append((t.kpi("support_cost_vnd"), t.money(k.support_cost_vnd)))
     na = k.new_appointees
     if na is not None:
         rows.append(
             (
-                "new appointees",
-                f"{na.count} (women {na.women}, young {na.young}, minority {na.minority})",
+                t.kpi("new_appointees.count"),
+                t._("{n} (women {women}, young {young}, minority {minority})").format(
+                    n=na.count, women=na.women, young=na.young, minority=na.minority
+                ),
             )
         )
     if k.preferences is not None and k.preferences.with_wishes:
         pk = k.preferences
         rows.append(
             (
-                "wishes met",
-                f"{pk.placed_in_wish}/{pk.with_wishes} (first choice {pk.placed_first_choice})",
+                t._("Wishes met"),
+                t._("{placed}/{wishes} (first choice {first})").format(
+                    placed=pk.placed_in_wish, wishes=pk.with_wishes, first=pk.placed_first_choice
+                ),
             )
         )
     if stats and "total_s" in stats:
-        rows.append(("time", f"{stats['total_s']:.1f} s"))
+        rows.append((t._("Time"), f"{t.number(stats['total_s'], 1)} s"))
     for name, value in rows:
-        t.add_row(name, value)
-    return t
+        out.add_row(name, value)
+    return out
 
 
-def candidates_rich(plans: list) -> Table:
+def candidates_rich(plans: list, t: Translator | None = None) -> Table:
     from .report import candidates_table
 
+    t = _tr(t)
     df = candidates_table(plans)
-    t = Table(title="Candidate plans", title_justify="left")
+    out = Table(title=t._("Candidate plans"), title_justify="left")
     for col in (
-        "plan",
-        "objective",
-        "non-local share",
-        "changed posts",
-        "total km",
-        "max km",
-        "posts differing from plan 1",
+        t._("Plan"),
+        t.kpi("objective"),
+        t.kpi("non_local_share"),
+        t.kpi("changed_posts"),
+        t.kpi("total_travel_km"),
+        t.kpi("max_travel_km"),
+        t._("Posts differing from plan 1"),
     ):
-        t.add_column(col, justify="right")
+        out.add_column(col, justify="right")
     for r in df.itertuples(index=False):
-        t.add_row(
+        out.add_row(
             str(r.plan),
-            _num(r.objective, 3),
-            _pct(r.non_local_share),
+            t.number(r.objective, 3),
+            t.percent(r.non_local_share),
             str(r.changed_posts),
-            _num(r.total_travel_km),
-            _num(r.max_travel_km),
+            t.number(r.total_travel_km, 1),
+            t.number(r.max_travel_km, 1),
             str(r.differs_from_plan_1),
         )
-    return t
+    return out
 
 
-def diagnosis_rich(items: list) -> Table:
-    t = Table(
-        title="No plan satisfies every rule. Diagnosis:",
+def diagnosis_rich(items: list, t: Translator | None = None) -> Table:
+    t = _tr(t)
+    out = Table(
+        title=t._("No plan satisfies every rule. Diagnosis:"),
         title_justify="left",
         title_style="bold red",
     )
-    t.add_column("rule")
-    t.add_column("scope")
-    t.add_column("detail")
+    out.add_column(t._("Rule"))
+    out.add_column(t._("Scope"))
+    out.add_column(t._("Detail"))
     for d in items:
-        t.add_row(d.rule, d.scope, d.detail)
-    return t
+        out.add_row(t.rule(d.rule), d.scope, d.detail)
+    return out
 
 
 class _ProgressLine:
@@ -251,7 +296,7 @@ def _solve(data, rules: Rules, quiet: bool):
 
 
 # =========================================================================== plan writing
-def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
+def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
     from .export import write_plan_xlsx
 
@@ -262,8 +307,17 @@ def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
         j = out / f"plan-{k}.json"
         x = out / f"plan-{k}.xlsx"
         plan.to_json(j)
-        write_plan_xlsx(data, rules, plan, x)
+        write_plan_xlsx(data, rules, plan, x, lang)
         written += [j, x]
+    compare = out / "compare.xlsx"
+    if len(plans) > 1:  # candidates: the comparison a committee reads, posts that differ by name
+        from .compare import compare_plans, write_compare_xlsx
+
+        names = [f"plan-{k}" for k in range(1, len(plans) + 1)]
+        write_compare_xlsx(compare_plans(data, plans, names), compare, lang=lang)
+        written.append(compare)
+    elif compare.exists():
+        compare.unlink()
     for old in list(out.glob("plan-*.json")) + list(out.glob("plan-*.xlsx")):
         n = old.stem.removeprefix("plan-")
         if n.isdigit() and int(n) > len(plans):
@@ -271,76 +325,100 @@ def _write_plans(data, rules: Rules, result, out: Path) -> list[Path]:
     return written
 
 
-def _plan_and_report(data, rules: Rules, out: Path, quiet: bool) -> int:
+def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi") -> int:
     """Solve, write, print; returns the exit code (0 plan found, 3 none)."""
     from .report import before_after_table
 
+    t = _translator(lang)
     result = _solve(data, rules, quiet)
-    written = _write_plans(data, rules, result, out)
+    written = _write_plans(data, rules, result, out, lang)
     if not result.plans:
-        console.print(diagnosis_rich(result.plan.diagnosis))
-        console.print(f"Diagnosis written to {out / 'plan-1.json'}", markup=False)
+        console.print(diagnosis_rich(result.plan.diagnosis, t))
+        console.print(
+            t._("Diagnosis written to {path}").format(path=out / "plan-1.json"), markup=False
+        )
         return 3
     plan = result.plans[0]
-    console.print(kpi_rich(plan, result.stats))
+    console.print(kpi_rich(plan, result.stats, t=t))
     if len(result.plans) > 1:
-        console.print(candidates_rich(result.plans))
+        console.print(candidates_rich(result.plans, t))
     console.print(
-        before_after_rich(before_after_table(data, rules, plan), title="Plan 1: before / after")
+        before_after_rich(
+            before_after_table(data, rules, plan), title=t._("Plan 1: before / after"), t=t
+        )
     )
-    console.print(f"Wrote {', '.join(str(p) for p in written)}", markup=False, soft_wrap=True)
+    console.print(
+        t._("Wrote {files}").format(files=", ".join(str(p) for p in written)),
+        markup=False,
+        soft_wrap=True,
+    )
     return 0
 
 
 # =========================================================================== commands
 @app.command()
-def status(data_path: DataArg, rules_path: RulesOpt = None) -> None:
+def status(data_path: DataArg, rules_path: RulesOpt = None, lang: LangOpt = "vi") -> None:
     """Where we stand: non-local holders per scope, tenure alerts, the eligible pool."""
     with _errors():
+        t = _translator(lang)
         data = _read(data_path)
         rules = _rules(rules_path)
-        _print_status(data, rules)
+        _print_status(data, rules, t=t)
 
 
-def _print_status(data, rules: Rules, details: bool = True) -> None:
+def _print_status(data, rules: Rules, details: bool = True, t: Translator | None = None) -> None:
     from .report import pool_summary, status_table, tenure_alerts
 
-    console.print(
-        status_rich(status_table(data, rules), title=f"Where we stand ({data.name}, {rules.as_of})")
+    t = _tr(t)
+    title = t._("Where we stand ({name}, {date})").format(
+        name=data.name, date=rules.as_of.strftime("%d/%m/%Y")
     )
+    console.print(status_rich(status_table(data, rules), title=title, t=t))
     if not details:
         return
     alerts = tenure_alerts(data, rules)
     limit = rules.max_years_in_post
     if limit is None:
-        console.print("No maximum tenure (max_years_in_post is off).")
+        console.print(t._("No maximum tenure (max_years_in_post is off)."))
     else:
         console.print(
-            f"Tenure alerts: {len(alerts)} incumbent(s) at or over {limit:g} years "
-            "in post (they must leave)."
+            t._(
+                "Tenure alerts: {n} incumbent(s) at or over {limit} years in post (they must leave)."
+            ).format(n=len(alerts), limit=t.number(limit, 0 if float(limit).is_integer() else 1))
         )
         if len(alerts):
-            t = Table(title_justify="left")
-            for col in ("post", "unit", "cadre", "years"):
-                t.add_column(col, justify="right" if col == "years" else "left")
+            table = Table(title_justify="left")
+            for col in (t._("Post"), t._("Unit"), t._("Cadre"), t._("Years")):
+                table.add_column(col, justify="right" if col == t._("Years") else "left")
             for r in alerts.head(10).itertuples(index=False):
-                t.add_row(r.post_id, r.unit_name, r.cadre_name, f"{r.years:.1f}")
+                table.add_row(r.post_id, r.unit_name, r.cadre_name, t.number(r.years, 1))
             if len(alerts) > 10:
-                t.add_row("…", f"{len(alerts) - 10} more", "", "")
-            console.print(t)
+                table.add_row("…", t._("{n} more").format(n=len(alerts) - 10), "", "")
+            console.print(table)
     pool = pool_summary(data, rules)
-    t = Table(title="Eligible pool", title_justify="left")
-    t.add_column("")
-    t.add_column("count", justify="right")
-    t.add_column("meaning")
+    table = Table(title=t._("Eligible pool"), title_justify="left")
+    table.add_column("")
+    table.add_column(t._("Count"), justify="right")
+    table.add_column(t._("Meaning"))
+    plain = ("cadres", "free", "pairs", "new_post_pairs")
+    labels = {
+        "cadres": t._("cadres"),
+        "free": t._("free"),
+        "pairs": t._("pairs"),
+        "new_post_pairs": t._("new-post pairs"),
+        "merged_posts": t._("merged posts"),
+    }
     for item, r in pool.iterrows():
-        if item not in ("cadres", "free", "pairs", "new_post_pairs") and r["count"] == 0:
+        if item not in plain and r["count"] == 0:
             continue
-        label = (
-            item if item in ("cadres", "free", "pairs", "new_post_pairs") else f"blocked: {item}"
+        label = labels.get(str(item)) or t._("blocked: {rule}").format(rule=t.rule(str(item)))
+        meaning = r["meaning"]
+        table.add_row(
+            label,
+            t.number(int(r["count"])),
+            t.pgettext("pool", meaning) if isinstance(meaning, str) else "",
         )
-        t.add_row(str(label), f"{int(r['count']):,}", str(r["meaning"]))
-    console.print(t)
+    console.print(table)
 
 
 @app.command()
@@ -349,12 +427,15 @@ def plan(
     out: Annotated[Path, typer.Option("--out", help="folder for plan-K.json / plan-K.xlsx")],
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
-    """Solve: write DIR/plan-1.json … plan-K.json and .xlsx; exit 3 with a diagnosis if none."""
+    """Solve: write DIR/plan-1.json … plan-K.json and .xlsx (and compare.xlsx for candidate
+    plans); exit 3 with a diagnosis if none."""
     with _errors():
+        _translator(lang)
         data = _read(data_path)
         rules = _rules(rules_path)
-    code = _plan_and_report(data, rules, out, quiet)
+    code = _plan_and_report(data, rules, out, quiet, lang)
     raise typer.Exit(code)
 
 
@@ -595,12 +676,82 @@ def synth(
 
 
 @app.command()
+def repair(
+    data_path: DataArg,
+    plan_path: Annotated[Path, typer.Option("--plan", help="the plan to repair (plan JSON)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for plan-1.json / plan-1.xlsx")],
+    event: Annotated[
+        list[str],
+        typer.Option("--event", help="declines:CADRE, leaves:CADRE or vacant:POST (repeatable)"),
+    ],
+    rules_path: RulesOpt = None,
+    lang: LangOpt = "vi",
+) -> None:
+    """The valid plan closest to PLAN after the events (fewest changed posts first, then the
+    usual objective); prints and writes what changed compared with PLAN."""
+    from .cli_meeting import _load_plan, _rules_for
+    from .plan import Plan
+    from .repair import RepairError, parse_events, repair_plan
+
+    with _errors():
+        t = _translator(lang)
+        data = _read(data_path)
+        given = _load_plan(plan_path)
+        rules = _rules_for(rules_path, given, plan_path)
+        try:
+            events = parse_events(event)
+            result = repair_plan(data, rules, given, events)
+        except RepairError as exc:
+            raise _BadInput(exc.messages) from None
+    out.mkdir(parents=True, exist_ok=True)
+    if not result.plans:
+        from .plan import DiagnosisItem
+
+        items = [DiagnosisItem.model_validate(d) for d in result.diagnosis]
+        Plan(status="infeasible", diagnosis=items).with_rules(rules).to_json(out / "plan-1.json")
+        console.print(diagnosis_rich(items, t))
+        raise typer.Exit(3)
+    plans = [Plan.model_validate(p).with_rules(rules) for p in result.plans]
+    from types import SimpleNamespace
+
+    written = _write_plans(data, rules, SimpleNamespace(plans=plans, plan=plans[0]), out, lang)
+    plan = plans[0]
+    before = given.holder()
+    diff = Table(title=t._("Changed compared with the given plan"), title_justify="left")
+    for col in (t._("Post"), t._("Unit"), t._("Given plan"), t._("Repaired plan")):
+        diff.add_column(col)
+    for a in plan.assignments:
+        old = before.get(a.post_id)
+        if old == a.cadre_id:
+            continue
+        diff.add_row(
+            a.post_id,
+            data.unit_name(a.unit_id),
+            f"{old} {data.cadre_name(old)}" if old else t._("(vacant)"),
+            f"{a.cadre_id} {data.cadre_name(a.cadre_id)}" if a.cadre_id else t._("(vacant)"),
+        )
+    console.print(diff)
+    n = sum(1 for a in plan.assignments if before.get(a.post_id) != a.cadre_id)
+    console.print(t._("{n} post(s) changed compared with the given plan").format(n=n))
+    if result.capped:
+        console.print(t._("The change cap forced a fresh solve: the plan may differ more."))
+    console.print(kpi_rich(plan, t=t))
+    console.print(
+        t._("Wrote {files}").format(files=", ".join(str(p) for p in written)),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def demo(
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
+    lang: LangOpt = "vi",
 ) -> None:
     """The bundled Hai Duong scenario end to end: status, plan, before/after, KPIs."""
     with _errors():
+        _translator(lang)
         if not (DEMO_DATA / "units.csv").is_file():
             raise _BadInput([f"{DEMO_DATA}: bundled demo data not found (run from the repository)"])
         data = _read(DEMO_DATA)
@@ -610,8 +761,8 @@ def demo(
         f"{rules_path or f'defaults with time_limit_s {DEMO_TIME_LIMIT_S:g}'}",
         soft_wrap=True,
     )
-    _print_status(data, rules, details=False)
-    code = _plan_and_report(data, rules, DEMO_OUT, quiet)
+    _print_status(data, rules, details=False, t=_translator(lang))
+    code = _plan_and_report(data, rules, DEMO_OUT, quiet, lang)
     raise typer.Exit(code)
 
 

@@ -19,7 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .cli import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
+from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
 from .i18n import DEFAULT_LANG, LANGUAGES, UnknownLanguage, translator
 from .sweep import (
     ADDRESS_ENV,

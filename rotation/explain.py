@@ -1,5 +1,10 @@
 """Explanations a committee can read: each assignment's score parts, and for each post the three
-best alternatives with why each lost (the failed rule, or the cost difference)."""
+best alternatives with why each lost (the failed rule, or the cost difference).
+
+When a cadre living nearer to the post than its holder is refused by a rule, the nearest such
+cadre is the last alternative, with ``failed_rule`` (eligibility's ``why_not``) set.
+:func:`plain_explanation` says the choice in plain words with names, in the committee's
+language."""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .data import ProblemData
 from .eligibility import Eligibility
+from .i18n import Translator
 from .model import SCALE, pair_costs
-from .plan import Plan
+from .plan import Assignment, Plan
+from .rules import Rules
 
 REWARD_TERMS = ("priority_women", "priority_young", "priority_minority", "rating_fit")
 
@@ -76,22 +84,44 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
                     "cost_difference": diff,
                     "why_not": why,
                     "failed_rule": None,
+                    "travel_km": round(float(e.pair_km[k]), 1),
                     "score": score_parts(e, k),
                 }
             )
             if len(alts) == n_alternatives:
                 break
-        if len(alts) < n_alternatives:
+        holder_km = float(e.pair_km[chosen]) if chosen is not None else None
+        nearer = _blocked_nearer(e, a.post_id, a.cadre_id, holder_km, {x["cadre_id"] for x in alts})
+        if nearer is not None:  # a nearer cadre a rule blocks: shown with that rule
+            alts = [*alts[: n_alternatives - 1], nearer]
+        elif len(alts) < n_alternatives:
             alts += _refused_nearby(
                 e, a.post_id, a.cadre_id, n_alternatives - len(alts), {x["cadre_id"] for x in alts}
             )
         a.alternatives = alts
 
 
+def _blocked_nearer(
+    e: Eligibility, post_id: str, holder: str | None, holder_km: float | None, skip: set[str]
+) -> dict[str, Any] | None:
+    """The nearest cadre living nearer to the post than its holder whom a rule refuses for it
+    (eligibility's ``why_not``), or None."""
+    if holder is None or holder_km is None or holder_km <= 0:
+        return None
+    found = _refused_nearby(e, post_id, holder, 1, skip, within_km=holder_km)
+    return found[0] if found else None
+
+
 def _refused_nearby(
-    e: Eligibility, post_id: str, holder: str | None, n: int, skip: set[str]
+    e: Eligibility,
+    post_id: str,
+    holder: str | None,
+    n: int,
+    skip: set[str],
+    within_km: float | None = None,
 ) -> list[dict[str, Any]]:
-    """The nearest cadres of the province that a rule refuses for the post."""
+    """The nearest cadres of the province that a rule refuses for the post (only those strictly
+    nearer than ``within_km`` when given)."""
     from .geo import distances
 
     data = e.data
@@ -103,6 +133,8 @@ def _refused_nearby(
     km = distances(data, e.rules).matrix(cad["residence_id"].to_numpy(), [unit])[:, 0]
     out: list[dict[str, Any]] = []
     for i in np.argsort(km, kind="stable").tolist():
+        if within_km is not None and not km[i] < within_km - 1e-9:
+            break
         cid = str(cad.index[i])
         if cid == holder or cid in skip:
             continue
@@ -115,9 +147,92 @@ def _refused_nearby(
                     "cost_difference": None,
                     "failed_rule": reasons[0][0],
                     "why_not": "; ".join(f"{r}: {d}" for r, d in reasons),
+                    "travel_km": round(float(km[i]), 1),
                     "score": None,
                 }
             )
         if len(out) == n:
             break
     return out
+
+
+# --------------------------------------------------------------------------- plain words
+def honorific(data: ProblemData, cadre_id: str, t: Translator) -> str:
+    """'ông A' / 'bà B' (vi), 'Mr A' / 'Ms B' (en): the cadre's name with a title."""
+    gender = data.cadres.at[cadre_id, "gender"] if cadre_id in data.cadres.index else None
+    name = data.cadre_name(cadre_id)
+    if gender == "F":
+        return t._("Ms {name}").format(name=name)
+    if gender == "M":
+        return t._("Mr {name}").format(name=name)
+    return name
+
+
+def rule_reason(rule: str, rules: Rules, t: Translator, post_position: str | None = None) -> str:
+    """Why a rule refuses a cadre, in plain words ('has held the current post less than 2
+    years'); a rule without its own phrase is named by its label."""
+    n_ = t.number
+    phrases: dict[str, str] = {
+        "minimum_tenure": t._("has held the current post less than {n} years").format(
+            n=n_(rules.min_years_in_post, 0 if float(rules.min_years_in_post).is_integer() else 1)
+        ),
+        "maximum_tenure": t._("has held the post for the maximum tenure"),
+        "rating": t._("was not rated {rating} or better in each of the last {n} years").format(
+            rating=t.pgettext("rating", str(rules.min_rating)), n=rules.rating_years
+        ),
+        "retirement": t._("is less than {n} years from retirement").format(
+            n=n_(rules.min_years_to_retirement)
+        ),
+        "retirement_from_office": t._(
+            "comes from an office and is less than {n} years from retirement"
+        ).format(n=n_(rules.min_years_to_retirement_from_office)),
+        "discipline": t._("is under a disciplinary measure"),
+        "travel_distance": t._("lives too far away (more than {n} km)").format(
+            n=n_(rules.max_travel_km) if rules.max_travel_km is not None else "–"
+        ),
+        "personal_travel_limit": t._("lives beyond their own travel limit"),
+        "planning_list": t._("is not on the planning list for {position}").format(
+            position=t.position(post_position) if post_position else ""
+        ),
+        "exclusion": t._("was excluded by the planner"),
+        "not_movable": t._("cannot be moved"),
+        "out_of_scope_post": t._("holds a post outside this plan"),
+        "other_province": t._("works in another province"),
+        "merged_commune": t._("the commune is merged"),
+    }
+    return phrases.get(rule, t.rule(rule))
+
+
+def plain_explanation(data: ProblemData, rules: Rules, a: Assignment, t: Translator) -> str:
+    """The choice for one post in plain words with names: 'Chọn ông A (cách 12 km, không phải
+    người địa phương); bà B gần hơn 3 km nhưng chưa đủ 2 năm giữ chức vụ hiện tại'."""
+    if a.cadre_id is None:
+        return t._("Post left vacant")
+    who = honorific(data, a.cadre_id, t)
+    facts = [t._("{km} away").format(km=t.km(a.travel_km))]
+    facts.append(t._("non-local") if a.non_local else t._("local"))
+    verb = t._("Chose {who}") if a.changed else t._("Kept {who}")
+    parts = [f"{verb.format(who=who)} ({', '.join(facts)})"]
+    extra = a.model_extra or {}
+    alts = extra.get("alternatives", a.alternatives) or []
+    for alt in alts:
+        if not isinstance(alt, dict) or not alt.get("cadre_id"):
+            continue
+        other = honorific(data, str(alt["cadre_id"]), t)
+        rule = alt.get("failed_rule")
+        km = alt.get("travel_km")
+        if rule:
+            reason = rule_reason(str(rule), rules, t, a.position)
+            if isinstance(km, int | float) and km < a.travel_km:
+                parts.append(
+                    t._("{who} is {km} nearer but {reason}").format(
+                        who=other, km=t.km(a.travel_km - km), reason=reason
+                    )
+                )
+            else:
+                parts.append(t._("{who} {reason}").format(who=other, reason=reason))
+        elif (alt.get("why_not") or "").startswith("holds "):
+            parts.append(t._("{who} is needed at another post in this plan").format(who=other))
+        elif isinstance(alt.get("cost_difference"), int | float):
+            parts.append(t._("{who} would cost more in the plan as a whole").format(who=other))
+    return "; ".join(parts)

@@ -3,8 +3,14 @@
 Exports are safe to open (:mod:`rotation.cells`): text that starts like a formula is a string
 cell in the workbook, never a formula, and is prefixed with ``'`` in the CSV.
 
-- :func:`write_plan_xlsx` — sheets ``assignments``, ``kpis``, ``by_district``, ``diagnosis``
-  (when the plan has one) and ``explanations``; written to a temporary file, then renamed.
+- :func:`write_plan_xlsx` — the committee's workbook, in Vietnamese by default (``lang``):
+  sheets Tổng quan (the scenario: dataset, as_of, every rule differing from the defaults,
+  targets, caps, budget; headline KPIs), Chức vụ (per post: current holder → proposed holder
+  with id, birth year, gender, ethnicity, latest rating, origin and km, non-local, support),
+  Thôi giữ chức (released cadres and where they go), one sheet per scope level that exists
+  (Theo huyện, or Theo tỉnh in the 2-level hierarchy: before → after vs target), Chẩn đoán
+  (when infeasible) and Giải thích (plain words with names); written to a temporary file, then
+  renamed.
 - :func:`plan_to_csv` — the assignments with unit and cadre names, as CSV text (UTF-8).
 - :func:`plan_to_geojson` — one Point feature per post (at its commune's centroid) with the
   plan's attributes, as a GeoJSON FeatureCollection dict.
@@ -21,6 +27,8 @@ import pandas as pd
 from .atomic import write_atomic
 from .cells import csv_rows, workbook_bytes, xlsx_row
 from .data import ProblemData
+from .explain import plain_explanation, rule_reason
+from .i18n import DEFAULT_LANG, Translator, translator
 from .plan import Assignment, Plan
 from .report import before_after_table
 from .rules import Rules
@@ -97,106 +105,392 @@ def _score_terms(plan: Plan) -> list[str]:
 
 
 # --------------------------------------------------------------------------- xlsx
-def write_plan_xlsx(data: ProblemData, rules: Rules, plan: Plan, path: str | Path) -> Path:
-    """Write the plan workbook to ``path`` atomically (temporary file, then rename)."""
+HEADER_FILL = "305496"
+PERCENT = "0.0%"
+KM = "#,##0.0"
+MONEY = "#,##0"
+
+
+def _rating_of(data: ProblemData, cadre_id: str | None, t: Translator) -> str | None:
+    """The cadre's latest rating in words ('xuất sắc (2024)')."""
+    if not cadre_id or data.ratings.empty:
+        return None
+    r = data.ratings[data.ratings["cadre_id"] == cadre_id]
+    if r.empty:
+        return None
+    last = r.sort_values("year").iloc[-1]
+    return f"{t.pgettext('rating', str(last['rating']))} ({int(last['year'])})"
+
+
+def _person(data: ProblemData, cadre_id: str | None, t: Translator) -> list[Any]:
+    """Cadre id, name, birth year, gender, ethnicity, latest rating ([None]*6 when none)."""
+    if not cadre_id or cadre_id not in data.cadres.index:
+        return [cadre_id, None, None, None, None, None]
+    c = data.cadres.loc[cadre_id]
+    born = pd.Timestamp(c["birth_date"]).year if pd.notna(c["birth_date"]) else None
+    gender = {"F": t._("female"), "M": t._("male")}.get(str(c["gender"]), str(c["gender"]))
+    eth = c.get("ethnicity")
+    return [
+        cadre_id,
+        data.cadre_name(cadre_id),
+        born,
+        gender,
+        eth if isinstance(eth, str) else None,
+        _rating_of(data, cadre_id, t),
+    ]
+
+
+def _person_headers(t: Translator, who: str) -> list[str]:
+    return [
+        f"{who}: {t._('Cadre id')}",
+        f"{who}: {t._('Name')}",
+        f"{who}: {t._('Birth year')}",
+        f"{who}: {t._('Gender')}",
+        f"{who}: {t._('Ethnicity')}",
+        f"{who}: {t._('Latest rating')}",
+    ]
+
+
+def write_plan_xlsx(
+    data: ProblemData, rules: Rules, plan: Plan, path: str | Path, lang: str = DEFAULT_LANG
+) -> Path:
+    """Write the plan workbook for the committee to ``path`` atomically, in ``lang``: a cover
+    sheet (scenario and headline KPIs), one row per post (current holder → proposed holder),
+    the released cadres, a sheet per scope level that exists (before → after vs target), the
+    explanations in plain words, the diagnosis when infeasible."""
     from openpyxl import Workbook
 
+    t = translator(lang)
     path = Path(path)
     wb = Workbook()
     ws = wb.active
-    ws.title = "assignments"
-    terms = _score_terms(plan)
-    base = assignment_rows(data, plan)
-    header = [*BASE_COLUMNS, "score_total"] + [f"score_{t}" for t in terms]
-    for i in range(1, N_ALTERNATIVES + 1):
-        header += [f"alt{i}_cadre_id", f"alt{i}_name", f"alt{i}_why_not"]
-    ws.append(xlsx_row(header))
-    for a, row in zip(plan.assignments, base, strict=True):
-        raw = _extra(a, "score")
-        score = raw if isinstance(raw, dict) else {}
-        values = [row[h] for h in BASE_COLUMNS]
-        has = isinstance(raw, dict)
-        values.append(round(sum(float(v) for v in score.values()), 3) if has else None)
-        values += [score.get(t) for t in terms]
-        alts = _extra(a, "alternatives") or []
-        for i in range(N_ALTERNATIVES):
-            alt = alts[i] if i < len(alts) and isinstance(alts[i], dict) else {}
-            cid = alt.get("cadre_id")
-            values += [
-                cid,
-                alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
-                alt.get("why_not"),
-            ]
-        ws.append(xlsx_row(values))
-    _style(ws)
-
-    ws = wb.create_sheet("kpis")
-    ws.append(xlsx_row(["measure", "value"]))
-    for k, v in kpi_rows(data, plan):
-        ws.append(xlsx_row([k, v]))
-    _style(ws)
-
-    ws = wb.create_sheet("by_district")
-    table = before_after_table(data, rules, plan)
-    ws.append(xlsx_row(list(table.columns)))
-    for rec in table.itertuples(index=False):
-        ws.append(xlsx_row([_cell(v) for v in rec]))
-    for i, col in enumerate(table.columns, start=1):
-        if "share" in col:
-            for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                c.number_format = "0.0%"
-    _style(ws)
-
+    ws.title = _sheet_title(t._("Overview"))
+    _cover_sheet(ws, data, rules, plan, t)
+    _posts_sheet(wb.create_sheet(_sheet_title(t._("Posts and holders"))), data, rules, plan, t)
+    _released_sheet(wb.create_sheet(_sheet_title(t._("Released"))), data, plan, t)
+    _scope_sheets(wb, data, rules, plan, t)
     if plan.diagnosis:
-        ws = wb.create_sheet("diagnosis")
-        ws.append(xlsx_row(["rule", "scope", "detail"]))
+        ws = wb.create_sheet(_sheet_title(t._("Diagnosis")))
+        ws.append(xlsx_row([t._("Rule"), t._("Scope"), t._("Detail")]))
         for d in plan.diagnosis:
-            ws.append(xlsx_row([d.rule, d.scope, d.detail]))
+            ws.append(
+                xlsx_row([t.rule(d.rule), data.unit_name(d.scope) if d.scope else "", d.detail])
+            )
         _style(ws)
+    _explanations_sheet(wb.create_sheet(_sheet_title(t._("Explanations"))), data, rules, plan, t)
+    write_atomic(path, workbook_bytes(wb))
+    return path
 
-    ws = wb.create_sheet("explanations")
+
+def _sheet_title(title: str) -> str:
+    """A valid sheet title (at most 31 characters, none of []:*?/\\)."""
+    for ch in "[]:*?/\\":
+        title = title.replace(ch, " ")
+    return title[:31]
+
+
+def _cover_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:
+    from openpyxl.styles import Font
+
+    from .compare import format_setting, rules_differing_from_defaults
+
+    ws.append(xlsx_row([t._("Rotation plan"), data.name]))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([])
+    ws.append(xlsx_row([t._("Scenario"), ""]))
+    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    d = rules.model_dump(mode="json")
+    scenario: list[tuple[str, str]] = [
+        (t._("Dataset"), data.name),
+        (t.param("as_of"), rules.as_of.strftime("%d/%m/%Y")),
+        (t.param("positions"), format_setting(t, "positions", d["positions"])),
+        (
+            t.param("non_local_targets"),
+            format_setting(t, "non_local_targets", d["non_local_targets"]),
+        ),
+        (t.param("max_changes"), _caps_text(t, data, d["max_changes"])),
+        (t.param("budget_vnd"), format_setting(t, "budget_vnd", d.get("budget_vnd"))),
+    ]
+    shown = {"as_of", "positions", "non_local_targets", "max_changes", "budget_vnd"}
+    for key, value in rules_differing_from_defaults(rules).items():
+        top, _, sub = key.partition(".")
+        if top in shown:
+            continue
+        if top == "weights" and sub:
+            label = f"{t.param('weights')}: {t.rule(sub)}"
+        elif key == "support.tiers":
+            label = t.param("support")
+        else:
+            label = t.param(top) + (f" ({sub})" if sub else "")
+        scenario.append((label, _setting_text(t, key, value, format_setting)))
+    for label, value in scenario:
+        ws.append(xlsx_row([label, value]))
+    ws.append([])
+    ws.append(xlsx_row([t._("Results"), ""]))
+    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    ws.append(xlsx_row([t.kpi("status"), t.status(plan.status)]))
+    k = plan.kpis
+    if k is None:
+        ws.append(xlsx_row([t._("Diagnosis items"), len(plan.diagnosis)]))
+    else:
+        nls = k.non_local_share
+        rows: list[tuple[str, Any, str | None]] = [
+            (t.kpi("posts"), nls.posts if nls.posts is not None else len(plan.assignments), None),
+            (t.kpi("non_local_posts"), nls.non_local_posts, None),
+            (t.kpi("non_local_share"), nls.overall, PERCENT),
+            (t.kpi("changed_posts"), k.changed_posts, None),
+            (t.kpi("released"), len(plan.released), None),
+            (t.kpi("total_travel_km"), k.total_travel_km, KM),
+            (t.kpi("max_travel_km"), k.max_travel_km, KM),
+        ]
+        if k.support_cost_vnd is not None:
+            rows.append((t.kpi("support_cost_vnd"), k.support_cost_vnd, MONEY))
+        if k.new_appointees is not None:
+            na = k.new_appointees
+            rows += [
+                (t.kpi("new_appointees.count"), na.count, None),
+                (t.kpi("new_appointees.women"), na.women, None),
+                (t.kpi("new_appointees.young"), na.young, None),
+                (t.kpi("new_appointees.minority"), na.minority, None),
+            ]
+        if plan.objective is not None:
+            rows.append((t.kpi("objective"), plan.objective, KM))
+        for label, value, fmt in rows:
+            ws.append(xlsx_row([label, value]))
+            if fmt:
+                ws.cell(row=ws.max_row, column=2).number_format = fmt
+    ws.column_dimensions["A"].width = 42
+    ws.column_dimensions["B"].width = 70
+    for (c,) in ws.iter_rows(min_col=2, max_col=2):
+        from openpyxl.styles import Alignment
+
+        c.alignment = Alignment(horizontal="left", wrap_text=True)
+
+
+def _caps_text(t: Translator, data: ProblemData, caps: Any) -> str:
+    """max_changes in words, one cap or a list, overrides by unit name."""
+    if caps is None:
+        return t._("none")
+    out = []
+    for cap in caps if isinstance(caps, list) else [caps]:
+        text = t._("at most {count} changed posts per {level}").format(
+            count=cap.get("count"), level=t.level(str(cap.get("scope_level", "district")))
+        )
+        over = cap.get("count_by_scope") or {}
+        if over:
+            text += " (" + ", ".join(f"{data.unit_name(u)}: {n}" for u, n in over.items()) + ")"
+        out.append(text)
+    return "; ".join(out)
+
+
+def _setting_text(t: Translator, key: str, value: Any, fallback: Any) -> str:
+    """A rules value for the cover: priority shares and support tiers in words."""
+    if key == "priority_shares" and isinstance(value, list):
+        return "; ".join(
+            t._("{group}: at least {share} of the new appointees").format(
+                group=t.pgettext("group", str(v.get("group"))),
+                share=t.percent(float(v.get("min_share", 0.0))),
+            )
+            for v in value
+        ) or t._("none")
+    if key == "support.tiers" and isinstance(value, list):
+        return "; ".join(
+            t._("from {km}: {money} a month").format(
+                km=t.km(float(v.get("min_km", 0.0)), 0), money=t.money(v.get("vnd_per_month"))
+            )
+            for v in value
+        )
+    if key == "support.one_time_vnd":
+        return t.money(value)
+    return str(fallback(t, key, value))
+
+
+def _posts_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:
+    now, new = t._("Current holder"), t._("Proposed holder")
+    header = [
+        t._("Post"),
+        t._("Unit"),
+        t._("Position"),
+        t._("Changed"),
+        *_person_headers(t, now),
+        *_person_headers(t, new),
+        t._("Comes from (unit)"),
+        t._("Distance (km)"),
+        t._("Non-local"),
+        t._("Support allowance (VND)"),
+        t._("Explanation"),
+    ]
+    ws.append(xlsx_row(header))
+    yes, no = t._("yes"), t._("no")
+    for a in plan.assignments:
+        current = (
+            data.posts.at[a.post_id, "incumbent_id"] if a.post_id in data.posts.index else None
+        )
+        current = current if isinstance(current, str) else None
+        values = [
+            a.post_id,
+            data.unit_name(a.unit_id),
+            t.position(a.position),
+            yes if a.changed else no,
+            *_person(data, current, t),
+            *_person(data, a.cadre_id, t),
+            moved_from(data, a) if a.cadre_id else None,
+            round(float(a.travel_km), 1) if a.cadre_id else None,
+            (yes if a.non_local else no) if a.cadre_id else None,
+            a.support_vnd,
+            plain_explanation(data, rules, a, t),
+        ]
+        ws.append(xlsx_row(values))
+        ws.cell(row=ws.max_row, column=len(header) - 3).number_format = KM
+        ws.cell(row=ws.max_row, column=len(header) - 1).number_format = MONEY
+    _style(ws, wide={len(header): 90})
+
+
+def _released_sheet(ws: Any, data: ProblemData, plan: Plan, t: Translator) -> None:
     ws.append(
         xlsx_row(
             [
-                "post_id",
-                "unit_name",
-                "holder_id",
-                "holder_name",
-                "rank",
-                "alternative_id",
-                "alternative_name",
-                "cost_difference",
-                "failed_rule",
-                "why_not",
+                *_person_headers(t, t._("Released"))[:2],
+                t._("Birth year"),
+                t._("Gender"),
+                t._("Post held"),
+                t._("Unit"),
+                t._("Goes to"),
+            ]
+        )
+    )
+    for c in plan.released:
+        post = data.incumbent_post.get(c)
+        unit = data.posts.at[post, "unit_id"] if isinstance(post, str) else None
+        office = data.cadres.at[c, "current_unit_id"] if c in data.cadres.index else None
+        person = _person(data, c, t)
+        ws.append(
+            xlsx_row(
+                [
+                    c,
+                    person[1],
+                    person[2],
+                    person[3],
+                    t.position(str(data.posts.at[post, "position"]))
+                    if isinstance(post, str)
+                    else None,
+                    data.unit_name(unit) if unit else None,
+                    t._("returns to an office ({unit})").format(unit=data.unit_name(office))
+                    if isinstance(office, str) and office != unit
+                    else t._("returns to an office"),
+                ]
+            )
+        )
+    _style(ws)
+
+
+def _scope_sheets(wb: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:
+    table = before_after_table(data, rules, plan)
+    body = table[~table["is_total"].astype(bool)] if len(table) else table
+    for level in dict.fromkeys(body["scope_level"]) if len(body) else []:
+        part = table[(table["scope_level"] == level) | table["is_total"]]
+        ws = wb.create_sheet(_sheet_title(t._("By {level}").format(level=t.level(level))))
+        multi = part["position"].nunique() > 1
+        header = [t._("Position")] if multi else []
+        header += [
+            t.level(level).capitalize(),
+            t._("Posts"),
+            t._("Non-local before"),
+            t._("Share before"),
+            t._("Non-local after"),
+            t._("Share after"),
+            t._("Target"),
+            t._("Required"),
+            t._("Target met"),
+            t._("Changed posts"),
+        ]
+        ws.append(xlsx_row(header))
+        for r in part.itertuples(index=False):
+            met = None
+            if not _nan(r.non_local_after):
+                met = t._("yes") if r.non_local_after >= r.required else t._("no")
+            name = r.scope_name if not r.is_total else f"{r.scope_name} ({t._('total')})"
+            values: list[Any] = [t.position(r.position)] if multi else []
+            values += [
+                name,
+                _cell(r.posts_after),
+                _cell(r.non_local_before),
+                _cell(r.share_before),
+                _cell(r.non_local_after),
+                _cell(r.share_after),
+                _cell(r.target_share),
+                _cell(r.required),
+                met,
+                _cell(r.changes),
+            ]
+            ws.append(xlsx_row(values))
+        off = 1 if multi else 0
+        for col in (4 + off, 6 + off, 7 + off):
+            for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                c.number_format = PERCENT
+        _style(ws)
+
+
+def _nan(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _explanations_sheet(
+    ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator
+) -> None:
+    ws.append(
+        xlsx_row(
+            [
+                t._("Post"),
+                t._("Unit"),
+                t._("Holder"),
+                t._("Rank"),
+                t._("Alternative"),
+                t._("Distance (km)"),
+                t._("Rule that blocks"),
+                t._("Explanation"),
             ]
         )
     )
     for a in plan.assignments:
+        holder = f"{a.cadre_id} {data.cadre_name(a.cadre_id)}" if a.cadre_id else t._("(vacant)")
+        ws.append(
+            xlsx_row(
+                [
+                    a.post_id,
+                    data.unit_name(a.unit_id),
+                    holder,
+                    None,
+                    None,
+                    None,
+                    None,
+                    plain_explanation(data, rules, a, t),
+                ]
+            )
+        )
         alts = _extra(a, "alternatives") or []
         for rank, alt in enumerate(alts, start=1):
             if not isinstance(alt, dict):
                 continue
             cid = alt.get("cadre_id")
+            rule = alt.get("failed_rule")
+            km = alt.get("travel_km")
             ws.append(
                 xlsx_row(
                     [
                         a.post_id,
                         data.unit_name(a.unit_id),
-                        a.cadre_id,
-                        data.cadre_name(a.cadre_id) if a.cadre_id else None,
+                        holder,
                         rank,
-                        cid,
-                        alt.get("cadre_name") or (data.cadre_name(cid) if cid else None),
-                        alt.get("cost_difference"),
-                        alt.get("failed_rule"),
-                        alt.get("why_not"),
+                        f"{cid} {alt.get('cadre_name') or data.cadre_name(cid)}" if cid else None,
+                        round(float(km), 1) if isinstance(km, int | float) else None,
+                        t.rule(str(rule)) if rule else None,
+                        rule_reason(str(rule), rules, t, a.position) if rule else None,
                     ]
                 )
             )
-    _style(ws)
-
-    write_atomic(path, workbook_bytes(wb))
-    return path
+            ws.cell(row=ws.max_row, column=6).number_format = KM
+    _style(ws, wide={8: 90})
 
 
 def kpi_rows(data: ProblemData, plan: Plan) -> list[tuple[str, Any]]:
@@ -247,22 +541,31 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def _style(ws) -> None:
-    """Bold header, frozen header row, column widths from the content (capped)."""
-    from openpyxl.styles import Font
+def _style(ws: Any, wide: dict[int, int] | None = None) -> None:
+    """Bold coloured header, frozen header row, column widths from the content (capped;
+    ``wide``: columns given a fixed width with wrapped text)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    bold = Font(bold=True)
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
     for c in ws[1]:
         c.font = bold
-    ws.freeze_panes = "A2"
+        c.fill = fill
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B2"
+    ws.auto_filter.ref = ws.dimensions
     widths: dict[int, int] = {}
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 500)):
         for c in row:
             if c.value is not None:
                 widths[c.column] = max(widths.get(c.column, 0), len(str(c.value)))
     for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = min(max(w + 2, 8), 60)
+        ws.column_dimensions[get_column_letter(col)].width = min(max(w + 2, 8), 40)
+    for col, w in (wide or {}).items():
+        ws.column_dimensions[get_column_letter(col)].width = w
+        for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 # --------------------------------------------------------------------------- csv / geojson

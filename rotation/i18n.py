@@ -170,6 +170,10 @@ CODES: tuple[tuple[str, str], ...] = (
     ("rating", N_("rating", "good")),
     ("rating", N_("rating", "complete")),
     ("rating", N_("rating", "not_complete")),
+    # priority groups (the plan workbook's scenario; issue 13)
+    ("group", N_("group", "women")),
+    ("group", N_("group", "young")),
+    ("group", N_("group", "minority")),
 )
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .concepts import cadre_facts, holders_non_local
 from .data import ProblemData
+from .i18n import N_
 from .plan import Plan, kpi_scope_level
 from .rules import NonLocalTarget, Rules
 
@@ -119,6 +120,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
             },
             index=posts.index,
         )
+        level = scope_level_shown(data, t.scope_level)
         part: list[dict] = []
         for sid, g in frame.groupby("scope_id", sort=False):
             n, k = len(g), int(g["non_local"].sum())
@@ -127,7 +129,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
             part.append(
                 {
                     "position": t.position,
-                    "scope_level": t.scope_level,
+                    "scope_level": level,
                     "scope_id": str(sid),
                     "scope_name": data.unit_name(str(sid)),
                     "posts": n,
@@ -142,7 +144,7 @@ def status_table(data: ProblemData, rules: Rules) -> pd.DataFrame:
             )
         part.sort(key=_scope_order)
         rows += part
-        if part and not (t.scope_level == "province" and len(part) == 1):
+        if part and not (level == "province" and len(part) == 1):
             pid, pname = _province_label(data, posts)
             n, k = len(posts), int(nl.sum())
             rows.append(
@@ -193,19 +195,22 @@ def tenure_alerts(data: ProblemData, rules: Rules) -> pd.DataFrame:
 
 
 POOL_MEANINGS = {
-    "cadres": "cadres in the data",
-    "free": "free to take a new post (no cadre-level rule refuses them)",
-    "out_of_scope_post": "hold a post outside the plan's positions",
-    "not_movable": "marked not movable",
-    "minimum_tenure": "below min_years_in_post in the current post or office",
-    "rating": "not rated min_rating or better in each of the last rating_years years",
-    "retirement": "fewer than min_years_to_retirement years before retirement",
-    "discipline": "inside a disciplinary period (discipline_months after the measure)",
-    "retirement_from_office": "free, but from an office with fewer than "
-    "min_years_to_retirement_from_office years before retirement: no commune post (Reg. 65)",
-    "merged_posts": "posts of communes merged into another: not filled",
-    "pairs": "eligible (cadre, post) pairs, incumbents staying included",
-    "new_post_pairs": "eligible (cadre, post) pairs where the cadre takes a new post",
+    "cadres": N_("pool", "cadres in the data"),
+    "free": N_("pool", "free to take a new post (no cadre-level rule refuses them)"),
+    "out_of_scope_post": N_("pool", "hold a post outside the plan's positions"),
+    "not_movable": N_("pool", "marked not movable"),
+    "minimum_tenure": N_("pool", "below min_years_in_post in the current post or office"),
+    "rating": N_("pool", "not rated min_rating or better in each of the last rating_years years"),
+    "retirement": N_("pool", "fewer than min_years_to_retirement years before retirement"),
+    "discipline": N_("pool", "inside a disciplinary period (discipline_months after the measure)"),
+    "retirement_from_office": N_(
+        "pool",
+        "free, but from an office with fewer than "
+        "min_years_to_retirement_from_office years before retirement: no commune post (Reg. 65)",
+    ),
+    "merged_posts": N_("pool", "posts of communes merged into another: not filled"),
+    "pairs": N_("pool", "eligible (cadre, post) pairs, incumbents staying included"),
+    "new_post_pairs": N_("pool", "eligible (cadre, post) pairs where the cadre takes a new post"),
 }
 
 
@@ -236,6 +241,14 @@ def pool_summary(data: ProblemData, rules: Rules) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- before / after
+def scope_level_shown(data: ProblemData, scope_level: str) -> str:
+    """The scope level that exists: ``district`` is the province in the 2-level hierarchy
+    (2025), where there are no districts (:meth:`ProblemData.scope_of` falls back the same way)."""
+    if scope_level == "district" and not data.has_districts:
+        return "province"
+    return scope_level
+
+
 def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFrame:
     """Per (target, scope unit): posts, non-local holders before and after ``plan``, shares,
     target, required and changed posts; then a total row per target (see
@@ -269,12 +282,15 @@ def before_after_table(data: ProblemData, rules: Rules, plan: Plan) -> pd.DataFr
             },
             index=posts.index,
         )
+        level = scope_level_shown(data, t.scope_level)
         part: list[dict] = []
         for sid, g in frame.groupby("scope_id", sort=False):
-            part.append(_ba_row(data, t, str(sid), data.unit_name(str(sid)), g, has_plan, False))
+            row = _ba_row(data, t, str(sid), data.unit_name(str(sid)), g, has_plan, False)
+            row["scope_level"] = level
+            part.append(row)
         part.sort(key=_scope_order)
         rows += part
-        if part and not (t.scope_level == "province" and len(part) == 1):
+        if part and not (level == "province" and len(part) == 1):
             pid, pname = _province_label(data, posts)
             total = _ba_row(data, t, pid, pname, frame, has_plan, True)
             total["required"] = sum(r["required"] for r in part)

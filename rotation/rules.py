@@ -385,37 +385,36 @@ _NESTED: dict[str, type[BaseModel]] = {
 _TYPE_MISMATCH = {"model_type", "list_type", "dict_type", "model_attributes_type"}
 
 
+_UNION_FIELDS = {"max_changes": ("MaxChanges", "list[MaxChanges]")}
+"""Fields that take one of several shapes, with the tags pydantic puts after them in an error's
+location (one per shape)."""
+
+
 def _one_branch(errors: list[ErrorDetails]) -> list[ErrorDetails]:
     """A field that takes one of several shapes (``max_changes``: one cap or a list) reports
-    every branch; keep the errors of the branch the value was written in (not "should be a
-    list" for a mapping), and drop the branch tags from the location (``max_changes.count``)."""
-    tags = {m.__name__ for m in _NESTED.values()}
-
-    def is_tag(p: object) -> bool:
-        return isinstance(p, str) and (p in tags or "[" in p)
-
-    branches: dict[tuple[int | str, ...], dict[int | str, list[ErrorDetails]]] = {}
+    every shape's errors; keep those of the shape the value was written in (not "should be a
+    list" for a mapping) and drop the shape tag from the location (``max_changes.count``)."""
     plain: list[ErrorDetails] = []
+    by_shape: dict[str, dict[str, list[ErrorDetails]]] = {}
     for e in errors:
-        loc = tuple(e["loc"])
-        i = next((k for k, p in enumerate(loc) if is_tag(p)), None)
-        if i is None:
+        loc = e["loc"]
+        tags = _UNION_FIELDS.get(str(loc[0])) if len(loc) > 1 else None
+        if tags is None or loc[1] not in tags:
             plain.append(e)
             continue
-        branches.setdefault(loc[:i], {}).setdefault(loc[i], []).append(e)
+        by_shape.setdefault(str(loc[0]), {}).setdefault(str(loc[1]), []).append(e)
     out = list(plain)
-    for prefix, by_tag in branches.items():
-        fitting = [es for es in by_tag.values() if not all(x["type"] in _TYPE_MISMATCH for x in es)]
-        for es in fitting or list(by_tag.values())[:1]:
+    for field, shapes in by_shape.items():
+        fitting = [es for es in shapes.values() if not all(x["type"] in _TYPE_MISMATCH for x in es)]
+        for es in fitting or list(shapes.values())[:1]:
             for e in es:
-                loc = tuple(p for p in e["loc"] if not is_tag(p))
-                out.append({**e, "loc": loc or prefix})
+                out.append({**e, "loc": (field, *e["loc"][2:])})
     return out
 
 
 def _format_error(err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(top)"
-    if err["type"] == "extra_forbidden":
+    if err["type"] == "extra_forbidden" and err["loc"]:
         key = str(err["loc"][-1])
         parent = next((str(p) for p in err["loc"][:-1] if str(p) in _NESTED), None)
         known = _known_keys(_NESTED[parent]) if parent else _known_keys(Rules)

@@ -11,6 +11,7 @@ from builders import baseline_plan, default_rules, plan_from, tiny_problem
 from typer.testing import CliRunner
 
 from rotation import cli
+from rotation.i18n import translator
 from rotation.plan import Plan
 from rotation.read import read_dataset, write_dataset
 from rotation.validate import validate_plan
@@ -38,7 +39,12 @@ def test_status_on_bundled_data():
     assert "Thành phố Hải Dương" in result.stdout
     assert "21/24" in result.stdout
     assert "45/207" in result.stdout
-    assert "Tenure alerts" in result.stdout and "Eligible pool" in result.stdout
+    assert "Cảnh báo thời gian giữ chức" in result.stdout
+    assert "Nguồn cán bộ đủ điều kiện" in result.stdout
+    assert "…" not in "".join(result.stdout.splitlines()[:6])  # headers whole at 80 columns
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    en = run("status", BUNDLED, "--lang", "en")
+    assert "Tenure alerts" in en.stdout and "Eligible pool" in en.stdout
 
 
 def test_bad_data_folder_exits_2_with_located_message(tmp_path, tiny_dir):
@@ -119,7 +125,7 @@ def test_plan_writes_json_and_xlsx_that_validate(tmp_path, tiny_dir):
     plan = Plan.from_json(out / "plan-1.json")
     assert plan.status in ("optimal", "feasible")
     assert validate_plan(read_dataset(tiny_dir), default_rules(), plan) == []
-    assert "non-local share" in result.stdout
+    assert translator("vi").kpi("non_local_share") in result.stdout
     check = run("validate", tiny_dir, "--plan", out / "plan-1.json")
     assert check.exit_code == 0, check.output
 
@@ -132,7 +138,7 @@ def test_plan_candidates_side_by_side(tmp_path, tiny_dir):
     result = run("plan", tiny_dir, "--rules", rules, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert (out / "plan-2.json").is_file() and (out / "plan-2.xlsx").is_file()
-    assert "Candidate plans" in result.stdout
+    assert "Các phương án ứng viên" in result.stdout
 
 
 def test_infeasible_rules_exit_3_with_diagnosis(tmp_path, tiny_dir):
@@ -149,7 +155,7 @@ def test_infeasible_rules_exit_3_with_diagnosis(tmp_path, tiny_dir):
     doc = json.loads((out / "plan-1.json").read_text(encoding="utf-8"))
     assert doc["status"] == "infeasible"
     assert doc["diagnosis"] and {"rule", "scope", "detail"} <= set(doc["diagnosis"][0])
-    assert "Diagnosis" in result.stdout
+    assert "Chẩn đoán" in result.stdout and "Đã ghi chẩn đoán" in result.stdout
 
 
 def test_units_command_writes_csv(tmp_path):
@@ -210,3 +216,84 @@ def test_python_dash_m_rotation_runs_the_cli():
     assert proc.returncode == 0, proc.stderr
     for command in ("status", "plan", "validate", "units", "synth", "demo"):
         assert command in proc.stdout
+
+
+def test_plan_candidates_write_compare_xlsx(tmp_path, tiny_dir):
+    """With candidates: 2, `plan` also writes compare.xlsx with both plans' columns; a later
+    single-plan run removes it."""
+    import openpyxl
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("candidates: 2\ncandidate_tolerance: 10\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("plan", tiny_dir, "--rules", rules, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out / "compare.xlsx")
+    cells = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+    assert {"plan-1", "plan-2"} <= cells
+    again = run("plan", tiny_dir, "--out", out, "--quiet")
+    assert again.exit_code == 0 and not (out / "compare.xlsx").exists()
+
+
+def test_plan_lang_en_and_unknown_lang(tmp_path, tiny_dir):
+    """--lang en gives an English workbook; an unknown language exits 2 naming the known ones."""
+    import openpyxl
+
+    out = tmp_path / "out"
+    assert run("plan", tiny_dir, "--out", out, "--quiet", "--lang", "en").exit_code == 0
+    assert openpyxl.load_workbook(out / "plan-1.xlsx").sheetnames[0] == "Overview"
+    assert run("plan", tiny_dir, "--out", out, "--quiet").exit_code == 0
+    assert openpyxl.load_workbook(out / "plan-1.xlsx").sheetnames[0] == "Tổng quan"
+    bad = run("plan", tiny_dir, "--out", out, "--quiet", "--lang", "fr")
+    assert bad.exit_code == 2 and "vi, en" in bad.output
+
+
+def test_repair_decline_on_bundled_data(tmp_path):
+    """`repair` after a decline: exactly the declined post changes, the output says so, and the
+    written plan validates (with the decline as an exclusion)."""
+    out = tmp_path / "out"
+    assert run("plan", BUNDLED, "--out", out, "--quiet").exit_code == 0
+    given = Plan.from_json(out / "plan-1.json")
+    moved = next(a for a in given.assignments if a.changed and a.cadre_id)
+    fixed = tmp_path / "fixed"
+    result = run(
+        "repair", BUNDLED, "--plan", out / "plan-1.json", "--event",
+        f"declines:{moved.cadre_id}", "--out", fixed, "--lang", "en",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 post(s) changed compared with the given plan" in result.stdout
+    assert moved.post_id in result.stdout
+    repaired = Plan.from_json(fixed / "plan-1.json")
+    assert repaired.holder()[moved.post_id] != moved.cadre_id
+    diff = [p for p, c in repaired.holder().items() if given.holder()[p] != c]
+    assert diff == [moved.post_id]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f"exclude: [{{post_id: {moved.post_id}, cadre_id: {moved.cadre_id}}}]\n", encoding="utf-8"
+    )
+    check = run("validate", BUNDLED, "--rules", rules, "--plan", fixed / "plan-1.json")
+    assert check.exit_code == 0, check.output
+    bad = run("repair", BUNDLED, "--plan", out / "plan-1.json", "--event", "x:1", "--out", fixed)
+    assert bad.exit_code == 2 and "declines:CADRE" in bad.output
+
+
+def test_two_level_hierarchy_shown_as_itself(tmp_path):
+    """2025 hierarchy (no districts): the province appears once in the terminal tables, the
+    scope column and sheet are named for the province."""
+    import openpyxl
+
+    lc = tmp_path / "lai_chau"
+    made = run("synth", "--province", "Lai Châu", "--new", "--seed", "1", "--out", lc)
+    assert made.exit_code == 0, made.output
+    status = run("status", lc)
+    assert status.exit_code == 0, status.output
+    assert status.stdout.count("Tỉnh Lai Châu") == 1
+    out = tmp_path / "out"
+    planned = run("plan", lc, "--out", out, "--quiet")
+    assert planned.exit_code == 0, planned.output
+    after = planned.stdout.split("trước / sau", 1)[1]
+    assert after.count("Tỉnh Lai Châu") == 1
+    wb = openpyxl.load_workbook(out / "plan-1.xlsx")
+    assert "Theo tỉnh" in wb.sheetnames and "Theo huyện" not in wb.sheetnames
+    rows = list(wb["Theo tỉnh"].iter_rows(values_only=True))
+    assert rows[0][0] == "Tỉnh" and [r[0] for r in rows[1:]] == ["Tỉnh Lai Châu"]

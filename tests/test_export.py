@@ -9,6 +9,7 @@ import pandas as pd
 from builders import baseline_plan, default_rules, tiny_problem, with_cadre, with_unit
 
 from rotation.export import plan_to_csv, plan_to_geojson, write_plan_xlsx
+from rotation.i18n import translator
 from rotation.plan import DiagnosisItem, Plan
 
 
@@ -40,32 +41,121 @@ def _explained_plan(data, rules) -> Plan:
     return plan
 
 
-def test_xlsx_has_sheets_and_vietnamese_text(tmp_path):
-    """The workbook opens with openpyxl, has every sheet, and keeps Vietnamese names intact."""
-    data, rules = _vietnamese_problem(), default_rules()
-    path = write_plan_xlsx(data, rules, _explained_plan(data, rules), tmp_path / "plan-1.xlsx")
-    wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["assignments", "kpis", "by_district", "explanations"]
-    ws = wb["assignments"]
+def _rows(ws) -> list[dict]:
     header = [c.value for c in ws[1]]
-    assert header[:6] == ["post_id", "unit_id", "unit_name", "position", "cadre_id", "full_name"]
-    assert ws["A1"].font.bold and ws.freeze_panes == "A2"
-    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
-    moved = next(r for r in rows if r["post_id"] == "S-C12")
-    assert moved["unit_name"] == "Phường Cẩm Thượng"
-    assert moved["full_name"] == "Nguyễn Thị Ánh Hồng"
-    assert moved["moved_from"] == "Huyện 1" and moved["moved_to"] == "Phường Cẩm Thượng"
-    assert moved["changed"] is True and moved["non_local"] is True
-    assert moved["score_change"] == 10 and moved["alt1_cadre_id"] == "O12"
-    assert moved["alt2_why_not"] == "travel_distance: 70 km"
-    by = [r for r in wb["by_district"].iter_rows(min_row=2, values_only=True)]
-    assert any("Huyện 1" in r for r in by)
-    assert wb["explanations"].max_row == 1 + 2 * len(rows)
+    return [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def _texts(wb) -> list[str]:
+    out = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", f"{ws.title}!{c.coordinate} is a formula"
+                if isinstance(c.value, str):
+                    out.append(c.value)
+    return out
+
+
+def test_xlsx_for_the_committee_in_vietnamese(tmp_path):
+    """The workbook (Vietnamese by default) has the cover, posts, released, scope and
+    explanation sheets; every assigned and every replaced cadre appears by id and name; the
+    scenario values are on the cover; shares are percentages; no formula cell."""
+    data, rules = _vietnamese_problem(), default_rules(max_travel_km=55)
+    plan = _explained_plan(data, rules)
+    path = write_plan_xlsx(data, rules, plan, tmp_path / "plan-1.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [
+        "Tổng quan",
+        "Chức vụ và người giữ",
+        "Thôi giữ chức",
+        "Theo huyện",
+        "Giải thích",
+    ]
+    texts = _texts(wb)
+    cover = {r[0]: r[1] for r in wb["Tổng quan"].iter_rows(values_only=True) if r[0]}
+    assert cover["Bộ dữ liệu"] == data.name
+    assert cover[translator("vi").param("as_of")] == rules.as_of.strftime("%d/%m/%Y")
+    assert "30" in cover[translator("vi").param("non_local_targets")]
+    assert cover[translator("vi").param("max_travel_km")] == "55,0 km"  # differs from the default
+    ws = wb["Chức vụ và người giữ"]
+    assert ws.freeze_panes == "B2" and ws["A1"].font.bold
+    rows = _rows(ws)
+    new_id, new_name = "Người được đề xuất: Mã cán bộ", "Người được đề xuất: Họ và tên"
+    old_id, old_name = "Người đang giữ chức vụ: Mã cán bộ", "Người đang giữ chức vụ: Họ và tên"
+    by_post = {r["Mã chức danh"]: r for r in rows}
+    for a in plan.assignments:
+        r = by_post[a.post_id]
+        assert (r[new_id], r[new_name]) == (a.cadre_id, data.cadre_name(a.cadre_id))
+        inc = data.posts.at[a.post_id, "incumbent_id"]
+        if isinstance(inc, str):
+            assert (r[old_id], r[old_name]) == (inc, data.cadre_name(inc))
+        assert r["Thay đổi"] == ("có" if a.changed else "không")
+    moved = by_post["S-C12"]
+    assert moved["Đơn vị"] == "Phường Cẩm Thượng" and moved[new_name] == "Nguyễn Thị Ánh Hồng"
+    assert moved["Người được đề xuất: Năm sinh"] == data.cadres.at["O11", "birth_date"].year
+    assert moved["Người được đề xuất: Giới tính"] in ("nam", "nữ")
+    assert moved["Đến từ (đơn vị)"] == "Huyện 1"
+    assert moved["Giải thích"].startswith("Chọn ")
+    assert "không phải người địa phương" in moved["Giải thích"]
+    assert "nơi ở quá xa" in moved["Giải thích"]  # the alternative a rule refuses, in words
+    released = _rows(wb["Thôi giữ chức"])
+    assert {r["Thôi giữ chức: Mã cán bộ"] for r in released} == set(plan.released)
+    for r in released:
+        assert r["Thôi giữ chức: Họ và tên"] == data.cadre_name(r["Thôi giữ chức: Mã cán bộ"])
+    scope = wb["Theo huyện"]
+    header = [c.value for c in scope[1]]
+    share = header.index("Tỷ lệ (sau)") + 1
+    assert scope.cell(row=2, column=share).number_format == "0.0%"
+    names = [r[0] for r in scope.iter_rows(min_row=2, values_only=True)]
+    assert "Huyện 1" in names and len(names) == len(set(names))
+    assert not [t for t in texts if "0.3333" in t]
     assert [p.name for p in tmp_path.iterdir()] == ["plan-1.xlsx"]  # no temp file left
 
 
+def test_xlsx_cover_spells_the_scenario_out(tmp_path):
+    """Caps (a list, with an override by unit name), priority shares, support tiers and weights
+    that differ from the defaults are on the cover in words."""
+    data = _vietnamese_problem()
+    rules = default_rules(
+        max_changes=[
+            {"scope_level": "district", "count": 2, "count_by_scope": {"D1": 3}},
+            {"scope_level": "commune", "count": 1},
+        ],
+        priority_shares=[{"group": "women", "min_share": 0.25}],
+        support={"tiers": [{"min_km": 20, "vnd_per_month": 2500000}]},
+        weights={"travel_km": 1, "change": 40},
+    )
+    path = write_plan_xlsx(data, rules, _explained_plan(data, rules), tmp_path / "p.xlsx")
+    cover = {
+        r[0]: r[1] for r in openpyxl.load_workbook(path)["Tổng quan"].iter_rows(values_only=True)
+    }
+    t = translator("vi")
+    assert cover[t.param("max_changes")] == (
+        "tối đa 2 chức danh thay đổi mỗi huyện (Huyện 1: 3); tối đa 1 chức danh thay đổi mỗi xã"
+    )
+    assert cover[t.param("priority_shares")] == "nữ: tối thiểu 25,0 % số cán bộ nhận chức vụ mới"
+    assert cover[t.param("support")] == "từ 20 km: 2.500.000 đ mỗi tháng"
+    assert cover[f"{t.param('weights')}: {t.rule('change')}"] == "40"
+
+
+def test_xlsx_in_english(tmp_path):
+    """``lang='en'``: English sheet names and headers."""
+    data, rules = _vietnamese_problem(), default_rules()
+    path = write_plan_xlsx(data, rules, _explained_plan(data, rules), tmp_path / "p.xlsx", "en")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [
+        "Overview",
+        "Posts and holders",
+        "Released",
+        "By district",
+        "Explanations",
+    ]
+    assert _rows(wb["Posts and holders"])[0]["Explanation"].startswith(("Chose ", "Kept "))
+
+
 def test_xlsx_of_infeasible_plan_has_diagnosis(tmp_path):
-    """An infeasible plan's workbook carries a diagnosis sheet."""
+    """An infeasible plan's workbook carries a diagnosis sheet, rule and scope in words."""
     data, rules = tiny_problem(), default_rules()
     plan = Plan(
         status="infeasible",
@@ -74,8 +164,9 @@ def test_xlsx_of_infeasible_plan_has_diagnosis(tmp_path):
         diagnosis=[DiagnosisItem(rule="max_changes", scope="D1", detail="Huyện 1: 1")],
     )
     wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "x.xlsx"))
-    assert "diagnosis" in wb.sheetnames
-    assert [c.value for c in wb["diagnosis"][2]] == ["max_changes", "D1", "Huyện 1: 1"]
+    assert "Chẩn đoán" in wb.sheetnames
+    t = translator("vi")
+    assert [c.value for c in wb["Chẩn đoán"][2]] == [t.rule("max_changes"), "Huyện 1", "Huyện 1: 1"]
 
 
 def test_csv_has_names():

@@ -1,0 +1,50 @@
+"""Explanations: a nearer cadre a rule refuses is shown with that rule, in plain words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rotation.explain import plain_explanation
+from rotation.i18n import translator
+from rotation.read import read_dataset
+from rotation.rules import load_rules
+from rotation.solve import solve
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "hai_duong"
+
+
+@pytest.fixture(scope="module")
+def solved():
+    data = read_dataset(DATA)
+    rules = load_rules({})
+    res = solve(data, rules)
+    return data, rules, res.plan, res.eligibility
+
+
+def test_failed_rule_is_the_rule_that_blocks_a_nearer_cadre(solved):
+    """Every alternative with a failed_rule lives nearer than the holder (or fills a short
+    list) and eligibility's why_not names that rule; at least one post shows one."""
+    _, _, plan, e = solved
+    shown = 0
+    for a in plan.assignments:
+        for alt in a.alternatives or []:
+            if alt.get("failed_rule"):
+                shown += 1
+                reasons = [r for r, _ in e.why_not(alt["cadre_id"], a.post_id)]
+                assert alt["failed_rule"] == reasons[0]
+    assert shown > 0
+
+
+def test_plain_explanation_in_vietnamese_with_names(solved):
+    data, rules, plan, _ = solved
+    t = translator("vi")
+    a = next(
+        a
+        for a in plan.assignments
+        if a.changed and any(x.get("failed_rule") == "minimum_tenure" for x in a.alternatives or [])
+    )
+    text = plain_explanation(data, rules, a, t)
+    assert text.startswith(("Chọn ông ", "Chọn bà ")) and data.cadre_name(a.cadre_id) in text
+    assert "gần hơn" in text and "chưa đủ 2 năm giữ chức vụ hiện tại" in text
