@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 
@@ -173,19 +174,18 @@ BUILDERS = {
 }
 
 
+SOURCES = ("rotation/data.py", "rotation/read.py", "rotation/ingest.py", "rotation/synth.py")
+
+
 def _fingerprint() -> str:
-    """Changes when ProblemData's fields or the bundled data change: a stale pickle (say, from
-    before the v1.1 tables) is never loaded."""
-    import dataclasses
-    import hashlib
-
-    from rotation.data import ProblemData
-
-    h = hashlib.sha1()
-    h.update(",".join(f.name for f in dataclasses.fields(ProblemData)).encode())
-    for p in sorted((ROOT / "data" / "hai_duong").glob("*.csv")):
-        h.update(p.name.encode() + p.read_bytes())
-    return h.hexdigest()[:10]
+    """A hash of the code that builds the instances and of the bundled data: a cache entry made
+    by other code (a ProblemData without a field added since) is never loaded."""
+    h = hashlib.sha256()
+    for rel in (*SOURCES, "bench/instances.py"):
+        h.update((ROOT / rel).read_bytes())
+    for f in sorted((ROOT / "data" / "hai_duong").glob("*.csv")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def load(name: str):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,13 @@ def _solve_common(data, rules, time_limit, method):
     from rotation.solve import solve
 
     r = _rules(rules, time_limit)
-    res = solve(data, r, explain=False, method=method)
+    seen: list[tuple[float, float]] = []  # (elapsed s, objective) of each better plan
+
+    def progress(ev) -> None:
+        if ev.objective is not None and (not seen or ev.objective < seen[-1][1] - 1e-9):
+            seen.append((ev.elapsed_s, ev.objective))
+
+    res = solve(data, r, explain=False, method=method, progress=progress)
     st = res.stats
     out: dict[str, Any] = {
         "pairs": st.get("pairs"),
@@ -43,6 +50,9 @@ def _solve_common(data, rules, time_limit, method):
         out["bound"] = res.plans[0].bound
         if st.get("lp_bound") is not None and method == "exact":
             out["bound"] = max(out["bound"], st["lp_bound"])
+    out["first_s"] = seen[0][0] if seen else None
+    out["best_s"] = seen[-1][0] if seen else None
+    out["proof_s"] = st.get("total_s") if res.status == "optimal" else None
     out["stats"] = {k: v for k, v in st.items() if not k.startswith("_")}
     return out
 
@@ -55,10 +65,44 @@ def plain(data, rules, time_limit):
     return _solve_common(data, rules, time_limit, "plain")
 
 
-def highs_mip(data, rules, time_limit):
-    """HiGHS MIP on the same rows as the CP-SAT model (all_rows + pair_costs)."""
-    import highspy
+@dataclass(frozen=True)
+class RowModel:
+    """The MIP every peer gets: the planner's own rows (``all_rows``) and costs (``pair_costs``,
+    ``vacancy_costs``) over the eligible pairs; variables 0..n-1 are pairs, n.. vacancies."""
 
+    elig: Any
+    n: int
+    cost: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    starts: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    build_s: float
+
+    @property
+    def nv(self) -> int:
+        return len(self.cost)
+
+    @property
+    def rows(self) -> int:
+        return len(self.lo)
+
+    def violations(self, x: np.ndarray) -> int:
+        """Rows a 0/1 solution breaks (every solution of every peer is re-checked here)."""
+        xi = np.rint(x).astype(np.int64)
+        if not np.all(np.abs(x - xi) < 1e-6) or xi.min(initial=0) < 0 or xi.max(initial=0) > 1:
+            return -1
+        act = np.add.reduceat(self.value * xi[self.index], self.starts[:-1]) if self.rows else []
+        act = np.where(self.starts[:-1] == self.starts[1:], 0, act)
+        return int(((act < self.lo - 1e-6) | (act > self.hi + 1e-6)).sum())
+
+    def objective(self, x: np.ndarray) -> float:
+        return float(np.rint(x) @ self.cost) / SCALE
+
+
+def row_model(data, rules, time_limit) -> RowModel:
+    """The rows and costs as arrays (CSR); arrivals never occur in a single plan's rows."""
     t0 = time.perf_counter()
     r = _rules(rules, time_limit)
     elig = compute_eligibility(data, r)
@@ -66,38 +110,58 @@ def highs_mip(data, rules, time_limit):
     ix = PairIndex(elig)
     n = elig.n_pairs
     n_vac = len(elig.posts) if ix.allow_vacancies else 0
-    nv = n + n_vac
-    cost = np.zeros(nv)
+    cost = np.zeros(n + n_vac)
     cost[:n] = pair_costs(elig)
     if n_vac:
         cost[n:] = vacancy_costs(elig)
     starts, idx, val, lo, hi = [0], [], [], [], []
     for row in all_rows(ix):
+        assert not row.arrivals, f"row {row.rule}: arrivals are a roadmap's, not a plan's"
         cols = np.concatenate([row.pairs, n + np.asarray(row.vacs, dtype=np.int64)])
         vals = np.concatenate([row.coefs, np.ones(len(row.vacs))]).astype(float)
         idx.append(cols.astype(np.int32))
         val.append(vals)
         starts.append(starts[-1] + len(cols))
-        lo.append(-highspy.kHighsInf if row.lo is None else float(row.lo))
-        hi.append(highspy.kHighsInf if row.hi is None else float(row.hi))
+        lo.append(-np.inf if row.lo is None else float(row.lo))
+        hi.append(np.inf if row.hi is None else float(row.hi))
+    return RowModel(
+        elig=elig,
+        n=n,
+        cost=cost,
+        lo=np.array(lo, dtype=float),
+        hi=np.array(hi, dtype=float),
+        starts=np.array(starts, dtype=np.int64),
+        index=np.concatenate(idx) if idx else np.zeros(0, np.int32),
+        value=np.concatenate(val) if val else np.zeros(0),
+        build_s=time.perf_counter() - t0,
+    )
+
+
+def highs_mip(data, rules, time_limit):
+    """HiGHS MIP on the same rows as the CP-SAT model (all_rows + pair_costs)."""
+    import highspy
+
+    t0 = time.perf_counter()
+    m = row_model(data, rules, time_limit)
+    nv = m.nv
+    inf = highspy.kHighsInf
     h = _silent_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", 2)
     h.addVars(nv, np.zeros(nv), np.ones(nv))
-    h.changeColsCost(nv, np.arange(nv, dtype=np.int32), cost)
+    h.changeColsCost(nv, np.arange(nv, dtype=np.int32), m.cost)
     h.changeColsIntegrality(
         nv, np.arange(nv, dtype=np.int32), np.full(nv, highspy.HighsVarType.kInteger)
     )
-    nrow = len(lo)
     h.addRows(
-        nrow,
-        np.array(lo),
-        np.array(hi),
-        starts[-1],
-        np.array(starts[:-1], dtype=np.int32),
-        np.concatenate(idx) if idx else np.zeros(0, np.int32),
-        np.concatenate(val) if val else np.zeros(0),
+        m.rows,
+        np.where(np.isinf(m.lo), -inf, m.lo),
+        np.where(np.isinf(m.hi), inf, m.hi),
+        int(m.starts[-1]),
+        m.starts[:-1].astype(np.int32),
+        m.index,
+        m.value,
     )
     build = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -110,21 +174,113 @@ def highs_mip(data, rules, time_limit):
         highspy.HighsModelStatus.kInfeasible: "infeasible",
     }.get(ms)
     obj = bound = None
+    broken = None
     if info.primal_solution_status == 2:
-        obj = info.objective_function_value / SCALE
+        x = np.asarray(h.getSolution().col_value)
+        broken = m.violations(x)
+        obj = m.objective(x)
         status = status or "feasible"
     if info.mip_dual_bound is not None and np.isfinite(info.mip_dual_bound):
         bound = info.mip_dual_bound / SCALE
     return {
-        "pairs": n,
+        "pairs": m.n,
         "build_s": build,
         "solve_s": solve_s,
         "total_s": build + solve_s,
-        "status": status or f"unknown ({h.modelStatusToString(ms)})",
+        "status": _checked(status or f"unknown ({h.modelStatusToString(ms)})", broken),
         "objective": obj,
         "bound": bound,
-        "rows": nrow,
+        "rows": m.rows,
+        "proof_s": solve_s if status == "optimal" else None,
     }
+
+
+def _checked(status: str, broken: int | None) -> str:
+    """The status, unless the re-check of the solution against every row failed."""
+    if broken is None or broken == 0:
+        return status
+    return f"breaks {broken} rows" if broken > 0 else "not 0/1"
+
+
+def scip_mip(data, rules, time_limit, threads: int = 1):
+    """SCIP (PySCIPOpt) on the same rows and costs; times to first and best solution from an
+    event handler, to proof from SCIP's clock. Optional: ``pip install .[bench]``."""
+    try:
+        import pyscipopt
+    except ImportError:
+        return {"status": "skipped (pyscipopt not installed: pip install .[bench])"}
+
+    t0 = time.perf_counter()
+    m = row_model(data, rules, time_limit)
+    model = pyscipopt.Model()
+    model.hideOutput()
+    model.setParam("limits/time", float(time_limit))
+    model.setParam("parallel/maxnthreads", threads)
+    model.setParam("lp/threads", threads)
+    x = [model.addVar(vtype="B", obj=float(c)) for c in m.cost]
+    for k in range(m.rows):
+        a, b = int(m.starts[k]), int(m.starts[k + 1])
+        expr = pyscipopt.quicksum(
+            v * x[j] for j, v in zip(m.index[a:b].tolist(), m.value[a:b].tolist(), strict=True)
+        )
+        lo, hi = m.lo[k], m.hi[k]
+        if lo == hi:
+            model.addCons(expr == lo)
+        elif np.isfinite(lo) and np.isfinite(hi):
+            model.addCons((lo <= expr) <= hi)
+        elif np.isfinite(lo):
+            model.addCons(expr >= lo)
+        elif np.isfinite(hi):
+            model.addCons(expr <= hi)
+    events: list[tuple[float, float]] = []
+
+    class _BestSol(pyscipopt.Eventhdlr):
+        def eventinit(self):
+            self.model.catchEvent(pyscipopt.SCIP_EVENTTYPE.BESTSOLFOUND, self)
+
+        def eventexec(self, event):
+            sol = self.model.getBestSol()
+            events.append((self.model.getSolvingTime(), self.model.getSolObjVal(sol)))
+
+    model.includeEventhdlr(_BestSol(), "bestsol", "records each new best solution")
+    build = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    if threads > 1:
+        model.solveConcurrent()
+    else:
+        model.optimize()
+    solve_s = time.perf_counter() - t1
+    st = model.getStatus()
+    status = {"optimal": "optimal", "infeasible": "infeasible"}.get(st)
+    obj = bound = None
+    broken = None
+    if model.getNSols() > 0:
+        best = model.getBestSol()
+        xs = np.array([model.getSolVal(best, v) for v in x])
+        broken = m.violations(xs)
+        obj = m.objective(xs)
+        status = status or "feasible"
+    db = model.getDualbound()
+    if np.isfinite(db) and abs(db) < 1e20:
+        bound = db / SCALE
+    return {
+        "pairs": m.n,
+        "build_s": build,
+        "solve_s": solve_s,
+        "total_s": build + solve_s,
+        "status": _checked(status or f"unknown ({st})", broken),
+        "objective": obj,
+        "bound": bound,
+        "rows": m.rows,
+        "first_s": events[0][0] if events else None,
+        "best_s": events[-1][0] if events else None,
+        "proof_s": solve_s if status == "optimal" else None,
+        "threads": threads,
+    }
+
+
+def scip_mip_2t(data, rules, time_limit):
+    return scip_mip(data, rules, time_limit, threads=2)
 
 
 # ------------------------------------------------------------------ pure-assignment floors
@@ -263,6 +419,7 @@ METHODS = {
     "ours": ours,
     "plain_cpsat": plain,
     "highs_mip": highs_mip,
+    "scip": scip_mip,
     "greedy": greedy,
     "scipy_sparse": scipy_sparse,
     "scipy_dense": scipy_dense,

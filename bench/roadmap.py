@@ -1,89 +1,182 @@
-"""Term roadmap vs round-by-round planning on the bundled Hai Duong data (issue 6).
+"""Term roadmap methods side by side (issues 6 and 14).
 
-`python -m bench.roadmap [--limit S]` writes `bench/results/roadmap.md` and prints it: people moved
-per round and in total, km travelled (every holder, summed over rounds), the first round in which
-every district reaches 30%, and solve time — for the one-model horizon plan and for greedy
-round-by-round planning (each round optimal on its own, blind to the next).
+`python -m bench.roadmap [--rules YAML] [--limit S] [--methods a,b,…] [--repeat N]` writes
+`bench/results/roadmap.md` and prints it. Methods, all on the same rules and data:
+
+- `greedy`: round by round with the single-round optimiser (each round optimal on its own);
+- `candidates`: one CP-SAT model over the candidate pairs (8 + 8 per post and round);
+- `exact`: every eligible (cadre, post, round) triple, LP bound + reduced-cost fixing + CP-SAT
+  (rotation.roadmap.exact);
+- `plain`: plain CP-SAT over every eligible triple (no pruning), the baseline;
+- `mip`: HiGHS MIP of the same rows and objective (rotation.roadmap.exact.term_matrix).
+
+Each row: status, objective, bound, gap, people moved, km, support cost, seconds (median of
+``--repeat``) and the validator's verdict (exact, candidates and greedy roadmaps).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
+from typing import Any
 
+import highspy
+import numpy as np
+import yaml
+from ortools.sat.python import cp_model
+
+from rotation.model import SCALE
 from rotation.read import read_dataset
-from rotation.roadmap.model import greedy_roadmap, solve_roadmap
+from rotation.roadmap.exact import Columns, term_matrix
+from rotation.roadmap.model import build_roadmap_model, greedy_roadmap, horizon_of, solve_roadmap
+from rotation.roadmap.rounds import RoundIndex
+from rotation.roadmap.rows import TermIndex
+from rotation.roadmap.state import project_ratings, retired_by
 from rotation.roadmap.validate import validate_roadmap
 from rotation.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAJECTORY = {
-    "trajectory": [
-        {
-            "position": "secretary",
-            "scope_level": "district",
-            "shares": {"2027-01-01": 0.20, "2029-01-01": 0.30},
-            "never_decrease": True,
-        }
-    ]
-}
 
 
-def summarise(name: str, res, seconds: float, data, rules) -> dict:
+def _row(name: str, res, seconds: float, data, rules) -> dict[str, Any]:
     kp = res.kpis_by_round
-    reached = next(
-        (k["as_of"] for k in kp if min(k["non_local_share"]["by_scope"].values()) >= 0.3), "never"
-    )
     return {
         "method": name,
         "status": res.status,
-        "moved": [k["changed_posts"] for k in kp],
-        "moved_total": sum(k["changed_posts"] for k in kp),
-        "km_total": round(sum(k["total_travel_km"] for k in kp), 1),
-        "reached_30": reached,
+        "objective": res.stats.get("objective"),
+        "bound": res.stats.get("bound"),
+        "gap": res.stats.get("gap"),
+        "moved": sum(k["changed_posts"] for k in kp) if kp else None,
+        "km": round(sum(k["total_travel_km"] for k in kp), 1) if kp else None,
+        "support": sum(k.get("support_vnd") or 0 for k in kp) if kp else None,
         "seconds": round(seconds, 1),
-        "violations": len(validate_roadmap(data, rules, res.to_json())),
+        "valid": (
+            "valid"
+            if res.rounds and not validate_roadmap(data, rules, res.to_json())
+            else ("—" if not res.rounds else "violations")
+        ),
+    }
+
+
+def _plain(data, rules, limit: float) -> dict[str, Any]:
+    t = time.perf_counter()
+    m = build_roadmap_model(data, rules, candidates_per_post=None)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_workers = rules.workers
+    code = solver.solve(m.cp)
+    ok = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    obj = solver.objective_value / SCALE if ok else None
+    bound = solver.best_objective_bound / SCALE if ok else None
+    return {
+        "method": "plain CP-SAT, every triple",
+        "status": solver.status_name(code).lower(),
+        "objective": None if obj is None else round(obj, 3),
+        "bound": None if bound is None else round(bound, 3),
+        "gap": None if obj is None else round(abs(obj - bound) / max(1, abs(obj)), 4),
+        "seconds": round(time.perf_counter() - t, 1),
+    }
+
+
+def _mip(data, rules, limit: float) -> dict[str, Any]:
+    t = time.perf_counter()
+    h = horizon_of(rules)
+    base = project_ratings(data, h.rounds[-1].year)
+    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
+    from rotation.roadmap.model import term_pairs
+
+    pairs, _ = term_pairs(base, rules, retired, None, None)
+    rounds = [RoundIndex(rp.elig, rp.gids, rp.can_arrive, rp.prev) for rp in pairs]
+    cols = Columns(rounds)
+    mat = term_matrix(rounds, TermIndex(base, rules, h, rounds, retired), cols, rules, None)
+    n = len(mat.cost)
+    order = np.lexsort((mat.rows, mat.cols))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(mat.lo)
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = mat.cost, np.zeros(n), np.ones(n)
+    lp.row_lower_, lp.row_upper_ = mat.lo, mat.hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.searchsorted(mat.cols[order], np.arange(n + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = mat.rows[order].astype(np.int32)
+    lp.a_matrix_.value_ = mat.vals[order]
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    hs = highspy.Highs()
+    hs.setOptionValue("output_flag", False)
+    hs.setOptionValue("time_limit", max(1.0, limit - (time.perf_counter() - t)))
+    hs.passModel(lp)
+    hs.run()
+    info = hs.getInfo()
+    has = info.primal_solution_status == 2
+    obj = info.objective_function_value / SCALE if has else None
+    bound = info.mip_dual_bound / SCALE
+    return {
+        "method": "HiGHS MIP, same rows",
+        "status": hs.modelStatusToString(hs.getModelStatus()).lower(),
+        "objective": None if obj is None else round(obj, 3),
+        "bound": round(bound, 3) if np.isfinite(bound) else None,
+        "gap": None if obj is None else round(info.mip_gap, 4),
+        "seconds": round(time.perf_counter() - t, 1),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.roadmap")
-    ap.add_argument("--limit", type=float, default=120.0, help="time limit of the horizon model")
+    ap.add_argument("--data", default=str(ROOT / "data" / "hai_duong"))
+    ap.add_argument("--rules", default=None, help="rules YAML (default: the default horizon)")
+    ap.add_argument("--limit", type=float, default=120.0, help="time limit of each method")
+    ap.add_argument("--methods", default="greedy,candidates,exact,plain,mip")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per method (median time)")
     a = ap.parse_args(argv)
-    data = read_dataset(ROOT / "data" / "hai_duong")
-    rules = load_rules({"time_limit_s": a.limit, "horizon": TRAJECTORY})
+    data = read_dataset(a.data)
+    doc = yaml.safe_load(Path(a.rules).read_text(encoding="utf-8")) if a.rules else {}
+    rules = load_rules({**doc, "time_limit_s": a.limit})
     rows = []
-    t = time.perf_counter()
-    g = greedy_roadmap(data, rules)
-    rows.append(summarise("round by round (greedy)", g, time.perf_counter() - t, data, rules))
-    t = time.perf_counter()
-    h = solve_roadmap(data, rules)
-    rows.append(summarise("one model over all rounds", h, time.perf_counter() - t, data, rules))
-    lines = [
-        "| method | status | moved per round (2026…2030) | moved total | km total | every "
-        "district ≥ 30% from | s | validator |",
-        "|---|---|---|---:|---:|---|---:|---|",
+    for method in a.methods.split(","):
+        times, res = [], None
+        for _ in range(a.repeat):
+            t = time.perf_counter()
+            if method == "greedy":
+                res = greedy_roadmap(data, rules)
+            elif method in ("candidates", "exact"):
+                res = solve_roadmap(data, rules, method=method)
+            elif method == "plain":
+                rows.append(_plain(data, rules, a.limit))
+                break
+            elif method == "mip":
+                rows.append(_mip(data, rules, a.limit))
+                break
+            times.append(time.perf_counter() - t)
+        if res is not None:
+            rows.append(_row(method, res, statistics.median(times), data, rules))
+            if method == "exact":
+                print("exact stats:", {k: v for k, v in res.stats.items() if k != "exact_over"})
+    cols = [
+        "method",
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "moved",
+        "km",
+        "support",
+        "seconds",
+        "valid",
     ]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append(
-            f"| {r['method']} | {r['status']} | {' / '.join(map(str, r['moved']))} | "
-            f"{r['moved_total']} | {r['km_total']:,} | {r['reached_30']} | {r['seconds']} | "
-            f"{'valid' if r['violations'] == 0 else str(r['violations']) + ' violations'} |"
+            "| " + " | ".join("" if r.get(c) is None else str(r.get(c)) for c in cols) + " |"
         )
-    g_, h_ = rows
-    lines.append("")
-    lines.append(
-        f"Horizon model vs round by round: {h_['moved_total'] - g_['moved_total']:+d} people "
-        f"moved, {h_['km_total'] - g_['km_total']:+,.1f} km (bound gap: see stats), time limit "
-        f"{a.limit:g} s."
+    md = (
+        f"Data {a.data}, rules {a.rules or 'default horizon'}, limit {a.limit:g} s, "
+        f"{a.repeat} run(s)\n\n" + "\n".join(lines) + "\n"
     )
-    md = "\n".join(lines) + "\n"
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "roadmap.md").write_text(md, encoding="utf-8")
     print(md)
-    print("horizon stats:", h.stats)
     return 0
 
 

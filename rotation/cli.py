@@ -14,18 +14,18 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from .atomic import write_atomic
 from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console, err
-from .rules import Rules
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and pydantic load when a command needs them, not for --help
+    import pandas as pd
+
     from .i18n import Translator
+    from .rules import Rules
     from .solve import ProgressEvent
 
 app = typer.Typer(
@@ -281,7 +281,12 @@ class _ProgressLine:
 
 
 def _solve(data, rules: Rules, quiet: bool):
-    from .solve import solve
+    from .profile import phase
+
+    with phase("import"):  # ortools, highspy, numpy: loaded on first use
+        from rich.live import Live
+
+        from .solve import solve
 
     if quiet:
         return solve(data, rules)
@@ -299,6 +304,7 @@ def _solve(data, rules: Rules, quiet: bool):
 def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
     from .export import write_plan_xlsx
+    from .profile import phase
 
     out.mkdir(parents=True, exist_ok=True)
     plans = result.plans or [result.plan]
@@ -306,8 +312,9 @@ def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> lis
     for k, plan in enumerate(plans, start=1):
         j = out / f"plan-{k}.json"
         x = out / f"plan-{k}.xlsx"
-        plan.to_json(j)
-        write_plan_xlsx(data, rules, plan, x, lang)
+        with phase("write"):
+            plan.to_json(j)
+            write_plan_xlsx(data, rules, plan, x, lang)
         written += [j, x]
     compare = out / "compare.xlsx"
     if len(plans) > 1:  # candidates: the comparison a committee reads, posts that differ by name
@@ -327,11 +334,18 @@ def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> lis
 
 def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi") -> int:
     """Solve, write, print; returns the exit code (0 plan found, 3 none)."""
-    from .report import before_after_table
+    from .profile import phase
 
     t = _translator(lang)
     result = _solve(data, rules, quiet)
     written = _write_plans(data, rules, result, out, lang)
+    with phase("print"):
+        return _print_result(data, rules, result, out, written, t)
+
+
+def _print_result(data, rules: Rules, result, out: Path, written: list[Path], t: Translator) -> int:
+    from .report import before_after_table
+
     if not result.plans:
         console.print(diagnosis_rich(result.plan.diagnosis, t))
         console.print(
@@ -428,9 +442,16 @@ def plan(
     rules_path: RulesOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
     lang: LangOpt = "vi",
+    profile: Annotated[
+        bool, typer.Option("--profile", help="print seconds and peak memory per phase (stderr)")
+    ] = False,
 ) -> None:
     """Solve: write DIR/plan-1.json … plan-K.json and .xlsx (and compare.xlsx for candidate
     plans); exit 3 with a diagnosis if none."""
+    if profile:
+        from .profile import enable
+
+        enable()
     with _errors():
         _translator(lang)
         data = _read(data_path)
@@ -533,9 +554,11 @@ def roadmap(
     import functools
     import json
 
+    from rich.live import Live
+
     from .atomic import write_atomic
     from .roadmap.export import write_roadmap_xlsx
-    from .roadmap.model import solve_roadmap
+    from .roadmap.model import proof_line, solve_roadmap
     from .roadmap.validate import load_horizon
 
     with _errors():
@@ -573,6 +596,7 @@ def roadmap(
         raise typer.Exit(3)
     write_roadmap_xlsx(data, rules, doc, out / "roadmap.xlsx")
     console.print(roadmap_rich(data, rules, doc))
+    console.print(proof_line(result.stats), markup=False)
     console.print(f"Wrote {out / 'roadmap.json'}, {out / 'roadmap.xlsx'}", markup=False)
 
 
@@ -797,9 +821,16 @@ def load_plugins(target: typer.Typer | None = None) -> list[str]:
 
 def main() -> None:
     """Entry point of the ``rotation`` script: the library's commands plus those registered by
-    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``)."""
-    load_plugins()
-    app()
+    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``).
+    ``ROTATION_PROFILE=1`` (or ``plan --profile``) prints the time per phase on stderr."""
+    from . import profile
+
+    profile.mark_imported()
+    try:
+        load_plugins()
+        app()
+    finally:
+        profile.report()
 
 
 if __name__ == "__main__":  # pragma: no cover

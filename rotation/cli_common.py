@@ -7,13 +7,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from .errors import DataError
-from .rules import Rules, RulesError, load_rules
+
+if TYPE_CHECKING:  # pydantic loads when a command runs, not for --help
+    from .rules import Rules
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -38,6 +40,8 @@ class _BadInput(Exception):
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
     """Turn input errors into one line per problem on stderr and exit code 2."""
+    from .rules import RulesError
+
     try:
         yield
     except DataError as exc:
@@ -57,7 +61,10 @@ def _fail(lines: list[str], code: int = 2) -> None:
 
 
 def _read(path: Path):
-    from .read import read_dataset
+    from .profile import phase
+
+    with phase("import"):  # pandas, numpy: loaded on first use
+        from .read import read_dataset
 
     data = read_dataset(path)
     for w in data.warnings:
@@ -66,6 +73,8 @@ def _read(path: Path):
 
 
 def _rules(path: Path | None, **defaults: Any) -> Rules:
+    from .rules import RulesError, load_rules
+
     if path is None:
         return load_rules(dict(defaults))
     if not path.is_file():

@@ -8,28 +8,18 @@ language, plans of different datasets), one line per problem and no traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
-from .compare import (
-    Comparison,
-    PlanMismatch,
-    check_same_dataset,
-    compare_plans,
-    format_kpi,
-    format_setting,
-    holder_text,
-    kpi_label,
-    plan_rules,
-    setting_label,
-    write_compare_xlsx,
-)
 from .i18n import DEFAULT_LANG, LANGUAGES, Translator, UnknownLanguage, translator
-from .plan import Plan
-from .rules import Rules, RulesError, load_rules
+
+if TYPE_CHECKING:  # compare, plan and rules (openpyxl, pandas, pydantic) load when a command runs
+    from .compare import Comparison
+    from .plan import Plan
+    from .rules import Rules
 
 LangOpt = Annotated[
     str, typer.Option("--lang", help=f"language of the document: {' | '.join(LANGUAGES)}")
@@ -46,6 +36,8 @@ def _lang(lang: str) -> Translator:
 
 
 def _load_plan(path: Path) -> Plan:
+    from .plan import Plan
+
     if not path.is_file():
         raise _BadInput([f"{path}: no such file"])
     try:
@@ -57,6 +49,9 @@ def _load_plan(path: Path) -> Plan:
 
 def _rules_for(rules_path: Path | None, plan: Plan, plan_path: Path) -> Rules:
     """--rules when given, else the rules the plan carries, else the documented defaults."""
+    from .compare import plan_rules
+    from .rules import RulesError, load_rules
+
     if rules_path is not None:
         return _rules(rules_path)
     carried = plan_rules(plan)
@@ -76,6 +71,7 @@ def report(
     lang: LangOpt = DEFAULT_LANG,
 ) -> None:
     """The meeting report (.docx or .pdf): summary, chart, map, changes, scenario, diagnosis."""
+    from .compare import PlanMismatch, check_same_dataset
     from .meeting import SUFFIXES, write_report
 
     with _errors():
@@ -113,6 +109,8 @@ def compare(
     lang: LangOpt = DEFAULT_LANG,
 ) -> None:
     """Plans side by side: KPIs, scenario differences, every post whose holder differs."""
+    from .compare import PlanMismatch, compare_plans, write_compare_xlsx
+
     with _errors():
         t = _lang(lang)
         if len(plan_paths) < 2:
@@ -140,6 +138,8 @@ def _names(paths: list[Path]) -> list[str]:
 
 def compare_rich(c: Comparison, t: Translator) -> list[Table]:
     """The terminal summary: KPIs, scenario differences, the posts that differ."""
+    from .compare import format_kpi, format_setting, holder_text, kpi_label, setting_label
+
     kpis = Table(title=t._("KPIs"), title_justify="left")
     kpis.add_column(t._("Measure"))
     for n in c.names:

@@ -144,10 +144,17 @@ def _cadre_keys(
     lvl = rules.local_level
     keys = []
     if rules.local_means in ("hometown", "hometown_or_residence"):
-        keys.append(data.locality_of(list(hometown_ids), lvl).to_numpy())
+        keys.append(_locality(data, hometown_ids, lvl))
     if rules.local_means in ("residence", "hometown_or_residence"):
-        keys.append(data.locality_of(list(residence_ids), lvl).to_numpy())
+        keys.append(_locality(data, residence_ids, lvl))
     return keys
+
+
+def _locality(data: ProblemData, unit_ids: Iterable[str], level: str) -> np.ndarray:
+    """``data.locality_of`` element by element, computed once per distinct unit: the pair
+    arrays repeat a few hundred units tens of thousands of times."""
+    codes, uniques = pd.factorize(np.asarray(list(unit_ids), dtype=object), use_na_sentinel=False)
+    return data.locality_of(list(uniques), level).to_numpy()[codes]
 
 
 def local_pairs(
@@ -163,7 +170,7 @@ def local_pairs(
     ``local_means`` picks hometown, residence or either; ``local_level`` compares communes, or
     the districts they belong to (2-level data: the commune itself).
     """
-    post_key = data.locality_of(list(unit_ids), rules.local_level).to_numpy()
+    post_key = _locality(data, unit_ids, rules.local_level)
     local = np.zeros(len(post_key), dtype=bool)
     for key in _cadre_keys(data, rules, hometown_ids, residence_ids):
         local |= key == post_key
@@ -182,7 +189,7 @@ def local_matrix(
     data: ProblemData, cadre_ids: pd.Index, unit_ids: Iterable[str], rules: Rules
 ) -> np.ndarray:
     """:func:`local_pairs` for every (cadre, unit) combination: bool array [cadre, unit]."""
-    post_key = data.locality_of(list(unit_ids), rules.local_level).to_numpy()
+    post_key = _locality(data, unit_ids, rules.local_level)
     c = data.cadres.loc[cadre_ids]
     out = np.zeros((len(cadre_ids), len(post_key)), dtype=bool)
     for key in _cadre_keys(data, rules, c["hometown_id"], c["residence_id"]):
@@ -254,10 +261,12 @@ def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[st
         key = (str(c), str(u))
         rank[key] = min(int(r), rank.get(key, int(r)))
     wanted = {c for c, _ in rank}
-    dist = data.units["district_id"].reindex(units).to_numpy()
-    for i, (c, u, d) in enumerate(zip(cads, units, dist, strict=True)):
-        if c not in wanted:
-            continue
+    # only the pairs of cadres with a wish are looked at (a vectorised filter, then a loop)
+    sel = np.nonzero(pd.Index(np.asarray(cads, dtype=object)).isin(list(wanted)))[0].tolist()
+    sel_units = [units[i] for i in sel]
+    dist = data.units["district_id"].reindex(sel_units).to_numpy()
+    for i, u, d in zip(sel, sel_units, dist, strict=True):
+        c = cads[i]
         hits = [rank[k] for k in ((c, u), (c, d)) if k in rank]
         out[i] = min(hits) if hits else 0
     return out
@@ -266,7 +275,12 @@ def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[st
 def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:
     """Support allowance (VND) per holder: the tier of ``rules.support`` for the travel, only
     for cadres who take a new post (0 for an incumbent staying)."""
-    vals = np.array([rules.support.vnd(float(k)) for k in km], dtype=np.int64)
+    s = rules.support
+    km = np.asarray(km, dtype=float)
+    rate = np.zeros(len(km), dtype=np.int64)
+    for t in s.tiers:  # vectorised Support.vnd: the highest tier whose min_km is reached
+        rate = np.where(km >= t.min_km - 1e-9, t.vnd_per_month, rate)
+    vals = np.where(rate == 0, 0, s.one_time_vnd + s.months * rate).astype(np.int64)
     return np.where(new_post, vals, 0).astype(np.int64)
 
 

@@ -210,7 +210,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
             if rules.require_planning:
                 pos_arr = prov_posts["position"].to_numpy()[pj]
                 plan_ok = np.zeros(len(ci), dtype=bool)
-                for pos in np.unique(pos_arr):
+                for pos in pd.unique(pos_arr):  # hashing, not sorting, the pairs' positions
                     m = pos_arr == pos
                     plan_ok[m] = has_plan[pos][cand[ci[m]]]
                 ok &= plan_ok | (prev_pos[cand[ci]] == pos_arr)

@@ -7,13 +7,16 @@ Distances are cached per dataset (on the ProblemData object, per circuity/cutoff
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from .data import ProblemData
 from .rules import Rules
+
+if TYPE_CHECKING:  # networkx (a third of a second to import) loads only for a road network
+    import networkx as nx
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -48,13 +51,16 @@ class Distances:
             zip(zip(b, a, strict=False), km, strict=False)
         )
         self._travel.update(zip(zip(a, b, strict=False), km, strict=False))
-        keys = list(self._travel)
-        self._tf = np.array([k[0] for k in keys], dtype=object)
-        self._tt = np.array([k[1] for k in keys], dtype=object)
-        self._tkm = np.array(list(self._travel.values()), dtype=float)
+        n = len(self._travel)
+        tf, tt = zip(*self._travel, strict=True) if n else ((), ())
+        self._tf = np.array(tf, dtype=object)
+        self._tt = np.array(tt, dtype=object)
+        self._tkm = np.fromiter(self._travel.values(), dtype=float, count=n)
         self._graph: nx.Graph | None = None
         self._road_rows: dict[str, dict[str, float]] = {}
         if data.roads is not None and len(data.roads):
+            import networkx as nx
+
             g = nx.Graph()
             for a, b, km in data.roads[["from_id", "to_id", "km"]].itertuples(index=False):
                 if g.has_edge(a, b):
@@ -83,6 +89,8 @@ class Distances:
         if self._graph is not None and from_id in self._graph:
             row = self._road_rows.get(from_id)
             if row is None:
+                import networkx as nx
+
                 row = nx.single_source_dijkstra_path_length(
                     self._graph, from_id, cutoff=self.cutoff, weight="km"
                 )
@@ -178,6 +186,8 @@ class Distances:
         )
 
     def _apply_roads(self, f: list[str], t: list[str], out: np.ndarray) -> None:
+        import networkx as nx
+
         assert self._graph is not None
         g = self._graph
         tj = {u: j for j, u in enumerate(t)}

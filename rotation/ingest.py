@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import DataError, LimitError, Problem
@@ -143,6 +144,19 @@ def cell_text(value: Any) -> str:
     return str(value).replace("\ufeff", "").strip()
 
 
+def column_text(values: list[Any]) -> list[str]:
+    """A column's cells as text (:func:`cell_text` of each), a new list. When every cell is a
+    ``str`` without a BOM (every cell of a CSV file, almost always) this is one ``strip`` per
+    cell, checked at C speed on the joined column."""
+    try:
+        bom = "\ufeff" in "".join(values)
+    except TypeError:  # a number, a date, None: not text yet
+        bom = True
+    if not bom:
+        return [v.strip() for v in values]
+    return [v.replace("\ufeff", "").strip() if type(v) is str else cell_text(v) for v in values]
+
+
 def text_table(columns: list[Any], rows: list[list[Any]]) -> dict[str, Any]:
     """Header and rows → a text table; rows padded or cut to the header, empty rows dropped."""
     width = len(columns)
@@ -180,7 +194,22 @@ def csv_table(raw: bytes, name: str) -> dict[str, Any]:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as err:
         raise _refuse(name, f"cannot be read: {err}") from None
-    return text_table(list(df.columns), df.to_numpy().tolist())
+    return _columns_table(list(df.columns), [df[c].tolist() for c in df.columns])
+
+
+def _columns_table(columns: list[Any], cols: list[list[Any]]) -> dict[str, Any]:
+    """:func:`text_table` of equally long columns, column by column (a loop per column, not per
+    cell, when the cells are already text): the same table, several times faster."""
+    texts = [column_text(c) for c in cols]
+    if not texts:
+        return {"columns": [cell_text(c) for c in columns], "rows": []}
+    filled = np.zeros(len(texts[0]), dtype=bool)
+    for t in texts:
+        filled |= np.asarray(t, dtype=object) != ""
+    rows = [list(r) for r in zip(*texts, strict=True)]
+    if not filled.all():
+        rows = [r for r, keep in zip(rows, filled.tolist(), strict=True) if keep]
+    return {"columns": [cell_text(c) for c in columns], "rows": rows}
 
 
 def read_csv_files(files: dict[str, bytes]) -> Read:

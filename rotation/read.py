@@ -32,6 +32,7 @@ from .cells import text_not_formulas
 from .data import DISCIPLINE_KINDS, GENDERS, LEVELS, RATINGS, ProblemData, empty_frame
 from .errors import DataError, Problem
 from .ingest import REQUIRED_TABLES, TABLES, Limits
+from .profile import phase
 
 __all__ = [
     "REQUIRED_TABLES",
@@ -82,9 +83,7 @@ _INT_RE = re.compile(r"^[+-]?\d+$")
 _cell_text = ingest.cell_text  # the one cell converter, for every source
 
 
-def _column_text(values: list[Any]) -> list[str]:
-    """A column's cells as text (:func:`rotation.ingest.cell_text`, the str case inlined)."""
-    return [v.replace("\ufeff", "").strip() if type(v) is str else _cell_text(v) for v in values]
+_column_text = ingest.column_text  # a column's cells as text (fast when they already are)
 
 
 _control_char = ingest.control_character
@@ -114,8 +113,14 @@ def _to_int(v: str) -> int:
     return int(v)
 
 
-def _float_in(lo: float | None = None, hi: float | None = None) -> Callable[[str], float]:
-    def convert(v: str) -> float:
+class _FloatIn:
+    """A finite number, within [lo, hi] when given; :meth:`bulk` converts a whole column."""
+
+    def __init__(self, lo: float | None, hi: float | None) -> None:
+        self.lo, self.hi = lo, hi
+
+    def __call__(self, v: str) -> float:
+        lo, hi = self.lo, self.hi
         try:
             x = float(v)
         except ValueError:
@@ -128,7 +133,23 @@ def _float_in(lo: float | None = None, hi: float | None = None) -> Callable[[str
             raise ValueError(f"{v} must be >= {lo:g}")
         return x
 
-    return convert
+    def bulk(self, values: list[str]) -> list[float] | None:
+        """Every cell converted when every one is valid (none empty), else None: then the cell
+        by cell path reports each bad cell. Same values as ``[self(v) for v in values]``."""
+        try:
+            xs = np.fromiter(map(float, values), dtype=float, count=len(values))
+        except ValueError:
+            return None
+        ok = np.isfinite(xs)
+        if self.lo is not None:
+            ok &= xs >= self.lo
+        if self.hi is not None:
+            ok &= xs <= self.hi
+        return xs.tolist() if bool(ok.all()) else None
+
+
+def _float_in(lo: float | None = None, hi: float | None = None) -> _FloatIn:
+    return _FloatIn(lo, hi)
 
 
 def _one_of(options: Iterable[str], case: Callable[[str], str]) -> Callable[[str], str]:
@@ -200,8 +221,16 @@ class _Sheet:
         default: Any = None,
     ) -> list[Any]:
         """Typed column: empty cells give ``default`` (a problem if required), bad cells too."""
+        raw = self.raw(col)
+        if raw and "" not in raw:  # no empty cell: a whole-column path when there is one
+            if fn is None:
+                return list(raw)
+            if isinstance(fn, _FloatIn):
+                done = fn.bulk(raw)
+                if done is not None:
+                    return done
         out: list[Any] = []
-        for i, v in enumerate(self.raw(col)):
+        for i, v in enumerate(raw):
             if not v:
                 if required and col not in self.missing and (i, col) not in self.refused:
                     self.problem(i, col, "required value is empty")
@@ -643,10 +672,12 @@ def parse_tables(
 def parse_read(read: ingest.Read, name: str | None = None) -> ProblemData:
     """Parse what :mod:`rotation.ingest` read; files it could not read are reported with the
     other tables' problems (and are not also reported as missing)."""
-    frames, source = ingest.frames_of(read.tables)
+    with phase("read"):
+        frames, source = ingest.frames_of(read.tables)
     bad = {p.file for p in read.problems}
     try:
-        data = parse_tables(frames, source or None)
+        with phase("validate data"):
+            data = parse_tables(frames, source or None)
     except DataError as err:
         problems = [*read.problems]
         problems += [p for p in err.problems if not (p.file in bad and p.row is None)]
@@ -662,12 +693,16 @@ def read_dataset(path: str | Path, limits: Limits | None = None) -> ProblemData:
     """Read a folder of CSV files, a .zip of CSV files, an .xlsx workbook (sheets named like the
     tables) or a .json file of tables; the dataset is named after the path's stem."""
     path = Path(path)
-    return parse_read(ingest.read_path(path, limits), name=path.stem)
+    with phase("read"):
+        read = ingest.read_path(path, limits)
+    return parse_read(read, name=path.stem)
 
 
 def read_dataset_bytes(raw: bytes, filename: str, limits: Limits | None = None) -> ProblemData:
     """The same from a file's bytes (.zip, .xlsx or .json, told by ``filename``'s suffix)."""
-    return parse_read(ingest.read_bytes(raw, filename, limits))
+    with phase("read"):
+        read = ingest.read_bytes(raw, filename, limits)
+    return parse_read(read)
 
 
 def _format(value: Any) -> str:

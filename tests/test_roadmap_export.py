@@ -49,9 +49,12 @@ def workbook(tmp_path: Path):
 
 
 def test_workbook_has_the_sheets_with_bold_frozen_headers(workbook):
-    """timeline, kpis and vacancy_forecast, each with a bold frozen header; no temp file left."""
+    """status (what it rests on), timeline, kpis and vacancy_forecast, each with a bold frozen header; no temp file left."""
     wb, _, out = workbook
-    assert wb.sheetnames == ["timeline", "kpis", "vacancy_forecast"]
+    assert wb.sheetnames == ["status", "timeline", "kpis", "vacancy_forecast"]
+    status = [c.value for c in wb["status"][2]]
+    assert status[0] in ("optimal", "feasible")
+    assert status[1] == "Not proven: no bound known."  # a hand-built roadmap has no stats
     for ws in wb:
         assert ws.freeze_panes == "A2"
         assert all(c.font.bold for c in ws[1])
@@ -123,7 +126,7 @@ def test_infeasible_roadmap_gets_a_diagnosis_sheet(tmp_path: Path):
         "diagnosis": [{"rule": "non_local_target", "scope": "Huyện 1", "detail": "2026: thiếu"}],
     }
     wb = load_workbook(write_roadmap_xlsx(tiny_problem(), rules, doc, tmp_path / "r.xlsx"))
-    assert wb.sheetnames == ["timeline", "kpis", "vacancy_forecast", "diagnosis"]
+    assert wb.sheetnames == ["status", "timeline", "kpis", "vacancy_forecast", "diagnosis"]
     assert _rows(wb["diagnosis"]) == [doc["diagnosis"][0]]
 
 
@@ -156,10 +159,14 @@ def test_cli_roadmap_writes_json_and_workbook_and_validates(tmp_path: Path):
     assert result.exit_code == 0, result.output
     for day in ROUND_TEXT:
         assert day in result.stdout
+    assert (
+        "Proven optimal over every eligible" in result.stdout or "Not proven: gap" in result.stdout
+    )
     out = tmp_path / "out"
     doc = json.loads((out / "roadmap.json").read_text(encoding="utf-8"))
     assert [r["as_of"] for r in doc["rounds"]] == ROUND_TEXT
-    assert load_workbook(out / "roadmap.xlsx").sheetnames[:3] == [
+    assert load_workbook(out / "roadmap.xlsx").sheetnames[:4] == [
+        "status",
         "timeline",
         "kpis",
         "vacancy_forecast",

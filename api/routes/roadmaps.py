@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from rotation.roadmap.model import proof_line
 from rotation.rules import load_rules
 
 from ..deps import (
@@ -117,6 +118,10 @@ def list_roadmaps(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[d
                 "created_at": row.created_at.isoformat(),
                 "rounds": [r.get("as_of") for r in row.body.get("rounds", [])],
                 "kpis_by_round": row.body.get("kpis_by_round", []),
+                # what the status rests on: proven over every eligible triple, or the gap
+                "proven": bool(row.body.get("stats", {}).get("proven", False)),
+                "gap": row.body.get("stats", {}).get("gap"),
+                "proof": proof_line(row.body.get("stats", {})),
             }
         )
     return out

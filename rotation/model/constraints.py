@@ -28,7 +28,8 @@ class Row:
     ``arrivals`` are pairs whose *arrival* counts (the cadre takes the post in this plan): in a
     single plan a new-post pair arrives exactly when it is chosen, so a single plan's rows never
     need them; in a term roadmap a cadre may hold a post taken in an earlier round, and the
-    change cap counts arrivals (see :meth:`PairIndex.change_terms`).
+    change cap counts arrivals (see :meth:`PairIndex.change_terms`). ``arrival_coefs``: the
+    arrivals' coefficients (all 1 when ``None``).
     """
 
     rule: str
@@ -41,6 +42,12 @@ class Row:
     vacs: list[int] = field(default_factory=list)
     relaxable: bool = True  # False: structural, never named in a diagnosis
     arrivals: list[int] = field(default_factory=list)
+    arrival_coefs: np.ndarray | None = None
+
+    def arrival_weights(self) -> np.ndarray:
+        if self.arrival_coefs is None:
+            return np.ones(len(self.arrivals), dtype=np.int64)
+        return self.arrival_coefs
 
 
 def _ones(pairs: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,16 +254,25 @@ coefficients: sum over new-post pairs of (10000·in_group − 10000·min_share) 
 
 def priority_shares(ix: PairIndex) -> Iterator[Row]:
     """Among the cadres who take a new post, at least ``min_share`` are women / young /
-    ethnic minority (Conclusion 210: priority groups), one row per group."""
+    ethnic minority (Conclusion 210: priority groups), one row per group. The newly appointed
+    are the index's business (:meth:`PairIndex.newcomer_terms`: a single plan's new-post pairs,
+    a roadmap round's arrivals)."""
     e = ix.elig
     if not e.rules.priority_shares:
         return
-    new = np.nonzero(~e.pair_keep)[0]
+    new, arrivals = ix.newcomer_terms()
+    arr = np.asarray(arrivals, dtype=np.int64)
     for ps in e.rules.priority_shares:
-        member = in_group(e.data, e.facts, ps.group)[e.pair_cadre[new]]
+        group = in_group(e.data, e.facts, ps.group)
         share = round(ps.min_share * PRIORITY_SCALE)
-        coefs = np.where(member, PRIORITY_SCALE - share, -share).astype(np.int64)
-        nz = coefs != 0
+
+        def coefs_of(ks: np.ndarray, group: np.ndarray = group, share: int = share) -> np.ndarray:
+            return np.where(group[e.pair_cadre[ks]], PRIORITY_SCALE - share, -share).astype(
+                np.int64
+            )
+
+        coefs, acoefs = coefs_of(new), coefs_of(arr)
+        nz, anz = coefs != 0, acoefs != 0
         yield Row(
             "priority_shares",
             ps.group,
@@ -265,17 +281,23 @@ def priority_shares(ix: PairIndex) -> Iterator[Row]:
             coefs[nz],
             0,
             None,
+            arrivals=arr[anz].tolist(),
+            arrival_coefs=acoefs[anz],
         )
 
 
 def budget_vnd(ix: PairIndex) -> Iterator[Row]:
     """The plan's total support allowance (VND, see ``rules.support``) stays within
-    ``budget_vnd``."""
+    ``budget_vnd``; support is paid once, when a cadre takes a new post (a roadmap round's
+    arrivals, :meth:`PairIndex.newcomer_terms`)."""
     e = ix.elig
     if e.rules.budget_vnd is None:
         return
+    new, arrivals = ix.newcomer_terms()
     pay = e.pair_support_vnd
-    nz = np.nonzero(pay)[0]
+    nz = new[pay[new] != 0]
+    arr = np.asarray(arrivals, dtype=np.int64)
+    anz = arr[pay[arr] != 0]
     yield Row(
         "budget_vnd",
         "plan",
@@ -284,6 +306,8 @@ def budget_vnd(ix: PairIndex) -> Iterator[Row]:
         pay[nz].astype(np.int64),
         None,
         e.rules.budget_vnd,
+        arrivals=anz.tolist(),
+        arrival_coefs=pay[anz].astype(np.int64),
     )
 
 

@@ -67,6 +67,11 @@ class PairIndex:
         pairs = self.pairs_of_post[p]
         return ChangeTerms(0, list(pairs), [1] * len(pairs))
 
+    def newcomer_terms(self) -> tuple[np.ndarray, list[int]]:
+        """The newly appointed, as (pairs, arrivals): in a single plan every chosen new-post
+        pair is a newcomer (no arrival literals needed)."""
+        return np.nonzero(~self.elig.pair_keep)[0], []
+
     def target_groups(self, t: NonLocalTarget) -> Iterator[tuple[str, list[int], int]]:
         """(scope unit, post indices, required non-local holders) for one target."""
         e = self.elig

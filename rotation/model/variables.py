@@ -45,7 +45,7 @@ class Variables(PairIndex):
             + [self.vacant[p] for p in row.vacs]
             + [self.arrival(k) for k in row.arrivals]
         )
-        coefs = row.coefs.tolist() + [1] * (len(row.vacs) + len(row.arrivals))
+        coefs = row.coefs.tolist() + [1] * len(row.vacs) + row.arrival_weights().tolist()
         return cp_model.LinearExpr.weighted_sum(terms, coefs)
 
     def add_row(self, row: Row) -> None:
@@ -53,7 +53,7 @@ class Variables(PairIndex):
         assumption literal pins to 0, so the solver can name the instances in conflict (a slack
         keeps the LP relaxation tight, unlike enforcing the whole sum with a literal)."""
         # the expression's largest swing (rows of v1.1 carry large coefficients: budget, shares)
-        size = int(abs(row.coefs).sum()) + len(row.vacs) + len(row.arrivals)
+        size = int(abs(row.coefs).sum()) + len(row.vacs) + int(abs(row.arrival_weights()).sum())
         self.add_bounds(
             self.expr(row), row.lo, row.hi, (row.rule, row.scope, row.detail), size, row.relaxable
         )

@@ -218,6 +218,22 @@ def _sheet(wb: Any, title: str, columns: list[str], rows: list[dict[str, Any]]) 
     return ws
 
 
+STATUS_COLUMNS = ["status", "proof", "objective", "bound", "gap"]
+
+
+def status_row(status: str, stats: dict[str, Any]) -> dict[str, Any]:
+    """The first sheet: the status and what it rests on ("not proven: gap X%" when unproven)."""
+    from .model import proof_line
+
+    return {
+        "status": status,
+        "proof": proof_line(stats),
+        "objective": stats.get("objective"),
+        "bound": stats.get("bound"),
+        "gap": stats.get("gap"),
+    }
+
+
 def write_roadmap_xlsx(data: ProblemData, rules: Rules, roadmap: Any, path: str | Path) -> Path:
     """Write the roadmap workbook to ``path`` atomically (temporary file, then rename)."""
     from openpyxl import Workbook
@@ -226,6 +242,8 @@ def write_roadmap_xlsx(data: ProblemData, rules: Rules, roadmap: Any, path: str 
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
+    stats = roadmap.get("stats", {}) if isinstance(roadmap, dict) else {}
+    _sheet(wb, "status", STATUS_COLUMNS, [status_row(rolled.parsed.status, stats)])
     _sheet(wb, "timeline", TIMELINE_COLUMNS, timeline_rows(data, rolled))
     _sheet(wb, "kpis", KPI_COLUMNS, kpi_rows(data, rules, rolled))
     _sheet(wb, "vacancy_forecast", VACANCY_COLUMNS, vacancy_rows(data, rules, rolled))

@@ -24,9 +24,12 @@ averaged over the rounds so that a move is weighed against a year of travel, as 
 plan; counted in full it would pay to move dozens of incumbents in the first round only to
 shorten commutes. Solver parameters come from :func:`rotation.solve.solver_parameters`.
 
-Candidate pairs: every keep pair, plus per post and round the ``CANDIDATES_PER_POST`` cheapest
-non-local and the same number of cheapest eligible cadres (by the single-round pair cost). The
-model is exact over that candidate set, not over all pairs (stated in the result's stats).
+Two ways to solve it (:func:`solve_roadmap` ``method``): ``exact``, over every eligible
+(cadre, post, round) triple with an LP bound and reduced-cost fixing (:mod:`rotation.roadmap.exact`,
+``optimal`` only with a proof); ``candidates``, over every keep pair plus per post and round the
+``CANDIDATES_PER_POST`` cheapest non-local and the same number of cheapest eligible cadres (by
+the single-round pair cost) — exact over that set only, so never ``optimal`` (``stats.proven``
+false, ``stats.gap_covers``). ``auto`` picks ``exact`` up to ``EXACT_MAX_TRIPLES``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +48,16 @@ from ..model import SCALE, holding_costs, pair_costs, vacancy_costs
 from ..plan import DiagnosisItem, Plan, plan_from_holders
 from ..rules import Rules
 from ..solve import Progress, Watcher, solver_parameters
+from ..solve.progress import relative_gap
 from .horizon import Horizon, round_rules, stay_until
-from .rounds import Candidates, RoundPairs, RoundVariables, round_pairs
+from .rounds import Candidates, RoundPairs, RoundTerms, RoundVariables, round_pairs
 from .rows import CROSS_ROUND_RULES, CrossRule, SpanRow, Term, TermIndex
 from .state import project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
+EXACT_MAX_TRIPLES = 60_000
+"""Above this many eligible triples the exact roadmap's rows and LP take minutes on Hai Duong
+(330k triples: 24 s of rows, LP over 60 s; bench/README.md), so ``auto`` uses the candidates."""
 
 
 @dataclass
@@ -72,6 +80,18 @@ class RoadmapResult:
         }
 
 
+def proof_line(stats: dict[str, Any]) -> str:
+    """One line on what the roadmap's status rests on: "proven optimal over every eligible
+    triple", or "not proven: gap X%" (and what the bound covers)."""
+    if stats.get("proven"):
+        return "Proven optimal over every eligible (cadre, post, round) triple."
+    gap = stats.get("gap")
+    if gap is None:
+        return "Not proven: no bound known."
+    covers = stats.get("gap_covers")
+    return f"Not proven: gap {gap:.1%}" + (f" (bound over {covers})" if covers else "") + "."
+
+
 def horizon_of(rules: Rules) -> Horizon:
     return Horizon.model_validate(rules.horizon or {})
 
@@ -84,10 +104,42 @@ def solve_roadmap(
     stop: threading.Event | None = None,
     previous: dict[str, Any] | None = None,
     candidates_per_post: int = CANDIDATES_PER_POST,
+    method: str = "auto",
 ) -> RoadmapResult:
     """Plan every round of the horizon at once. ``previous``: an earlier roadmap JSON to stay
     close to (rolling re-plan: each pair it used in a round is rewarded, so the fewest of its
-    assignments change)."""
+    assignments change). ``method``: ``exact`` (every eligible triple, proven:
+    :mod:`rotation.roadmap.exact`), ``candidates`` (the candidate-set model below, never
+    ``optimal``: its proof covers the candidates only), ``auto`` (exact up to
+    ``EXACT_MAX_TRIPLES`` eligible triples, measured affordable; candidates beyond)."""
+    if method == "auto":
+        method = "exact" if estimated_triples(data, rules) <= EXACT_MAX_TRIPLES else "candidates"
+    if method == "exact":
+        from .exact import solve_roadmap_exact
+
+        return solve_roadmap_exact(data, rules, progress, stop, previous)
+    if method != "candidates":
+        raise ValueError(f"unknown roadmap method {method!r}: exact, candidates or auto")
+    return _solve_candidates(data, rules, progress, stop, previous, candidates_per_post)
+
+
+def estimated_triples(data: ProblemData, rules: Rules) -> int:
+    """Eligible (cadre, post) pairs of the first round × rounds: the exact model's size."""
+    from ..eligibility import compute_eligibility
+
+    h = horizon_of(rules)
+    return compute_eligibility(data, round_rules(rules, h, 0)).n_pairs * len(h.rounds)
+
+
+def _solve_candidates(
+    data: ProblemData,
+    rules: Rules,
+    progress: Progress | None,
+    stop: threading.Event | None,
+    previous: dict[str, Any] | None,
+    candidates_per_post: int,
+) -> RoadmapResult:
+    """The candidate-set model: exact over the candidate pairs only, so never ``optimal``."""
     t0 = time.perf_counter()
     h = horizon_of(rules)
     n_r = len(h.rounds)
@@ -121,30 +173,31 @@ def solve_roadmap(
             )
         stats["total_s"] = round(time.perf_counter() - t0, 3)
         return RoadmapResult(status=status, diagnosis=diag, stats=stats)
-    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-    result = _assemble(base, rules, h, rrules, m.holders(solver), status)
+    # OPTIMAL here is a proof over the candidate pairs only, not over every eligible triple
+    result = _assemble(base, rules, h, rrules, m.holders(solver), "feasible")
     result.stats.update(stats)
+    result.stats["method"] = "candidates"
     result.stats["objective"] = round(solver.objective_value / SCALE, 3)
     result.stats["bound"] = round(solver.best_objective_bound / SCALE, 3)
+    result.stats["proven"] = False
+    result.stats["gap"] = round(
+        relative_gap(solver.objective_value, solver.best_objective_bound), 6
+    )
+    result.stats["gap_covers"] = "the candidate pairs only"
     result.stats["total_s"] = round(time.perf_counter() - t0, 3)
     return result
 
 
-def build_roadmap_model(
-    data: ProblemData,
+def term_pairs(
+    base: ProblemData,
     rules: Rules,
-    previous: dict[str, Any] | None = None,
-    warm: list[dict[str, str | None]] | None = None,
-    candidates_per_post: int = CANDIDATES_PER_POST,
-    cross_rules: tuple[CrossRule, ...] = CROSS_ROUND_RULES,
-    diagnosing: bool = False,
-) -> RoadmapModel:
-    """The horizon model on ``data`` (ratings projected): each round's pairs (candidates, the
-    locks, ``warm``'s pairs, continuations), every single-round rule per round, the
-    ``cross_rules`` (all by default) and the objective."""
+    retired: list[set[str]],
+    warm: list[dict[str, str | None]] | None,
+    candidates_per_post: int | None,
+) -> tuple[list[RoundPairs], Candidates]:
+    """Every round's pairs: the candidates (``None``: every eligible pair), the locks,
+    ``warm``'s pairs and the continuations."""
     h = horizon_of(rules)
-    base = project_ratings(data, h.rounds[-1].year)
-    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
     cand = Candidates()
     locks = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
     pairs: list[RoundPairs] = []
@@ -155,7 +208,85 @@ def build_roadmap_model(
         pairs.append(
             round_pairs(base, rules_k, retired[k], cand, before, candidates_per_post, extra)
         )
+    return pairs, cand
+
+
+def build_roadmap_model(
+    data: ProblemData,
+    rules: Rules,
+    previous: dict[str, Any] | None = None,
+    warm: list[dict[str, str | None]] | None = None,
+    candidates_per_post: int | None = CANDIDATES_PER_POST,
+    cross_rules: tuple[CrossRule, ...] = CROSS_ROUND_RULES,
+    diagnosing: bool = False,
+) -> RoadmapModel:
+    """The horizon model on ``data`` (ratings projected): each round's pairs (candidates, the
+    locks, ``warm``'s pairs, continuations), every single-round rule per round, the
+    ``cross_rules`` (all by default) and the objective."""
+    h = horizon_of(rules)
+    base = project_ratings(data, h.rounds[-1].year)
+    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
+    pairs, cand = term_pairs(base, rules, retired, warm, candidates_per_post)
     return RoadmapModel(base, rules, h, pairs, retired, cand, previous, diagnosing, cross_rules)
+
+
+def pair_of(r: RoundTerms, post_id: str, cadre_id: str | None) -> int | None:
+    """The index of the pair (post, cadre) in round ``r``, if it has one."""
+    p = r.post_index.get(post_id)
+    c = r.cadre_index.get(cadre_id) if cadre_id is not None else None
+    return r.pair_index.get((p, c)) if p is not None and c is not None else None
+
+
+ObjectiveTerm = tuple[int, str, int, int]
+"""(round, "hold" | "arrive" | "vacant", pair or post index, integer coefficient)."""
+
+
+def objective_terms(
+    rounds: Sequence[RoundTerms],
+    horizon: Horizon,
+    rules: Rules,
+    previous: dict[str, Any] | None,
+) -> list[ObjectiveTerm]:
+    """Σ_k (1 − discount)^k × (holding costs / rounds + arrival costs + vacancy costs), from
+    the single plan's cost functions: a pair's travel (:func:`holding_costs`) is a yearly
+    burden paid every round it holds, averaged over the rounds so that a move is weighed
+    against one year of travel as in a single plan; the rest of its single-plan cost
+    (:func:`pair_costs` − travel: the change and the rewards) is paid when it arrives; a
+    vacancy costs what :func:`vacancy_costs` says. ``previous``: each pair the earlier
+    roadmap used in a round is rewarded by one change. The CP-SAT model and the LP relaxation
+    (:mod:`rotation.roadmap.exact`) both read these terms, so they cannot disagree."""
+    n_r = len(rounds)
+    out: list[ObjectiveTerm] = []
+
+    def add(k: int, kind: str, j: int, cost: float) -> None:
+        c = round(cost)
+        if c:
+            out.append((k, kind, j, c))
+
+    for k, r in enumerate(rounds):
+        f = (1 - horizon.discount) ** k
+        hold = holding_costs(r.elig)
+        arrive = pair_costs(r.elig) - hold
+        for j in range(r.n_pairs):
+            add(k, "hold", j, float(hold[j]) * f / n_r)
+            if r.can_arrive[j]:
+                add(k, "arrive", j, float(arrive[j]) * f)
+        if r.allow_vacancies:
+            vac = vacancy_costs(r.elig)
+            for p in range(len(r.elig.posts)):
+                add(k, "vacant", p, float(vac[p]) * f)
+    if previous:
+        bonus = round(max(rules.weights.change, 1.0) * SCALE)
+        round_of = {d.isoformat(): k for k, d in enumerate(horizon.rounds)}
+        for rd in previous.get("rounds", []):
+            kp = round_of.get(str(rd.get("as_of")))
+            if kp is None:  # a round already past, or not in this horizon
+                continue
+            for asg in rd["plan"]["assignments"]:
+                jp = pair_of(rounds[kp], asg["post_id"], asg.get("cadre_id"))
+                if jp is not None:
+                    out.append((kp, "hold", jp, -bonus))
+    return out
 
 
 class RoadmapModel:
@@ -210,53 +341,19 @@ class RoadmapModel:
         self.rounds[row.round].add_bounds(expr, row.lo, row.hi, name, len(row.terms), row.relaxable)
 
     def objective(self, previous: dict[str, Any] | None) -> cp_model.LinearExpr:
-        """Σ_k (1 − discount)^k × (holding costs / rounds + arrival costs + vacancy costs), from
-        the single plan's cost functions: a pair's travel (:func:`holding_costs`) is a yearly
-        burden paid every round it holds, averaged over the rounds so that a move is weighed
-        against one year of travel as in a single plan; the rest of its single-plan cost
-        (:func:`pair_costs` − travel: the change and the rewards) is paid when it arrives; a
-        vacancy costs what :func:`vacancy_costs` says. ``previous``: each pair the earlier
-        roadmap used in a round is rewarded by one change."""
-        n_r = len(self.rounds)
+        """The term objective (:func:`objective_terms`) over this model's literals."""
         terms: list[cp_model.IntVar] = []
         coefs: list[int] = []
-
-        def add(var: cp_model.IntVar, cost: float) -> None:
-            c = round(cost)
-            if c:
-                terms.append(var)
-                coefs.append(c)
-
-        for k, r in enumerate(self.rounds):
-            f = (1 - self.horizon.discount) ** k
-            hold = holding_costs(r.elig)
-            arrive = pair_costs(r.elig) - hold
-            for j in range(r.n_pairs):
-                add(r.x[j], float(hold[j]) * f / n_r)
-                if r.can_arrive[j]:
-                    add(r.arrival(j), float(arrive[j]) * f)
-            vac = vacancy_costs(r.elig)
-            for p, var in r.vacant.items():
-                add(var, float(vac[p]) * f)
-        if previous:
-            bonus = round(max(self.rules.weights.change, 1.0) * SCALE)
-            round_of = {d.isoformat(): k for k, d in enumerate(self.horizon.rounds)}
-            for rd in previous.get("rounds", []):
-                kp = round_of.get(str(rd.get("as_of")))
-                if kp is None:  # a round already past, or not in this horizon
-                    continue
-                for asg in rd["plan"]["assignments"]:
-                    jp = self._pair(kp, asg["post_id"], asg.get("cadre_id"))
-                    if jp is not None:
-                        terms.append(self.rounds[kp].x[jp])
-                        coefs.append(-bonus)
+        for k, kind, j, c in objective_terms(self.rounds, self.horizon, self.rules, previous):
+            r = self.rounds[k]
+            terms.append(
+                r.x[j] if kind == "hold" else r.arrival(j) if kind == "arrive" else r.vacant[j]
+            )
+            coefs.append(c)
         return cp_model.LinearExpr.weighted_sum(terms, coefs)
 
     def _pair(self, k: int, post_id: str, cadre_id: str | None) -> int | None:
-        r = self.rounds[k]
-        p = r.post_index.get(post_id)
-        c = r.cadre_index.get(cadre_id) if cadre_id is not None else None
-        return r.pair_index.get((p, c)) if p is not None and c is not None else None
+        return pair_of(self.rounds[k], post_id, cadre_id)
 
     def assumption_names(self) -> dict[int, tuple[dt.date, str, str, str]]:
         """Diagnosis mode: assumption literal index → (round date, rule, scope, detail)."""
@@ -424,10 +521,13 @@ def _non_local_counts(state: ProblemData, level: str, plan: Plan, position: str)
 
 
 __all__ = [
+    "EXACT_MAX_TRIPLES",
     "RoadmapModel",
     "RoadmapResult",
     "build_roadmap_model",
+    "estimated_triples",
     "greedy_roadmap",
     "horizon_of",
+    "proof_line",
     "solve_roadmap",
 ]

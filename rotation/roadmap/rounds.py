@@ -26,7 +26,7 @@ from ortools.sat.python import cp_model
 
 from ..data import ProblemData
 from ..eligibility import Eligibility, compute_eligibility
-from ..model import Variables, pair_costs
+from ..model import PairIndex, Variables, pair_costs
 from ..model.index import ChangeTerms
 from ..rules import Rules
 
@@ -57,15 +57,45 @@ class Candidates:
         return len(self.post)
 
 
-class RoundVariables(Variables):
-    """One round's pair index and variables, in the term's shared model.
-
-    ``gids``: the term-wide candidate number of each pair; ``can_arrive``: the pair may be taken
-    in this round (a candidate new-post pair); ``prev``: the same pair's index in the round
-    before (−1: it did not exist then). A pair that can arrive and existed the round before has
-    its own arrival literal (linked by ``rotation.roadmap.rows.arrival``); otherwise arriving is
-    holding.
+class RoundTerms(PairIndex):
+    """What a round adds to a single plan's pair index: ``gids``, the term-wide candidate number
+    of each pair; ``can_arrive``, the pair may be taken in this round (a new-post pair);
+    ``prev``, the same pair's index in the round before (−1: it did not exist then). A pair that
+    can arrive and existed the round before has its own arrival literal (linked by
+    ``rotation.roadmap.rows.arrival``); otherwise arriving is holding. ``arrive_pairs``: the
+    pairs with an arrival literal of their own, in order.
     """
+
+    def _init_round(self, gids: np.ndarray, can_arrive: np.ndarray, prev: np.ndarray) -> None:
+        self.gids = gids
+        self.can_arrive = can_arrive
+        self.prev = prev
+        self.pair_of_gid = {int(g): j for j, g in enumerate(gids.tolist())}
+        self.arrive_pairs: list[int] = np.nonzero(can_arrive & (prev >= 0))[0].tolist()
+
+    def change_terms(self, p: int) -> ChangeTerms:
+        """A post changes holder in a round when someone arrives there (or it is left vacant)."""
+        arrivals = [k for k in self.pairs_of_post[p] if self.can_arrive[k]]
+        return ChangeTerms(arrivals=arrivals, vacs=[p] if self.allow_vacancies else [])
+
+    def newcomer_terms(self) -> tuple[np.ndarray, list[int]]:
+        """The newly appointed of a round are its arrivals (support is paid once, on arrival)."""
+        return np.zeros(0, dtype=np.int64), np.nonzero(self.can_arrive)[0].tolist()
+
+
+class RoundIndex(RoundTerms):
+    """One round's pair index without solver variables (the LP relaxation's view)."""
+
+    def __init__(
+        self, elig: Eligibility, gids: np.ndarray, can_arrive: np.ndarray, prev: np.ndarray
+    ) -> None:
+        super().__init__(elig)
+        self._init_round(gids, can_arrive, prev)
+
+
+class RoundVariables(RoundTerms, Variables):
+    """One round's pair index and variables, in the term's shared model (see
+    :class:`RoundTerms`)."""
 
     def __init__(
         self,
@@ -76,25 +106,14 @@ class RoundVariables(Variables):
         prev: np.ndarray,
         diagnosing: bool = False,
     ) -> None:
-        super().__init__(elig, diagnosing=diagnosing, cp=cp)
-        self.gids = gids
-        self.can_arrive = can_arrive
-        self.prev = prev
-        self.pair_of_gid = {int(g): j for j, g in enumerate(gids.tolist())}
-        self.arrive = {
-            j: cp.new_bool_var(f"arrive{j}")
-            for j in np.nonzero(can_arrive & (prev >= 0))[0].tolist()
-        }
+        Variables.__init__(self, elig, diagnosing=diagnosing, cp=cp)
+        self._init_round(gids, can_arrive, prev)
+        self.arrive = {j: cp.new_bool_var(f"arrive{j}") for j in self.arrive_pairs}
 
     def arrival(self, k: int) -> cp_model.IntVar:
         if not self.can_arrive[k]:
             raise ValueError(f"pair {k} cannot arrive in this round")
         return self.arrive.get(k, self.x[k])
-
-    def change_terms(self, p: int) -> ChangeTerms:
-        """A post changes holder in a round when someone arrives there (or it is left vacant)."""
-        arrivals = [k for k in self.pairs_of_post[p] if self.can_arrive[k]]
-        return ChangeTerms(arrivals=arrivals, vacs=[p] if self.allow_vacancies else [])
 
 
 @dataclass
@@ -116,17 +135,21 @@ def round_pairs(
     retired: set[str],
     cand: Candidates,
     before: RoundPairs | None,
-    per_post: int,
+    per_post: int | None,
     extra: set[tuple[str, str]],
 ) -> RoundPairs:
     """The pairs of one round (see the module docstring); ``extra``: (post_id, cadre_id) pairs to
-    add to the candidates (locks, the round-by-round plan)."""
+    add to the candidates (locks, the round-by-round plan); ``per_post=None``: every eligible
+    pair is a candidate (the exact roadmap)."""
     e = compute_eligibility(base, rules_k)
-    costs = pair_costs(e)
-    new = ~e.pair_keep
-    pick = e.pair_keep | e.cheapest_per_post(costs, per_post, new)
-    pick |= e.cheapest_per_post(costs, per_post, new & e.pair_non_local)
-    pick |= e.pairs_in(extra)
+    if per_post is None:
+        pick = np.ones(e.n_pairs, dtype=bool)
+    else:
+        costs = pair_costs(e)
+        new = ~e.pair_keep
+        pick = e.pair_keep | e.cheapest_per_post(costs, per_post, new)
+        pick |= e.cheapest_per_post(costs, per_post, new & e.pair_non_local)
+        pick |= e.pairs_in(extra)
     gone = base.cadres.index.isin(sorted(retired))
     pick &= ~gone[e.pair_cadre]
     picked = np.nonzero(pick)[0]
@@ -148,6 +171,8 @@ def round_pairs(
     nl = np.array([cand.non_local[g] for g in gids], dtype=bool)
     keep = np.zeros(len(gids), dtype=bool)
     keep[is_cand] = e.pair_keep[src[is_cand]]
+    support = np.zeros(len(gids), dtype=e.pair_support_vnd.dtype)
+    support[is_cand] = e.pair_support_vnd[src[is_cand]]
     bonus = {}
     for term, flags in e.bonus.items():
         b = np.zeros(len(gids), dtype=bool)
@@ -163,6 +188,7 @@ def round_pairs(
         pair_km=km,
         pair_non_local=nl,
         pair_keep=keep,
+        pair_support_vnd=support,
         bonus=bonus,
         must_keep=must,
         must_keep_reason={p: e.must_keep_reason[p] for p in must},
@@ -170,4 +196,25 @@ def round_pairs(
     return RoundPairs(elig, gids, is_cand & ~keep, prev)
 
 
-__all__ = ["Candidates", "RoundPairs", "RoundVariables", "round_pairs"]
+def restrict_round(
+    rp: RoundPairs, keep: np.ndarray, arrive_ok: np.ndarray, before: RoundPairs | None
+) -> RoundPairs:
+    """``rp`` with only the pairs where ``keep`` holds, arriving only where ``arrive_ok`` also
+    holds (reduced-cost fixing: the others are provably 0 in every optimal roadmap), linked to
+    the (restricted) round ``before``."""
+    idx = np.nonzero(keep)[0]
+    gids = rp.gids[idx]
+    before_of = before.pair_of_gid() if before is not None else {}
+    prev = np.array([before_of.get(int(g), -1) for g in gids.tolist()], dtype=np.int64)
+    return RoundPairs(rp.elig.subset(keep), gids, rp.can_arrive[idx] & arrive_ok[idx], prev)
+
+
+__all__ = [
+    "Candidates",
+    "RoundIndex",
+    "RoundPairs",
+    "RoundTerms",
+    "RoundVariables",
+    "restrict_round",
+    "round_pairs",
+]

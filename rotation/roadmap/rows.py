@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -19,7 +19,7 @@ from ..concepts import years_between
 from ..data import ProblemData
 from ..rules import Rules
 from .horizon import Horizon, stay_until
-from .rounds import RoundVariables
+from .rounds import RoundTerms
 
 
 class Term(NamedTuple):
@@ -53,7 +53,7 @@ class TermIndex:
     base: ProblemData
     rules: Rules
     horizon: Horizon
-    rounds: list[RoundVariables]
+    rounds: Sequence[RoundTerms]
     retired: list[set[str]]  # cadre ids retired by each round's date
 
     @property
@@ -72,7 +72,7 @@ def arrival(t: TermIndex) -> Iterator[SpanRow]:
     round before (structural: defines the arrival that the change cap, the change cost and the
     minimum stay count)."""
     for k, r in enumerate(t.rounds):
-        for j in sorted(r.arrive):
+        for j in r.arrive_pairs:
             prev = int(r.prev[j])
             pid = r.elig.post_id(int(r.elig.pair_post[j]))
             now, was, arr = Term(k, "hold", j), Term(k - 1, "hold", prev), Term(k, "arrive", j)

@@ -61,7 +61,8 @@ def roll_forward(
 
     New holders start their post on ``applied_on``; released incumbents go back to the office
     above their former post from that day; cadres retired by ``next_day`` leave (their posts fall
-    vacant). Out-of-scope posts keep their incumbents.
+    vacant). Out-of-scope posts keep their incumbents; a released incumbent of a post the plan
+    does not fill (a merged commune's) leaves it, so a later round does not release them again.
     """
     posts = data.posts.copy()
     cadres = data.cadres.copy()
@@ -73,9 +74,13 @@ def roll_forward(
         if a.cadre_id is not None and a.cadre_id != old and a.cadre_id in cadres.index:
             cadres.at[a.cadre_id, "current_unit_id"] = a.unit_id
             cadres.at[a.cadre_id, "current_since"] = applied_on
+    planned = {a.post_id for a in plan.assignments}
     for cid in plan.released:
         if cid in cadres.index:
             prev = data.incumbent_post.get(cid)
+            if isinstance(prev, str) and prev not in planned and prev in posts.index:
+                # a post the plan does not fill (a merged commune's): its incumbent has left it
+                posts.at[prev, "incumbent_id"] = None
             unit = data.posts.at[prev, "unit_id"] if isinstance(prev, str) else None
             if unit is not None:
                 cadres.at[cid, "current_unit_id"] = release_office(data, unit)

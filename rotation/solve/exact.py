@@ -10,6 +10,7 @@ from typing import Any
 from ..eligibility import Eligibility
 from ..model import build_model
 from ..plan import Plan
+from ..profile import phase
 from ..rules import Rules
 from ..status import SolveStatus
 from .candidates import exact_candidates, solve_candidates
@@ -31,17 +32,19 @@ def solve_exact(
     if pruned.elig is None:
         return "infeasible", []
     plans: list[Plan] = []
-    t1 = time.perf_counter()
-    v = build_model(pruned.elig)
-    stats["build_s"] = round(time.perf_counter() - t1, 3)
-    stats["model_pairs"] = pruned.elig.n_pairs
-    if pruned.hint is not None:
-        add_hint(v, pruned.hint)
-    status = solve_candidates(
-        v, rules, plans, stats, progress, stop, deadline, clock, workers=1, wanted=1
-    )
+    with phase("proof"):
+        t1 = time.perf_counter()
+        v = build_model(pruned.elig)
+        stats["build_s"] = round(time.perf_counter() - t1, 3)
+        stats["model_pairs"] = pruned.elig.n_pairs
+        if pruned.hint is not None:
+            add_hint(v, pruned.hint)
+        status = solve_candidates(
+            v, rules, plans, stats, progress, stop, deadline, clock, workers=1, wanted=1
+        )
     if plans and rules.candidates > 1 and pruned.lp is not None:
-        exact_candidates(elig, rules, plans, stats, pruned.lp, progress, stop, deadline, clock)
+        with phase("candidates"):
+            exact_candidates(elig, rules, plans, stats, pruned.lp, progress, stop, deadline, clock)
     if pruned.proven_by_bound and status == "feasible":
         status = plans[0].status = "optimal"
     return status, plans

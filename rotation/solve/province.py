@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..data import ProblemData
 from ..plan import DiagnosisItem, Plan, compute_kpis
+from ..profile import phase
 from ..rules import Rules
 from ..status import SolveStatus, has_plan, weakest
 from .progress import Clock, Progress, StopFlag
@@ -128,7 +129,8 @@ def solve_by_province(
     and alternatives to every assignment, computed in the province's own solve."""
     clock = clock if clock is not None else Clock()
     t0 = time.perf_counter()
-    parts = [split_by_province(data, p) for p in provinces]
+    with phase("split by province"):
+        parts = [split_by_province(data, p) for p in provinces]
     split_s = time.perf_counter() - t0
     if explain is None:
         explain = int(data.posts["position"].isin(rules.positions).sum()) <= EXPLAIN_MAX_POSTS
@@ -157,9 +159,15 @@ def solve_by_province(
                 shared.set()
             threading.Thread(target=_relay, args=(stop, shared, done), daemon=True).start()
         try:
-            with ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,)
-            ) as pool:
+            with (
+                phase(f"provinces ({workers} worker processes)"),
+                ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(shared,),
+                ) as pool,
+            ):
                 for i, out in enumerate(
                     pool.map(_solve_in_worker, [(d, rules, explain) for d in parts])
                 ):
@@ -186,6 +194,19 @@ def solve_by_province(
         diag = [d for o in outs if not has_plan(o.status) for d in o.diagnosis]
         stats["total_s"] = round(time.perf_counter() - t0, 3)
         return Result(status=status, diagnosis=diag, stats=stats)
+    with phase("merge provinces"):
+        return _merged(data, rules, status, plans, stats, t0)
+
+
+def _merged(
+    data: ProblemData,
+    rules: Rules,
+    status: SolveStatus,
+    plans: list[Plan],
+    stats: dict[str, Any],
+    t0: float,
+) -> Result:
+    """One plan of the provinces' plans (KPIs recomputed on the whole)."""
     assignments = sorted((a for p in plans for a in p.assignments), key=lambda a: a.post_id)
     merged = Plan(
         status="optimal" if status == "optimal" else "feasible",

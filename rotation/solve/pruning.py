@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 from ..eligibility import Eligibility
 from ..model import SCALE, PairIndex, Variables, all_rows, build_model, pair_costs
 from ..model.lp import solve_lp
+from ..profile import phase
 from ..rules import Rules
 from .params import Watcher, solver_parameters
 from .plans import chosen_pairs
@@ -64,9 +65,10 @@ def prune(
     clock: Clock,
 ) -> Pruned:
     """LP bound, a first plan on a small pair set, then reduced-cost fixing."""
-    ix = PairIndex(elig)
-    rows = list(all_rows(ix))
-    lp = solve_lp(ix, rows)
+    with phase("LP"):
+        ix = PairIndex(elig)
+        rows = list(all_rows(ix))
+        lp = solve_lp(ix, rows)
     stats["lp_s"] = round(lp.seconds, 3)
     if not lp.feasible:
         stats["lp"] = "infeasible"
@@ -80,40 +82,43 @@ def prune(
     )
     ub = None
     hint_pairs = None
-    if lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel:
-        # an integral LP optimum is a plan (every row holds): the bound is met, no search needed
-        hint_pairs = np.nonzero(lp.x > 0.5)[0]
-        ub = int(pair_costs(elig)[hint_pairs].sum())
-        stats["first_plan"] = round(ub / SCALE, 3)
-        stats["first_plan_from_lp"] = True
-    else:
-        # a first plan on the pairs the LP likes best: its support and cheapest reduced costs
-        first_mask = state.support | elig.pair_keep
-        first_mask |= elig.cheapest_per_post(state.reduced_cost, 8)
-        first_mask |= elig.pairs_in({(lk.post_id, lk.cadre_id) for lk in rules.locks})
-        sub = elig.subset(first_mask)
-        v = build_model(sub)
-        add_hint(v, lp.x[first_mask] > 0.5)
-        solver = solver_parameters(
-            rules, max(0.05, min(10.0, deadline - time.perf_counter())), workers=1
-        )
-        code = solver.Solve(v.cp, Watcher(progress, stop, "first plan", clock))
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            ub = round(solver.ObjectiveValue())
-            hint_pairs = np.nonzero(first_mask)[0][chosen_pairs(v, solver)]
+    with phase("first plan"):
+        if lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel:
+            # an integral LP optimum is a plan (every row holds): the bound is met, no search
+            hint_pairs = np.nonzero(lp.x > 0.5)[0]
+            ub = int(pair_costs(elig)[hint_pairs].sum())
             stats["first_plan"] = round(ub / SCALE, 3)
-            stats["first_plan_optimal_on_subset"] = code == cp_model.OPTIMAL
+            stats["first_plan_from_lp"] = True
+        else:
+            # a first plan on the pairs the LP likes best: its support and cheapest reduced costs
+            first_mask = state.support | elig.pair_keep
+            first_mask |= elig.cheapest_per_post(state.reduced_cost, 8)
+            first_mask |= elig.pairs_in({(lk.post_id, lk.cadre_id) for lk in rules.locks})
+            sub = elig.subset(first_mask)
+            v = build_model(sub)
+            add_hint(v, lp.x[first_mask] > 0.5)
+            solver = solver_parameters(
+                rules, max(0.05, min(10.0, deadline - time.perf_counter())), workers=1
+            )
+            code = solver.Solve(v.cp, Watcher(progress, stop, "first plan", clock))
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                ub = round(solver.ObjectiveValue())
+                hint_pairs = np.nonzero(first_mask)[0][chosen_pairs(v, solver)]
+                stats["first_plan"] = round(ub / SCALE, 3)
+                stats["first_plan_optimal_on_subset"] = code == cp_model.OPTIMAL
     if ub is None:  # no plan among the LP's favourites: keep every pair
         stats["pruned_pairs"] = 0
         return Pruned(elig=elig, lp=state)
-    keep = state.within(elig, ub - lb)
-    stats["pruned_pairs"] = int((~keep).sum())
+    with phase("pruning"):
+        keep = state.within(elig, ub - lb)
+        stats["pruned_pairs"] = int((~keep).sum())
+        hint = np.zeros(elig.n_pairs, dtype=bool)
+        hint[hint_pairs] = True
+        kept = elig.subset(keep)
     proven = ub == lb
     if proven:
         stats["proven_by_bound"] = True
-    hint = np.zeros(elig.n_pairs, dtype=bool)
-    hint[hint_pairs] = True
-    return Pruned(elig=elig.subset(keep), hint=hint[keep], lp=state, proven_by_bound=proven)
+    return Pruned(elig=kept, hint=hint[keep], lp=state, proven_by_bound=proven)
 
 
 def add_hint(v: Variables, chosen: np.ndarray) -> None:

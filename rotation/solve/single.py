@@ -13,6 +13,7 @@ from ..eligibility import compute_eligibility
 from ..explain import add_explanations
 from ..model import SCALE, pair_costs
 from ..plan import DiagnosisItem, Plan
+from ..profile import phase
 from ..rules import Rules
 from ..status import SolveStatus
 from .exact import solve_exact
@@ -38,7 +39,8 @@ def solve_one(
 ) -> Result:
     """The solve of one problem, whichever path fits it (see :func:`rotation.solve.solve`)."""
     t0 = time.perf_counter()
-    elig = compute_eligibility(problem, rules)
+    with phase("eligibility"):
+        elig = compute_eligibility(problem, rules)
     stats: dict[str, Any] = {
         "method": method,
         "eligibility_s": round(time.perf_counter() - t0, 3),
@@ -48,7 +50,8 @@ def solve_one(
     deadline = t0 + rules.time_limit_s
     want_explain = explain if explain is not None else len(elig.posts) <= EXPLAIN_MAX_POSTS
     if method == "exact" and rules.candidates == 1 and is_pure_assignment(elig, rules):
-        chosen = min_cost_flow_pairs(elig)
+        with phase("min-cost flow"):
+            chosen = min_cost_flow_pairs(elig)
         if chosen is not None:  # an optimal flow is an optimal plan, proven by the algorithm
             cost = float(pair_costs(elig)[chosen].sum()) / SCALE
             plan = plan_from_pairs(elig, chosen, "optimal", cost, cost)
@@ -57,18 +60,21 @@ def solve_one(
             if progress is not None:
                 progress(clock.event("min-cost flow", objective=cost, bound=cost))
             if want_explain:
-                add_explanations(plan, elig)
+                with phase("explanations"):
+                    add_explanations(plan, elig)
             return Result(status="optimal", plans=[plan], stats=stats, eligibility=elig)
     status: SolveStatus
     plans: list[Plan]
     if method == "plain":
-        status, plans = solve_plain(elig, rules, stats, progress, stop, deadline, clock)
+        with phase("plain CP-SAT"):
+            status, plans = solve_plain(elig, rules, stats, progress, stop, deadline, clock)
     else:
         status, plans = solve_exact(elig, rules, stats, progress, stop, deadline, clock)
     stats["total_s"] = round(time.perf_counter() - t0, 3)
     result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
     if status == "infeasible":
-        result.diagnosis = diagnose(elig, rules)
+        with phase("diagnosis"):
+            result.diagnosis = diagnose(elig, rules)
     elif status == "unknown":
         result.diagnosis = [
             DiagnosisItem(
@@ -78,6 +84,7 @@ def solve_one(
             )
         ]
     if plans and want_explain:
-        for plan in plans:
-            add_explanations(plan, elig)
+        with phase("explanations"):
+            for plan in plans:
+                add_explanations(plan, elig)
     return result

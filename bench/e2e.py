@@ -1,0 +1,279 @@
+"""End to end: the ``rotation`` command from process start to files written, against the issue's
+targets and, for OR-Library, against a whole scipy process on the same file.
+
+    python -m bench.e2e [--repeats 3] [--only hai_duong,national_2025,...]
+
+Each case is a dataset folder (CSV) and a rules file under ``bench/.cache/e2e``; each run is a
+fresh process measured with ``os.wait4`` (wall seconds, peak RSS of that process), ``--quiet``
+off and on, medians of ``--repeats``. One more run with ``ROTATION_PROFILE=1`` gives the phase
+table (import, read, validate data, eligibility, LP, first plan, pruning, proof, explanations,
+write). Results: ``bench/results/e2e.json`` and the markdown in ``bench/results/e2e.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = HERE / ".cache" / "e2e"
+RESULTS = HERE / "results"
+ORLIB_CASES = ["assignp800", "assignp1500", "assignp3000", "assignp5000"]
+CASES = ["hai_duong", "national_2025", *ORLIB_CASES]
+TARGETS = {
+    "help": "≤ 0.2 s",
+    "hai_duong": "≤ 0.6 s",
+    "national_2025": "≤ 3 s, ≤ 1 GiB",
+    **{k: "≤ 2× scipy" for k in ORLIB_CASES},
+}
+
+SCIPY_SCRIPT = """
+import sys
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+toks = open(sys.argv[1]).read().split()
+n = int(toks[0])
+v = np.array(toks[1:], dtype=np.int64).reshape(-1, 3)
+m = csr_matrix((v[:, 2].astype(float), (v[:, 0] - 1, v[:, 1] - 1)), shape=(n, n))
+r, c = min_weight_full_bipartite_matching(m)
+print(int(m[r, c].sum()))
+"""
+"""A whole scipy process on the same OR-Library file: read, build the sparse matrix, match."""
+
+
+def prepare(name: str) -> tuple[Path, Path]:
+    """The case's dataset folder and rules file (built once, from bench.instances)."""
+    folder = CACHE / name
+    data_dir, rules_file = folder / "data", folder / "rules.yaml"
+    if name == "hai_duong":
+        return ROOT / "data" / "hai_duong", _rules_file(folder, {})
+    if not (data_dir / "units.csv").is_file():
+        from bench.instances import load
+        from rotation.read import write_dataset
+
+        data, _ = load(name)
+        write_dataset(data, data_dir)
+    if not rules_file.is_file():
+        from bench.instances import load
+
+        _, rules = load(name)
+        _rules_file(folder, rules)
+    return data_dir, rules_file
+
+
+def _rules_file(folder: Path, rules: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    f = folder / "rules.yaml"
+    f.write_text(yaml.safe_dump(rules, allow_unicode=True))
+    return f
+
+
+TIME = Path("/usr/bin/time")
+"""GNU time: the launcher, so the measured process is forked from a small one. Linux keeps the
+larger of the old and new peak RSS across exec, so a process forked straight from this
+benchmark (pandas loaded: 200 MiB) would report at least this benchmark's size."""
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    """One process: wall seconds, peak RSS (MiB), CPU seconds, exit code, stderr."""
+    import resource
+
+    launcher = [str(TIME), "-f", "@@rusage %M %U %S"] if TIME.exists() else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p = subprocess.run(
+        [*launcher, *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    err = p.stderr
+    lines = err.splitlines()
+    usage = [x for x in lines if x.startswith("@@rusage ")]
+    if usage:
+        kib, user, system = usage[-1].split()[1:4]
+        peak_mib, cpu = int(kib) / 1024, float(user) + float(system)
+        err = "\n".join(x for x in lines if not x.startswith("@@rusage "))
+    else:  # no GNU time: children's rusage (the peak then includes this benchmark, see TIME)
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mib = ru.ru_maxrss / 1024
+        cpu = ru.ru_utime + ru.ru_stime - before.ru_utime - before.ru_stime
+    return {
+        "s": round(wall, 3),
+        "peak_mib": round(peak_mib, 1),
+        "cpu_s": round(cpu, 3),
+        "rc": p.returncode,
+        "stderr": err,
+    }
+
+
+def rotation_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "rotation"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rotation"]
+
+
+def parse_profile(stderr: str) -> list[dict]:
+    """The phase table printed by ``ROTATION_PROFILE=1`` (rotation.profile.format_table)."""
+    lines = stderr.splitlines()
+    start = next((i for i, x in enumerate(lines) if x.split()[:2] == ["phase", "seconds"]), None)
+    if start is None:
+        return []
+    out = []
+    for line in lines[start + 1 :]:
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) < 2:
+            continue
+        row: dict = {"phase": cells[0], "s": float(cells[1])}
+        if len(cells) >= 5 or (cells[0] == "total" and len(cells) >= 3):
+            row["peak_mib"] = float(cells[-1])
+        out.append(row)
+    return out
+
+
+def _median(runs: list[dict]) -> dict:
+    ok = [r for r in runs if r["rc"] == 0]
+    use = ok or runs
+    return {
+        "median_s": statistics.median(r["s"] for r in use),
+        "runs_s": [r["s"] for r in runs],
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in use),
+        "peak_mib": max(r["peak_mib"] for r in use),
+        "rc": sorted({r["rc"] for r in runs}),
+    }
+
+
+def case(name: str, repeats: int) -> dict:
+    data_dir, rules = prepare(name)
+    res: dict = {"case": name, "target": TARGETS[name]}
+    for quiet in (False, True):
+        runs = []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as out:
+                cmd = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules)]
+                cmd += ["--out", out] + (["--quiet"] if quiet else [])
+                runs.append(timed(cmd, {"ROTATION_PROFILE": "0"}))
+        res["quiet" if quiet else "live"] = _median(runs)
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules), "--out", out]
+        prof = timed([*cmd, "--quiet"], {"ROTATION_PROFILE": "1"})
+    res["phases"] = parse_profile(prof["stderr"])
+    if name in ORLIB_CASES:
+        from bench.instances import ORLIB
+
+        f = str(ORLIB / f"{name}.txt")
+        runs = [timed([sys.executable, "-c", SCIPY_SCRIPT, f]) for _ in range(repeats)]
+        res["scipy"] = _median(runs)
+    return res
+
+
+def help_case(repeats: int) -> dict:
+    runs = [timed([*rotation_cmd(), "--help"]) for _ in range(repeats)]
+    sub = [timed([*rotation_cmd(), "plan", "--help"]) for _ in range(repeats)]
+    return {"case": "help", "target": TARGETS["help"], "top": _median(runs), "plan": _median(sub)}
+
+
+def met(c: dict) -> bool:
+    """The issue's target for a case, on the slower of live and --quiet."""
+    s = max(c["live"]["median_s"], c["quiet"]["median_s"])
+    if c["case"] == "hai_duong":
+        return s <= 0.6
+    if c["case"] == "national_2025":
+        return s <= 3.0 and c["quiet"]["peak_mib"] <= 1024
+    sc = c.get("scipy")
+    return bool(sc) and s <= 2 * sc["median_s"]
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def render(res: dict) -> str:
+    lines = [
+        f"End to end, {res.get('date', '?')} ({res.get('load', '?')}): process start → plan "
+        f"files written, median of {res.get('repeats', '?')} runs each (wall s; cpu s = user + "
+        "system of the process and its workers, from GNU time); peak = the largest RSS of the "
+        "process or of one of its province workers (workers running at once add up: for "
+        "national 2025 the concurrent total is at most parent + 2 × that).",
+        "",
+        "| case | target | live s | --quiet s | cpu s | peak MiB | scipy process s | ratio | met | "
+        "exit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    h = res.get("help")
+    if h:
+        lines.append(
+            f"| `rotation --help` | {h['target']} | {h['top']['median_s']:.2f} | – | "
+            f"{h['top']['median_cpu_s']:.2f} | {h['top']['peak_mib']:.0f} | – | – | "
+            f"{_yes(h['top']['median_s'] <= 0.2)} | {h['top']['rc']} |"
+        )
+        lines.append(
+            f"| `rotation plan --help` | – | {h['plan']['median_s']:.2f} | – | "
+            f"{h['plan']['median_cpu_s']:.2f} | {h['plan']['peak_mib']:.0f} | – | – | – | "
+            f"{h['plan']['rc']} |"
+        )
+    for c in res.get("cases", []):
+        sc = c.get("scipy")
+        ratio = f"{c['quiet']['median_s'] / sc['median_s']:.2f}×" if sc else "–"
+        lines.append(
+            f"| {c['case']} | {c['target']} | {c['live']['median_s']:.2f} | "
+            f"{c['quiet']['median_s']:.2f} | {c['quiet']['median_cpu_s']:.2f} | "
+            f"{c['quiet']['peak_mib']:.0f} | {sc['median_s'] if sc else '–'} | {ratio} | "
+            f"{_yes(met(c))} | {c['quiet']['rc']} |"
+        )
+    for c in res.get("cases", []):
+        if not c.get("phases"):
+            continue
+        lines += ["", f"Phases, `ROTATION_PROFILE=1 rotation plan` on {c['case']} (one run):", ""]
+        lines += ["| phase | s | peak MiB at its (last) end |", "|---|---:|---:|"]
+        for p in c["phases"]:
+            peak = p.get("peak_mib")
+            lines.append(f"| {p['phase']} | {p['s']:.3f} | {'–' if peak is None else peak} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.e2e")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", help="comma-separated cases (help, " + ", ".join(CASES) + ")")
+    a = ap.parse_args(argv)
+    wanted = a.only.split(",") if a.only else ["help", *CASES]
+    RESULTS.mkdir(exist_ok=True)
+    store = RESULTS / "e2e.json"
+    res = json.loads(store.read_text()) if store.exists() else {}
+    res.update(
+        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        repeats=a.repeats,
+        load="load average {:.1f} {:.1f} {:.1f} at start".format(*os.getloadavg()),
+    )
+    if "help" in wanted:
+        res["help"] = help_case(a.repeats)
+        print("help", res["help"]["top"]["median_s"], flush=True)
+    cases = {c["case"]: c for c in res.get("cases", [])}
+    for name in [w for w in wanted if w in CASES]:
+        cases[name] = case(name, a.repeats)
+        print(name, cases[name]["quiet"], flush=True)
+    res["cases"] = [cases[n] for n in CASES if n in cases]
+    store.write_text(json.dumps(res, indent=1))
+    md = render(res)
+    (RESULTS / "e2e.md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Start-up cost: the command line's module loads no heavy library before a command needs it,
+and the package's names still resolve (PEP 562)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "numpy", "pydantic", "networkx", "openpyxl", "ortools", "highspy", "scipy")
+
+
+def _loaded(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    return {m.split(".")[0] for m in out}
+
+
+def test_cli_module_loads_no_heavy_library():
+    loaded = _loaded("import rotation.cli")
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_package_names_resolve_on_first_use():
+    import rotation
+
+    assert rotation.Rules.__name__ == "Rules"
+    assert rotation.ProblemData.__name__ == "ProblemData"
+    assert callable(rotation.load_rules)
+    assert {"Rules", "DataError", "load_rules"} <= set(dir(rotation))
+    try:
+        rotation.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("unknown attribute did not raise")
+
+
+def test_reading_without_roads_does_not_load_networkx():
+    loaded = _loaded(
+        "from rotation.read import read_dataset\n"
+        "from rotation.geo import distances\n"
+        "from rotation.rules import load_rules\n"
+        "d = read_dataset('data/hai_duong')\n"
+        "distances(d, load_rules({}))"
+    )
+    assert "networkx" not in loaded
