@@ -393,6 +393,7 @@ class JobRunner:
                 "scope": job.scope_unit_id,
                 "rules": job.rules,
                 "repair": job.spec.get("repair"),
+                "sweep": job.spec.get("sweep"),
                 "kind": job.kind,
                 "target": self.targets.get(job.kind),
             }
@@ -440,6 +441,14 @@ class JobRunner:
         last = self._progress.get(job_id, {})
         if kind == "error":
             self.store.finish_job(job_id, "failed", [], error=str(payload), progress=last)
+            return
+        if payload.get("kind") == "sweep":
+            cancelled = bool(payload.get("cancelled")) or (
+                r is not None and r.cancel_at is not None
+            )
+            final = "cancelled" if cancelled else "done"
+            progress = {**last, "sweep": payload.get("sweep") or {}}
+            self.store.finish_job(job_id, final, payload.get("plans") or [], progress=progress)
             return
         if payload.get("kind") == "roadmap":
             self._finish_roadmap(

@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 
 from . import problems
 from .jobs import JobRunner
-from .routes import datasets, health, jobs, plans, roadmaps, web
+from .routes import datasets, health, jobs, plans, roadmaps, sweeps, web
 from .schemas import Problem
 from .scoping import counts_by_scope
 from .settings import Settings
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans.router,
         plans.compare_router,
         roadmaps.router,
+        sweeps.router,
         web.router,
     ):
         app.include_router(router, responses=documented)

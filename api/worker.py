@@ -24,6 +24,7 @@ DEFAULT_TARGETS = {
     "plan": "rotation.solve:solve",
     "repair": "rotation.solve:solve",
     "roadmap": "rotation.roadmap.model:solve_roadmap",
+    "sweep": "rotation.sweep:sweep_job",
 }
 
 
@@ -123,6 +124,17 @@ def run_job(
             out.put(("progress", job_id, _plain(d)))
 
         out.put(("progress", job_id, {"phase": "solving", "posts": len(data.posts)}))
+        if kind == "sweep":  # rule variants, one plan each (rotation.sweep.sweep_job)
+            payload = target(
+                data,
+                rules,
+                spec.get("sweep") or {},
+                progress=lambda e: progress({"phase": "sweep", **e.as_dict()}),
+                stop=stop,
+            )
+            done.set()
+            out.put(("result", job_id, {**_plain(payload), "cancelled": stop.is_set()}))
+            return
         if spec.get("repair") and target is resolve_target(DEFAULT_TARGETS["repair"]):
             # the same repair as the command line (the change cap against today's incumbents)
             from rotation.repair import repair_holders

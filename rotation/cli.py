@@ -800,6 +800,9 @@ library itself never imports the service."""
 from .cli_meeting import register as _register_meeting  # noqa: E402
 
 _register_meeting(app)
+from .cli_sweep import register as _register_sweep  # noqa: E402
+
+_register_sweep(app)
 
 
 def load_plugins(target: typer.Typer | None = None) -> list[str]:
