@@ -173,16 +173,31 @@ def compare(
     if not 2 <= len(ids) <= 5:
         raise HTTPException(422, "give 2 to 5 plan ids: plans=a,b[,c]")
     rows = [visible_plan(store, who, i) for i in ids]
+    datasets = sorted({r.dataset_id for r in rows})
+    if len(datasets) > 1:  # the command line's compare refuses this too (exit 2)
+        raise HTTPException(
+            422,
+            [
+                f"plans: the plans are of different datasets ({', '.join(datasets)}); "
+                "compare plans of one dataset"
+            ],
+        )
     holders = [
         {a["post_id"]: a.get("cadre_id") for a in r.body.get("assignments", [])} for r in rows
     ]
+    names: dict[str, str] = {}
+    for r in rows:
+        for a in r.body.get("assignments", []):
+            if a.get("cadre_id") and a.get("cadre_name"):
+                names[a["cadre_id"]] = a["cadre_name"]
     posts = sorted(set().union(*holders))
     diff = []
     for post in posts:
         values = [h.get(post) for h in holders]
         if len(set(values)) > 1 or any(post not in h for h in holders):
             by_plan = {r.id: h.get(post) for r, h in zip(rows, holders, strict=True)}
-            diff.append({"post_id": post, "holders": by_plan})
+            named = {c: names[c] for c in by_plan.values() if c and c in names}
+            diff.append({"post_id": post, "holders": by_plan, "names": named})
     return Compared(
         plans=[
             {

@@ -147,3 +147,13 @@ def test_delete_dataset(api):
     assert api.client.get(f"/v1/datasets/{ds}", headers=h).status_code == 404
     actions = {r["action"] for r in api.store.audit_rows()}
     assert {"create", "delete", "solve"} <= actions
+
+
+def test_compare_refuses_plans_of_two_datasets(api, tiny_id, done_job):
+    """Plans of different datasets are not compared: 422 naming the field (as the CLI's exit 2)."""
+    second = api.upload_zip(name="second.zip")
+    other = api.plan(second, AS_OF_RULES)
+    a, b = done_job["plan_ids"][0], other["plan_ids"][0]
+    r = api.client.get(f"/v1/compare?plans={a},{b}", headers=api.key("viewer"))
+    assert r.status_code == 422, r.text
+    assert "different datasets" in r.json()["detail"]
