@@ -250,7 +250,10 @@ def diagnosis_rich(items: list, t: Translator | None = None) -> Table:
     out.add_column(t._("Scope"))
     out.add_column(t._("Detail"))
     for d in items:
-        out.add_row(t.rule(d.rule), d.scope, d.detail)
+        extra = d.model_extra or {}
+        scope = extra.get("scope_name") or d.scope
+        detail = extra.get("detail_vi") if t.lang == "vi" and extra.get("detail_vi") else d.detail
+        out.add_row(t.rule(d.rule), str(scope), str(detail))
     return out
 
 
