@@ -252,8 +252,7 @@ def diagnosis_rich(items: list, t: Translator | None = None) -> Table:
     for d in items:
         extra = d.model_extra or {}
         scope = extra.get("scope_name") or d.scope
-        detail = extra.get("detail_vi") if t.lang == "vi" and extra.get("detail_vi") else d.detail
-        out.add_row(t.rule(d.rule), str(scope), str(detail))
+        out.add_row(t.rule(d.rule), str(scope), d.detail_in(t.lang))
     return out
 
 

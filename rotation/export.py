@@ -174,7 +174,13 @@ def write_plan_xlsx(
         ws.append(xlsx_row([t._("Rule"), t._("Scope"), t._("Detail")]))
         for d in plan.diagnosis:
             ws.append(
-                xlsx_row([t.rule(d.rule), data.unit_name(d.scope) if d.scope else "", d.detail])
+                xlsx_row(
+                    [
+                        t.rule(d.rule),
+                        data.unit_name(d.scope) if d.scope else "",
+                        d.detail_in(t.lang),
+                    ]
+                )
             )
         _style(ws)
     _explanations_sheet(wb.create_sheet(_sheet_title(t._("Explanations"))), data, rules, plan, t)

@@ -418,7 +418,7 @@ def _diagnosis_table(t: Translator, data: ProblemData, plan: Plan) -> TableBlock
         [
             t.rule(d.rule),
             data.unit_name(d.scope) if d.scope in data.units.index else d.scope,
-            d.detail,
+            d.detail_in(t.lang),
         ]
         for d in plan.diagnosis
     ]

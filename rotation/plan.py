@@ -108,6 +108,13 @@ class DiagnosisItem(BaseModel):
     rule: str
     scope: str
     detail: str
+
+    def detail_in(self, lang: str) -> str:
+        """The detail in ``lang``: the Vietnamese wording the diagnosis adds (``detail_vi``)
+        when asked for Vietnamese, else the contract's English ``detail``."""
+        vi = (self.model_extra or {}).get("detail_vi")
+        return str(vi) if lang == "vi" and vi else self.detail
+
     best_share: float | None = Field(
         default=None,
         exclude_if=_unset,
