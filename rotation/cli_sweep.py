@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -21,20 +21,12 @@ from rich.text import Text
 
 from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
 from .i18n import DEFAULT_LANG, LANGUAGES, UnknownLanguage, translator
-from .sweep import (
-    ADDRESS_ENV,
-    DaskEngine,
-    Engine,
-    SerialEngine,
-    Sweep,
-    SweepError,
-    SweepProgress,
-    build_variants,
-    parse_vary,
-    run_sweep,
-    variants_of,
-    write_sweep,
-)
+
+if TYPE_CHECKING:  # the sweep engine (pandas, pydantic, Dask) loads when a sweep runs
+    from .sweep import Engine, Sweep, SweepProgress
+
+ADDRESS_ENV = "ROTATION_SWEEP_ADDRESS"  # the same name as rotation.sweep.ADDRESS_ENV (tested)
+
 
 TERMINAL_KPIS = ("non_local_share.overall", "changed_posts", "total_travel_km", "support_cost_vnd")
 """The KPIs of the terminal table (when the plans carry them); the workbook has every one."""
@@ -100,6 +92,17 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
 ) -> None:
     """Scenario sweep: every variant of the rules solved exactly; one table, frontier plots."""
+    from .sweep import (
+        DaskEngine,
+        SerialEngine,
+        SweepError,
+        build_variants,
+        parse_vary,
+        run_sweep,
+        variants_of,
+        write_sweep,
+    )
+
     with _errors():
         try:
             t = translator(lang)

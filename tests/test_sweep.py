@@ -521,3 +521,10 @@ def test_cli_sweep_writes_the_table(tmp_path: Path) -> None:
     assert "2/2 done" in res.output
     ws = load_workbook(out / "sweep.xlsx").worksheets[0]
     assert ws.cell(row=1, column=1).value == "Variant"
+
+
+def test_cli_names_the_same_address_variable():
+    """The command line names the cluster variable without loading the engine: the same name."""
+    from rotation import cli_sweep, sweep
+
+    assert cli_sweep.ADDRESS_ENV == sweep.ADDRESS_ENV
