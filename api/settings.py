@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     )
     """Largest rules body a solve request may send (KB; 413 beyond): rules are a few KB, locks
     and exclusions included (at most 5,000 each)."""
+    cors_origins: str = Field(
+        default="", validation_alias=AliasChoices("CORS_ORIGINS", "cors_origins")
+    )
+    """Browser origins allowed to call the API from another site (CORS), comma-separated, e.g.
+    ``https://dashboard.tinh.gov.vn``; empty (the default) = CORS off: only same-origin pages
+    (the planning page at ``/``) and non-browser clients."""
     cancel_grace_s: float = 10.0
     """After a cancel, how long a solve may take to hand back its best plan before it is killed."""
     job_lease_s: float = Field(
