@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from rotation.data import CADRE_TABLES
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 ORLIB = ROOT.parent / "shared" / "benchmarks" / "orlib-assign"
@@ -79,12 +81,12 @@ def restrict_provinces(tables: dict[str, pd.DataFrame], k: int) -> dict[str, pd.
     out["posts"] = tables["posts"][tables["posts"]["unit_id"].isin(keep_units)].reset_index(
         drop=True
     )
-    for name in ("ratings", "relations"):
+    for name, cols in CADRE_TABLES.items():  # every table of cadres' rows (v1.1 ones too)
         if name in tables:
             df = tables[name]
-            m = df["cadre_id"].isin(ids)
-            if "relative_id" in df:
-                m &= df["relative_id"].isin(ids)
+            m = df[cols[0]].isin(ids)
+            for c in cols[1:]:
+                m &= df[c].isin(ids)
             out[name] = df[m].reset_index(drop=True)
     return out
 

@@ -49,6 +49,14 @@ CADRE_COLUMNS = [
     "max_travel_km",
 ]
 POST_COLUMNS = ["unit_id", "position", "incumbent_id"]
+CADRE_TABLES: dict[str, tuple[str, ...]] = {
+    "ratings": ("cadre_id",),
+    "relations": ("cadre_id", "relative_id"),
+    "discipline": ("cadre_id",),
+    "preferences": ("cadre_id",),
+}
+"""The tables whose rows belong to cadres, with the columns naming them: a part of a dataset
+(a province, a repair's copy) keeps the rows whose every named cadre it keeps."""
 
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
@@ -80,6 +88,18 @@ class ProblemData:
     roads: pd.DataFrame | None = None
     name: str = "dataset"
     warnings: list[str] = field(default_factory=list)
+
+    def cadre_tables(self, cadre_ids: set[str]) -> dict[str, pd.DataFrame]:
+        """Every table of :data:`CADRE_TABLES` restricted to ``cadre_ids`` (a relation needs
+        both ends), index reset: the one place a part of the dataset takes its cadres' rows."""
+        out = {}
+        for name, cols in CADRE_TABLES.items():
+            df = getattr(self, name)
+            mask = df[cols[0]].isin(cadre_ids)
+            for c in cols[1:]:
+                mask &= df[c].isin(cadre_ids)
+            out[name] = df[mask].reset_index(drop=True)
+        return out
 
     # ----------------------------------------------------------------- derived lookups
     @cached_property

@@ -97,23 +97,12 @@ def resolve_declines(
 def _with_tables(data: ProblemData, cadres: Any, posts: Any) -> ProblemData:
     """A fresh ProblemData with cadres/posts replaced; every cadre table follows the cadres
     (ratings, relations, discipline, wishes)."""
-    ids = set(cadres.index)
-
-    def of(df: Any, *cols: str) -> Any:
-        mask = df[cols[0]].isin(ids)
-        for c in cols[1:]:
-            mask &= df[c].isin(ids)
-        return df[mask].reset_index(drop=True)
-
     unit_cols = [*UNIT_COLUMNS, *(["merged_into"] if "merged_into" in data.units else [])]
     return ProblemData.build(
         units=data.units[unit_cols].copy(),
         cadres=cadres[CADRE_COLUMNS].copy(),
         posts=posts[POST_COLUMNS].copy(),
-        ratings=of(data.ratings, "cadre_id"),
-        relations=of(data.relations, "cadre_id", "relative_id"),
-        discipline=of(data.discipline, "cadre_id"),
-        preferences=of(data.preferences, "cadre_id"),
+        **data.cadre_tables(set(cadres.index)),
         travel=data.travel,
         roads=data.roads,
         name=data.name,

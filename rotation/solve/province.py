@@ -47,28 +47,18 @@ def split_by_province(data: ProblemData, province: str) -> ProblemData:
     extra = extra[~extra.isin(cadres.index)]
     if len(extra):
         cadres = pd.concat([cadres, data.cadres.loc[extra.to_numpy()]]).sort_index()
-    ids = set(cadres.index)
-    ratings = data.ratings[data.ratings["cadre_id"].isin(ids)]
-    relations = data.relations[
-        data.relations["cadre_id"].isin(ids) & data.relations["relative_id"].isin(ids)
-    ]
     travel = data.travel[data.travel["to_id"].isin(in_prov) | data.travel["from_id"].isin(in_prov)]
     roads = data.roads
-    discipline = data.discipline[data.discipline["cadre_id"].isin(ids)]
-    preferences = data.preferences[data.preferences["cadre_id"].isin(ids)]
     sub = ProblemData(
         units=data.units.loc[
             sorted(in_prov | set(cadres["residence_id"]) | set(cadres["hometown_id"]))
         ],
         cadres=cadres,
         posts=posts,
-        ratings=ratings,
-        relations=relations,
         travel=travel,
         roads=roads,
-        discipline=discipline,
-        preferences=preferences,
         name=f"{data.name}:{province}",
+        **data.cadre_tables(set(cadres.index)),
     )
     return sub
 
