@@ -78,17 +78,7 @@ def run_worker(
     if not database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.database_url)
-    runner = JobRunner(
-        store,
-        workers=n,
-        cancel_grace_s=settings.cancel_grace_s,
-        lease_s=settings.job_lease_s,
-        targets={
-            "plan": settings.solve_target,
-            "repair": settings.solve_target,
-            "roadmap": settings.roadmap_target,
-        },
-    )
+    runner = JobRunner.from_settings(store, settings, n)
     stop = stop or _stop_on_signals()
     runner.start()
     if announce:

@@ -36,12 +36,15 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import and_, func, or_, select, update
 
 from .models import Job, utcnow
 from .store import Store
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 PROGRESS_WRITE_S = 0.5
 SYNC_S = 0.5
@@ -276,6 +279,22 @@ class JobRunner:
         self._next_sync = 0.0
         self._next_renew = 0.0
         self._next_expire = 0.0
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings, workers: int) -> JobRunner:
+        """The runner the service and ``rotation worker`` both start: grace, lease and solve
+        targets from the settings."""
+        return cls(
+            store,
+            workers=workers,
+            cancel_grace_s=settings.cancel_grace_s,
+            lease_s=settings.job_lease_s,
+            targets={
+                "plan": settings.solve_target,
+                "repair": settings.solve_target,
+                "roadmap": settings.roadmap_target,
+            },
+        )
 
     # ----------------------------------------------------------------- public
     def start(self) -> None:

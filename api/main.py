@@ -137,17 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.database_url)
-        runner = JobRunner(
-            store,
-            workers=settings.workers,
-            cancel_grace_s=settings.cancel_grace_s,
-            lease_s=settings.job_lease_s,
-            targets={
-                "plan": settings.solve_target,
-                "repair": settings.solve_target,
-                "roadmap": settings.roadmap_target,
-            },
-        )
+        runner = JobRunner.from_settings(store, settings, settings.workers)
         app.state.store = store
         app.state.runner = runner
         if settings.load_demo:
