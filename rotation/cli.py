@@ -149,6 +149,7 @@ def before_after_rich(
 
 
 def _empty_kpis() -> Any:
+    """Zero KPIs for a table row of a plan that has none (loaded only when needed)."""
     from .plan import Kpis
 
     return Kpis()
@@ -157,10 +158,8 @@ def _empty_kpis() -> Any:
 def kpi_rich(
     plan, stats: dict[str, Any] | None = None, title: str | None = None, t: Translator | None = None
 ) -> Table:
-    from .plan import Kpis
-
     t = _tr(t)
-    k = plan.kpis if plan.kpis is not None else Kpis()  # only feasible plans reach here
+    k = plan.kpis if plan.kpis is not None else _empty_kpis()  # only feasible plans reach here
     share = k.non_local_share
     posts = share.posts if share.posts is not None else len(plan.assignments)
     nl = share.non_local_posts
