@@ -29,15 +29,15 @@ time limits (so the same data and rules give the same answer every time):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..model import Variables, all_rows
-from ..model.lp import RowsLpModel, solve_rows_lp
+from ..model import PairIndex, Row, Variables
 from ..rules import Rules
+from .sublp import RowsMatrix, ScopeLp, blocks, rows_matrix
 
 Name = tuple[str, str, str]
 TOL = 1e-6
@@ -185,102 +185,286 @@ def _merge(cores: list[list[int]], names: dict[int, Name]) -> list[Conflict]:
     return sorted((Conflict(sorted(g)) for g in groups), key=lambda c: c.rows)
 
 
-def lp_conflicts(
-    v: Variables, relaxed: set[int], tick: Callable[[], None]
-) -> list[Conflict] | None:
-    """The conflicts the LP relaxation already proves (None: the relaxation is feasible)."""
-    rows = list(all_rows(v))
-    rel = [i for i, r in enumerate(rows) if r.relaxable]
-    assumption = dict(zip(rel, sorted(v.assumptions), strict=True))
-    keep = np.ones(len(rows), dtype=bool)
-    keep[[i for i in rel if assumption[i] in relaxed]] = False
-    phase1 = solve_rows_lp(v, rows, keep, elastic=True)
-    tick()
-    if not phase1.ok:
-        return None
-    violated = [i for i in rel if keep[i] and phase1.slack[i] > TOL]
-    if not violated:
-        return None
-    e = v.elig
-    post_unit = dict(zip(e.posts.index, e.posts["unit_id"], strict=True))
+class Names:
+    """The rule instances a conflict is made of: per relaxable row (its number among the rows),
+    (rule, scope, detail) and (None, lo, hi), as :class:`rotation.model.Variables` keeps them
+    per assumption literal (what :mod:`.words` reads)."""
 
-    units = e.data.units
-    parent = units["parent_id"].to_dict() if "parent_id" in units else {}
+    def __init__(self, rows: list[Row]) -> None:
+        self.assumptions: dict[int, Name] = {}
+        self.bounds: dict[int, tuple[None, float | None, float | None]] = {}
+        for i, r in enumerate(rows):
+            if r.relaxable:
+                self.assumptions[i] = (r.rule, r.scope, r.detail)
+                self.bounds[i] = (None, r.lo, r.hi)
 
-    def ancestors(scope: str) -> set[str]:
-        out = {scope}
-        u = post_unit.get(scope, scope)
-        while isinstance(u, str) and u in units.index and u not in out:
-            out.add(u)
-            u = parent.get(u)
+
+class Scopes:
+    """Which rows and posts lie in, above or below a scope (a post, a unit, or plan-wide: the
+    budget, a priority group), indexed once."""
+
+    def __init__(self, ix: PairIndex, rows: list[Row], rel: list[int]) -> None:
+        e = ix.elig
+        self.post_unit = dict(zip(e.posts.index, e.posts["unit_id"], strict=True))
+        units = e.data.units
+        self.units = units
+        self.parent = units["parent_id"].to_dict() if "parent_id" in units else {}
+        self._anc: dict[str, frozenset[str]] = {}
+        self.rows_below: dict[str, list[int]] = {}  # scope -> rows whose scope lies in it
+        self.rows_at: dict[str, list[int]] = {}  # scope -> rows of that very scope
+        self.plan_wide: list[int] = []
+        for i in rel:
+            s = rows[i].scope
+            if self.is_plan_wide(s):
+                self.plan_wide.append(i)
+                continue
+            self.rows_at.setdefault(s, []).append(i)
+            for a in self.ancestors(s):
+                self.rows_below.setdefault(a, []).append(i)
+        self.posts_below: dict[str, list[int]] = {}
+        for p, pid in enumerate(e.posts.index):
+            for a in self.ancestors(str(pid)):
+                self.posts_below.setdefault(a, []).append(p)
+
+    def is_plan_wide(self, s: str) -> bool:
+        return not (s in self.post_unit or s in self.units.index)
+
+    def chain(self, scope: str) -> list[str]:
+        """The scope, its unit and every unit above it, innermost first."""
+        out = [scope]
+        u = self.post_unit.get(scope, scope)
+        while isinstance(u, str) and u in self.units.index and u not in out:
+            out.append(u)
+            u = self.parent.get(u)
         return out
 
-    def related(a: str, b: str) -> bool:
+    def ancestors(self, scope: str) -> frozenset[str]:
+        """The scope, its unit and every unit above it."""
+        got = self._anc.get(scope)
+        if got is None:
+            got = self._anc[scope] = frozenset(self.chain(scope))
+        return got
+
+    def widen(self, hubs: set[str]) -> Iterator[set[str]]:
+        """The hubs, then with the unit above each, and so on up to the top."""
+        chains = [self.chain(h) for h in sorted(hubs)]
+        for k in range(max(len(c) for c in chains)):
+            yield hubs | {c[min(k, len(c) - 1)] for c in chains}
+
+    def related(self, a: str, b: str) -> bool:
         """Same scope, one inside the other, or a plan-wide row (budget, priority group)."""
-        plan_wide = not (a in post_unit or a in units.index) or not (
-            b in post_unit or b in units.index
-        )
-        return plan_wide or a in ancestors(b) or b in ancestors(a)
+        if self.is_plan_wide(a) or self.is_plan_wide(b):
+            return True
+        return a in self.ancestors(b) or b in self.ancestors(a)
 
-    binding = [i for i in rel if keep[i] and abs(phase1.dual[i]) > TOL]
+    def near(self, hubs: set[str]) -> set[int]:
+        """The relaxable rows related to any hub."""
+        out = set(self.plan_wide)
+        for h in hubs:
+            if self.is_plan_wide(h):
+                return set().union(*self.rows_below.values(), self.plan_wide)
+            out.update(self.rows_below.get(h, []))
+            for a in self.ancestors(h):
+                out.update(self.rows_at.get(a, []))
+        return out
 
-    model = RowsLpModel(v, rows)
+    def posts(self, hubs: set[str], block: np.ndarray) -> np.ndarray:
+        """The block's posts in some hub (all of them when a hub is plan-wide)."""
+        if any(self.is_plan_wide(h) for h in hubs):
+            return block
+        mine = sorted({p for h in hubs for p in self.posts_below.get(h, [])})
+        return np.intersect1d(block, np.asarray(mine, dtype=np.int64))
 
-    def lp_infeasible(hard: np.ndarray) -> bool:
-        return not model.solve(hard).ok
 
-    cores = []
-    for r in violated:
-        unit = rows[r].scope
-        hard = keep.copy()
-        hard[[i for i in violated if i != r]] = False
-        # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
-        # binds the district's target, whose other posts' keep rules are in the conflict too)
-        hubs = {unit} | {rows[i].scope for i in binding if related(rows[i].scope, unit)}
-        near = [
-            i
-            for i in rel
-            if hard[i] and i != r and any(related(rows[i].scope, h) for h in sorted(hubs))
-        ]
-        if lp_infeasible(hard):  # deletion filter over the rows of the scope
-            loose = [i for i in near if i not in set(binding)]
-            hard[loose] = False
-            if lp_infeasible(hard):  # the non-binding rows at once, then one by one
-                near = [i for i in near if i in set(binding)]
-            else:
-                hard[loose] = True
-            _delete(near, hard, lp_infeasible)
-            core = {r} | {i for i in near if hard[i]}
-        else:
-            core = {r} | {i for i in binding if related(rows[i].scope, unit)}
-        cores.append(sorted(assumption[i] for i in core))
+def lp_conflicts(
+    ix: PairIndex, rows: list[Row], relaxed: set[int], tick: Callable[[], None]
+) -> list[Conflict] | None:
+    """The conflicts the LP relaxation already proves (None: the relaxation is feasible, or not
+    tight enough to name a nearest value: ask CP-SAT). ``relaxed``: rows (numbers) the
+    pre-checks already named. Conflicts are numbered by their rows (:class:`Names`).
+
+    Each independent block (:func:`.sublp.blocks`: provinces no row joins) gets its own elastic
+    phase 1; each row it violates its own deletion filter over the LP of its scope's posts (a
+    relaxation, :class:`.sublp.ScopeLp`; the block's LP when the scope alone is feasible); each
+    nearest value its optimum over the conflict's scope when that optimum extends to the block
+    (:func:`.sublp.extends`), else the block's."""
+    rel = [i for i, r in enumerate(rows) if r.relaxable]
+    m = rows_matrix(ix, rows)
+    keep = np.ones(len(rows), dtype=bool)
+    keep[sorted(relaxed)] = False
+    e = ix.elig
+    prov = e.posts["province_id"].astype(str).to_numpy()
+    groups = np.unique(prov, return_inverse=True)[1].astype(np.int64)
+    sc = Scopes(ix, rows, rel)
+    cores: list[list[int]] = []
+    block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]] = {}
+    for block in blocks(m, groups):
+        phase1 = ScopeLp(m, block, elastic=True).solve(keep)
         tick()
-    conflicts = _merge(cores, v.assumptions)
-    row_of = {a: i for i, a in assumption.items()}
-    for conflict in conflicts:
-        mine = {row_of[a] for a in conflict.rows}
-        others = [i for i in violated if i not in mine]
-        for a in conflict.rows:
-            i = row_of[a]
-            if rows[i].rule not in NUMERIC:  # a lock, a keep rule: no number to optimise
-                conflict.best[a] = None
-                continue
-            trial = keep.copy()
-            trial[others] = False
-            trial[i] = False
-            maximise = rows[i].lo is not None
-            res = solve_rows_lp(v, rows, trial, False, objective=(i, 1 if maximise else -1))
-            if not res.ok:
-                conflict.best[a] = None
-            elif maximise:
-                conflict.best[a] = math.floor(res.value + TOL)
-            else:
-                conflict.best[a] = math.ceil(res.value - TOL)
-            best, row = conflict.best[a], rows[i]
-            if best is not None and (
-                (maximise and row.lo is not None and best >= row.lo)
-                or (not maximise and row.hi is not None and best <= row.hi)
-            ):
-                return None  # the relaxation is not tight here (integrality): ask CP-SAT
-        tick()
+        if not phase1.ok:
+            return None
+        assert phase1.slack is not None and phase1.dual is not None and phase1.x is not None
+        mine = np.zeros(len(rows), dtype=bool)
+        lp_block = ScopeLp(m, block)
+        mine[lp_block.rows] = True
+        violated = [i for i in rel if mine[i] and keep[i] and phase1.slack[i] > TOL]
+        if not violated:
+            continue
+        binding = {i for i in rel if mine[i] and keep[i] and abs(phase1.dual[i]) > TOL}
+        for r in violated:
+            block_of[r] = (lp_block, block, violated)
+            cores.append(_core(rows, sc, r, keep, violated, binding, lp_block, block, m))
+            tick()
+    if not cores:
+        return None
+    conflicts = _merge(cores, Names(rows).assumptions)
+    if not _nearest_values(rows, m, keep, conflicts, block_of, sc, tick):
+        return None  # the relaxation is not tight here (integrality): ask CP-SAT
     return conflicts
+
+
+Candidate = tuple[Conflict, int, int]
+"""(conflict, row, value its scope's LP reaches): a nearest value still to check in the block."""
+
+
+def _nearest_values(
+    rows: list[Row],
+    m: RowsMatrix,
+    keep: np.ndarray,
+    conflicts: list[Conflict],
+    block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]],
+    sc: Scopes,
+    tick: Callable[[], None],
+) -> bool:
+    """Each numeric rule instance's nearest value (``Conflict.best``): its own expression
+    optimised by the LP with it dropped, the rest of its conflict kept and every other conflict
+    relaxed. Optimised over the conflict's scope (a relaxation: its optimum bounds the block's,
+    and an infeasible scope means an infeasible block), then checked in the block's LP: for
+    every conflict at once (each with one value applied; feasible together means feasible
+    alone), else one by one; where the block cannot reach it, optimised over the block. False
+    when a value would leave the rule as it is (the LP is not tight: integrality)."""
+
+    def rounded(value: float, maximise: bool) -> int:
+        return math.floor(value + TOL) if maximise else math.ceil(value - TOL)
+
+    def trial_of(conflict: Conflict, i: int) -> np.ndarray:
+        _, _, violated = block_of[_anchor(conflict, block_of)]
+        trial = keep.copy()
+        trial[[k for k in violated if k not in set(conflict.rows)]] = False
+        trial[i] = False
+        return trial
+
+    def sense(i: int) -> int:
+        return 1 if rows[i].lo is not None else -1
+
+    def at(i: int, value: int) -> tuple[int, float, float]:
+        return (i, value, np.inf) if sense(i) > 0 else (i, -np.inf, value)
+
+    pending: dict[int, list[list[Candidate]]] = {}  # block (first post) -> rounds of candidates
+    for conflict in conflicts:
+        lp_block, block, _ = block_of[_anchor(conflict, block_of)]
+        scope_posts = sc.posts({rows[i].scope for i in conflict.rows}, block)
+        scope_lp = ScopeLp(m, scope_posts) if len(scope_posts) < len(block) else lp_block
+        mine: list[Candidate] = []
+        for i in conflict.rows:
+            conflict.best[i] = None
+            if rows[i].rule not in NUMERIC:  # a lock, a keep rule: no number to optimise
+                continue
+            trial = trial_of(conflict, i)
+            if scope_lp is not lp_block and scope_lp.inside(i):
+                part = scope_lp.solve(trial, objective=(i, sense(i)))
+                if part.ok:
+                    mine.append((conflict, i, rounded(part.value, sense(i) > 0)))
+                continue  # infeasible in the scope: in the block too
+            res = lp_block.solve(trial, objective=(i, sense(i)))
+            if res.ok:
+                conflict.best[i] = rounded(res.value, sense(i) > 0)
+        rounds = pending.setdefault(int(block[0]), [])
+        for j, cand in enumerate(mine):
+            if j == len(rounds):
+                rounds.append([])
+            rounds[j].append(cand)
+        tick()
+    for first, rounds in pending.items():
+        for cands in rounds:
+            conflict0, _, _ = cands[0]
+            lp_block, _, violated = block_of[_anchor(conflict0, block_of)]
+            together = keep.copy()
+            with_value = {id(c) for c, _, _ in cands}
+            for conflict in conflicts:
+                if (
+                    id(conflict) not in with_value
+                    and block_of[_anchor(conflict, block_of)][1][0] == first
+                ):
+                    together[[k for k in conflict.rows if k in set(violated)]] = False
+            if lp_block.solve(together, bounds=[at(i, v) for _, i, v in cands]).ok:
+                for conflict, i, v in cands:
+                    conflict.best[i] = v
+                continue
+            for conflict, i, v in cands:
+                trial = trial_of(conflict, i)
+                if lp_block.solve(trial, bounds=[at(i, v)]).ok:
+                    conflict.best[i] = v
+                    continue
+                res = lp_block.solve(trial, objective=(i, sense(i)))
+                if res.ok:
+                    conflict.best[i] = rounded(res.value, sense(i) > 0)
+        tick()
+    for conflict in conflicts:
+        for i, best in conflict.best.items():
+            row = rows[i]
+            if best is not None and (
+                (row.lo is not None and best >= row.lo)
+                or (row.lo is None and row.hi is not None and best <= row.hi)
+            ):
+                return False
+    return True
+
+
+def _anchor(conflict: Conflict, block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]]) -> int:
+    """A violated row of the conflict (every conflict has one): the key of its block."""
+    return next(i for i in conflict.rows if i in block_of)
+
+
+def _core(
+    rows: list[Row],
+    sc: Scopes,
+    r: int,
+    keep: np.ndarray,
+    violated: list[int],
+    binding: set[int],
+    lp_block: ScopeLp,
+    block: np.ndarray,
+    m: RowsMatrix,
+) -> list[int]:
+    """The minimal conflict of violated row ``r``: the rows of its scope it needs, found by a
+    deletion filter over the LP of the narrowest scope around it that already fails (the
+    block's when none does)."""
+    unit = rows[r].scope
+    hard = keep.copy()
+    hard[[i for i in violated if i != r]] = False
+    # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
+    # binds the district's target, whose other posts' keep rules are in the conflict too)
+    hubs = {unit} | {rows[i].scope for i in binding if sc.related(rows[i].scope, unit)}
+    lp = lp_block
+    for wider in sc.widen(hubs):  # the narrowest scope whose LP already fails
+        mine = sc.posts(wider, block)
+        if len(mine) >= len(block):
+            break
+        sub = ScopeLp(m, mine)
+        if sub.infeasible(hard):
+            lp, hubs = sub, wider
+            break
+    near = sorted(i for i in sc.near(hubs) if hard[i] and i != r)
+    if lp.infeasible(hard):  # deletion filter over the rows of the scope
+        loose = [i for i in near if i not in binding]
+        hard[loose] = False
+        if lp.infeasible(hard):  # the non-binding rows at once, then one by one
+            near = [i for i in near if i in binding]
+        else:
+            hard[loose] = True
+        _delete(near, hard, lp.infeasible)
+        core = {r} | {i for i in near if hard[i]}
+    else:
+        core = {r} | {i for i in binding if sc.related(rows[i].scope, unit)}
+    return sorted(core)

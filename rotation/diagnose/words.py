@@ -11,14 +11,27 @@ a lock to drop, a post to leave vacant).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from ..eligibility import Eligibility
 from ..i18n import DEFAULT_LANG, N_, Translator, translator
-from ..model import Variables
 from ..plan import DiagnosisItem
 from ..rules import Rules
 from .conflicts import Conflict
 from .precheck import cadre_label, forced_changes, make_item, post_label
+
+
+class Named(Protocol):
+    """Rule instances by number: (rule, scope, detail) and (expression, lo, hi) — a diagnosis
+    model's assumption literals (:class:`rotation.model.Variables`) or the LP's rows
+    (:class:`.conflicts.Names`)."""
+
+    @property
+    def assumptions(self) -> Mapping[int, tuple[str, str, str]]: ...
+
+    @property
+    def bounds(self) -> Mapping[int, tuple[Any, float | None, float | None]]: ...
 
 
 def scope_name(e: Eligibility, scope: str) -> str:
@@ -99,7 +112,7 @@ def say(t: Translator, words: Words) -> str:
 
 
 def nearest(
-    e: Eligibility, rules: Rules, v: Variables, row: int, best: int | None
+    e: Eligibility, rules: Rules, v: Named, row: int, best: int | None
 ) -> tuple[float | int | None, float | int | None, Words]:
     """(current value, nearest value that works, the words for it) of one rule instance."""
     rule, scope, detail = v.assumptions[row]
@@ -141,7 +154,7 @@ def _current(rule: str, detail: str, lo: float | None, hi: float | None) -> int 
 
 
 def conflict_items(
-    e: Eligibility, rules: Rules, v: Variables, conflicts: list[Conflict]
+    e: Eligibility, rules: Rules, v: Named, conflicts: list[Conflict]
 ) -> list[DiagnosisItem]:
     """One item per rule instance of every conflict, in conflict order."""
     items = []
