@@ -157,3 +157,20 @@ def test_hai_duong_cap_scenario_ten_runs_byte_identical():
     e = compute_eligibility(read_dataset(HAI_DUONG), rules)
     runs = {json.dumps([d.model_dump() for d in diagnose(e, rules)]) for _ in range(10)}
     assert len(runs) == 1
+
+
+def test_priority_share_would_work_is_the_highest_reachable_share():
+    """Only one woman (K12) may be newly appointed and every district needs a newcomer: women
+    ≥ 60% cannot hold; the diagnosis offers 50% (1 of 2), which re-solves, and no higher."""
+    men = {c: {"gender": "M"} for c in ("O11", "O12", "O21", "O22", "K21", "K23")}
+    data = tiny_problem(cadres=men)
+    rules = default_rules(priority_shares=[{"group": "women", "min_share": 0.6}])
+    res = solve(data, rules)
+    assert res.status == "infeasible"
+    item = next(d for d in res.diagnosis if d.rule == "priority_shares")
+    assert item.current == 0.6 and item.would_work == 0.5
+    assert "(1 of 2 newly appointed)" in item.detail
+    fixed = with_rule(rules, priority_shares=[{"group": "women", "min_share": item.would_work}])
+    assert solve(data, fixed).status == "optimal"
+    higher = with_rule(rules, priority_shares=[{"group": "women", "min_share": 0.51}])
+    assert solve(data, higher).status == "infeasible"

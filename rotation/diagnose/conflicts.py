@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ..concepts import in_group
 from ..model import PairIndex, Row, Variables
+from ..model.constraints import PRIORITY_SCALE
 from ..rules import Rules
 from .sublp import RowsMatrix, ScopeLp, blocks, rows_matrix
 
@@ -54,6 +56,9 @@ class Conflict:
 
     rows: list[int]
     best: dict[int, int | None] = field(default_factory=dict)
+    counts: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per ``priority_shares`` instance: (group members, newly appointed) at its best share,
+    whose ``best`` is in ten-thousandths (``PRIORITY_SCALE``)."""
 
 
 class Elastic:
@@ -318,9 +323,51 @@ def lp_conflicts(
     if not cores:
         return None
     conflicts = _merge(cores, Names(rows).assumptions)
-    if not _nearest_values(rows, m, keep, conflicts, block_of, sc, tick):
+    groups = _priority_groups(ix, rows)
+    if not _nearest_values(rows, m, keep, conflicts, block_of, sc, groups, tick):
         return None  # the relaxation is not tight here (integrality): ask CP-SAT
     return conflicts
+
+
+def _priority_groups(
+    ix: PairIndex, rows: list[Row]
+) -> dict[int, tuple[np.ndarray, np.ndarray, int]]:
+    """Per ``priority_shares`` row: (newcomer columns, of the group?, required share in
+    ten-thousandths), from the same concepts the row producer reads."""
+    e = ix.elig
+    new, arrivals = ix.newcomer_terms()
+    cols = np.concatenate([new, np.asarray(arrivals, dtype=np.int64)]).astype(np.int64)
+    out = {}
+    wanted = {ps.group: ps.min_share for ps in e.rules.priority_shares}
+    for i, r in enumerate(rows):
+        if r.rule == "priority_shares" and r.scope in wanted:
+            member = in_group(e.data, e.facts, r.scope)[e.pair_cadre[cols]]
+            out[i] = (cols, member, round(wanted[r.scope] * PRIORITY_SCALE))
+    return out
+
+
+def best_share(
+    lp: ScopeLp, keep: np.ndarray, cols: np.ndarray, member: np.ndarray, *_: object
+) -> tuple[float, float, float] | None:
+    """The highest share of a group among the newly appointed the LP reaches with the rows of
+    ``keep``: (share 0–1, members, newly appointed) at the optimum, by Dinkelbach's method
+    (maximise members − share × appointed, then move the share to the ratio reached, until
+    nothing better exists); None when the LP is infeasible or appoints nobody."""
+    share, k, n = 0.0, 0.0, 0.0
+    w = np.zeros(lp.m.a.shape[1])
+    for _ in range(50):
+        w[cols] = member.astype(float) - share
+        res = lp.solve(keep, objective=w)
+        if not res.ok or res.x is None:
+            return None
+        x = lp.full(res.x)[cols]
+        n, k = float(x.sum()), float(x[member].sum())
+        if n <= TOL:
+            return None
+        if res.value <= TOL * max(1.0, n):
+            break
+        share = k / n
+    return share, k, n
 
 
 Candidate = tuple[Conflict, int, int]
@@ -334,6 +381,7 @@ def _nearest_values(
     conflicts: list[Conflict],
     block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]],
     sc: Scopes,
+    groups: dict[int, tuple[np.ndarray, np.ndarray, int]],
     tick: Callable[[], None],
 ) -> bool:
     """Each numeric rule instance's nearest value (``Conflict.best``): its own expression
@@ -341,8 +389,12 @@ def _nearest_values(
     relaxed. Optimised over the conflict's scope (a relaxation: its optimum bounds the block's,
     and an infeasible scope means an infeasible block), then checked in the block's LP: for
     every conflict at once (each with one value applied; feasible together means feasible
-    alone), else one by one; where the block cannot reach it, optimised over the block. False
-    when a value would leave the rule as it is (the LP is not tight: integrality)."""
+    alone), else one by one; where the block cannot reach it, optimised over the block. A
+    priority share's is the highest share of its group among the newly appointed the block's LP
+    reaches (:func:`best_share`), rounded down to a percent. False when a value would leave the
+    rule as it is (the LP is not tight: integrality). ``groups``: per ``priority_shares`` row,
+    (the newcomer columns, whether each is of the group, the required share in
+    ten-thousandths)."""
 
     def rounded(value: float, maximise: bool) -> int:
         return math.floor(value + TOL) if maximise else math.ceil(value - TOL)
@@ -368,6 +420,13 @@ def _nearest_values(
         mine: list[Candidate] = []
         for i in conflict.rows:
             conflict.best[i] = None
+            if rows[i].rule == "priority_shares" and i in groups:
+                got = best_share(lp_block, trial_of(conflict, i), *groups[i])
+                if got is not None:
+                    share, k, n = got
+                    conflict.best[i] = math.floor(share * 100 + TOL) * (PRIORITY_SCALE // 100)
+                    conflict.counts[i] = (round(k), round(n))
+                continue
             if rows[i].rule not in NUMERIC:  # a lock, a keep rule: no number to optimise
                 continue
             trial = trial_of(conflict, i)
@@ -413,6 +472,10 @@ def _nearest_values(
     for conflict in conflicts:
         for i, best in conflict.best.items():
             row = rows[i]
+            if i in conflict.counts:
+                if best is not None and best >= groups[i][2]:
+                    return False
+                continue
             if best is not None and (
                 (row.lo is not None and best >= row.lo)
                 or (row.lo is None and row.hi is not None and best <= row.hi)

@@ -192,6 +192,12 @@ class ScopeLp:
         self.cost = np.asarray(lp.col_cost_, dtype=float).copy()
         self.base_cost = self.cost.copy()
 
+    def full(self, x: np.ndarray) -> np.ndarray:
+        """The scope's column values as a vector over every global column (0 outside)."""
+        out = np.zeros(self.m.a.shape[1])
+        out[self.cols] = x
+        return out
+
     def inside(self, i: int) -> bool:
         """Row ``i`` has every column in the scope (its expression is the scope's to optimise)."""
         m = self.m
@@ -210,9 +216,11 @@ class ScopeLp:
                 self.h.changeRowBounds(j, -INF, INF)
         self.on = want
 
-    def _objective(self, objective: tuple[int, int] | None) -> None:
+    def _objective(self, objective: tuple[int, int] | np.ndarray | None) -> None:
         cost = self.base_cost.copy()
-        if objective is not None:
+        if isinstance(objective, np.ndarray):  # per global column, maximised
+            cost[: self.n_col] -= objective[self.cols]
+        elif objective is not None:
             i, sense = objective
             row = self.sub[self.local[i]]
             cost[row.indices] -= sense * row.data  # HiGHS minimises
@@ -224,12 +232,12 @@ class ScopeLp:
     def solve(
         self,
         keep: np.ndarray,
-        objective: tuple[int, int] | None = None,
+        objective: tuple[int, int] | np.ndarray | None = None,
         bounds: list[tuple[int, float, float]] = (),  # type: ignore[assignment]
     ) -> LpAnswer:
         """The LP with the rows where ``keep`` (global, per row) holds; ``objective`` = (row,
         +1 maximise / −1 minimise) its expression (the row should be off; it must be
-        :meth:`inside`), solved from scratch (a warm start after a change of objective was
+        :meth:`inside`), or a vector over the global columns to maximise; solved from scratch (a warm start after a change of objective was
         measured slower: seconds instead of 0.1 s on Hai Duong); ``bounds`` = [(row, lo, hi)]:
         those rows with these bounds instead of their own, for this solve only."""
         self._switch(keep)
@@ -245,7 +253,7 @@ class ScopeLp:
             self.h.changeRowBounds(j, *((self.lo[j], self.hi[j]) if self.on[j] else (-INF, INF)))
         return ans
 
-    def _answer(self, objective: tuple[int, int] | None) -> LpAnswer:
+    def _answer(self, objective: tuple[int, int] | np.ndarray | None) -> LpAnswer:
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return LpAnswer(False)
         sol = self.h.getSolution()
@@ -258,7 +266,11 @@ class ScopeLp:
         dual[self.rows] = np.asarray(sol.row_dual)
         return LpAnswer(
             True,
-            -value * objective[1] if objective else value,
+            -value
+            if isinstance(objective, np.ndarray)
+            else -value * objective[1]
+            if objective is not None
+            else value,
             col[: self.n_col].copy(),
             slack,
             dual,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..eligibility import Eligibility
 from ..i18n import DEFAULT_LANG, N_, Translator, translator
+from ..model.constraints import PRIORITY_SCALE
 from ..plan import DiagnosisItem
 from ..rules import Rules
 from .conflicts import Conflict
@@ -81,6 +82,7 @@ MESSAGES = {
     "target": N_("diagnosis", "lower the target to {share} ({k} of {n})"),
     "never_below": N_("diagnosis", "let the count fall to {n}"),
     "budget": N_("diagnosis", "raise the budget to {money}"),
+    "priority": N_("diagnosis", "lower the share to {share} ({k} of {n} newly appointed)"),
     "tenure": N_("diagnosis", "lower the minimum years in post to {years}"),
     "move": N_("diagnosis", "let the incumbent move"),
     "not_enough": N_("diagnosis", "relaxing this rule alone is not enough"),
@@ -112,11 +114,21 @@ def say(t: Translator, words: Words) -> str:
 
 
 def nearest(
-    e: Eligibility, rules: Rules, v: Named, row: int, best: int | None
+    e: Eligibility,
+    rules: Rules,
+    v: Named,
+    row: int,
+    best: int | None,
+    counts: tuple[int, int] | None = None,
 ) -> tuple[float | int | None, float | int | None, Words]:
-    """(current value, nearest value that works, the words for it) of one rule instance."""
+    """(current value, nearest value that works, the words for it) of one rule instance;
+    ``counts``: a priority share's (members, newly appointed) at its best share."""
     rule, scope, detail = v.assumptions[row]
     _, lo, hi = v.bounds[row]
+    if rule == "priority_shares" and best is not None and counts is not None:
+        current = next((p.min_share for p in rules.priority_shares if p.group == scope), None)
+        share = best / PRIORITY_SCALE
+        return current, share, ("priority", {"share": share, "k": counts[0], "n": counts[1]})
     if rule in ("not_movable", "minimum_tenure") and scope in e.posts.index:
         if rule == "minimum_tenure":
             c = e.must_keep.get(int(e.posts.index.get_loc(scope)))
@@ -163,7 +175,7 @@ def conflict_items(
         for row in conflict.rows:
             rule, scope, detail = v.assumptions[row]
             best = conflict.best.get(row)
-            current, would, words = nearest(e, rules, v, row, best)
+            current, would, words = nearest(e, rules, v, row, best, conflict.counts.get(row))
             name = scope_name(e, scope)
             item = make_item(
                 rule=rule,
