@@ -299,27 +299,41 @@ def lp_conflicts(
     keep[sorted(relaxed)] = False
     e = ix.elig
     prov = e.posts["province_id"].astype(str).to_numpy()
-    groups = np.unique(prov, return_inverse=True)[1].astype(np.int64)
+    province = np.unique(prov, return_inverse=True)[1].astype(np.int64)
     sc = Scopes(ix, rows, rel)
     cores: list[list[int]] = []
     block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]] = {}
-    for block in blocks(m, groups):
-        phase1 = ScopeLp(m, block, elastic=True).solve(keep)
+    for block in blocks(m, province):
+        lp_block = ScopeLp(m, block, elastic=True)
+        phase1 = lp_block.solve(keep)
+        lp_block.stop_elastic()
         tick()
         if not phase1.ok:
             return None
-        assert phase1.slack is not None and phase1.dual is not None and phase1.x is not None
+        assert phase1.slack is not None and phase1.dual is not None
         mine = np.zeros(len(rows), dtype=bool)
-        lp_block = ScopeLp(m, block)
         mine[lp_block.rows] = True
         violated = [i for i in rel if mine[i] and keep[i] and phase1.slack[i] > TOL]
         if not violated:
             continue
         binding = {i for i in rel if mine[i] and keep[i] and abs(phase1.dual[i]) > TOL}
+        pending = []  # rows no scope's LP proves: the block's decides, for all at once first
         for r in violated:
             block_of[r] = (lp_block, block, violated)
-            cores.append(_core(rows, sc, r, keep, violated, binding, lp_block, block, m))
+            core = _core(rows, sc, r, keep, violated, binding, lp_block, block, m, True)
+            if core is None:
+                pending.append(r)
+            else:
+                cores.append(core)
             tick()
+        if pending and not lp_block.infeasible(_hard(keep, violated, pending)):
+            cores += [sorted(_shared(rows, sc, r, binding)) for r in pending]
+        else:
+            for r in pending:
+                found = _core(rows, sc, r, keep, violated, binding, lp_block, block, m)
+                assert found is not None
+                cores.append(found)
+                tick()
     if not cores:
         return None
     conflicts = _merge(cores, Names(rows).assumptions)
@@ -347,7 +361,7 @@ def _priority_groups(
 
 
 def best_share(
-    lp: ScopeLp, keep: np.ndarray, cols: np.ndarray, member: np.ndarray, *_: object
+    lp: ScopeLp, keep: np.ndarray, cols: np.ndarray, member: np.ndarray, *_required: int
 ) -> tuple[float, float, float] | None:
     """The highest share of a group among the newly appointed the LP reaches with the rows of
     ``keep``: (share 0–1, members, newly appointed) at the optimum, by Dinkelbach's method
@@ -499,17 +513,17 @@ def _core(
     lp_block: ScopeLp,
     block: np.ndarray,
     m: RowsMatrix,
-) -> list[int]:
+    scope_only: bool = False,
+) -> list[int] | None:
     """The minimal conflict of violated row ``r``: the rows of its scope it needs, found by a
     deletion filter over the LP of the narrowest scope around it that already fails (the
-    block's when none does)."""
+    block's when none does; ``scope_only``: None then)."""
     unit = rows[r].scope
-    hard = keep.copy()
-    hard[[i for i in violated if i != r]] = False
+    hard = _hard(keep, violated, [r])
     # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
     # binds the district's target, whose other posts' keep rules are in the conflict too)
     hubs = {unit} | {rows[i].scope for i in binding if sc.related(rows[i].scope, unit)}
-    lp = lp_block
+    lp = None
     for wider in sc.widen(hubs):  # the narrowest scope whose LP already fails
         mine = sc.posts(wider, block)
         if len(mine) >= len(block):
@@ -518,6 +532,10 @@ def _core(
         if sub.infeasible(hard):
             lp, hubs = sub, wider
             break
+    if lp is None:
+        if scope_only:
+            return None
+        lp = lp_block
     near = sorted(i for i in sc.near(hubs) if hard[i] and i != r)
     if lp.infeasible(hard):  # deletion filter over the rows of the scope
         loose = [i for i in near if i not in binding]
@@ -529,5 +547,19 @@ def _core(
         _delete(near, hard, lp.infeasible)
         core = {r} | {i for i in near if hard[i]}
     else:
-        core = {r} | {i for i in binding if sc.related(rows[i].scope, unit)}
+        core = _shared(rows, sc, r, binding)
     return sorted(core)
+
+
+def _hard(keep: np.ndarray, violated: list[int], on: list[int]) -> np.ndarray:
+    """``keep`` with every violated row off but those of ``on``."""
+    hard = keep.copy()
+    hard[[i for i in violated if i not in set(on)]] = False
+    return hard
+
+
+def _shared(rows: list[Row], sc: Scopes, r: int, binding: set[int]) -> set[int]:
+    """A violated row that holds on its own once the others are relaxed (the phase 1 spread a
+    conflict's violation over several rows): its conflict is the rows of its scope binding it."""
+    unit = rows[r].scope
+    return {r} | {i for i in binding if sc.related(rows[i].scope, unit)}

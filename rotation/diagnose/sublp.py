@@ -47,6 +47,7 @@ class RowsMatrix:
     pos: np.ndarray  # per row, the sum of its positive coefficients
     neg: np.ndarray  # per row, the sum of its negative coefficients
     n_posts: int
+    csc: sp.csc_matrix  # the same matrix by columns (a scope's columns sliced in O(their size))
 
     @property
     def n_rows(self) -> int:
@@ -83,7 +84,7 @@ def rows_matrix(ix: PairIndex, rows: list[Row]) -> RowsMatrix:
     col_post = np.concatenate([ix.elig.pair_post.astype(np.int64), np.arange(n_vac)])
     pos = np.asarray(a.maximum(0).sum(axis=1)).ravel()
     neg = np.asarray(a.minimum(0).sum(axis=1)).ravel()
-    return RowsMatrix(a, lo, hi, col_post, weight, pos, neg, n_post)
+    return RowsMatrix(a, lo, hi, col_post, weight, pos, neg, n_post, a.tocsc())
 
 
 def blocks(m: RowsMatrix, post_group: np.ndarray) -> list[np.ndarray]:
@@ -99,9 +100,13 @@ def blocks(m: RowsMatrix, post_group: np.ndarray) -> list[np.ndarray]:
         return g
 
     a = m.a
-    col_group = post_group[m.col_post]
-    for i in range(m.n_rows):
-        gs = np.unique(col_group[a.indices[a.indptr[i] : a.indptr[i + 1]]])
+    col_group = post_group[m.col_post][a.indices]
+    filled = np.nonzero(np.diff(a.indptr))[0]  # rows with a column
+    starts = a.indptr[filled]
+    lo = np.minimum.reduceat(col_group, starts) if len(starts) else starts
+    hi = np.maximum.reduceat(col_group, starts) if len(starts) else starts
+    for i in filled[lo != hi].tolist():  # rows across groups (a plan-wide rule): join them
+        gs = np.unique(col_group[a.indptr[i] : a.indptr[i + 1]])
         for g in gs[1:].tolist():
             ra, rb = find(int(gs[0])), find(g)
             if ra != rb:
@@ -137,7 +142,7 @@ class ScopeLp:
         in_scope = np.zeros(m.n_posts, dtype=bool)
         in_scope[posts] = True
         self.cols = np.nonzero(in_scope[m.col_post])[0]
-        sub = m.a[:, self.cols].tocsr()
+        sub = m.csc[:, self.cols].tocsr()
         nnz = np.diff(sub.indptr)
         pos_in = np.asarray(sub.maximum(0).sum(axis=1)).ravel()
         neg_in = np.asarray(sub.minimum(0).sum(axis=1)).ravel()
@@ -191,6 +196,17 @@ class ScopeLp:
         self.on = np.ones(len(self.rows), dtype=bool)
         self.cost = np.asarray(lp.col_cost_, dtype=float).copy()
         self.base_cost = self.cost.copy()
+
+    def stop_elastic(self) -> None:
+        """From now on the plain LP: every slack column fixed at 0 and free of cost (the same
+        model, so a block's phase 1 and its later LPs share one build)."""
+        if not self.n_slack:
+            return
+        idx = np.arange(self.n_col, self.n_col + self.n_slack, dtype=np.int32)
+        zeros = np.zeros(self.n_slack)
+        self.h.changeColsBounds(self.n_slack, idx, zeros, zeros)
+        self.base_cost[self.n_col :] = 0.0
+        self._objective(None)
 
     def full(self, x: np.ndarray) -> np.ndarray:
         """The scope's column values as a vector over every global column (0 outside)."""
