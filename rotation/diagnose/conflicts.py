@@ -29,14 +29,15 @@ time limits (so the same data and rules give the same answer every time):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from ..concepts import in_group
-from ..model import PairIndex, Row, Variables
+from ..model import PairIndex, Row
 from ..model.constraints import PRIORITY_SCALE
 from ..rules import Rules
 from .sublp import RowsMatrix, ScopeLp, blocks, rows_matrix
@@ -61,10 +62,25 @@ class Conflict:
     whose ``best`` is in ten-thousandths (``PRIORITY_SCALE``)."""
 
 
+class ElasticModel(Protocol):
+    """A CP-SAT model in diagnosis mode: per assumption literal (its proto index) the rule
+    instance's (rule, scope, detail) and (expression, lo, hi) — a single plan's
+    :class:`~rotation.model.Variables` or a horizon's (:mod:`.roadmap`)."""
+
+    @property
+    def cp(self) -> cp_model.CpModel: ...
+
+    @property
+    def assumptions(self) -> Mapping[int, Name]: ...
+
+    @property
+    def bounds(self) -> Mapping[int, tuple[cp_model.LinearExpr, float | None, float | None]]: ...
+
+
 class Elastic:
     """The elastic model and its calls (one worker, deterministic limits)."""
 
-    def __init__(self, v: Variables, rules: Rules, relaxed: set[int]) -> None:
+    def __init__(self, v: ElasticModel, rules: Rules, relaxed: set[int]) -> None:
         self.v = v
         self.rules = rules
         self.lits = {i: v.cp.get_bool_var_from_proto_index(i) for i in v.assumptions}
@@ -130,7 +146,7 @@ class Elastic:
 
 
 def find_conflicts(
-    v: Variables, rules: Rules, relaxed: set[int], tick: Callable[[], None]
+    v: ElasticModel, rules: Rules, relaxed: set[int], tick: Callable[[], None]
 ) -> list[Conflict]:
     """Every conflict of the model, merged, each with its nearest values that work."""
     el = Elastic(v, rules, relaxed)
@@ -179,7 +195,7 @@ def _delete(near: list[int], hard: np.ndarray, infeasible: Callable[[np.ndarray]
                 hard[i] = True
 
 
-def _merge(cores: list[list[int]], names: dict[int, Name]) -> list[Conflict]:
+def _merge(cores: list[list[int]], names: Mapping[int, Name]) -> list[Conflict]:
     """Conflicts sharing a rule instance or a scope, merged; ordered by their first instance."""
     groups: list[set[int]] = []
     for core in cores:

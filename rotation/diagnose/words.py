@@ -41,6 +41,8 @@ def scope_name(e: Eligibility, scope: str) -> str:
         return post_label(e, int(e.posts.index.get_loc(scope)))
     if scope in e.data.units.index:
         return e.data.unit_name(scope)
+    if scope in e.data.cadres.index:
+        return f"{e.data.cadre_name(scope)} ({scope})"
     return scope
 
 
@@ -66,6 +68,9 @@ def sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) -
         "minimum_tenure": f"{name}: {detail} (under {rules.min_years_in_post:g} years in post)",
         "lock": f"{name}: lock {detail}",
         "priority_shares": f"{detail}",
+        "min_stay": f"{name}: {detail} (minimum stay)",
+        "office_wait": f"{name}: {detail} (waiting time after a release to an office)",
+        "never_decrease": f"{name}: non-local holders may not fall in number ({detail})",
         "budget_vnd": f"{detail}",
     }
     return texts.get(rule, f"{name}: {detail}")
@@ -162,39 +167,47 @@ def _current(rule: str, detail: str, lo: float | None, hi: float | None) -> int 
     if rule == "max_changes":
         return int(detail.split()[2])
     bound = lo if lo is not None else hi
-    return None if bound is None or rule in ("priority_shares",) else int(bound)
+    no_number = ("priority_shares", "min_stay", "office_wait", "never_decrease")
+    return None if bound is None or rule in no_number else int(bound)
 
 
 def conflict_items(
     e: Eligibility, rules: Rules, v: Named, conflicts: list[Conflict]
 ) -> list[DiagnosisItem]:
     """One item per rule instance of every conflict, in conflict order."""
-    items = []
+    return [
+        instance_item(e, rules, v, conflict, row, no)
+        for no, conflict in enumerate(conflicts, 1)
+        for row in conflict.rows
+    ]
+
+
+def instance_item(
+    e: Eligibility, rules: Rules, v: Named, conflict: Conflict, row: int, no: int
+) -> DiagnosisItem:
+    """One rule instance of conflict number ``no`` in words, with its nearest value as data."""
     vi = translator(DEFAULT_LANG)
-    for no, conflict in enumerate(conflicts, 1):
-        for row in conflict.rows:
-            rule, scope, detail = v.assumptions[row]
-            best = conflict.best.get(row)
-            current, would, words = nearest(e, rules, v, row, best, conflict.counts.get(row))
-            name = scope_name(e, scope)
-            item = make_item(
-                rule=rule,
-                scope=scope,
-                detail=f"{sentence(e, rules, rule, scope, detail)} — would work: "
-                + say(translator("en"), words),
-                detail_vi=f"{name}: {vi.rule(rule)} — {vi.pgettext('diagnosis', MESSAGES['would_work'])}"
-                f": {say(vi, words)}",
-                rule_label=vi.rule(rule),
-                scope_name=name,
-                conflict=no,
-                current=current,
-                would_work=would,
-            )
-            if rule == "non_local_target" and best is not None:
-                n = int(detail.rsplit(" of ", 1)[1])
-                item.best_share = round(best / n, 4) + 0.0
-            items.append(item)
-    return items
+    rule, scope, detail = v.assumptions[row]
+    best = conflict.best.get(row)
+    current, would, words = nearest(e, rules, v, row, best, conflict.counts.get(row))
+    name = scope_name(e, scope)
+    item = make_item(
+        rule=rule,
+        scope=scope,
+        detail=f"{sentence(e, rules, rule, scope, detail)} — would work: "
+        + say(translator("en"), words),
+        detail_vi=f"{name}: {vi.rule(rule)} — {vi.pgettext('diagnosis', MESSAGES['would_work'])}"
+        f": {say(vi, words)}",
+        rule_label=vi.rule(rule),
+        scope_name=name,
+        conflict=no,
+        current=current,
+        would_work=would,
+    )
+    if rule == "non_local_target" and best is not None:
+        n = int(detail.rsplit(" of ", 1)[1])
+        item.best_share = round(best / n, 4) + 0.0
+    return item
 
 
 LEVEL_WORDS = {"province": "provinces", "district": "districts", "commune": "communes"}

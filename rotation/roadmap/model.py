@@ -412,7 +412,9 @@ def _assemble(base, rules, h, rrules, holders, status) -> RoadmapResult:
 
 def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
     """Name the first round whose own rules cannot hold, with the single-round diagnosis; else
-    say the rounds conflict through the minimum stay and the trajectory."""
+    the conflicts across rounds (:func:`rotation.diagnose.roadmap.diagnose_horizon`: every
+    eligible pair up to ``EXACT_MAX_TRIPLES``, the candidates beyond); else say the rounds
+    conflict through the minimum stay and the trajectory."""
     from ..solve import solve
 
     state = roll_forward(base, rules, Plan(status="feasible"), h.rounds[0], h.rounds[0])
@@ -434,6 +436,12 @@ def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
             break
         nxt = h.rounds[k + 1] if k + 1 < len(h.rounds) else None
         state = roll_forward(state, rules, res.plans[0], day, nxt)
+    from ..diagnose.roadmap import diagnose_horizon
+
+    per_post = None if estimated_triples(base, rules) <= EXACT_MAX_TRIPLES else CANDIDATES_PER_POST
+    across = diagnose_horizon(base, rules, per_post)  # conflicts only rounds together have
+    if across:
+        return across
     return [
         DiagnosisItem(
             rule="min_stay+trajectory",
