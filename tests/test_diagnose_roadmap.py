@@ -55,8 +55,8 @@ def stay_vs_target(share_2027: float = 0.3) -> tuple:
 
 def test_each_round_alone_works():
     """The premise: planned round by round without the minimum stay, both rounds have a plan."""
-    from rotation.roadmap.model import _diagnose_rounds, horizon_of
     from rotation.roadmap.horizon import round_rules
+    from rotation.roadmap.model import _diagnose_rounds, horizon_of
     from rotation.roadmap.state import project_ratings
 
     data, rules = stay_vs_target()
