@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from ..data import ProblemData
+from ..i18n import N_
 from ..plan import DiagnosisItem
 from ..rules import Rules
 from .conflicts import find_conflicts
@@ -33,6 +34,14 @@ from .words import instance_item
 
 if TYPE_CHECKING:
     from ..roadmap.model import RoadmapModel
+
+
+CROSS_ROUND_RULES = (
+    N_("rule", "min_stay"),
+    N_("rule", "office_wait"),
+    N_("rule", "never_decrease"),
+)
+"""The cross-round rules a horizon's diagnosis names, labelled in the message catalogue."""
 
 
 class HorizonNames:
