@@ -342,11 +342,15 @@ def lp_conflicts(
             else:
                 cores.append(core)
             tick()
-        if pending and not lp_block.infeasible(_hard(keep, violated, pending)):
-            cores += [sorted(_shared(rows, sc, r, binding)) for r in pending]
-        else:
-            for r in pending:
-                found = _core(rows, sc, r, keep, violated, binding, lp_block, block, m)
+        for layer in _layers(rows, sc, pending):
+            if not lp_block.infeasible(_hard(keep, violated, layer)):
+                # feasible with all of them: with each alone too (fewer rows)
+                cores += [sorted(_shared(rows, sc, r, binding)) for r in layer]
+                continue
+            for r in layer:
+                found = _core(
+                    rows, sc, r, keep, violated, binding, lp_block, block, m, ladder=False
+                )
                 assert found is not None
                 cores.append(found)
                 tick()
@@ -530,17 +534,19 @@ def _core(
     block: np.ndarray,
     m: RowsMatrix,
     scope_only: bool = False,
+    ladder: bool = True,
 ) -> list[int] | None:
     """The minimal conflict of violated row ``r``: the rows of its scope it needs, found by a
     deletion filter over the LP of the narrowest scope around it that already fails (the
-    block's when none does; ``scope_only``: None then)."""
+    block's when none does; ``scope_only``: None then; ``ladder`` False: no scope is tried, it
+    is known that none fails)."""
     unit = rows[r].scope
     hard = _hard(keep, violated, [r])
     # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
     # binds the district's target, whose other posts' keep rules are in the conflict too)
     hubs = {unit} | {rows[i].scope for i in binding if sc.related(rows[i].scope, unit)}
     lp = None
-    for wider in sc.widen(hubs):  # the narrowest scope whose LP already fails
+    for wider in sc.widen(hubs) if ladder else ():  # the narrowest scope whose LP fails
         mine = sc.posts(wider, block)
         if len(mine) >= len(block):
             break
@@ -565,6 +571,20 @@ def _core(
     else:
         core = _shared(rows, sc, r, binding)
     return sorted(core)
+
+
+def _layers(rows: list[Row], sc: Scopes, pending: list[int]) -> list[list[int]]:
+    """``pending`` in layers of rows whose scopes are pairwise unrelated (a district's target and
+    its cap fail together, each holds alone: never checked at once), in order."""
+    layers: list[list[int]] = []
+    for r in pending:
+        for layer in layers:
+            if not any(sc.related(rows[r].scope, rows[q].scope) for q in layer):
+                layer.append(r)
+                break
+        else:
+            layers.append([r])
+    return layers
 
 
 def _hard(keep: np.ndarray, violated: list[int], on: list[int]) -> np.ndarray:
