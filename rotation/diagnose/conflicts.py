@@ -1,12 +1,15 @@
 """Every conflict at once, and the nearest values that work.
 
-**Fast path, the LP** (HiGHS, :func:`rotation.model.lp.solve_rows_lp`, deterministic): an
-elastic phase 1 (every relaxable row gets a slack, the total slack minimised) names every row
-that cannot hold even fractionally; each with the rows of its scope that bind it (non-zero dual)
-is a conflict, conflicts sharing a row or a scope merged. The nearest value of each rule instance
-of a conflict is its own expression optimised by the LP with that instance dropped, the rest of
-its conflict kept and every other conflict relaxed, rounded to the integer side that an integer
-plan can reach (down for a lower bound, up for a cap).
+**Fast path, the LP** (HiGHS, the LPs of :mod:`.sublp`, deterministic): per independent block
+of provinces, an elastic phase 1 (every relaxable row gets a slack, the total slack minimised)
+names every row that cannot hold even fractionally; each one's conflict is the rows a deletion
+filter keeps in the LP of the narrowest scope around it that already fails (a relaxation of the
+whole: what fails there fails in the whole), or, when no scope fails alone, the rows of its scope
+that bind it (non-zero dual); conflicts sharing a row or a scope are merged. The nearest value of
+each rule instance of a conflict is its own expression optimised by the LP with that instance
+dropped, the rest of its conflict kept and every other conflict relaxed (in the scope's LP, then
+checked in the block's), rounded to the integer side that an integer plan can reach (down for a
+lower bound, up for a cap); a priority share's is the highest share its group reaches.
 
 **Fallback, CP-SAT** (the LP relaxation is feasible, only integrality conflicts): the model is
 built once in diagnosis mode (one assumption literal per relaxable rule instance,
