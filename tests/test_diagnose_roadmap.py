@@ -110,3 +110,27 @@ def test_feasible_horizon_has_nothing_to_diagnose():
     data, rules = stay_vs_target(share_2027=0.0)
     assert isinstance(rules, Rules)
     assert diagnose_horizon(data, rules) == []
+
+
+def test_later_round_failing_after_earlier_plans_gets_the_horizon_conflict():
+    """With the default two years in post, O12 (in the office since 2024-06) is free only in
+    2027 and O11, arrived in 2026, must stay: round by round, 2027 fails after 2026's plan. The
+    diagnosis is the horizon's, so 2026's forced arrival is named beside 2027's target."""
+    data, rules = stay_vs_target()
+    data = tiny_problem(
+        districts=1,
+        cadres={
+            "K11": {"current_since": dt.date(2010, 1, 1)},
+            "K12": {"movable": False},
+            "K13": {"movable": False},
+            "O12": {"current_since": dt.date(2024, 6, 1)},
+        },
+    )
+    rules = rules.model_copy(update={"min_years_in_post": 2.0})
+    res = solve_roadmap(data, rules)
+    assert res.status == "infeasible"
+    rounds = {d.model_extra["round"] for d in res.diagnosis}
+    assert rounds == set(ROUNDS)
+    assert ("non_local_target", "D1", "2027-01-01") in {
+        (d.rule, d.scope, d.model_extra["round"]) for d in res.diagnosis
+    }
