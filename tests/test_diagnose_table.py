@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import _replace, default_rules, tiny_problem
+from builders import _replace, default_rules, tiny_problem, with_cadre, with_post, with_relation
 
 from rotation.diagnose import diagnose
 from rotation.eligibility import compute_eligibility
@@ -157,3 +157,58 @@ def test_hai_duong_cap_scenario_ten_runs_byte_identical():
     e = compute_eligibility(read_dataset(HAI_DUONG), rules)
     runs = {json.dumps([d.model_dump() for d in diagnose(e, rules)]) for _ in range(10)}
     assert len(runs) == 1
+
+
+def test_priority_share_would_work_is_the_highest_reachable_share():
+    """Only one woman (K12) may be newly appointed and every district needs a newcomer: women
+    ≥ 60% cannot hold; the diagnosis offers 50% (1 of 2), which re-solves, and no higher."""
+    men = {c: {"gender": "M"} for c in ("O11", "O12", "O21", "O22", "K21", "K23")}
+    data = tiny_problem(cadres=men)
+    rules = default_rules(priority_shares=[{"group": "women", "min_share": 0.6}])
+    res = solve(data, rules)
+    assert res.status == "infeasible"
+    item = next(d for d in res.diagnosis if d.rule == "priority_shares")
+    assert item.current == 0.6 and item.would_work == 0.5
+    assert "(1 of 2 newly appointed)" in item.detail
+    fixed = with_rule(rules, priority_shares=[{"group": "women", "min_share": item.would_work}])
+    assert solve(data, fixed).status == "optimal"
+    higher = with_rule(rules, priority_shares=[{"group": "women", "min_share": 0.51}])
+    assert solve(data, higher).status == "infeasible"
+
+
+def test_merger_cap_would_work_applied_alone():
+    """C13 merges into C12 (its post is not filled): D1's two posts, 100% non-local, one change
+    allowed. Both rules are named; the cap's nearest value frees D1 and one less does not."""
+    data = tiny_problem(districts=1, units={"C13": {"merged_into": "C12"}})
+    rules = default_rules(
+        non_local_targets=[{"scope_level": "district", "min_share": 1.0}],
+        max_changes={"scope_level": "district", "count": 1},
+    )
+    res = solve(data, rules)
+    assert {("non_local_target", "D1"), ("max_changes", "D1")} <= named(res)
+    cap = next(d for d in res.diagnosis if d.rule == "max_changes")
+    assert cap.would_work == 2
+    fixed = with_rule(rules, max_changes={"scope_level": "district", "count": cap.would_work})
+    assert solve(data, fixed).status == "optimal"
+    target = next(d for d in res.diagnosis if d.rule == "non_local_target")
+    lowered = with_rule(
+        rules, non_local_targets=[{"scope_level": "district", "min_share": target.best_share}]
+    )
+    assert solve(data, lowered).status == "optimal"
+
+
+def test_relatives_named_with_the_incumbent_who_must_stay():
+    """K11 (not movable) is secretary of C11, whose People's Committee chair (out of scope) is his
+    relative: the rule on relatives and the keep rule are named; letting K11 move frees C11."""
+    data = with_cadre(
+        tiny_problem(cadres={"K11": {"movable": False}}),
+        "PC11",
+        current_unit_id="C11",
+        hometown_id="C11",
+    )
+    data = with_post(data, "PC-C11", unit_id="C11", position="pc_chair", incumbent_id="PC11")
+    data = with_relation(data, "K11", "PC11")
+    res = solve(data, default_rules())
+    assert named(res) == {("relatives_same_unit", "C11"), ("not_movable", "S-C11")}
+    movable = with_cadre(data, "K11", movable=True)
+    assert solve(movable, default_rules()).status == "optimal"

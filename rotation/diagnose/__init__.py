@@ -2,12 +2,15 @@
 
 1. :mod:`.precheck`: conflicts visible before any search (a post nobody may hold, grouped by
    cause with missing data first; a lock on a refused pair; a target beyond the eligible pool).
-2. :mod:`.conflicts`: every remaining conflict from one elastic CP-SAT model (the rows the
-   pre-checks already named are relaxed), each with the nearest values that work.
+2. :mod:`.conflicts`: every remaining conflict, from the elastic LP of each independent block
+   and a deletion filter over the LP of each conflict's scope (:mod:`.sublp`), or, when the LP
+   relaxation is feasible, from one elastic CP-SAT model (the rows the pre-checks already named
+   are relaxed), each with the nearest values that work.
 3. :mod:`.words`: the sentences, the nearest values as data (``current``, ``would_work``) and a
    total line when more than one conflict is found.
 
-Deterministic: one CP-SAT worker, the rules' seed and deterministic time limits.
+Deterministic: HiGHS with fixed options; one CP-SAT worker, the rules' seed and deterministic
+time limits.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..eligibility import Eligibility
-from ..model import build_model
+from ..model import PairIndex, Variables, all_rows, build_model
 from ..plan import DiagnosisItem
 from ..rules import Rules
-from .conflicts import find_conflicts, lp_conflicts
+from .conflicts import Names, find_conflicts, lp_conflicts
 from .precheck import precheck
 from .words import conflict_items, total_item
 
@@ -47,13 +50,18 @@ def diagnose(
     items = precheck(e, rules)
     items.sort(key=lambda d: getattr(d, "missing_data", None) is None)  # missing data first
     named = {(d.rule.split("+")[0], s) for d in items for s in getattr(d, "scopes", [d.scope])}
-    v = build_model(e, diagnosing=True, objective=False)
-    relaxed = {i for i, (rule, scope, _) in v.assumptions.items() if (rule, scope) in named}
+    ix = PairIndex(e)
+    rows = list(all_rows(ix))
+    names: Names | Variables = Names(rows)
+    relaxed = {i for i, (rule, scope, _) in names.assumptions.items() if (rule, scope) in named}
     tick()
-    conflicts = lp_conflicts(v, relaxed, tick)
-    if conflicts is None:
+    conflicts = lp_conflicts(ix, rows, relaxed, tick)
+    if conflicts is None:  # only integrality conflicts: the elastic CP-SAT model
+        v = build_model(e, diagnosing=True, objective=False)
+        relaxed = {i for i, (rule, scope, _) in v.assumptions.items() if (rule, scope) in named}
         conflicts = find_conflicts(v, rules, relaxed, tick)
-    found = conflict_items(e, rules, v, conflicts)
+        names = v
+    found = conflict_items(e, rules, names, conflicts)
     if not items and not found:
         return [
             DiagnosisItem(

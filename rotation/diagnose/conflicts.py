@@ -1,12 +1,15 @@
 """Every conflict at once, and the nearest values that work.
 
-**Fast path, the LP** (HiGHS, :func:`rotation.model.lp.solve_rows_lp`, deterministic): an
-elastic phase 1 (every relaxable row gets a slack, the total slack minimised) names every row
-that cannot hold even fractionally; each with the rows of its scope that bind it (non-zero dual)
-is a conflict, conflicts sharing a row or a scope merged. The nearest value of each rule instance
-of a conflict is its own expression optimised by the LP with that instance dropped, the rest of
-its conflict kept and every other conflict relaxed, rounded to the integer side that an integer
-plan can reach (down for a lower bound, up for a cap).
+**Fast path, the LP** (HiGHS, the LPs of :mod:`.sublp`, deterministic): per independent block
+of provinces, an elastic phase 1 (every relaxable row gets a slack, the total slack minimised)
+names every row that cannot hold even fractionally; each one's conflict is the rows a deletion
+filter keeps in the LP of the narrowest scope around it that already fails (a relaxation of the
+whole: what fails there fails in the whole), or, when no scope fails alone, the rows of its scope
+that bind it (non-zero dual); conflicts sharing a row or a scope are merged. The nearest value of
+each rule instance of a conflict is its own expression optimised by the LP with that instance
+dropped, the rest of its conflict kept and every other conflict relaxed (in the scope's LP, then
+checked in the block's), rounded to the integer side that an integer plan can reach (down for a
+lower bound, up for a cap); a priority share's is the highest share its group reaches.
 
 **Fallback, CP-SAT** (the LP relaxation is feasible, only integrality conflicts): the model is
 built once in diagnosis mode (one assumption literal per relaxable rule instance,
@@ -29,15 +32,18 @@ time limits (so the same data and rules give the same answer every time):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..model import Variables, all_rows
-from ..model.lp import RowsLpModel, solve_rows_lp
+from ..concepts import in_group
+from ..model import PairIndex, Row
+from ..model.constraints import PRIORITY_SCALE
 from ..rules import Rules
+from .sublp import RowsMatrix, ScopeLp, blocks, rows_matrix
 
 Name = tuple[str, str, str]
 TOL = 1e-6
@@ -54,12 +60,30 @@ class Conflict:
 
     rows: list[int]
     best: dict[int, int | None] = field(default_factory=dict)
+    counts: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per ``priority_shares`` instance: (group members, newly appointed) at its best share,
+    whose ``best`` is in ten-thousandths (``PRIORITY_SCALE``)."""
+
+
+class ElasticModel(Protocol):
+    """A CP-SAT model in diagnosis mode: per assumption literal (its proto index) the rule
+    instance's (rule, scope, detail) and (expression, lo, hi) — a single plan's
+    :class:`~rotation.model.Variables` or a horizon's (:mod:`.roadmap`)."""
+
+    @property
+    def cp(self) -> cp_model.CpModel: ...
+
+    @property
+    def assumptions(self) -> Mapping[int, Name]: ...
+
+    @property
+    def bounds(self) -> Mapping[int, tuple[cp_model.LinearExpr, float | None, float | None]]: ...
 
 
 class Elastic:
     """The elastic model and its calls (one worker, deterministic limits)."""
 
-    def __init__(self, v: Variables, rules: Rules, relaxed: set[int]) -> None:
+    def __init__(self, v: ElasticModel, rules: Rules, relaxed: set[int]) -> None:
         self.v = v
         self.rules = rules
         self.lits = {i: v.cp.get_bool_var_from_proto_index(i) for i in v.assumptions}
@@ -125,7 +149,7 @@ class Elastic:
 
 
 def find_conflicts(
-    v: Variables, rules: Rules, relaxed: set[int], tick: Callable[[], None]
+    v: ElasticModel, rules: Rules, relaxed: set[int], tick: Callable[[], None]
 ) -> list[Conflict]:
     """Every conflict of the model, merged, each with its nearest values that work."""
     el = Elastic(v, rules, relaxed)
@@ -174,7 +198,7 @@ def _delete(near: list[int], hard: np.ndarray, infeasible: Callable[[np.ndarray]
                 hard[i] = True
 
 
-def _merge(cores: list[list[int]], names: dict[int, Name]) -> list[Conflict]:
+def _merge(cores: list[list[int]], names: Mapping[int, Name]) -> list[Conflict]:
     """Conflicts sharing a rule instance or a scope, merged; ordered by their first instance."""
     groups: list[set[int]] = []
     for core in cores:
@@ -185,102 +209,396 @@ def _merge(cores: list[list[int]], names: dict[int, Name]) -> list[Conflict]:
     return sorted((Conflict(sorted(g)) for g in groups), key=lambda c: c.rows)
 
 
-def lp_conflicts(
-    v: Variables, relaxed: set[int], tick: Callable[[], None]
-) -> list[Conflict] | None:
-    """The conflicts the LP relaxation already proves (None: the relaxation is feasible)."""
-    rows = list(all_rows(v))
-    rel = [i for i, r in enumerate(rows) if r.relaxable]
-    assumption = dict(zip(rel, sorted(v.assumptions), strict=True))
-    keep = np.ones(len(rows), dtype=bool)
-    keep[[i for i in rel if assumption[i] in relaxed]] = False
-    phase1 = solve_rows_lp(v, rows, keep, elastic=True)
-    tick()
-    if not phase1.ok:
-        return None
-    violated = [i for i in rel if keep[i] and phase1.slack[i] > TOL]
-    if not violated:
-        return None
-    e = v.elig
-    post_unit = dict(zip(e.posts.index, e.posts["unit_id"], strict=True))
+class Names:
+    """The rule instances a conflict is made of: per relaxable row (its number among the rows),
+    (rule, scope, detail) and (None, lo, hi), as :class:`rotation.model.Variables` keeps them
+    per assumption literal (what :mod:`.words` reads)."""
 
-    units = e.data.units
-    parent = units["parent_id"].to_dict() if "parent_id" in units else {}
+    def __init__(self, rows: list[Row]) -> None:
+        self.assumptions: dict[int, Name] = {}
+        self.bounds: dict[int, tuple[None, float | None, float | None]] = {}
+        for i, r in enumerate(rows):
+            if r.relaxable:
+                self.assumptions[i] = (r.rule, r.scope, r.detail)
+                self.bounds[i] = (None, r.lo, r.hi)
 
-    def ancestors(scope: str) -> set[str]:
-        out = {scope}
-        u = post_unit.get(scope, scope)
-        while isinstance(u, str) and u in units.index and u not in out:
-            out.add(u)
-            u = parent.get(u)
+
+class Scopes:
+    """Which rows and posts lie in, above or below a scope (a post, a unit, or plan-wide: the
+    budget, a priority group), indexed once."""
+
+    def __init__(self, ix: PairIndex, rows: list[Row], rel: list[int]) -> None:
+        e = ix.elig
+        self.post_unit = dict(zip(e.posts.index, e.posts["unit_id"], strict=True))
+        units = e.data.units
+        self.units = units
+        self.parent = units["parent_id"].to_dict() if "parent_id" in units else {}
+        self._anc: dict[str, frozenset[str]] = {}
+        self.rows_below: dict[str, list[int]] = {}  # scope -> rows whose scope lies in it
+        self.rows_at: dict[str, list[int]] = {}  # scope -> rows of that very scope
+        self.plan_wide: list[int] = []
+        for i in rel:
+            s = rows[i].scope
+            if self.is_plan_wide(s):
+                self.plan_wide.append(i)
+                continue
+            self.rows_at.setdefault(s, []).append(i)
+            for a in self.ancestors(s):
+                self.rows_below.setdefault(a, []).append(i)
+        self.posts_below: dict[str, list[int]] = {}
+        for p, pid in enumerate(e.posts.index):
+            for a in self.ancestors(str(pid)):
+                self.posts_below.setdefault(a, []).append(p)
+
+    def is_plan_wide(self, s: str) -> bool:
+        return not (s in self.post_unit or s in self.units.index)
+
+    def chain(self, scope: str) -> list[str]:
+        """The scope, its unit and every unit above it, innermost first."""
+        out = [scope]
+        u = self.post_unit.get(scope, scope)
+        while isinstance(u, str) and u in self.units.index and u not in out:
+            out.append(u)
+            u = self.parent.get(u)
         return out
 
-    def related(a: str, b: str) -> bool:
+    def ancestors(self, scope: str) -> frozenset[str]:
+        """The scope, its unit and every unit above it."""
+        got = self._anc.get(scope)
+        if got is None:
+            got = self._anc[scope] = frozenset(self.chain(scope))
+        return got
+
+    def widen(self, hubs: set[str]) -> Iterator[set[str]]:
+        """The hubs, then with the unit above each, and so on up to the top."""
+        chains = [self.chain(h) for h in sorted(hubs)]
+        for k in range(max(len(c) for c in chains)):
+            yield hubs | {c[min(k, len(c) - 1)] for c in chains}
+
+    def related(self, a: str, b: str) -> bool:
         """Same scope, one inside the other, or a plan-wide row (budget, priority group)."""
-        plan_wide = not (a in post_unit or a in units.index) or not (
-            b in post_unit or b in units.index
-        )
-        return plan_wide or a in ancestors(b) or b in ancestors(a)
+        if self.is_plan_wide(a) or self.is_plan_wide(b):
+            return True
+        return a in self.ancestors(b) or b in self.ancestors(a)
 
-    binding = [i for i in rel if keep[i] and abs(phase1.dual[i]) > TOL]
+    def near(self, hubs: set[str]) -> set[int]:
+        """The relaxable rows related to any hub."""
+        out = set(self.plan_wide)
+        for h in hubs:
+            if self.is_plan_wide(h):
+                return set().union(*self.rows_below.values(), self.plan_wide)
+            out.update(self.rows_below.get(h, []))
+            for a in self.ancestors(h):
+                out.update(self.rows_at.get(a, []))
+        return out
 
-    model = RowsLpModel(v, rows)
+    def posts(self, hubs: set[str], block: np.ndarray) -> np.ndarray:
+        """The block's posts in some hub (all of them when a hub is plan-wide)."""
+        if any(self.is_plan_wide(h) for h in hubs):
+            return block
+        mine = sorted({p for h in hubs for p in self.posts_below.get(h, [])})
+        return np.intersect1d(block, np.asarray(mine, dtype=np.int64))
 
-    def lp_infeasible(hard: np.ndarray) -> bool:
-        return not model.solve(hard).ok
 
-    cores = []
-    for r in violated:
-        unit = rows[r].scope
-        hard = keep.copy()
-        hard[[i for i in violated if i != r]] = False
-        # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
-        # binds the district's target, whose other posts' keep rules are in the conflict too)
-        hubs = {unit} | {rows[i].scope for i in binding if related(rows[i].scope, unit)}
-        near = [
-            i
-            for i in rel
-            if hard[i] and i != r and any(related(rows[i].scope, h) for h in sorted(hubs))
-        ]
-        if lp_infeasible(hard):  # deletion filter over the rows of the scope
-            loose = [i for i in near if i not in set(binding)]
-            hard[loose] = False
-            if lp_infeasible(hard):  # the non-binding rows at once, then one by one
-                near = [i for i in near if i in set(binding)]
-            else:
-                hard[loose] = True
-            _delete(near, hard, lp_infeasible)
-            core = {r} | {i for i in near if hard[i]}
-        else:
-            core = {r} | {i for i in binding if related(rows[i].scope, unit)}
-        cores.append(sorted(assumption[i] for i in core))
+def lp_conflicts(
+    ix: PairIndex, rows: list[Row], relaxed: set[int], tick: Callable[[], None]
+) -> list[Conflict] | None:
+    """The conflicts the LP relaxation already proves (None: the relaxation is feasible, or not
+    tight enough to name a nearest value: ask CP-SAT). ``relaxed``: rows (numbers) the
+    pre-checks already named. Conflicts are numbered by their rows (:class:`Names`).
+
+    Each independent block (:func:`.sublp.blocks`: provinces no row joins) gets its own elastic
+    phase 1; each row it violates its own deletion filter over the LP of its scope's posts (a
+    relaxation, :class:`.sublp.ScopeLp`; the block's LP when the scope alone is feasible); each
+    nearest value its optimum over the conflict's scope when that optimum extends to the block
+    (:func:`.sublp.extends`), else the block's."""
+    rel = [i for i, r in enumerate(rows) if r.relaxable]
+    m = rows_matrix(ix, rows)
+    keep = np.ones(len(rows), dtype=bool)
+    keep[sorted(relaxed)] = False
+    e = ix.elig
+    prov = e.posts["province_id"].astype(str).to_numpy()
+    province = np.unique(prov, return_inverse=True)[1].astype(np.int64)
+    sc = Scopes(ix, rows, rel)
+    cores: list[list[int]] = []
+    block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]] = {}
+    for block in blocks(m, province):
+        lp_block = ScopeLp(m, block, elastic=True)
+        phase1 = lp_block.solve(keep)
+        lp_block.stop_elastic()
         tick()
-    conflicts = _merge(cores, v.assumptions)
-    row_of = {a: i for i, a in assumption.items()}
-    for conflict in conflicts:
-        mine = {row_of[a] for a in conflict.rows}
-        others = [i for i in violated if i not in mine]
-        for a in conflict.rows:
-            i = row_of[a]
-            if rows[i].rule not in NUMERIC:  # a lock, a keep rule: no number to optimise
-                conflict.best[a] = None
+        if not phase1.ok:
+            return None
+        assert phase1.slack is not None and phase1.dual is not None
+        mine = np.zeros(len(rows), dtype=bool)
+        mine[lp_block.rows] = True
+        violated = [i for i in rel if mine[i] and keep[i] and phase1.slack[i] > TOL]
+        if not violated:
+            continue
+        binding = {i for i in rel if mine[i] and keep[i] and abs(phase1.dual[i]) > TOL}
+        pending = []  # rows no scope's LP proves: the block's decides, for all at once first
+        for r in violated:
+            block_of[r] = (lp_block, block, violated)
+            core = _core(rows, sc, r, keep, violated, binding, lp_block, block, m, True)
+            if core is None:
+                pending.append(r)
+            else:
+                cores.append(core)
+            tick()
+        for layer in _layers(rows, sc, pending):
+            if not lp_block.infeasible(_hard(keep, violated, layer)):
+                # feasible with all of them: with each alone too (fewer rows)
+                cores += [sorted(_shared(rows, sc, r, binding)) for r in layer]
                 continue
-            trial = keep.copy()
-            trial[others] = False
-            trial[i] = False
-            maximise = rows[i].lo is not None
-            res = solve_rows_lp(v, rows, trial, False, objective=(i, 1 if maximise else -1))
-            if not res.ok:
-                conflict.best[a] = None
-            elif maximise:
-                conflict.best[a] = math.floor(res.value + TOL)
-            else:
-                conflict.best[a] = math.ceil(res.value - TOL)
-            best, row = conflict.best[a], rows[i]
-            if best is not None and (
-                (maximise and row.lo is not None and best >= row.lo)
-                or (not maximise and row.hi is not None and best <= row.hi)
-            ):
-                return None  # the relaxation is not tight here (integrality): ask CP-SAT
-        tick()
+            for r in layer:
+                found = _core(
+                    rows, sc, r, keep, violated, binding, lp_block, block, m, ladder=False
+                )
+                assert found is not None
+                cores.append(found)
+                tick()
+    if not cores:
+        return None
+    conflicts = _merge(cores, Names(rows).assumptions)
+    groups = _priority_groups(ix, rows)
+    if not _nearest_values(rows, m, keep, conflicts, block_of, sc, groups, tick):
+        return None  # the relaxation is not tight here (integrality): ask CP-SAT
     return conflicts
+
+
+def _priority_groups(
+    ix: PairIndex, rows: list[Row]
+) -> dict[int, tuple[np.ndarray, np.ndarray, int]]:
+    """Per ``priority_shares`` row: (newcomer columns, of the group?, required share in
+    ten-thousandths), from the same concepts the row producer reads."""
+    e = ix.elig
+    new, arrivals = ix.newcomer_terms()
+    cols = np.concatenate([new, np.asarray(arrivals, dtype=np.int64)]).astype(np.int64)
+    out = {}
+    wanted = {ps.group: ps.min_share for ps in e.rules.priority_shares}
+    for i, r in enumerate(rows):
+        if r.rule == "priority_shares" and r.scope in wanted:
+            member = in_group(e.data, e.facts, r.scope)[e.pair_cadre[cols]]
+            out[i] = (cols, member, round(wanted[r.scope] * PRIORITY_SCALE))
+    return out
+
+
+def best_share(
+    lp: ScopeLp, keep: np.ndarray, cols: np.ndarray, member: np.ndarray, *_required: int
+) -> tuple[float, float, float] | None:
+    """The highest share of a group among the newly appointed the LP reaches with the rows of
+    ``keep``: (share 0–1, members, newly appointed) at the optimum, by Dinkelbach's method
+    (maximise members − share × appointed, then move the share to the ratio reached, until
+    nothing better exists); None when the LP is infeasible or appoints nobody."""
+    share, k, n = 0.0, 0.0, 0.0
+    w = np.zeros(lp.m.a.shape[1])
+    for _ in range(50):
+        w[cols] = member.astype(float) - share
+        res = lp.solve(keep, objective=w)
+        if not res.ok or res.x is None:
+            return None
+        x = lp.full(res.x)[cols]
+        n, k = float(x.sum()), float(x[member].sum())
+        if n <= TOL:
+            return None
+        if res.value <= TOL * max(1.0, n):
+            break
+        share = k / n
+    return share, k, n
+
+
+Candidate = tuple[Conflict, int, int]
+"""(conflict, row, value its scope's LP reaches): a nearest value still to check in the block."""
+
+
+def _nearest_values(
+    rows: list[Row],
+    m: RowsMatrix,
+    keep: np.ndarray,
+    conflicts: list[Conflict],
+    block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]],
+    sc: Scopes,
+    groups: dict[int, tuple[np.ndarray, np.ndarray, int]],
+    tick: Callable[[], None],
+) -> bool:
+    """Each numeric rule instance's nearest value (``Conflict.best``): its own expression
+    optimised by the LP with it dropped, the rest of its conflict kept and every other conflict
+    relaxed. Optimised over the conflict's scope (a relaxation: its optimum bounds the block's,
+    and an infeasible scope means an infeasible block), then checked in the block's LP: for
+    every conflict at once (each with one value applied; feasible together means feasible
+    alone), else one by one; where the block cannot reach it, optimised over the block. A
+    priority share's is the highest share of its group among the newly appointed the block's LP
+    reaches (:func:`best_share`), rounded down to a percent. False when a value would leave the
+    rule as it is (the LP is not tight: integrality). ``groups``: per ``priority_shares`` row,
+    (the newcomer columns, whether each is of the group, the required share in
+    ten-thousandths)."""
+
+    def rounded(value: float, maximise: bool) -> int:
+        return math.floor(value + TOL) if maximise else math.ceil(value - TOL)
+
+    def trial_of(conflict: Conflict, i: int) -> np.ndarray:
+        _, _, violated = block_of[_anchor(conflict, block_of)]
+        trial = keep.copy()
+        trial[[k for k in violated if k not in set(conflict.rows)]] = False
+        trial[i] = False
+        return trial
+
+    def sense(i: int) -> int:
+        return 1 if rows[i].lo is not None else -1
+
+    def at(i: int, value: int) -> tuple[int, float, float]:
+        return (i, value, np.inf) if sense(i) > 0 else (i, -np.inf, value)
+
+    pending: dict[int, list[list[Candidate]]] = {}  # block (first post) -> rounds of candidates
+    for conflict in conflicts:
+        lp_block, block, _ = block_of[_anchor(conflict, block_of)]
+        scope_posts = sc.posts({rows[i].scope for i in conflict.rows}, block)
+        scope_lp = ScopeLp(m, scope_posts) if len(scope_posts) < len(block) else lp_block
+        mine: list[Candidate] = []
+        for i in conflict.rows:
+            conflict.best[i] = None
+            if rows[i].rule == "priority_shares" and i in groups:
+                got = best_share(lp_block, trial_of(conflict, i), *groups[i])
+                if got is not None:
+                    share, k, n = got
+                    conflict.best[i] = math.floor(share * 100 + TOL) * (PRIORITY_SCALE // 100)
+                    conflict.counts[i] = (round(k), round(n))
+                continue
+            if rows[i].rule not in NUMERIC:  # a lock, a keep rule: no number to optimise
+                continue
+            trial = trial_of(conflict, i)
+            if scope_lp is not lp_block and scope_lp.inside(i):
+                part = scope_lp.solve(trial, objective=(i, sense(i)))
+                if part.ok:
+                    mine.append((conflict, i, rounded(part.value, sense(i) > 0)))
+                continue  # infeasible in the scope: in the block too
+            res = lp_block.solve(trial, objective=(i, sense(i)))
+            if res.ok:
+                conflict.best[i] = rounded(res.value, sense(i) > 0)
+        rounds = pending.setdefault(int(block[0]), [])
+        for j, cand in enumerate(mine):
+            if j == len(rounds):
+                rounds.append([])
+            rounds[j].append(cand)
+        tick()
+    for first, rounds in pending.items():
+        for cands in rounds:
+            conflict0, _, _ = cands[0]
+            lp_block, _, violated = block_of[_anchor(conflict0, block_of)]
+            together = keep.copy()
+            with_value = {id(c) for c, _, _ in cands}
+            for conflict in conflicts:
+                if (
+                    id(conflict) not in with_value
+                    and block_of[_anchor(conflict, block_of)][1][0] == first
+                ):
+                    together[[k for k in conflict.rows if k in set(violated)]] = False
+            if lp_block.solve(together, bounds=[at(i, v) for _, i, v in cands]).ok:
+                for conflict, i, v in cands:
+                    conflict.best[i] = v
+                continue
+            for conflict, i, v in cands:
+                trial = trial_of(conflict, i)
+                if lp_block.solve(trial, bounds=[at(i, v)]).ok:
+                    conflict.best[i] = v
+                    continue
+                res = lp_block.solve(trial, objective=(i, sense(i)))
+                if res.ok:
+                    conflict.best[i] = rounded(res.value, sense(i) > 0)
+        tick()
+    for conflict in conflicts:
+        for i, best in conflict.best.items():
+            row = rows[i]
+            if i in conflict.counts:
+                if best is not None and best >= groups[i][2]:
+                    return False
+                continue
+            if best is not None and (
+                (row.lo is not None and best >= row.lo)
+                or (row.lo is None and row.hi is not None and best <= row.hi)
+            ):
+                return False
+    return True
+
+
+def _anchor(conflict: Conflict, block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]]) -> int:
+    """A violated row of the conflict (every conflict has one): the key of its block."""
+    return next(i for i in conflict.rows if i in block_of)
+
+
+def _core(
+    rows: list[Row],
+    sc: Scopes,
+    r: int,
+    keep: np.ndarray,
+    violated: list[int],
+    binding: set[int],
+    lp_block: ScopeLp,
+    block: np.ndarray,
+    m: RowsMatrix,
+    scope_only: bool = False,
+    ladder: bool = True,
+) -> list[int] | None:
+    """The minimal conflict of violated row ``r``: the rows of its scope it needs, found by a
+    deletion filter over the LP of the narrowest scope around it that already fails (the
+    block's when none does; ``scope_only``: None then; ``ladder`` False: no scope is tried, it
+    is known that none fails)."""
+    unit = rows[r].scope
+    hard = _hard(keep, violated, [r])
+    # the rows of the scope, and of the scopes of the rows binding it (a keep rule at a post
+    # binds the district's target, whose other posts' keep rules are in the conflict too)
+    hubs = {unit} | {rows[i].scope for i in binding if sc.related(rows[i].scope, unit)}
+    lp = None
+    for wider in sc.widen(hubs) if ladder else ():  # the narrowest scope whose LP fails
+        mine = sc.posts(wider, block)
+        if len(mine) >= len(block):
+            break
+        sub = ScopeLp(m, mine)
+        if sub.infeasible(hard):
+            lp, hubs = sub, wider
+            break
+    if lp is None:
+        if scope_only:
+            return None
+        lp = lp_block
+    near = sorted(i for i in sc.near(hubs) if hard[i] and i != r)
+    if lp.infeasible(hard):  # deletion filter over the rows of the scope
+        loose = [i for i in near if i not in binding]
+        hard[loose] = False
+        if lp.infeasible(hard):  # the non-binding rows at once, then one by one
+            near = [i for i in near if i in binding]
+        else:
+            hard[loose] = True
+        _delete(near, hard, lp.infeasible)
+        core = {r} | {i for i in near if hard[i]}
+    else:
+        core = _shared(rows, sc, r, binding)
+    return sorted(core)
+
+
+def _layers(rows: list[Row], sc: Scopes, pending: list[int]) -> list[list[int]]:
+    """``pending`` in layers of rows whose scopes are pairwise unrelated (a district's target and
+    its cap fail together, each holds alone: never checked at once), in order."""
+    layers: list[list[int]] = []
+    for r in pending:
+        for layer in layers:
+            if not any(sc.related(rows[r].scope, rows[q].scope) for q in layer):
+                layer.append(r)
+                break
+        else:
+            layers.append([r])
+    return layers
+
+
+def _hard(keep: np.ndarray, violated: list[int], on: list[int]) -> np.ndarray:
+    """``keep`` with every violated row off but those of ``on``."""
+    hard = keep.copy()
+    hard[[i for i in violated if i not in set(on)]] = False
+    return hard
+
+
+def _shared(rows: list[Row], sc: Scopes, r: int, binding: set[int]) -> set[int]:
+    """A violated row that holds on its own once the others are relaxed (the phase 1 spread a
+    conflict's violation over several rows): its conflict is the rows of its scope binding it."""
+    unit = rows[r].scope
+    return {r} | {i for i in binding if sc.related(rows[i].scope, unit)}

@@ -11,14 +11,28 @@ a lock to drop, a post to leave vacant).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from ..eligibility import Eligibility
 from ..i18n import DEFAULT_LANG, N_, Translator, translator
-from ..model import Variables
+from ..model.constraints import PRIORITY_SCALE
 from ..plan import DiagnosisItem
 from ..rules import Rules
 from .conflicts import Conflict
 from .precheck import cadre_label, forced_changes, make_item, post_label
+
+
+class Named(Protocol):
+    """Rule instances by number: (rule, scope, detail) and (expression, lo, hi) — a diagnosis
+    model's assumption literals (:class:`rotation.model.Variables`) or the LP's rows
+    (:class:`.conflicts.Names`)."""
+
+    @property
+    def assumptions(self) -> Mapping[int, tuple[str, str, str]]: ...
+
+    @property
+    def bounds(self) -> Mapping[int, tuple[Any, float | None, float | None]]: ...
 
 
 def scope_name(e: Eligibility, scope: str) -> str:
@@ -27,6 +41,8 @@ def scope_name(e: Eligibility, scope: str) -> str:
         return post_label(e, int(e.posts.index.get_loc(scope)))
     if scope in e.data.units.index:
         return e.data.unit_name(scope)
+    if scope in e.data.cadres.index:
+        return f"{e.data.cadre_name(scope)} ({scope})"
     return scope
 
 
@@ -52,6 +68,9 @@ def sentence(e: Eligibility, rules: Rules, rule: str, scope: str, detail: str) -
         "minimum_tenure": f"{name}: {detail} (under {rules.min_years_in_post:g} years in post)",
         "lock": f"{name}: lock {detail}",
         "priority_shares": f"{detail}",
+        "min_stay": f"{name}: {detail} (minimum stay)",
+        "office_wait": f"{name}: {detail} (waiting time after a release to an office)",
+        "never_decrease": f"{name}: non-local holders may not fall in number ({detail})",
         "budget_vnd": f"{detail}",
     }
     return texts.get(rule, f"{name}: {detail}")
@@ -68,6 +87,7 @@ MESSAGES = {
     "target": N_("diagnosis", "lower the target to {share} ({k} of {n})"),
     "never_below": N_("diagnosis", "let the count fall to {n}"),
     "budget": N_("diagnosis", "raise the budget to {money}"),
+    "priority": N_("diagnosis", "lower the share to {share} ({k} of {n} newly appointed)"),
     "tenure": N_("diagnosis", "lower the minimum years in post to {years}"),
     "move": N_("diagnosis", "let the incumbent move"),
     "not_enough": N_("diagnosis", "relaxing this rule alone is not enough"),
@@ -99,11 +119,21 @@ def say(t: Translator, words: Words) -> str:
 
 
 def nearest(
-    e: Eligibility, rules: Rules, v: Variables, row: int, best: int | None
+    e: Eligibility,
+    rules: Rules,
+    v: Named,
+    row: int,
+    best: int | None,
+    counts: tuple[int, int] | None = None,
 ) -> tuple[float | int | None, float | int | None, Words]:
-    """(current value, nearest value that works, the words for it) of one rule instance."""
+    """(current value, nearest value that works, the words for it) of one rule instance;
+    ``counts``: a priority share's (members, newly appointed) at its best share."""
     rule, scope, detail = v.assumptions[row]
     _, lo, hi = v.bounds[row]
+    if rule == "priority_shares" and best is not None and counts is not None:
+        current = next((p.min_share for p in rules.priority_shares if p.group == scope), None)
+        share = best / PRIORITY_SCALE
+        return current, share, ("priority", {"share": share, "k": counts[0], "n": counts[1]})
     if rule in ("not_movable", "minimum_tenure") and scope in e.posts.index:
         if rule == "minimum_tenure":
             c = e.must_keep.get(int(e.posts.index.get_loc(scope)))
@@ -137,39 +167,47 @@ def _current(rule: str, detail: str, lo: float | None, hi: float | None) -> int 
     if rule == "max_changes":
         return int(detail.split()[2])
     bound = lo if lo is not None else hi
-    return None if bound is None or rule in ("priority_shares",) else int(bound)
+    no_number = ("priority_shares", "min_stay", "office_wait", "never_decrease")
+    return None if bound is None or rule in no_number else int(bound)
 
 
 def conflict_items(
-    e: Eligibility, rules: Rules, v: Variables, conflicts: list[Conflict]
+    e: Eligibility, rules: Rules, v: Named, conflicts: list[Conflict]
 ) -> list[DiagnosisItem]:
     """One item per rule instance of every conflict, in conflict order."""
-    items = []
+    return [
+        instance_item(e, rules, v, conflict, row, no)
+        for no, conflict in enumerate(conflicts, 1)
+        for row in conflict.rows
+    ]
+
+
+def instance_item(
+    e: Eligibility, rules: Rules, v: Named, conflict: Conflict, row: int, no: int
+) -> DiagnosisItem:
+    """One rule instance of conflict number ``no`` in words, with its nearest value as data."""
     vi = translator(DEFAULT_LANG)
-    for no, conflict in enumerate(conflicts, 1):
-        for row in conflict.rows:
-            rule, scope, detail = v.assumptions[row]
-            best = conflict.best.get(row)
-            current, would, words = nearest(e, rules, v, row, best)
-            name = scope_name(e, scope)
-            item = make_item(
-                rule=rule,
-                scope=scope,
-                detail=f"{sentence(e, rules, rule, scope, detail)} — would work: "
-                + say(translator("en"), words),
-                detail_vi=f"{name}: {vi.rule(rule)} — {vi.pgettext('diagnosis', MESSAGES['would_work'])}"
-                f": {say(vi, words)}",
-                rule_label=vi.rule(rule),
-                scope_name=name,
-                conflict=no,
-                current=current,
-                would_work=would,
-            )
-            if rule == "non_local_target" and best is not None:
-                n = int(detail.rsplit(" of ", 1)[1])
-                item.best_share = round(best / n, 4) + 0.0
-            items.append(item)
-    return items
+    rule, scope, detail = v.assumptions[row]
+    best = conflict.best.get(row)
+    current, would, words = nearest(e, rules, v, row, best, conflict.counts.get(row))
+    name = scope_name(e, scope)
+    item = make_item(
+        rule=rule,
+        scope=scope,
+        detail=f"{sentence(e, rules, rule, scope, detail)} — would work: "
+        + say(translator("en"), words),
+        detail_vi=f"{name}: {vi.rule(rule)} — {vi.pgettext('diagnosis', MESSAGES['would_work'])}"
+        f": {say(vi, words)}",
+        rule_label=vi.rule(rule),
+        scope_name=name,
+        conflict=no,
+        current=current,
+        would_work=would,
+    )
+    if rule == "non_local_target" and best is not None:
+        n = int(detail.rsplit(" of ", 1)[1])
+        item.best_share = round(best / n, 4) + 0.0
+    return item
 
 
 LEVEL_WORDS = {"province": "provinces", "district": "districts", "commune": "communes"}

@@ -411,29 +411,32 @@ def _assemble(base, rules, h, rrules, holders, status) -> RoadmapResult:
 
 
 def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
-    """Name the first round whose own rules cannot hold, with the single-round diagnosis; else
-    say the rounds conflict through the minimum stay and the trajectory."""
+    """Name the first round whose own rules cannot hold, with the single-round diagnosis (for a
+    later round, planned after the earlier rounds' round-by-round plans, the horizon's own
+    conflicts first when the horizon is small enough to diagnose over every eligible pair: the
+    earlier choices may be part of it); else the conflicts across rounds
+    (:func:`rotation.diagnose.roadmap.diagnose_horizon`: every eligible pair up to
+    ``EXACT_MAX_TRIPLES``, the candidates beyond); else say the rounds conflict through the
+    minimum stay and the trajectory."""
+    from ..diagnose.roadmap import diagnose_horizon
     from ..solve import solve
 
+    small = estimated_triples(base, rules) <= EXACT_MAX_TRIPLES
     state = roll_forward(base, rules, Plan(status="feasible"), h.rounds[0], h.rounds[0])
     for k, day in enumerate(h.rounds):
         res = solve(state, rrules[k], explain=False)
         if res.status == "infeasible":
-            return [
-                DiagnosisItem.model_validate(
-                    {
-                        "rule": d.rule,
-                        "scope": d.scope,
-                        "detail": f"{day.year}: {d.detail}",
-                        "round": day.isoformat(),
-                    }
-                )
-                for d in res.diagnosis
-            ]
+            alone = [_in_round(d, day) for d in res.diagnosis]
+            if k == 0 or not small:
+                return alone
+            return diagnose_horizon(base, rules, None) or alone
         if not res.plans:
             break
         nxt = h.rounds[k + 1] if k + 1 < len(h.rounds) else None
         state = roll_forward(state, rules, res.plans[0], day, nxt)
+    across = diagnose_horizon(base, rules, None if small else CANDIDATES_PER_POST)
+    if across:  # conflicts only the rounds together have
+        return across
     return [
         DiagnosisItem(
             rule="min_stay+trajectory",
@@ -443,6 +446,16 @@ def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
             "conflict across rounds (or among the candidate pairs considered)",
         )
     ]
+
+
+def _in_round(d: DiagnosisItem, day: dt.date) -> DiagnosisItem:
+    """A single-round diagnosis item as the round's: its year before the details, ``round``."""
+    fields = d.model_dump()
+    fields["detail"] = f"{day.year}: {d.detail}"
+    if fields.get("detail_vi"):
+        fields["detail_vi"] = f"{day.year}: {fields['detail_vi']}"
+    fields["round"] = day.isoformat()
+    return DiagnosisItem.model_validate(fields)
 
 
 # --------------------------------------------------------------------------- greedy baseline
