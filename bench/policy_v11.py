@@ -132,22 +132,25 @@ def in_child(method: str, data: Path, doc: dict, limit: float) -> dict:
     rules = work / "rules.json"
     rules.write_text(json.dumps(doc, default=str))
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.policy_v11",
-            "--child",
-            method,
-            str(data),
-            str(rules),
-            str(limit),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=limit * 4 + 300,
-    )
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.policy_v11",
+                "--child",
+                method,
+                str(data),
+                str(rules),
+                str(limit),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=limit * 4 + 300,
+        )
+    except subprocess.TimeoutExpired:
+        return {"status": f"timed out after {limit * 4 + 300:g} s", "wall_s": limit * 4 + 300}
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         return {"status": f"failed ({proc.stderr.strip().splitlines()[-1:]})", "wall_s": wall}
