@@ -49,4 +49,7 @@ def test_continuity_override_is_the_one_the_data_needs(national):
     bare = load_rules(doc)
     items = change_cap_conflicts(compute_eligibility(national, bare), bare)
     assert [d.scope for d in items] == ["26575"]
-    assert "Ngãi Giao: at most 2 changes allowed, but 3 posts must change" in items[0].detail
+    assert items[0].detail == (
+        "Xã Ngãi Giao: at most 2 changes allowed, but 3 posts must change "
+        "(3 vacant and must be filled)"
+    )
