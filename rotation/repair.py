@@ -234,9 +234,8 @@ def repair_holders(
     """:func:`repair_plan` from the given plan's holders (post → cadre): what the command line
     and the service's repair jobs both call. ``solve_fn`` (default :func:`rotation.solve.solve`,
     same signature) is the service's configured solve target."""
-    from .validate import validate_plan
-
     from .solve import solve as exact_solve
+    from .validate import validate_plan
 
     solve: Callable[..., Any] = solve_fn if solve_fn is not None else exact_solve
 

@@ -2,8 +2,9 @@
 
 A post nobody may hold (grouped by cause, missing data first: no ratings table, no coordinates,
 empty planning lists); an incumbent who must both stay and go; a lock on a refused pair; a
-non-local target with too few eligible non-local cadres; a change cap below the changes the
-tenure limit forces. The search-based part is :mod:`rotation.diagnose.conflicts`.
+non-local target with too few eligible non-local cadres; a change cap below the changes no plan
+can avoid (vacant posts to fill, incumbents who must leave). The search-based part is
+:mod:`rotation.diagnose.conflicts`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 import numpy as np
 
 from ..eligibility import Eligibility
+from ..i18n import DEFAULT_LANG, N_, Translator, translator
 from ..model.index import PairIndex
 from ..plan import DiagnosisItem
 from ..rules import Rules
@@ -196,7 +198,7 @@ def precheck(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
                 )
             )
     items += _grouped_targets(e, rules, _target_prechecks(e, rules))
-    items += _change_cap_prechecks(e, rules)
+    items += change_cap_conflicts(e, rules)
     return items
 
 
@@ -212,22 +214,91 @@ def forced_changes(e: Eligibility, scope_level: str) -> dict[str, int]:
     return out
 
 
-def _change_cap_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
-    """A change cap below the number of incumbents who must leave for the tenure limit."""
-    return [
-        make_item(
-            rule="max_changes+maximum_tenure",
-            scope=scope,
-            detail=f"{e.data.unit_name(scope)}: at most {mc.cap(scope)} changes allowed, but "
-            f"{n} incumbents have reached the maximum of {rules.max_years_in_post:g} years in "
-            "post and must leave",
-            current=mc.cap(scope),
-            would_work=n,
-        )
-        for mc in rules.change_caps
-        for scope, n in sorted(forced_changes(e, mc.scope_level).items())
-        if n > mc.cap(scope)
-    ]
+def unavoidable_changes(e: Eligibility, rules: Rules) -> np.ndarray:
+    """Per post of the plan, whether every plan changes its holder, as the change cap counts
+    it: a vacant post that must be filled, or a post whose incumbent may not stay (maximum
+    tenure, or any rule refusing the keep pair). Posts of merged communes are not in the plan
+    (never filled), so they never count; their incumbents are free to take another post."""
+    has_keep = np.zeros(len(e.posts), dtype=bool)
+    has_keep[e.pair_post[e.pair_keep]] = True
+    vacant = e.posts["incumbent_id"].isna().to_numpy()
+    if rules.allow_vacancies:  # a vacant post may stay vacant: unchanged
+        return ~has_keep & ~vacant
+    return ~has_keep
+
+
+CAP_CAUSES = {
+    "vacant": N_("diagnosis", "{n} vacant and must be filled"),
+    "tenure": N_("diagnosis", "{n} with an incumbent at the maximum of {years} years in post"),
+    "refused": N_("diagnosis", "{n} with an incumbent no rule lets stay"),
+}
+CAP_RULES = {"vacant": "fill_every_post", "tenure": "maximum_tenure", "refused": ""}
+"""The rule each cause adds to the conflict's name (a refused keep pair is eligibility's)."""
+CAP_SENTENCE = N_(
+    "diagnosis", "{unit}: at most {cap} changes allowed, but {n} posts must change ({causes})"
+)
+CAP_TENURE_SENTENCE = N_(
+    "diagnosis",
+    "{unit}: at most {cap} changes allowed, but {n} incumbents have reached the maximum of "
+    "{years} years in post and must leave",
+)
+
+
+def _cap_causes(t: Translator, parts: dict[str, int], years: str) -> str:
+    return ", ".join(
+        t.pgettext("diagnosis", CAP_CAUSES[k]).format(n=n, years=years) for k, n in parts.items()
+    )
+
+
+def change_cap_conflicts(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
+    """A change cap below the changes no plan can avoid in its scope (vacant posts that must be
+    filled, incumbents who must leave): at commune level, continuity that cannot hold. Each
+    conflict names the scope unit, the cap and the posts by cause; found without any search, so
+    the solve can stop before building a model (:func:`rotation.solve.single.solve_one`)."""
+    caps = rules.change_caps
+    if not caps or not len(e.posts):
+        return []
+    forced = unavoidable_changes(e, rules)
+    if not forced.any():
+        return []
+    vacant = e.posts["incumbent_id"].isna().to_numpy()
+    tenure = np.zeros(len(e.posts), dtype=bool)
+    tenure[list(e.over_tenure)] = True
+    causes = {"vacant": forced & vacant, "tenure": forced & tenure}
+    causes["refused"] = forced & ~vacant & ~tenure
+    units = e.posts["unit_id"].to_numpy()
+    years = f"{rules.max_years_in_post:g}"
+    langs = {"detail": translator("en"), "detail_vi": translator(DEFAULT_LANG)}
+    items: list[DiagnosisItem] = []
+    for mc in caps:
+        scopes = e.data.scope_of(list(units), mc.scope_level).to_numpy()
+        counts = Counter(scopes[forced].tolist())
+        for scope in sorted(counts):
+            n, cap = counts[scope], mc.cap(scope)
+            if n <= cap:
+                continue
+            in_scope = scopes == scope
+            parts = {k: int((m & in_scope).sum()) for k, m in causes.items()}
+            parts = {k: v for k, v in parts.items() if v}
+            name = e.data.unit_name(scope)
+            msg = CAP_TENURE_SENTENCE if parts.get("tenure") == n else CAP_SENTENCE
+            texts = {
+                field: t.pgettext("diagnosis", msg).format(
+                    unit=name, cap=cap, n=n, years=years, causes=_cap_causes(t, parts, years)
+                )
+                for field, t in langs.items()
+            }
+            items.append(
+                make_item(
+                    rule="+".join(["max_changes", *(CAP_RULES[k] for k in parts if CAP_RULES[k])]),
+                    scope=scope,
+                    scope_name=name,
+                    current=cap,
+                    would_work=n,
+                    **texts,
+                )
+            )
+    return items
 
 
 def _grouped_targets(
@@ -287,4 +358,11 @@ def _target_prechecks(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
     return items
 
 
-__all__ = ["cadre_label", "forced_changes", "post_label", "precheck"]
+__all__ = [
+    "cadre_label",
+    "change_cap_conflicts",
+    "forced_changes",
+    "post_label",
+    "precheck",
+    "unavoidable_changes",
+]

@@ -9,6 +9,8 @@
 ``plain``           the plain CP-SAT baseline on every eligible pair
 ``candidates``      CP-SAT runs for plan 1 and candidate plans 2..K (cuts, windows)
 ``province``        independent provinces solved apart (in worker processes) and merged
+``coupling``        provinces coupled by a national budget or priority shares: the relaxation
+                    first, else Lagrangian decomposition + reduced-cost fixing + one CP-SAT proof
 ``params``          CP-SAT parameters and the :class:`Watcher` (progress, stop)
 ``progress``        :class:`ProgressEvent`, :class:`Clock`, the ``Progress`` and stop types
 ``plans``           chosen pairs → contract :class:`~rotation.plan.Plan`

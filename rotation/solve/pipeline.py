@@ -1,10 +1,13 @@
 """``solve(problem, rules) -> Result``: the one entry point; it splits a multi-province problem
-by province when that is exact, and otherwise solves it as one (see ``single.py``)."""
+by province (``province.py``; with a national budget or priority shares, ``coupling.py``:
+relaxation first, then Lagrangian decomposition) and otherwise solves it as one
+(``single.py``)."""
 
 from __future__ import annotations
 
 from ..data import ProblemData
 from ..rules import Rules
+from .coupling import couples, solve_coupled
 from .progress import Clock, Progress, StopFlag
 from .province import provinces_in_scope, solve_by_province
 from .result import Result
@@ -36,18 +39,15 @@ def solve(
     if method not in ("exact", "plain"):
         raise ValueError(f"method {method!r}: expected 'exact' or 'plain'")
     clock = Clock()
-    # provinces are independent unless a rule spans the whole plan (a budget, priority shares)
-    whole_plan = rules.budget_vnd is not None or bool(rules.priority_shares)
-    if (
-        decompose
-        and method == "exact"
-        and rules.same_province
-        and rules.candidates == 1
-        and not whole_plan
-    ):
+    if decompose and method == "exact" and rules.same_province and rules.candidates == 1:
         provinces = provinces_in_scope(problem, rules)
         if len(provinces) > 1:
-            res = solve_by_province(problem, rules, provinces, progress, stop, explain, clock)
+            # provinces are independent unless a rule spans the whole plan (a budget, priority
+            # shares): then the coupling's relaxation first, else its Lagrangian decomposition
+            if couples(rules):
+                res = solve_coupled(problem, rules, provinces, progress, stop, explain, clock)
+            else:
+                res = solve_by_province(problem, rules, provinces, progress, stop, explain, clock)
             return _with_rules(res, rules)
     return _with_rules(solve_one(problem, rules, progress, stop, explain, method, clock), rules)
 

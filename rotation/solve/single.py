@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from ..data import ProblemData
 from ..diagnose import diagnose
+from ..diagnose.precheck import change_cap_conflicts, precheck
 from ..eligibility import compute_eligibility
 from ..explain import add_explanations
 from ..model import SCALE, pair_costs
@@ -49,6 +50,14 @@ def solve_one(
     }
     deadline = t0 + rules.time_limit_s
     want_explain = explain if explain is not None else len(elig.posts) <= EXPLAIN_MAX_POSTS
+    with phase("precheck"):
+        cap_conflicts = change_cap_conflicts(elig, rules)
+    if cap_conflicts:  # proven infeasible without a model: say so in words, at once
+        stats["infeasible_by"] = "precheck: a change cap below the changes no plan can avoid"
+        stats["total_s"] = round(time.perf_counter() - t0, 3)
+        return Result(
+            status="infeasible", diagnosis=precheck(elig, rules), stats=stats, eligibility=elig
+        )
     if method == "exact" and rules.candidates == 1 and is_pure_assignment(elig, rules):
         with phase("min-cost flow"):
             chosen = min_cost_flow_pairs(elig)
