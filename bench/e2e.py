@@ -128,7 +128,9 @@ def rotation_cmd() -> list[str]:
 
 
 def parse_profile(stderr: str) -> list[dict]:
-    """The phase table printed by ``ROTATION_PROFILE=1`` (rotation.profile.format_table)."""
+    """The phase table printed by ``ROTATION_PROFILE=1`` (rotation.profile.format_table):
+    phase, seconds, share, runs, cpu s, peak MiB; ``other`` has no runs nor peak, ``total`` no
+    share nor runs."""
     lines = stderr.splitlines()
     start = next((i for i, x in enumerate(lines) if x.split()[:2] == ["phase", "seconds"]), None)
     if start is None:
@@ -139,8 +141,12 @@ def parse_profile(stderr: str) -> list[dict]:
         if len(cells) < 2:
             continue
         row: dict = {"phase": cells[0], "s": float(cells[1])}
-        if len(cells) >= 5 or (cells[0] == "total" and len(cells) >= 3):
-            row["peak_mib"] = float(cells[-1])
+        if cells[0] == "total" and len(cells) >= 4:
+            row["cpu_s"], row["peak_mib"] = float(cells[2]), float(cells[3])
+        elif cells[0] == "other" and len(cells) >= 4:
+            row["cpu_s"] = float(cells[3])
+        elif len(cells) >= 6:
+            row["cpu_s"], row["peak_mib"] = float(cells[4]), float(cells[5])
         out.append(row)
     return out
 
