@@ -130,7 +130,13 @@ class _Lookups:
         self.incumbent_post = dict(
             zip(data.incumbent_post.index, data.incumbent_post.to_numpy(), strict=True)
         )
-        self._cadres = cadres
+        self._born = dict(zip(cadres.index, cadres["birth_date"], strict=True))
+        self._gender = dict(zip(cadres.index, cadres["gender"], strict=True))
+        self._ethnicity = (
+            dict(zip(cadres.index, cadres["ethnicity"], strict=True))
+            if "ethnicity" in cadres.columns
+            else {}
+        )
         self._ratings = data.ratings
         self._latest: dict[str, tuple[Any, Any]] | None = None
         self._people: dict[tuple[str, str], list[Any]] = {}
@@ -165,10 +171,11 @@ class _Lookups:
             return [cadre_id, None, None, None, None, None]
         key = (cadre_id, t.lang)
         if key not in self._people:
-            c = self._cadres.loc[cadre_id]
-            born = pd.Timestamp(c["birth_date"]).year if pd.notna(c["birth_date"]) else None
-            gender = {"F": t._("female"), "M": t._("male")}.get(str(c["gender"]), str(c["gender"]))
-            eth = c.get("ethnicity")
+            birth = self._born[cadre_id]
+            born = pd.Timestamp(birth).year if pd.notna(birth) else None
+            g = str(self._gender[cadre_id])
+            gender = {"F": t._("female"), "M": t._("male")}.get(g, g)
+            eth = self._ethnicity.get(cadre_id)
             last = self.latest_rating(cadre_id)
             rating = f"{t.pgettext('rating', str(last[0]))} ({int(last[1])})" if last else None
             self._people[key] = [
