@@ -328,11 +328,15 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="a checkout of the code to compare with, measured side by side as 'before'",
     )
+    ap.add_argument(
+        "--tag", default="", help="results under bench/results/e2e-TAG.json/.md (runs apart)"
+    )
     a = ap.parse_args(argv)
+    stem = f"e2e-{a.tag}" if a.tag else "e2e"
     wanted = a.only.split(",") if a.only else ["help", *CASES]
     trees = _trees(a.baseline)
     RESULTS.mkdir(exist_ok=True)
-    store = RESULTS / "e2e.json"
+    store = RESULTS / f"{stem}.json"
     res = json.loads(store.read_text()) if store.exists() else {}
     if res.get("trees") != trees:  # another comparison: start afresh
         res = {}
@@ -353,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     res["load_end"] = _load()
     store.write_text(json.dumps(res, indent=1))
     md = render(res)
-    (RESULTS / "e2e.md").write_text(md)
+    (RESULTS / f"{stem}.md").write_text(md)
     print(md)
     return 0
 
