@@ -168,11 +168,12 @@ def _median(runs: list[dict]) -> dict:
     }
 
 
-def _trees(baseline: Path | None) -> dict[str, str]:
-    """The code trees measured: ``after`` (this one) and, with ``--baseline``, ``before`` (a
-    checkout of the code to compare with, e.g. ``git archive main | tar -x -C DIR``). The
+def _trees(baseline: Path | None, after: Path | None = None) -> dict[str, str]:
+    """The code trees measured: ``after`` (this one, or ``--after DIR``: a snapshot, so that
+    editing this tree during a long run changes nothing) and, with ``--baseline``, ``before``
+    (a checkout of the code to compare with, e.g. ``git archive main | tar -x -C DIR``). The
     ``rotation`` script of this interpreter imports whichever tree PYTHONPATH names."""
-    trees = {"after": str(ROOT)}
+    trees = {"after": str((after or ROOT).resolve())}
     if baseline is not None:
         trees["before"] = str(baseline.resolve())
     return trees
@@ -328,13 +329,14 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="a checkout of the code to compare with, measured side by side as 'before'",
     )
+    ap.add_argument("--after", type=Path, help="the code measured as 'after' (default: here)")
     ap.add_argument(
         "--tag", default="", help="results under bench/results/e2e-TAG.json/.md (runs apart)"
     )
     a = ap.parse_args(argv)
     stem = f"e2e-{a.tag}" if a.tag else "e2e"
     wanted = a.only.split(",") if a.only else ["help", *CASES]
-    trees = _trees(a.baseline)
+    trees = _trees(a.baseline, a.after)
     RESULTS.mkdir(exist_ok=True)
     store = RESULTS / f"{stem}.json"
     res = json.loads(store.read_text()) if store.exists() else {}
