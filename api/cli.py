@@ -2,17 +2,15 @@
 
 The library knows nothing of the web: ``rotation.cli`` loads the ``rotation.commands`` entry
 point group (``pyproject.toml``: ``service = "api.cli:register"``) and calls :func:`register`
-with its typer app. Heavy imports (FastAPI, SQLAlchemy) happen inside the commands, so the other
-``rotation`` commands start as fast as before.
+with its typer app. Heavy imports (FastAPI, SQLAlchemy) happen inside the commands (``keys`` is
+mounted lazily), so the other ``rotation`` commands and ``rotation --help`` start fast.
 """
 
 from __future__ import annotations
 
 import importlib
 import signal
-import sys
 import threading
-from collections.abc import Sequence
 from types import FrameType
 from typing import Annotated
 
@@ -106,19 +104,23 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def register(app: typer.Typer, argv: Sequence[str] | None = None) -> None:
+KEYS_HELP = "Manage API keys of the HTTP service."
+"""The short help of ``rotation keys`` (the same as ``api.keys.keys_app``'s, checked by a test),
+known without importing the storage layer."""
+
+
+def register(app: typer.Typer) -> None:
     """Add ``serve``, ``worker`` and ``keys`` to the ``rotation`` typer app.
 
-    ``keys`` (which loads the storage layer) is mounted only when it is asked for or for the
-    top-level help, so other commands start fast.
+    ``keys`` (which loads SQLAlchemy and the storage layer) is mounted lazily: ``rotation
+    --help`` lists it, and its module is imported only when ``rotation keys …`` runs, so the
+    other commands (and the help) start fast.
     """
+    from rotation.cli_common import lazy_typer
+
     app.command("serve")(serve)
     app.command("worker")(worker)
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("keys", "--help", "-h"):
-        from .keys import keys_app
-
-        app.add_typer(keys_app, name="keys")
+    lazy_typer(app, "keys", "api.keys:keys_app", KEYS_HELP)
 
 
 def main() -> None:

@@ -1,11 +1,12 @@
 """End to end: the ``rotation`` command from process start to files written, against the issue's
 targets and, for OR-Library, against a whole scipy process on the same file.
 
-    python -m bench.e2e [--repeats 3] [--only hai_duong,national_2025,...]
+    python -m bench.e2e [--repeats 3] [--only hai_duong,national_2025,...] [--baseline DIR]
 
 Each case is a dataset folder (CSV) and a rules file under ``bench/.cache/e2e``; each run is a
 fresh process measured with ``os.wait4`` (wall seconds, peak RSS of that process), ``--quiet``
-off and on, medians of ``--repeats``. One more run with ``ROTATION_PROFILE=1`` gives the phase
+off and on, medians of ``--repeats``; with ``--baseline DIR`` (a checkout of the code before)
+that code is measured in the same loop, run for run, as "before". One more run with ``ROTATION_PROFILE=1`` gives the phase
 table (import, read, validate data, eligibility, LP, first plan, pruning, proof, explanations,
 write). Results: ``bench/results/e2e.json`` and the markdown in ``bench/results/e2e.md``.
 """
@@ -128,7 +129,9 @@ def rotation_cmd() -> list[str]:
 
 
 def parse_profile(stderr: str) -> list[dict]:
-    """The phase table printed by ``ROTATION_PROFILE=1`` (rotation.profile.format_table)."""
+    """The phase table printed by ``ROTATION_PROFILE=1`` (rotation.profile.format_table):
+    phase, seconds, share, runs, cpu s, peak MiB; ``other`` has no runs nor peak, ``total`` no
+    share nor runs."""
     lines = stderr.splitlines()
     start = next((i for i, x in enumerate(lines) if x.split()[:2] == ["phase", "seconds"]), None)
     if start is None:
@@ -139,8 +142,16 @@ def parse_profile(stderr: str) -> list[dict]:
         if len(cells) < 2:
             continue
         row: dict = {"phase": cells[0], "s": float(cells[1])}
-        if len(cells) >= 5 or (cells[0] == "total" and len(cells) >= 3):
-            row["peak_mib"] = float(cells[-1])
+        if cells[0] == "total" and len(cells) >= 4:
+            row["cpu_s"], row["peak_mib"] = float(cells[2]), float(cells[3])
+        elif cells[0] == "total" and len(cells) == 3:  # before the cpu column
+            row["peak_mib"] = float(cells[2])
+        elif cells[0] == "other" and len(cells) >= 4:
+            row["cpu_s"] = float(cells[3])
+        elif len(cells) >= 6:
+            row["cpu_s"], row["peak_mib"] = float(cells[4]), float(cells[5])
+        elif len(cells) == 5:  # before the cpu column: phase, seconds, share, runs, peak
+            row["peak_mib"] = float(cells[4])
         out.append(row)
     return out
 
@@ -157,43 +168,68 @@ def _median(runs: list[dict]) -> dict:
     }
 
 
-def case(name: str, repeats: int) -> dict:
+def _trees(baseline: Path | None, after: Path | None = None) -> dict[str, str]:
+    """The code trees measured: ``after`` (this one, or ``--after DIR``: a snapshot, so that
+    editing this tree during a long run changes nothing) and, with ``--baseline``, ``before``
+    (a checkout of the code to compare with, e.g. ``git archive main | tar -x -C DIR``). The
+    ``rotation`` script of this interpreter imports whichever tree PYTHONPATH names."""
+    trees = {"after": str((after or ROOT).resolve())}
+    if baseline is not None:
+        trees["before"] = str(baseline.resolve())
+    return trees
+
+
+def case(name: str, repeats: int, trees: dict[str, str]) -> dict:
+    """One case, every tree measured in the same loop (run k of each tree back to back), so
+    before and after see the same load."""
     data_dir, rules = prepare(name)
     res: dict = {"case": name, "target": TARGETS[name]}
+    base = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules)]
     for quiet in (False, True):
-        runs = []
+        runs: dict[str, list[dict]] = {tree: [] for tree in trees}
         for _ in range(repeats):
-            with tempfile.TemporaryDirectory() as out:
-                cmd = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules)]
-                cmd += ["--out", out] + (["--quiet"] if quiet else [])
-                runs.append(timed(cmd, {"ROTATION_PROFILE": "0"}))
-        res["quiet" if quiet else "live"] = _median(runs)
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules), "--out", out]
-        prof = timed([*cmd, "--quiet"], {"ROTATION_PROFILE": "1"})
-    res["phases"] = parse_profile(prof["stderr"])
+            for tree, path in trees.items():
+                with tempfile.TemporaryDirectory() as out:
+                    cmd = [*base, "--out", out] + (["--quiet"] if quiet else [])
+                    runs[tree].append(timed(cmd, {"ROTATION_PROFILE": "0", "PYTHONPATH": path}))
+        for tree in trees:
+            res.setdefault(tree, {})["quiet" if quiet else "live"] = _median(runs[tree])
+    for tree, path in trees.items():
+        with tempfile.TemporaryDirectory() as out:
+            cmd = [*base, "--out", out, "--quiet"]
+            prof = timed(cmd, {"ROTATION_PROFILE": "1", "PYTHONPATH": path})
+        res[tree]["phases"] = parse_profile(prof["stderr"])
     if name in ORLIB_CASES:
         from bench.instances import ORLIB
 
         f = str(ORLIB / f"{name}.txt")
-        runs = [timed([sys.executable, "-c", SCIPY_SCRIPT, f]) for _ in range(repeats)]
-        res["scipy"] = _median(runs)
+        runs_s = [timed([sys.executable, "-c", SCIPY_SCRIPT, f]) for _ in range(repeats)]
+        res["scipy"] = _median(runs_s)
     return res
 
 
-def help_case(repeats: int) -> dict:
-    runs = [timed([*rotation_cmd(), "--help"]) for _ in range(repeats)]
-    sub = [timed([*rotation_cmd(), "plan", "--help"]) for _ in range(repeats)]
-    return {"case": "help", "target": TARGETS["help"], "top": _median(runs), "plan": _median(sub)}
+def help_case(repeats: int, trees: dict[str, str]) -> dict:
+    res: dict = {"case": "help", "target": TARGETS["help"]}
+    for what, args in (("top", ["--help"]), ("plan", ["plan", "--help"])):
+        runs: dict[str, list[dict]] = {tree: [] for tree in trees}
+        for _ in range(repeats):
+            for tree, path in trees.items():
+                runs[tree].append(timed([*rotation_cmd(), *args], {"PYTHONPATH": path}))
+        for tree in trees:
+            res.setdefault(tree, {})[what] = _median(runs[tree])
+    py = [timed([sys.executable, "-c", "pass"]) for _ in range(repeats)]
+    res["python"] = _median(py)
+    return res
 
 
-def met(c: dict) -> bool:
+def met(c: dict, tree: str = "after") -> bool:
     """The issue's target for a case, on the slower of live and --quiet."""
-    s = max(c["live"]["median_s"], c["quiet"]["median_s"])
+    r = c[tree]
+    s = max(r["live"]["median_s"], r["quiet"]["median_s"])
     if c["case"] == "hai_duong":
         return s <= 0.6
     if c["case"] == "national_2025":
-        return s <= 3.0 and c["quiet"]["peak_mib"] <= 1024
+        return s <= 3.0 and r["quiet"]["peak_mib"] <= 1024
     sc = c.get("scipy")
     return bool(sc) and s <= 2 * sc["median_s"]
 
@@ -202,75 +238,128 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
 def render(res: dict) -> str:
+    trees = [t for t in ("before", "after") if t in res.get("trees", {"after": ""})]
     lines = [
-        f"End to end, {res.get('date', '?')} ({res.get('load', '?')}): process start → plan "
-        f"files written, median of {res.get('repeats', '?')} runs each (wall s; cpu s = user + "
-        "system of the process and its workers, from GNU time); peak = the largest RSS of the "
-        "process or of one of its province workers (workers running at once add up: for "
-        "national 2025 the concurrent total is at most parent + 2 × that).",
+        f"End to end, {res.get('date', '?')} ({res.get('load', '?')}; at the end: "
+        f"{res.get('load_end', '?')}): process start → plan files written, median of "
+        f"{res.get('repeats', '?')} runs each, {' and '.join(trees)} measured in the same loop "
+        "(run k of each back to back). wall s = elapsed; cpu s = user + system of the process "
+        "and its workers (GNU time), the better measure on this shared 2-core machine, where "
+        "the other helpers' jobs make wall time several times the CPU time; peak = the "
+        "largest RSS of the process or of one of its province workers.",
         "",
-        "| case | target | live s | --quiet s | cpu s | peak MiB | scipy process s | ratio | met | "
-        "exit |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| case | target | tree | live s | --quiet s | cpu s (quiet) | peak MiB | scipy "
+        "process s | ratio to scipy | met |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     h = res.get("help")
     if h:
-        lines.append(
-            f"| `rotation --help` | {h['target']} | {h['top']['median_s']:.2f} | – | "
-            f"{h['top']['median_cpu_s']:.2f} | {h['top']['peak_mib']:.0f} | – | – | "
-            f"{_yes(h['top']['median_s'] <= 0.2)} | {h['top']['rc']} |"
-        )
-        lines.append(
-            f"| `rotation plan --help` | – | {h['plan']['median_s']:.2f} | – | "
-            f"{h['plan']['median_cpu_s']:.2f} | {h['plan']['peak_mib']:.0f} | – | – | – | "
-            f"{h['plan']['rc']} |"
-        )
+        for tree in trees:
+            top = h.get(tree, {}).get("top")
+            if top:
+                lines.append(
+                    f"| `rotation --help` | {h['target']} | {tree} | {_fmt(top['median_s'])} | – | "
+                    f"{_fmt(top['median_cpu_s'])} | {top['peak_mib']:.0f} | – | – | "
+                    f"{_yes(top['median_s'] <= 0.2)} |"
+                )
+        py = h.get("python")
+        if py:
+            lines.append(
+                f"| `python -c pass` (floor) | – | – | {_fmt(py['median_s'])} | – | "
+                f"{_fmt(py['median_cpu_s'])} | {py['peak_mib']:.0f} | – | – | – |"
+            )
     for c in res.get("cases", []):
         sc = c.get("scipy")
-        ratio = f"{c['quiet']['median_s'] / sc['median_s']:.2f}×" if sc else "–"
-        lines.append(
-            f"| {c['case']} | {c['target']} | {c['live']['median_s']:.2f} | "
-            f"{c['quiet']['median_s']:.2f} | {c['quiet']['median_cpu_s']:.2f} | "
-            f"{c['quiet']['peak_mib']:.0f} | {sc['median_s'] if sc else '–'} | {ratio} | "
-            f"{_yes(met(c))} | {c['quiet']['rc']} |"
-        )
+        for tree in trees:
+            if tree not in c:
+                continue
+            r = c[tree]
+            ratio = f"{r['quiet']['median_s'] / sc['median_s']:.2f}×" if sc else "–"
+            lines.append(
+                f"| {c['case']} | {c['target']} | {tree} | {_fmt(r['live']['median_s'])} | "
+                f"{_fmt(r['quiet']['median_s'])} | {_fmt(r['quiet']['median_cpu_s'])} | "
+                f"{r['quiet']['peak_mib']:.0f} | {_fmt(sc['median_s'], 3) if sc else '–'} | "
+                f"{ratio} | {_yes(met(c, tree))} |"
+            )
     for c in res.get("cases", []):
-        if not c.get("phases"):
+        have = [t for t in trees if c.get(t, {}).get("phases")]
+        if not have:
             continue
-        lines += ["", f"Phases, `ROTATION_PROFILE=1 rotation plan` on {c['case']} (one run):", ""]
-        lines += ["| phase | s | peak MiB at its (last) end |", "|---|---:|---:|"]
-        for p in c["phases"]:
-            peak = p.get("peak_mib")
-            lines.append(f"| {p['phase']} | {p['s']:.3f} | {'–' if peak is None else peak} |")
+        lines += [
+            "",
+            f"Phases, `ROTATION_PROFILE=1 rotation plan --quiet` on {c['case']} (one run each):",
+            "",
+        ]
+        lines.append("| phase | " + " | ".join(f"{t} s | {t} cpu s | {t} peak MiB" for t in have))
+        lines[-1] += " |"
+        lines.append("|---|" + "---:|---:|---:|" * len(have))
+        names = list(dict.fromkeys(p["phase"] for t in have for p in c[t]["phases"]))
+        names = [n for n in names if n not in ("other", "total")] + ["other", "total"]
+        for n in names:
+            cells = []
+            for t in have:
+                p = next((x for x in c[t]["phases"] if x["phase"] == n), None)
+                if p is None:
+                    cells.append("– | – | –")
+                else:
+                    peak = p.get("peak_mib")
+                    cells.append(
+                        f"{p['s']:.3f} | {_fmt(p.get('cpu_s'), 3)} | "
+                        f"{'–' if peak is None else peak}"
+                    )
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _load() -> str:
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.e2e")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", help="comma-separated cases (help, " + ", ".join(CASES) + ")")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of the code to compare with, measured side by side as 'before'",
+    )
+    ap.add_argument("--after", type=Path, help="the code measured as 'after' (default: here)")
+    ap.add_argument(
+        "--tag", default="", help="results under bench/results/e2e-TAG.json/.md (runs apart)"
+    )
     a = ap.parse_args(argv)
+    stem = f"e2e-{a.tag}" if a.tag else "e2e"
     wanted = a.only.split(",") if a.only else ["help", *CASES]
+    trees = _trees(a.baseline, a.after)
     RESULTS.mkdir(exist_ok=True)
-    store = RESULTS / "e2e.json"
+    store = RESULTS / f"{stem}.json"
     res = json.loads(store.read_text()) if store.exists() else {}
+    if res.get("trees") != trees:  # another comparison: start afresh
+        res = {}
     res.update(
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         repeats=a.repeats,
-        load="load average {:.1f} {:.1f} {:.1f} at start".format(*os.getloadavg()),
+        load=_load() + " at start",
+        trees=trees,
     )
     if "help" in wanted:
-        res["help"] = help_case(a.repeats)
-        print("help", res["help"]["top"]["median_s"], flush=True)
+        res["help"] = help_case(a.repeats, trees)
+        print("help", {t: res["help"][t]["top"]["median_s"] for t in trees}, flush=True)
     cases = {c["case"]: c for c in res.get("cases", [])}
     for name in [w for w in wanted if w in CASES]:
-        cases[name] = case(name, a.repeats)
-        print(name, cases[name]["quiet"], flush=True)
+        cases[name] = case(name, a.repeats, trees)
+        print(name, {t: cases[name][t]["quiet"]["median_s"] for t in trees}, _load(), flush=True)
     res["cases"] = [cases[n] for n in CASES if n in cases]
+    res["load_end"] = _load()
     store.write_text(json.dumps(res, indent=1))
     md = render(res)
-    (RESULTS / "e2e.md").write_text(md)
+    (RESULTS / f"{stem}.md").write_text(md)
     print(md)
     return 0
 

@@ -8,7 +8,9 @@ these helpers:
 - xlsx: :func:`xlsx_row` for each appended row, or :func:`safe_cell` for one cell (both drop
   characters a workbook cannot hold), and :func:`workbook_bytes` to save — every cell openpyxl
   took for a formula is stored as a string cell instead, marked "quote prefix" as a spreadsheet
-  program marks typed text (the text is kept exactly, it is only never evaluated);
+  program marks typed text (the text is kept exactly, it is only never evaluated); a
+  write-only workbook (nothing to go back over) takes its rows through :func:`append_safe`,
+  which does the same as each row is written;
 - csv: :func:`csv_cell` / :func:`csv_rows` prefix such text with ``'`` (the OWASP advice), so the
   spreadsheet shows it as text; numbers are never changed.
 """
@@ -66,6 +68,23 @@ def safe_cell(ws: Any, row: int, col: int, value: Any) -> Any:
     return as_text(cell)
 
 
+def append_safe(ws: Any, values: Iterable[Any]) -> None:
+    """Append a row to a write-only worksheet; risky text (plain or in a cell) is written as a
+    string cell with a quote prefix, never a formula."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
+
+    row = []
+    for v in values:
+        if isinstance(v, Cell):
+            row.append(as_text(v))
+        elif risky(v):
+            row.append(as_text(WriteOnlyCell(ws, value=v)))
+        else:
+            row.append(v)
+    ws.append(row)
+
+
 def text_not_formulas(wb: Any) -> int:
     """Store every formula cell of ``wb`` as a string cell (exports hold no formulas); returns
     how many cells were changed."""
@@ -81,8 +100,10 @@ def text_not_formulas(wb: Any) -> int:
 
 
 def workbook_bytes(wb: Any) -> bytes:
-    """The workbook saved to bytes, formula-free (:func:`text_not_formulas`)."""
-    text_not_formulas(wb)
+    """The workbook saved to bytes, formula-free (:func:`text_not_formulas`; a write-only
+    workbook was made formula-free row by row, :func:`append_safe`)."""
+    if not wb.write_only:
+        text_not_formulas(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

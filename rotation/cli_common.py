@@ -5,12 +5,15 @@ command modules (``cli_meeting``, …) import it without importing each other.""
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.main
 from rich.console import Console
+from typer.core import TyperGroup
 
 from .errors import DataError
 
@@ -80,3 +83,42 @@ def _rules(path: Path | None, **defaults: Any) -> Rules:
     if not path.is_file():
         raise RulesError([f"file not found: {path}"], str(path))
     return load_rules(path)
+
+
+# =========================================================================== lazy command groups
+def lazy_typer(app: typer.Typer, name: str, target: str, help: str) -> None:
+    """Mount the typer app at ``target`` (``"module:attribute"``) as the command group ``name``
+    of ``app`` without importing it: ``rotation --help`` lists ``name`` with ``help`` (the
+    first line is the short help), and the module is imported only when ``rotation NAME …``
+    runs. For plugins whose commands load heavy libraries at import (the service's ``keys``
+    loads SQLAlchemy and the storage layer)."""
+    app.add_typer(typer.Typer(), name=name, help=help, cls=_lazy_group(target))
+
+
+def load_typer(target: str) -> typer.Typer:
+    """The typer app named by ``"module:attribute"``."""
+    module, _, attribute = target.partition(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if not isinstance(found, typer.Typer):
+        raise TypeError(f"{target} is not a typer.Typer")
+    return found
+
+
+def _lazy_group(target: str) -> type[TyperGroup]:
+    class LazyGroup(TyperGroup):
+        """A placeholder group: its name and help are known up front; running it (or asking
+        for its help) runs the real group imported from ``target``."""
+
+        def make_context(
+            self,
+            info_name: str | None,
+            args: list[str],
+            parent: Any = None,
+            **extra: Any,
+        ) -> Any:
+            real = typer.main.get_group(load_typer(target))
+            real.name = self.name
+            return real.make_context(info_name, args, parent=parent, **extra)
+
+    LazyGroup.__qualname__ = LazyGroup.__name__ = f"LazyGroup[{target}]"
+    return LazyGroup

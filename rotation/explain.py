@@ -47,6 +47,7 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
     bounds = np.searchsorted(e.pair_post[order], np.arange(len(e.posts) + 1))
     post_index = {pid: i for i, pid in enumerate(e.posts.index)}
     cadre_index = {cid: i for i, cid in enumerate(cadre_ids)}
+    nearby = _NearbyKm(e, [a.post_id for a in plan.assignments])
     for a in plan.assignments:
         p = post_index[a.post_id]
         chosen = pair_of.get((p, cadre_index[a.cadre_id])) if a.cadre_id else None
@@ -91,24 +92,30 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
             if len(alts) == n_alternatives:
                 break
         holder_km = float(e.pair_km[chosen]) if chosen is not None else None
-        nearer = _blocked_nearer(e, a.post_id, a.cadre_id, holder_km, {x["cadre_id"] for x in alts})
+        skip = {x["cadre_id"] for x in alts}
+        nearer = _blocked_nearer(e, a.post_id, a.cadre_id, holder_km, skip, nearby)
         if nearer is not None:  # a nearer cadre a rule blocks: shown with that rule
             alts = [*alts[: n_alternatives - 1], nearer]
         elif len(alts) < n_alternatives:
             alts += _refused_nearby(
-                e, a.post_id, a.cadre_id, n_alternatives - len(alts), {x["cadre_id"] for x in alts}
+                e, a.post_id, a.cadre_id, n_alternatives - len(alts), skip, nearby=nearby
             )
         a.alternatives = alts
 
 
 def _blocked_nearer(
-    e: Eligibility, post_id: str, holder: str | None, holder_km: float | None, skip: set[str]
+    e: Eligibility,
+    post_id: str,
+    holder: str | None,
+    holder_km: float | None,
+    skip: set[str],
+    nearby: _NearbyKm | None = None,
 ) -> dict[str, Any] | None:
     """The nearest cadre living nearer to the post than its holder whom a rule refuses for it
     (eligibility's ``why_not``), or None."""
     if holder is None or holder_km is None or holder_km <= 0:
         return None
-    found = _refused_nearby(e, post_id, holder, 1, skip, within_km=holder_km)
+    found = _refused_nearby(e, post_id, holder, 1, skip, within_km=holder_km, nearby=nearby)
     return found[0] if found else None
 
 
@@ -119,18 +126,12 @@ def _refused_nearby(
     n: int,
     skip: set[str],
     within_km: float | None = None,
+    nearby: _NearbyKm | None = None,
 ) -> list[dict[str, Any]]:
     """The nearest cadres of the province that a rule refuses for the post (only those strictly
     nearer than ``within_km`` when given)."""
-    from .geo import distances
-
     data = e.data
-    unit = data.posts.at[post_id, "unit_id"]
-    prov = data.units.at[unit, "province_id"]
-    cad = data.cadres[
-        data.units["province_id"].reindex(data.cadres["current_unit_id"]).to_numpy() == prov
-    ]
-    km = distances(data, e.rules).matrix(cad["residence_id"].to_numpy(), [unit])[:, 0]
+    cad, km = (nearby or _NearbyKm(e, [post_id])).of(post_id)
     out: list[dict[str, Any]] = []
     for i in np.argsort(km, kind="stable").tolist():
         if within_km is not None and not km[i] < within_km - 1e-9:
@@ -154,6 +155,53 @@ def _refused_nearby(
         if len(out) == n:
             break
     return out
+
+
+class _NearbyKm:
+    """For each post to explain: the cadres working in its province and the km from where each
+    lives to the post's unit (what :func:`_refused_nearby` sorts by).
+
+    The same numbers as one ``Distances.matrix`` call per post, computed for up to
+    :attr:`BLOCK` units of a province at a time, in the order the posts are explained: one call
+    per post matched the whole travel table each time (most of the time of a large plan's
+    explanations), and a block keeps the memory to cadres × ``BLOCK`` figures."""
+
+    BLOCK = 256
+
+    def __init__(self, e: Eligibility, post_ids: list[str]) -> None:
+        data = e.data
+        self.e = e
+        self.order = list(dict.fromkeys(post_ids))
+        self.at = {p: i for i, p in enumerate(self.order)}
+        units = data.posts["unit_id"].reindex(self.order).to_numpy()
+        self.unit = dict(zip(self.order, units, strict=True))
+        self.prov = dict(
+            zip(self.order, data.units["province_id"].reindex(units).to_numpy(), strict=True)
+        )
+        self._cadres: dict[Any, Any] = {}
+        self._km: dict[tuple[Any, Any], np.ndarray] = {}
+
+    def _province_cadres(self, prov: Any) -> Any:
+        if prov not in self._cadres:
+            data = self.e.data
+            works_in = data.units["province_id"].reindex(data.cadres["current_unit_id"])
+            self._cadres = {prov: data.cadres[works_in.to_numpy() == prov]}
+        return self._cadres[prov]
+
+    def of(self, post_id: str) -> tuple[Any, np.ndarray]:
+        """(the province's cadres, km from each one's residence to the post's unit); the post
+        must be one of those given when this was made."""
+        from .geo import distances
+
+        unit, prov = self.unit[post_id], self.prov[post_id]
+        cad = self._province_cadres(prov)
+        if (prov, unit) not in self._km:
+            rest = self.order[self.at[post_id] :]
+            block = [unit, *(self.unit[p] for p in rest if self.prov[p] == prov)]
+            block = list(dict.fromkeys(block))[: self.BLOCK]
+            km = distances(self.e.data, self.e.rules).matrix(cad["residence_id"].to_numpy(), block)
+            self._km = {(prov, u): km[:, j] for j, u in enumerate(block)}
+        return cad, self._km[(prov, unit)]
 
 
 # --------------------------------------------------------------------------- plain words

@@ -19,13 +19,14 @@ cell in the workbook, never a formula, and is prefixed with ``'`` in the CSV.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .atomic import write_atomic
-from .cells import csv_rows, workbook_bytes, xlsx_row
+from .cells import append_safe, csv_rows, workbook_bytes, xlsx_row
 from .data import ProblemData
 from .explain import plain_explanation, rule_reason
 from .i18n import DEFAULT_LANG, Translator, translator
@@ -111,33 +112,91 @@ KM = "#,##0.0"
 MONEY = "#,##0"
 
 
-def _rating_of(data: ProblemData, cadre_id: str | None, t: Translator) -> str | None:
-    """The cadre's latest rating in words ('xuất sắc (2024)')."""
-    if not cadre_id or data.ratings.empty:
-        return None
-    r = data.ratings[data.ratings["cadre_id"] == cadre_id]
-    if r.empty:
-        return None
-    last = r.sort_values("year").iloc[-1]
-    return f"{t.pgettext('rating', str(last['rating']))} ({int(last['year'])})"
+class _Lookups:
+    """The dataset's names and facts the workbook needs, as dicts built once per workbook (a
+    pandas lookup per cell cost more than the rest of the workbook). Same answers, same
+    fallbacks as ``ProblemData.unit_name`` / ``cadre_name`` (the id itself when unknown)."""
 
+    def __init__(self, data: ProblemData) -> None:
+        units, cadres, posts = data.units, data.cadres, data.posts
+        self.unit_names = dict(zip(units.index, (str(x) for x in units["name"]), strict=True))
+        self.cadre_names = dict(
+            zip(cadres.index, (str(x) for x in cadres["full_name"]), strict=True)
+        )
+        self.office = dict(zip(cadres.index, cadres["current_unit_id"], strict=True))
+        self.post_unit = dict(zip(posts.index, posts["unit_id"], strict=True))
+        self.post_position = dict(zip(posts.index, posts["position"], strict=True))
+        self.incumbent = dict(zip(posts.index, posts["incumbent_id"], strict=True))
+        self.incumbent_post = dict(
+            zip(data.incumbent_post.index, data.incumbent_post.to_numpy(), strict=True)
+        )
+        self._born = dict(zip(cadres.index, cadres["birth_date"], strict=True))
+        self._gender = dict(zip(cadres.index, cadres["gender"], strict=True))
+        self._ethnicity = (
+            dict(zip(cadres.index, cadres["ethnicity"], strict=True))
+            if "ethnicity" in cadres.columns
+            else {}
+        )
+        self._ratings = data.ratings
+        self._latest: dict[str, tuple[Any, Any]] | None = None
+        self._people: dict[tuple[str, str], list[Any]] = {}
 
-def _person(data: ProblemData, cadre_id: str | None, t: Translator) -> list[Any]:
-    """Cadre id, name, birth year, gender, ethnicity, latest rating ([None]*6 when none)."""
-    if not cadre_id or cadre_id not in data.cadres.index:
-        return [cadre_id, None, None, None, None, None]
-    c = data.cadres.loc[cadre_id]
-    born = pd.Timestamp(c["birth_date"]).year if pd.notna(c["birth_date"]) else None
-    gender = {"F": t._("female"), "M": t._("male")}.get(str(c["gender"]), str(c["gender"]))
-    eth = c.get("ethnicity")
-    return [
-        cadre_id,
-        data.cadre_name(cadre_id),
-        born,
-        gender,
-        eth if isinstance(eth, str) else None,
-        _rating_of(data, cadre_id, t),
-    ]
+    def unit_name(self, unit_id: str | None) -> str:
+        if unit_id is None:
+            return "None"
+        return self.unit_names.get(unit_id, str(unit_id))
+
+    def cadre_name(self, cadre_id: str | None) -> str:
+        if cadre_id is None:
+            return "None"
+        return self.cadre_names.get(cadre_id, str(cadre_id))
+
+    def latest_rating(self, cadre_id: str) -> tuple[Any, Any] | None:
+        """(rating, year) of the cadre's latest year (the last such row when a year repeats)."""
+        if self._latest is None:
+            r = self._ratings
+            latest: dict[str, tuple[Any, Any]] = {}
+            if not r.empty:
+                for cid, year, rating in zip(r["cadre_id"], r["year"], r["rating"], strict=True):
+                    old = latest.get(cid)
+                    if old is None or year >= old[1]:
+                        latest[cid] = (rating, year)
+            self._latest = latest
+        return self._latest.get(cadre_id)
+
+    def person(self, cadre_id: str | None, t: Translator) -> list[Any]:
+        """Cadre id, name, birth year, gender, ethnicity, latest rating ([id] + [None]*5 when
+        the cadre is unknown)."""
+        if not cadre_id or cadre_id not in self.cadre_names:
+            return [cadre_id, None, None, None, None, None]
+        key = (cadre_id, t.lang)
+        if key not in self._people:
+            birth = self._born[cadre_id]
+            born = pd.Timestamp(birth).year if pd.notna(birth) else None
+            g = str(self._gender[cadre_id])
+            gender = {"F": t._("female"), "M": t._("male")}.get(g, g)
+            eth = self._ethnicity.get(cadre_id)
+            last = self.latest_rating(cadre_id)
+            rating = f"{t.pgettext('rating', str(last[0]))} ({int(last[1])})" if last else None
+            self._people[key] = [
+                cadre_id,
+                self.cadre_name(cadre_id),
+                born,
+                gender,
+                eth if isinstance(eth, str) else None,
+                rating,
+            ]
+        return list(self._people[key])
+
+    def moved_from(self, a: Assignment) -> str:
+        """:func:`moved_from` from the dicts."""
+        if a.cadre_id is None:
+            return ""
+        if a.previous_post_id and a.previous_post_id in self.post_unit:
+            return self.unit_name(self.post_unit[a.previous_post_id])
+        if a.cadre_id in self.office:
+            return self.unit_name(self.office[a.cadre_id])
+        return ""
 
 
 def _person_headers(t: Translator, who: str) -> list[str]:
@@ -151,39 +210,159 @@ def _person_headers(t: Translator, who: str) -> list[str]:
     ]
 
 
+@dataclass
+class _Sheet:
+    """One worksheet as rows of values and the styles of its cells, written once in openpyxl's
+    write-only mode (:meth:`write`): nothing is read back, every style is built once.
+
+    ``table``: a header row (bold white on blue, wrapped), frozen below and right of A1, an
+    auto filter, column widths from the content (first 500 rows, 8–40 characters); ``wide``:
+    columns of a fixed width whose text wraps (rows 2 on); ``widths``: fixed widths;
+    ``formats`` / ``fonts``: per (row, column), 1-based; ``left_wrap``: a column whose every
+    cell is left-aligned and wrapped (the cover's values)."""
+
+    title: str
+    rows: list[list[Any]] = field(default_factory=list)
+    table: bool = True
+    wide: dict[int, int] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    fonts: dict[tuple[int, int], str] = field(default_factory=dict)
+    left_wrap: int | None = None
+
+    def append(self, values: list[Any], fmt: dict[int, str] | None = None) -> None:
+        """Add a row (values through :func:`xlsx_row`); ``fmt``: column → number format."""
+        self.rows.append(xlsx_row(values))
+        for col, f in (fmt or {}).items():
+            self.formats[(len(self.rows), col)] = f
+
+    def _column_widths(self, ncols: int) -> dict[int, float]:
+        widths: dict[int, float] = dict(self.widths)
+        if self.table:
+            longest: dict[int, int] = {}
+            for row in self.rows[:500]:
+                for col, v in enumerate(row, start=1):
+                    if v is not None:
+                        longest[col] = max(longest.get(col, 0), len(str(v)))
+            for col, w in longest.items():
+                widths[col] = min(max(w + 2, 8), 40)
+        widths.update(self.wide)
+        return widths
+
+    def write(self, wb: Any, styles: _Styles) -> None:
+        from openpyxl.utils import get_column_letter
+
+        ws = wb.create_sheet(_sheet_title(self.title))
+        ncols = max((len(r) for r in self.rows), default=0)
+        for col, w in sorted(self._column_widths(ncols).items()):
+            ws.column_dimensions[get_column_letter(col)].width = w
+        if self.table:
+            ws.freeze_panes = "B2"
+            ws.auto_filter.ref = (
+                f"A1:{get_column_letter(ncols)}{len(self.rows)}" if ncols else "A1:A1"
+            )
+        spread = [*self.wide, *([self.left_wrap] if self.left_wrap else [])]
+        for r, values in enumerate(self.rows, start=1):
+            width = max([len(values), *spread]) if r > 1 or not self.table else ncols
+            cells = []
+            for c in range(1, width + 1):
+                v = values[c - 1] if c <= len(values) else None
+                cells.append(styles.cell(ws, v, self._style_of(r, c)))
+            append_safe(ws, cells)
+
+    def _style_of(self, r: int, c: int) -> tuple[str | None, ...]:
+        """(font, fill, alignment, number format) names of a cell; all None: unstyled."""
+        font = self.fonts.get((r, c))
+        fill = align = None
+        if self.table and r == 1:
+            font, fill, align = "header", "header", "top_wrap"
+        elif c in self.wide and r > 1:
+            align = "top_wrap"
+        if c == self.left_wrap:
+            align = "left_wrap"
+        return font, fill, align, self.formats.get((r, c))
+
+
+class _Styles:
+    """The workbook's fonts, fills and alignments, built once; a styled cell copies the style
+    of the first cell made with the same names (openpyxl otherwise hashes each style object
+    again for every cell)."""
+
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        self.fonts = {
+            "header": Font(bold=True, color="FFFFFF"),
+            "bold": Font(bold=True),
+            "title": Font(bold=True, size=14),
+        }
+        self.fills = {"header": PatternFill("solid", fgColor=HEADER_FILL)}
+        self.aligns = {
+            "top_wrap": Alignment(wrap_text=True, vertical="top"),
+            "left_wrap": Alignment(horizontal="left", wrap_text=True),
+        }
+        self._made: dict[tuple[str | None, ...], Any] = {}
+
+    def cell(self, ws: Any, value: Any, style: tuple[str | None, ...]) -> Any:
+        """``value`` as is when unstyled, else a write-only cell with the style."""
+        if not any(style):
+            return value
+        from copy import copy
+
+        from openpyxl.cell import WriteOnlyCell
+
+        model = self._made.get(style)
+        if model is None:  # a cell never written, holding the style for its copies
+            model = WriteOnlyCell(ws)
+            font, fill, align, fmt = style
+            if font:
+                model.font = self.fonts[font]
+            if fill:
+                model.fill = self.fills[fill]
+            if align:
+                model.alignment = self.aligns[align]
+            if fmt:
+                model.number_format = fmt
+            self._made[style] = model
+        cell = WriteOnlyCell(ws, value=value)
+        cell._style = copy(model._style)
+        return cell
+
+
 def write_plan_xlsx(
     data: ProblemData, rules: Rules, plan: Plan, path: str | Path, lang: str = DEFAULT_LANG
 ) -> Path:
     """Write the plan workbook for the committee to ``path`` atomically, in ``lang``: a cover
     sheet (scenario and headline KPIs), one row per post (current holder → proposed holder),
     the released cadres, a sheet per scope level that exists (before → after vs target), the
-    explanations in plain words, the diagnosis when infeasible."""
+    explanations in plain words, the diagnosis when infeasible.
+
+    Each sheet is built as rows first and written once in write-only mode; each post's
+    explanation is worded once for both sheets that show it."""
     from openpyxl import Workbook
 
     t = translator(lang)
     path = Path(path)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _sheet_title(t._("Overview"))
-    _cover_sheet(ws, data, rules, plan, t)
-    _posts_sheet(wb.create_sheet(_sheet_title(t._("Posts and holders"))), data, rules, plan, t)
-    _released_sheet(wb.create_sheet(_sheet_title(t._("Released"))), data, plan, t)
-    _scope_sheets(wb, data, rules, plan, t)
+    look = _Lookups(data)
+    said = [plain_explanation(data, rules, a, t) for a in plan.assignments]
+    sheets = [
+        _cover_sheet(data, rules, plan, t),
+        _posts_sheet(look, plan, t, said),
+        _released_sheet(look, plan, t),
+        *_scope_sheets(data, rules, plan, t),
+    ]
     if plan.diagnosis:
-        ws = wb.create_sheet(_sheet_title(t._("Diagnosis")))
-        ws.append(xlsx_row([t._("Rule"), t._("Scope"), t._("Detail")]))
+        diagnosis = _Sheet(t._("Diagnosis"))
+        diagnosis.append([t._("Rule"), t._("Scope"), t._("Detail")])
         for d in plan.diagnosis:
-            ws.append(
-                xlsx_row(
-                    [
-                        t.rule(d.rule),
-                        data.unit_name(d.scope) if d.scope else "",
-                        d.detail_in(t.lang),
-                    ]
-                )
-            )
-        _style(ws)
-    _explanations_sheet(wb.create_sheet(_sheet_title(t._("Explanations"))), data, rules, plan, t)
+            scope = look.unit_name(d.scope) if d.scope else ""
+            diagnosis.append([t.rule(d.rule), scope, d.detail_in(t.lang)])
+        sheets.append(diagnosis)
+    sheets.append(_explanations_sheet(look, rules, plan, t, said))
+    wb = Workbook(write_only=True)
+    styles = _Styles()
+    for sheet in sheets:
+        sheet.write(wb, styles)
     write_atomic(path, workbook_bytes(wb))
     return path
 
@@ -195,16 +374,15 @@ def _sheet_title(title: str) -> str:
     return title[:31]
 
 
-def _cover_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:
-    from openpyxl.styles import Font
-
+def _cover_sheet(data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> _Sheet:
     from .compare import format_setting, rules_differing_from_defaults
 
-    ws.append(xlsx_row([t._("Rotation plan"), data.name]))
-    ws["A1"].font = Font(bold=True, size=14)
+    ws = _Sheet(t._("Overview"), table=False, widths={1: 42, 2: 70}, left_wrap=2)
+    ws.append([t._("Rotation plan"), data.name])
+    ws.fonts[(1, 1)] = "title"
     ws.append([])
-    ws.append(xlsx_row([t._("Scenario"), ""]))
-    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    ws.append([t._("Scenario"), ""])
+    ws.fonts[(len(ws.rows), 1)] = "bold"
     d = rules.model_dump(mode="json")
     scenario: list[tuple[str, str]] = [
         (t._("Dataset"), data.name),
@@ -230,47 +408,40 @@ def _cover_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Transl
             label = t.param(top) + (f" ({sub})" if sub else "")
         scenario.append((label, _setting_text(t, key, value, format_setting)))
     for label, value in scenario:
-        ws.append(xlsx_row([label, value]))
+        ws.append([label, value])
     ws.append([])
-    ws.append(xlsx_row([t._("Results"), ""]))
-    ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
-    ws.append(xlsx_row([t.kpi("status"), t.status(plan.status)]))
+    ws.append([t._("Results"), ""])
+    ws.fonts[(len(ws.rows), 1)] = "bold"
+    ws.append([t.kpi("status"), t.status(plan.status)])
     k = plan.kpis
     if k is None:
-        ws.append(xlsx_row([t._("Diagnosis items"), len(plan.diagnosis)]))
-    else:
-        nls = k.non_local_share
-        rows: list[tuple[str, Any, str | None]] = [
-            (t.kpi("posts"), nls.posts if nls.posts is not None else len(plan.assignments), None),
-            (t.kpi("non_local_posts"), nls.non_local_posts, None),
-            (t.kpi("non_local_share"), nls.overall, PERCENT),
-            (t.kpi("changed_posts"), k.changed_posts, None),
-            (t.kpi("released"), len(plan.released), None),
-            (t.kpi("total_travel_km"), k.total_travel_km, KM),
-            (t.kpi("max_travel_km"), k.max_travel_km, KM),
+        ws.append([t._("Diagnosis items"), len(plan.diagnosis)])
+        return ws
+    nls = k.non_local_share
+    rows: list[tuple[str, Any, str | None]] = [
+        (t.kpi("posts"), nls.posts if nls.posts is not None else len(plan.assignments), None),
+        (t.kpi("non_local_posts"), nls.non_local_posts, None),
+        (t.kpi("non_local_share"), nls.overall, PERCENT),
+        (t.kpi("changed_posts"), k.changed_posts, None),
+        (t.kpi("released"), len(plan.released), None),
+        (t.kpi("total_travel_km"), k.total_travel_km, KM),
+        (t.kpi("max_travel_km"), k.max_travel_km, KM),
+    ]
+    if k.support_cost_vnd is not None:
+        rows.append((t.kpi("support_cost_vnd"), k.support_cost_vnd, MONEY))
+    if k.new_appointees is not None:
+        na = k.new_appointees
+        rows += [
+            (t.kpi("new_appointees.count"), na.count, None),
+            (t.kpi("new_appointees.women"), na.women, None),
+            (t.kpi("new_appointees.young"), na.young, None),
+            (t.kpi("new_appointees.minority"), na.minority, None),
         ]
-        if k.support_cost_vnd is not None:
-            rows.append((t.kpi("support_cost_vnd"), k.support_cost_vnd, MONEY))
-        if k.new_appointees is not None:
-            na = k.new_appointees
-            rows += [
-                (t.kpi("new_appointees.count"), na.count, None),
-                (t.kpi("new_appointees.women"), na.women, None),
-                (t.kpi("new_appointees.young"), na.young, None),
-                (t.kpi("new_appointees.minority"), na.minority, None),
-            ]
-        if plan.objective is not None:
-            rows.append((t.kpi("objective"), plan.objective, KM))
-        for label, value, fmt in rows:
-            ws.append(xlsx_row([label, value]))
-            if fmt:
-                ws.cell(row=ws.max_row, column=2).number_format = fmt
-    ws.column_dimensions["A"].width = 42
-    ws.column_dimensions["B"].width = 70
-    for (c,) in ws.iter_rows(min_col=2, max_col=2):
-        from openpyxl.styles import Alignment
-
-        c.alignment = Alignment(horizontal="left", wrap_text=True)
+    if plan.objective is not None:
+        rows.append((t.kpi("objective"), plan.objective, KM))
+    for label, value, fmt in rows:
+        ws.append([label, value], {2: fmt} if fmt else None)
+    return ws
 
 
 def _caps_text(t: Translator, data: ProblemData, caps: Any) -> str:
@@ -311,7 +482,7 @@ def _setting_text(t: Translator, key: str, value: Any, fallback: Any) -> str:
     return str(fallback(t, key, value))
 
 
-def _posts_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:
+def _posts_sheet(look: _Lookups, plan: Plan, t: Translator, said: list[str]) -> _Sheet:
     now, new = t._("Current holder"), t._("Proposed holder")
     header = [
         t._("Post"),
@@ -326,76 +497,70 @@ def _posts_sheet(ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Transl
         t._("Support allowance (VND)"),
         t._("Explanation"),
     ]
-    ws.append(xlsx_row(header))
+    ws = _Sheet(t._("Posts and holders"), wide={len(header): 90})
+    ws.append(header)
     yes, no = t._("yes"), t._("no")
-    for a in plan.assignments:
-        current = (
-            data.posts.at[a.post_id, "incumbent_id"] if a.post_id in data.posts.index else None
-        )
+    fmt = {len(header) - 3: KM, len(header) - 1: MONEY}
+    for a, explanation in zip(plan.assignments, said, strict=True):
+        current = look.incumbent.get(a.post_id)
         current = current if isinstance(current, str) else None
         values = [
             a.post_id,
-            data.unit_name(a.unit_id),
+            look.unit_name(a.unit_id),
             t.position(a.position),
             yes if a.changed else no,
-            *_person(data, current, t),
-            *_person(data, a.cadre_id, t),
-            moved_from(data, a) if a.cadre_id else None,
+            *look.person(current, t),
+            *look.person(a.cadre_id, t),
+            look.moved_from(a) if a.cadre_id else None,
             round(float(a.travel_km), 1) if a.cadre_id else None,
             (yes if a.non_local else no) if a.cadre_id else None,
             a.support_vnd,
-            plain_explanation(data, rules, a, t),
+            explanation,
         ]
-        ws.append(xlsx_row(values))
-        ws.cell(row=ws.max_row, column=len(header) - 3).number_format = KM
-        ws.cell(row=ws.max_row, column=len(header) - 1).number_format = MONEY
-    _style(ws, wide={len(header): 90})
+        ws.append(values, fmt)
+    return ws
 
 
-def _released_sheet(ws: Any, data: ProblemData, plan: Plan, t: Translator) -> None:
+def _released_sheet(look: _Lookups, plan: Plan, t: Translator) -> _Sheet:
+    ws = _Sheet(t._("Released"))
     ws.append(
-        xlsx_row(
-            [
-                *_person_headers(t, t._("Released"))[:2],
-                t._("Birth year"),
-                t._("Gender"),
-                t._("Post held"),
-                t._("Unit"),
-                t._("Goes to"),
-            ]
-        )
+        [
+            *_person_headers(t, t._("Released"))[:2],
+            t._("Birth year"),
+            t._("Gender"),
+            t._("Post held"),
+            t._("Unit"),
+            t._("Goes to"),
+        ]
     )
     for c in plan.released:
-        post = data.incumbent_post.get(c)
-        unit = data.posts.at[post, "unit_id"] if isinstance(post, str) else None
-        office = data.cadres.at[c, "current_unit_id"] if c in data.cadres.index else None
-        person = _person(data, c, t)
+        post = look.incumbent_post.get(c)
+        unit = look.post_unit[post] if isinstance(post, str) else None
+        office = look.office.get(c)
+        person = look.person(c, t)
         ws.append(
-            xlsx_row(
-                [
-                    c,
-                    person[1],
-                    person[2],
-                    person[3],
-                    t.position(str(data.posts.at[post, "position"]))
-                    if isinstance(post, str)
-                    else None,
-                    data.unit_name(unit) if unit else None,
-                    t._("returns to an office ({unit})").format(unit=data.unit_name(office))
-                    if isinstance(office, str) and office != unit
-                    else t._("returns to an office"),
-                ]
-            )
+            [
+                c,
+                person[1],
+                person[2],
+                person[3],
+                t.position(str(look.post_position[post])) if isinstance(post, str) else None,
+                look.unit_name(unit) if unit else None,
+                t._("returns to an office ({unit})").format(unit=look.unit_name(office))
+                if isinstance(office, str) and office != unit
+                else t._("returns to an office"),
+            ]
         )
-    _style(ws)
+    return ws
 
 
-def _scope_sheets(wb: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> None:
+def _scope_sheets(data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> list[_Sheet]:
     table = before_after_table(data, rules, plan)
     body = table[~table["is_total"].astype(bool)] if len(table) else table
+    sheets = []
     for level in dict.fromkeys(body["scope_level"]) if len(body) else []:
         part = table[(table["scope_level"] == level) | table["is_total"]]
-        ws = wb.create_sheet(_sheet_title(t._("By {level}").format(level=t.level(level))))
+        ws = _Sheet(t._("By {level}").format(level=t.level(level)))
         multi = part["position"].nunique() > 1
         header = [t._("Position")] if multi else []
         header += [
@@ -410,7 +575,9 @@ def _scope_sheets(wb: Any, data: ProblemData, rules: Rules, plan: Plan, t: Trans
             t._("Target met"),
             t._("Changed posts"),
         ]
-        ws.append(xlsx_row(header))
+        ws.append(header)
+        off = 1 if multi else 0
+        shares = {col: PERCENT for col in (4 + off, 6 + off, 7 + off)}
         for r in part.itertuples(index=False):
             met = None
             if not _nan(r.non_local_after):
@@ -429,12 +596,9 @@ def _scope_sheets(wb: Any, data: ProblemData, rules: Rules, plan: Plan, t: Trans
                 met,
                 _cell(r.changes),
             ]
-            ws.append(xlsx_row(values))
-        off = 1 if multi else 0
-        for col in (4 + off, 6 + off, 7 + off):
-            for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                c.number_format = PERCENT
-        _style(ws)
+            ws.append(values, shares)
+        sheets.append(ws)
+    return sheets
 
 
 def _nan(v: Any) -> bool:
@@ -442,38 +606,26 @@ def _nan(v: Any) -> bool:
 
 
 def _explanations_sheet(
-    ws: Any, data: ProblemData, rules: Rules, plan: Plan, t: Translator
-) -> None:
+    look: _Lookups, rules: Rules, plan: Plan, t: Translator, said: list[str]
+) -> _Sheet:
+    ws = _Sheet(t._("Explanations"), wide={8: 90})
     ws.append(
-        xlsx_row(
-            [
-                t._("Post"),
-                t._("Unit"),
-                t._("Holder"),
-                t._("Rank"),
-                t._("Alternative"),
-                t._("Distance (km)"),
-                t._("Rule that blocks"),
-                t._("Explanation"),
-            ]
-        )
+        [
+            t._("Post"),
+            t._("Unit"),
+            t._("Holder"),
+            t._("Rank"),
+            t._("Alternative"),
+            t._("Distance (km)"),
+            t._("Rule that blocks"),
+            t._("Explanation"),
+        ]
     )
-    for a in plan.assignments:
-        holder = f"{a.cadre_id} {data.cadre_name(a.cadre_id)}" if a.cadre_id else t._("(vacant)")
-        ws.append(
-            xlsx_row(
-                [
-                    a.post_id,
-                    data.unit_name(a.unit_id),
-                    holder,
-                    None,
-                    None,
-                    None,
-                    None,
-                    plain_explanation(data, rules, a, t),
-                ]
-            )
-        )
+    reasons: dict[tuple[str, str], str] = {}
+    for a, explanation in zip(plan.assignments, said, strict=True):
+        unit = look.unit_name(a.unit_id)
+        holder = f"{a.cadre_id} {look.cadre_name(a.cadre_id)}" if a.cadre_id else t._("(vacant)")
+        ws.append([a.post_id, unit, holder, None, None, None, None, explanation])
         alts = _extra(a, "alternatives") or []
         for rank, alt in enumerate(alts, start=1):
             if not isinstance(alt, dict):
@@ -481,22 +633,26 @@ def _explanations_sheet(
             cid = alt.get("cadre_id")
             rule = alt.get("failed_rule")
             km = alt.get("travel_km")
+            reason = None
+            if rule:
+                key = (str(rule), a.position)
+                if key not in reasons:
+                    reasons[key] = rule_reason(str(rule), rules, t, a.position)
+                reason = reasons[key]
             ws.append(
-                xlsx_row(
-                    [
-                        a.post_id,
-                        data.unit_name(a.unit_id),
-                        holder,
-                        rank,
-                        f"{cid} {alt.get('cadre_name') or data.cadre_name(cid)}" if cid else None,
-                        round(float(km), 1) if isinstance(km, int | float) else None,
-                        t.rule(str(rule)) if rule else None,
-                        rule_reason(str(rule), rules, t, a.position) if rule else None,
-                    ]
-                )
+                [
+                    a.post_id,
+                    unit,
+                    holder,
+                    rank,
+                    f"{cid} {alt.get('cadre_name') or look.cadre_name(cid)}" if cid else None,
+                    round(float(km), 1) if isinstance(km, int | float) else None,
+                    t.rule(str(rule)) if rule else None,
+                    reason,
+                ],
+                {6: KM},
             )
-            ws.cell(row=ws.max_row, column=6).number_format = KM
-    _style(ws, wide={8: 90})
+    return ws
 
 
 def kpi_rows(data: ProblemData, plan: Plan) -> list[tuple[str, Any]]:

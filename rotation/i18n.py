@@ -25,7 +25,7 @@ from __future__ import annotations
 import gettext
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.numbers import format_decimal, format_percent
@@ -226,8 +226,7 @@ class Translator:
         """Grouped decimal: 1.234,5 (vi) / 1,234.5 (en); None/NaN → '–'."""
         if x is None or _missing(x):
             return DASH
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(x, format=pattern, locale=self.lang)
+        return _grouped(type(x).__name__, x, digits, self.lang)
 
     def percent(self, share: float | None, digits: int = 1) -> str:
         """A share 0–1: 0.375 → '37,5 %' (vi) / '37.5%' (en)."""
@@ -246,6 +245,14 @@ class Translator:
             return DASH
         currency = self._("VND")
         return f"{self.number(vnd)} {currency}"
+
+
+@lru_cache(maxsize=65536)
+def _grouped(kind: str, x: float | int, digits: int, lang: str) -> str:
+    """:meth:`Translator.number` itself, remembered: a workbook formats the same km figures
+    thousands of times and Babel's formatting is slow (``kind`` keeps 1 and 1.0 apart)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(x, format=pattern, locale=lang)
 
 
 def _missing(x: object) -> bool:

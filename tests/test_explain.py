@@ -48,3 +48,23 @@ def test_plain_explanation_in_vietnamese_with_names(solved):
     text = plain_explanation(data, rules, a, t)
     assert text.startswith(("Chọn ông ", "Chọn bà ")) and data.cadre_name(a.cadre_id) in text
     assert "gần hơn" in text and "chưa đủ 2 năm giữ chức vụ hiện tại" in text
+
+
+def test_nearby_km_in_blocks_is_the_per_post_distance(solved, monkeypatch):
+    """The refused-nearby distances computed a block of units at a time (blocks of 7 here, so
+    many block edges) are the per-post distance matrix's figures, for every post, in order."""
+    from rotation import explain
+    from rotation.geo import distances
+
+    data, rules, plan, e = solved
+    monkeypatch.setattr(explain._NearbyKm, "BLOCK", 7)
+    posts = [a.post_id for a in plan.assignments]
+    nearby = explain._NearbyKm(e, posts)
+    works_in = data.units["province_id"].reindex(data.cadres["current_unit_id"]).to_numpy()
+    for p in posts:
+        cad, km = nearby.of(p)
+        unit = data.posts.at[p, "unit_id"]
+        mine = data.cadres[works_in == data.units.at[unit, "province_id"]]
+        assert list(cad.index) == list(mine.index)
+        want = distances(data, rules).matrix(mine["residence_id"].to_numpy(), [unit])[:, 0]
+        assert km.tolist() == want.tolist(), p

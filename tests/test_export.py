@@ -258,3 +258,15 @@ def test_exports_never_hold_formulas(tmp_path):
     back = read_dataset(tmp_path / "hostile.xlsx")
     assert back.cadres.at["O11", "full_name"] == HOSTILE["O11"]
     assert back.units.at["C12", "name"] == "=1+1"
+
+
+def test_xlsx_formula_like_names_stay_text(tmp_path):
+    """A cadre whose name looks like a formula is a string cell wherever the workbook names
+    them (posts, explanations), never a formula."""
+    data, rules = _vietnamese_problem(), default_rules()
+    evil = '=HYPERLINK("http://x","y")'
+    data.cadres.loc["O11", "full_name"] = evil
+    plan = _explained_plan(data, rules)
+    wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "p.xlsx"))
+    texts = _texts(wb)  # asserts no formula cell
+    assert evil in texts and f"O11 {evil}" in texts

@@ -64,15 +64,39 @@ def test_broken_plugin_does_not_break_the_library(tmp_path, monkeypatch):
 
 
 def test_register_adds_commands():
-    """register() adds serve and worker, and keys when it is asked for (not for `plan`)."""
-    for argv, expected in (
-        (["keys", "list"], {"serve", "worker", "keys"}),
-        (["plan"], {"serve", "worker"}),
-    ):
-        app = typer.Typer()
-        cli.register(app, argv)
-        names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
-        assert names == expected, (argv, names)
+    """register() adds serve, worker and keys; keys is mounted without importing its module."""
+    app = typer.Typer()
+    cli.register(app)
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert names == {"serve", "worker", "keys"}, names
+    (keys,) = [g for g in app.registered_groups if g.name == "keys"]
+    from api.keys import keys_app
+
+    assert keys.help == cli.KEYS_HELP == keys_app.info.help
+
+
+def test_help_lists_keys_without_loading_the_service(tmp_path):
+    """`rotation --help` lists keys (lazy) and imports neither SQLAlchemy nor FastAPI; `rotation
+    keys --help` then loads the real group and lists its commands."""
+    env = _fake_install(tmp_path)
+    code = (
+        "import sys\nfrom rotation.cli import main\nsys.argv = ['rotation', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', ' '.join(sorted(m for m in sys.modules if '.' not in m)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "keys" in out.stdout and "Manage API keys" in out.stdout, out.stdout
+    loaded = set(out.stdout.split("LOADED", 1)[1].split())
+    assert not loaded & {"sqlalchemy", "fastapi", "alembic", "pandas", "pydantic"}, loaded
+    run = [sys.executable, "-m", "rotation", "keys", "--help"]
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    for command in ("create", "list", "revoke"):
+        assert command in out.stdout, out.stdout
+    assert "--install-completion" not in out.stdout
 
 
 def test_serve_without_api_exits_1(monkeypatch):
@@ -86,7 +110,7 @@ def test_serve_without_api_exits_1(monkeypatch):
 
     monkeypatch.setattr(cli.importlib, "import_module", fake)
     app = typer.Typer()
-    cli.register(app, ["serve"])
+    cli.register(app)
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1 and "cannot start the API" in result.output
 
