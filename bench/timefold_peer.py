@@ -49,8 +49,8 @@ MAX_HEAP = os.environ.get("BENCH_TIMEFOLD_XMX", "4g")
 
 MAX_PAIRS = int(os.environ.get("BENCH_TIMEFOLD_MAX_PAIRS", "300000"))
 """Above this many eligible pairs the peer is not run: the Python → Java conversion walks every
-reference in Python (≈ 0.3 ms per pair each way on Hai Duong at load 9; national 2025's 970k
-pairs would spend ≈ 10 minutes converting before and after the solve)."""
+reference in Python (0.3–0.4 ms per pair each way at load 9–20, bench/README.md; national
+2025's 933k pairs would spend five minutes or more converting before and after the solve)."""
 TOO_BIG = f"more than {MAX_PAIRS:,} pairs: conversion to Java alone would exceed the budget"
 
 NO_BOUND = 1 << 62  # a row side that is absent (Java long range; no real row comes close)
