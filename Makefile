@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev lint bench clean data
+.PHONY: run test install install-dev lint bench bench-peers clean data
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,11 @@ lint: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m bench.run
+
+## make bench-peers: the benchmark's peers (a JDK with apt-get when missing, then .[bench]:
+## PySCIPOpt, highspy, timefold); never needed by the product
+bench-peers: $(DEVSTAMP)
+	scripts/bench-peers.sh $(BIN)/pip
 
 ## regenerate the bundled data (see data/README.md)
 data: $(STAMP)

@@ -79,6 +79,7 @@ class RowModel:
     index: np.ndarray
     value: np.ndarray
     build_s: float
+    rule: tuple[str, ...] = ()  # each row's rule (``Row.rule``): peers may model some natively
 
     @property
     def nv(self) -> int:
@@ -114,8 +115,9 @@ def row_model(data, rules, time_limit) -> RowModel:
     cost[:n] = pair_costs(elig)
     if n_vac:
         cost[n:] = vacancy_costs(elig)
-    starts, idx, val, lo, hi = [0], [], [], [], []
+    starts, idx, val, lo, hi, names = [0], [], [], [], [], []
     for row in all_rows(ix):
+        names.append(row.rule)
         assert not row.arrivals, f"row {row.rule}: arrivals are a roadmap's, not a plan's"
         cols = np.concatenate([row.pairs, n + np.asarray(row.vacs, dtype=np.int64)])
         vals = np.concatenate([row.coefs, np.ones(len(row.vacs))]).astype(float)
@@ -134,6 +136,7 @@ def row_model(data, rules, time_limit) -> RowModel:
         index=np.concatenate(idx) if idx else np.zeros(0, np.int32),
         value=np.concatenate(val) if val else np.zeros(0),
         build_s=time.perf_counter() - t0,
+        rule=tuple(names),
     )
 
 
@@ -283,6 +286,20 @@ def scip_mip_2t(data, rules, time_limit):
     return scip_mip(data, rules, time_limit, threads=2)
 
 
+def timefold(data, rules, time_limit):
+    """Timefold Solver for Python (local search; ``bench/timefold_peer.py``) on the same rows
+    and costs, re-checked like the others. Optional: ``pip install .[bench]`` and a JDK."""
+    from . import timefold_peer
+
+    why = timefold_peer.unavailable()
+    if why:
+        return {"status": f"skipped ({why})"}
+    m = row_model(data, rules, time_limit)
+    if m.n > timefold_peer.MAX_PAIRS:
+        return {"pairs": m.n, "status": f"skipped ({timefold_peer.TOO_BIG})"}
+    return timefold_peer.solve(m, time_limit)
+
+
 # ------------------------------------------------------------------ pure-assignment floors
 def _assignment_arrays(data, rules):
     r = _rules(rules, 60)
@@ -420,6 +437,9 @@ METHODS = {
     "plain_cpsat": plain,
     "highs_mip": highs_mip,
     "scip": scip_mip,
+    "scip_2t": scip_mip_2t,
+    "timefold": timefold,
+    "timefold_long": timefold,  # the same with a longer limit (bench/run.py TIMEFOLD_LIMITS)
     "greedy": greedy,
     "scipy_sparse": scipy_sparse,
     "scipy_dense": scipy_dense,

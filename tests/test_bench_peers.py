@@ -45,3 +45,28 @@ def test_scip_finds_our_optimum_on_the_same_rows():
     assert scip["status"] == "optimal", scip
     assert scip["objective"] == pytest.approx(ours["objective"], abs=1e-3)
     assert scip["first_s"] is not None and scip["best_s"] >= scip["first_s"]
+
+
+def test_timefold_plan_passes_the_recheck_and_the_validator():
+    """Timefold on a tiny instance: its plan breaks no row, its own score is our objective,
+    and the product's validator accepts it (skipped without timefold or a JDK)."""
+    from bench import timefold_peer
+
+    why = timefold_peer.unavailable()
+    if why:
+        pytest.skip(why)
+    from rotation.plan import plan_from_holders
+    from rotation.rules import load_rules
+    from rotation.validate import validate_plan
+
+    data = tiny_problem()
+    ours = methods.ours(data, RULES, 30)
+    m = methods.row_model(data, RULES, 5)
+    tf = timefold_peer.solve(m, 5, with_holders=True)
+    assert tf["status"] == "feasible", tf
+    assert tf["objective"] == pytest.approx(tf["timefold_objective"], abs=1e-3)
+    assert tf["objective"] >= ours["objective"] - 1e-6  # ours is proven optimal
+    assert tf["proof_s"] is None and tf["first_s"] is not None
+    assert tf["to_java_s"] > 0 and tf["from_java_s"] > 0
+    plan = plan_from_holders(data, load_rules(RULES), tf["holders"])
+    assert validate_plan(data, load_rules(RULES), plan) == []
