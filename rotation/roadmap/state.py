@@ -96,11 +96,7 @@ def roll_forward(
                 rolled,
                 cadres=rolled.cadres.drop(index=sorted(gone)),
                 posts=posts,
-                ratings=rolled.ratings[~rolled.ratings["cadre_id"].isin(gone)],
-                relations=rolled.relations[
-                    ~rolled.relations["cadre_id"].isin(gone)
-                    & ~rolled.relations["relative_id"].isin(gone)
-                ],
+                **rolled.cadre_tables(set(rolled.cadres.index) - gone),
             )
     return rolled
 
@@ -112,6 +108,8 @@ def _copy(data: ProblemData, **tables: object) -> ProblemData:
         "posts": data.posts,
         "ratings": data.ratings,
         "relations": data.relations,
+        "discipline": data.discipline,
+        "preferences": data.preferences,
         "travel": data.travel,
         "roads": data.roads,
         "name": data.name,
