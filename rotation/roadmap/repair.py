@@ -137,7 +137,7 @@ def check_roadmap_events(
     cadre does not hold, a vacancy of a post nobody holds."""
     out: list[str] = []
     n = len(rounds)
-    named = sorted({e.get("round") for e in events if isinstance(e.get("round"), int)})
+    named = sorted({int(e["round"]) for e in events if isinstance(e.get("round"), int)})
     for i, e in enumerate(events):
         k = e.get("round")
         if not isinstance(k, int) or not 1 <= k <= n:

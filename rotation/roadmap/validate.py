@@ -174,7 +174,7 @@ def _parse_events(repair: Any, problems: list[str]) -> list[dict[str, Any]]:
             and e.get("type") in EVENT_TYPES
             and isinstance(e.get("round"), int)
             and e["round"] >= 1
-            and all(isinstance(e.get(k), str) for k in _EVENT_IDS.get(e.get("type"), ()))
+            and all(isinstance(e.get(k), str) for k in _EVENT_IDS.get(str(e.get("type")), ()))
         )
         if not ok:
             problems.append(
