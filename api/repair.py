@@ -1,6 +1,6 @@
 """Repair a plan after events: the core is :mod:`rotation.repair`, shared with ``rotation repair``;
-the API's worker calls :func:`prepare_repair` and :func:`rebase_plan` around its solve, the
-route checks events with :func:`check_events`."""
+the API's worker calls :func:`repair_holders` (as the command line does) around its configured
+solve target, the route checks events with :func:`check_events`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from rotation.repair import (
     CHANGE_WEIGHT,
     RepairError,
     check_events,
-    prepare_repair,
-    rebase_plan,
+    repair_holders,
     repair_plan,
 )
 
@@ -17,7 +16,6 @@ __all__ = [
     "CHANGE_WEIGHT",
     "RepairError",
     "check_events",
-    "prepare_repair",
-    "rebase_plan",
+    "repair_holders",
     "repair_plan",
 ]

@@ -17,7 +17,6 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from .repair import prepare_repair, rebase_plan
 from .scoping import restrict
 
 DEFAULT_TARGETS = {
@@ -103,9 +102,6 @@ def run_job(
         target = resolve_target(spec.get("target") or DEFAULT_TARGETS[kind])
         data = load_problem(spec["tables"], spec.get("scope"))
         rules = load_rules(spec["rules"])
-        reference = data
-        if spec.get("repair"):
-            data, rules, reference = prepare_repair(data, rules, spec["repair"])
         stop = threading.Event()
         done = threading.Event()
 
@@ -159,19 +155,21 @@ def run_job(
                 )
             )
             return
-        if spec.get("repair") and target is resolve_target(DEFAULT_TARGETS["repair"]):
-            # the same repair as the command line (the change cap against today's incumbents)
+        if spec.get("repair"):
+            # the same repair as the command line (the change cap against today's incumbents),
+            # around the configured solve target
             from rotation.repair import repair_holders
 
             rep = spec["repair"]
             fixed = repair_holders(
-                reference,
-                load_rules(spec["rules"]),
+                data,
+                rules,
                 dict(rep["holders"]),
                 list(rep["events"]),
                 rep.get("plan_id"),
                 progress,
                 stop,
+                solve_fn=target,
             )
             done.set()
             repaired = [_plain(p) for p in fixed.plans]
@@ -220,8 +218,6 @@ def run_job(
                     plan.setdefault("solver", solver)
         else:
             plans = [result.plan.model_dump(mode="json")] if result.status == "infeasible" else []
-        if spec.get("repair"):
-            plans = [rebase_plan(reference, rules, p, spec["repair"]) for p in plans]
         diagnosis = [d.model_dump(mode="json") for d in result.diagnosis]
         out.put(
             (

@@ -152,6 +152,10 @@ def bench_sweep(label: str, name: str, specs: list[str], workers: list[int]) -> 
         raise SystemExit(f"{len(failed)} variants failed: {failed[0].outcome.error}")
     row["solve_s_sum_serial"] = serial.engine["solve_s"]
     row["peak_self_mib"] = round(_rss_mib())
+    ceiling = bench_ceiling(data, base, variants, max(workers))
+    ceiling["speedup"] = round(row["serial_s"] / ceiling["span_s"], 2)
+    row["ceiling"] = ceiling
+    print(json.dumps({"ceiling": ceiling}), flush=True)
     row["parallel"] = []
     for n in workers:
         t0 = time.perf_counter()
@@ -184,6 +188,7 @@ def bench_sweep(label: str, name: str, specs: list[str], workers: list[int]) -> 
                 "total_s": round(total, 2),
                 "speedup_run": round(row["serial_s"] / run_s, 2),
                 "speedup_total": round(row["serial_s"] / total, 2),
+                "of_ceiling": round(ceiling["span_s"] / run_s, 2),
                 "solve_s_sum": round(busy, 2),
                 "cores": round(worker_cpu / run_s, 2),
                 "overhead_ms_per_task": round(1000 * (run_s * n - busy) / len(variants), 1),
@@ -195,6 +200,51 @@ def bench_sweep(label: str, name: str, specs: list[str], workers: list[int]) -> 
         )
         print(json.dumps(row["parallel"][-1]), flush=True)
     return row
+
+
+# =========================================================================== the machine's ceiling
+_CEILING: dict[str, Any] = {}
+"""The data, base rules and variants the forked ceiling processes inherit (set before the fork)."""
+
+
+def _solve_share(share: int, shares: int) -> dict[str, float]:
+    """One plain process's part of the ceiling: every ``shares``-th variant from ``share``, solved
+    in a loop here (no engine); wall stamps on the system clock so that the parent can take the
+    span from the first start to the last end across processes."""
+    from rotation.sweep import solve_variant, variant_rules
+
+    data, base, variants = _CEILING["data"], _CEILING["base"], _CEILING["variants"]
+    mine = variants[share::shares]
+    docs = [variant_rules(base, v.values).model_dump(mode="json") for v in mine]
+    start, cpu = time.time(), time.process_time()
+    solve_s = sum(solve_variant(data, d).seconds for d in docs)
+    return {
+        "start": start,
+        "end": time.time(),
+        "cpu_s": time.process_time() - cpu,
+        "solve_s": solve_s,
+    }
+
+
+def bench_ceiling(data: Any, base: Rules, variants: list[Any], n: int) -> dict[str, Any]:
+    """What the machine itself allows: ``n`` plain forked processes, each solving a fixed
+    interleaved share of the variants in a loop — no scheduler, no transfer, no engine. The
+    span from the first start to the last end is the best wall time any engine could reach
+    with ``n`` processes on this machine (bar a better split of the shares)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _CEILING.update(data=data, base=base, variants=variants)
+    # not a multiprocessing.Pool: its daemonic processes may not start the national solve's own
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_solve_share, range(n), [n] * n))
+    span = max(p["end"] for p in parts) - min(p["start"] for p in parts)
+    return {
+        "processes": n,
+        "span_s": round(span, 2),
+        "cores": round(sum(p["cpu_s"] for p in parts) / span, 2),
+        "solve_s_sum": round(sum(p["solve_s"] for p in parts), 2),
+    }
 
 
 def _md(res: dict[str, Any]) -> str:
@@ -211,19 +261,23 @@ def _md(res: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| instance | variants | statuses | loop s (cores obtained) | workers | start-up s | "
+        "| instance | variants | statuses | loop s (cores obtained) | "
+        "ceiling: plain processes s (cores), speed-up | workers | start-up s | "
         "sweep s (cores obtained) | "
-        "speed-up (sweep / incl. start-up) | overhead ms/task | peak worker MiB | "
-        "same statuses and plans | diagnoses worded differently |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "speed-up (sweep / incl. start-up) | of the ceiling | overhead ms/task | "
+        "peak worker MiB | same statuses and plans | diagnoses worded differently |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for s in res["sweeps"]:
         st = ", ".join(f"{k} {v}" for k, v in sorted(s["statuses"].items()))
+        c = s.get("ceiling")
+        ceil = f"{c['span_s']} ({c['cores']}), {c['speedup']}×" if c else "–"
         for p in s["parallel"]:
             lines.append(
                 f"| {s['instance']} | {s['variants']} | {st} | {s['serial_s']} "
-                f"({s.get('serial_cores', '–')}) | {p['workers']} | {p['start_s']} | {p['run_s']} "
-                f"({p.get('cores', '–')}) | {p['speedup_run']}× / {p['speedup_total']}× | "
+                f"({s.get('serial_cores', '–')}) | {ceil} | {p['workers']} | {p['start_s']} | "
+                f"{p['run_s']} ({p.get('cores', '–')}) | "
+                f"{p['speedup_run']}× / {p['speedup_total']}× | {p.get('of_ceiling', '–')} | "
                 f"{p['overhead_ms_per_task']} | {p['peak_worker_mib']} | "
                 f"{'yes' if p['same_statuses'] and p['same_plans'] else 'NO'} | "
                 f"{p['diagnoses_worded_differently']} |"

@@ -275,12 +275,7 @@ def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[st
 def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:
     """Support allowance (VND) per holder: the tier of ``rules.support`` for the travel, only
     for cadres who take a new post (0 for an incumbent staying)."""
-    s = rules.support
-    km = np.asarray(km, dtype=float)
-    rate = np.zeros(len(km), dtype=np.int64)
-    for t in s.tiers:  # vectorised Support.vnd: the highest tier whose min_km is reached
-        rate = np.where(km >= t.min_km - 1e-9, t.vnd_per_month, rate)
-    vals = np.where(rate == 0, 0, s.one_time_vnd + s.months * rate).astype(np.int64)
+    vals = rules.support.vnd_each(km)
     return np.where(new_post, vals, 0).astype(np.int64)
 
 

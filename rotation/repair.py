@@ -22,6 +22,7 @@ against the original incumbents.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -318,11 +319,15 @@ def repair_holders(
     plan_id: str | None = None,
     progress: Progress | None = None,
     stop: StopFlag | None = None,
+    solve_fn: Callable[..., Any] | None = None,
 ) -> Repaired:
     """:func:`repair_plan` from the given plan's holders (post → cadre): what the command line
-    and the service's repair jobs both call."""
-    from .solve import solve
+    and the service's repair jobs both call. ``solve_fn`` (default :func:`rotation.solve.solve`,
+    same signature) is the service's configured solve target."""
+    from .solve import solve as exact_solve
     from .validate import validate_plan
+
+    solve: Callable[..., Any] = solve_fn if solve_fn is not None else exact_solve
 
     events = resolve_declines(events, holders)
     problems = check_events(events, holders, set(data.cadres.index))

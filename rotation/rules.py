@@ -146,13 +146,20 @@ class Support(StrictModel):
             raise ValueError(f"tiers must be in increasing order of min_km (got {kms})")
         return v
 
+    def vnd_each(self, km: Any) -> Any:
+        """The support (VND, an int64 array) of cadres travelling ``km`` (an array): the one
+        place the tier rule is written; the model, the plan and the validator all use it."""
+        import numpy as np
+
+        km = np.asarray(km, dtype=float)
+        rate = np.zeros(km.shape, dtype=np.int64)
+        for t in self.tiers:  # ascending: the highest tier whose min_km is reached wins
+            rate = np.where(km >= t.min_km - 1e-9, t.vnd_per_month, rate)
+        return np.where(rate == 0, 0, self.one_time_vnd + self.months * rate).astype(np.int64)
+
     def vnd(self, km: float) -> int:
         """The support of one cadre travelling ``km`` (VND)."""
-        rate = 0
-        for t in self.tiers:
-            if km >= t.min_km - 1e-9:
-                rate = t.vnd_per_month
-        return 0 if rate == 0 else self.one_time_vnd + self.months * rate
+        return int(self.vnd_each([km])[0])
 
 
 class PriorityShare(StrictModel):

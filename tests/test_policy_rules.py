@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from builders import default_rules, tiny_problem
@@ -172,6 +173,29 @@ def test_support_allowance_by_tier():
     assert rules.support.vnd(14.9) == 0
     assert rules.support.vnd(15) == 5_000_000 + 36 * 2_000_000
     assert rules.support.vnd(60) == 5_000_000 + 36 * 4_000_000
+
+
+def test_support_is_one_rule_for_the_model_and_the_plan():
+    """The model's vectorised support per pair and the plan's/validator's per assignment are
+    the same tier rule: equal at the tier boundaries, between them and beyond the last; and an
+    incumbent staying gets nothing."""
+    from rotation.concepts import support_vnd
+
+    rules = default_rules(
+        support={
+            "months": 24,
+            "one_time_vnd": 1_000_000,
+            "tiers": [
+                {"min_km": 10, "vnd_per_month": 1_500_000},
+                {"min_km": 25.5, "vnd_per_month": 3_000_000},
+            ],
+        }
+    )
+    km = np.array([0.0, 9.999, 10.0, 17.3, 25.5, 25.499, 80.0])
+    each = support_vnd(rules, km, np.ones(len(km), dtype=bool))
+    assert each.tolist() == [rules.support.vnd(float(k)) for k in km]
+    assert each.tolist() == [0, 0, 37_000_000, 37_000_000, 73_000_000, 37_000_000, 73_000_000]
+    assert support_vnd(rules, km, np.zeros(len(km), dtype=bool)).tolist() == [0] * len(km)
 
 
 def test_support_tiers_must_ascend():
