@@ -11,8 +11,8 @@ import pandas as pd
 
 from ..concepts import retirement_date
 from ..data import ProblemData
+from ..events import with_discipline
 from ..plan import Plan
-from ..repair import with_discipline
 from ..rules import PostCadre, Rules
 
 

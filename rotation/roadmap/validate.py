@@ -38,8 +38,8 @@ from pydantic import ValidationError
 from ..claims import ClaimContext, close, plan_facts, wrong_kpis
 from ..concepts import is_local, years_between
 from ..data import ProblemData
+from ..events import EVENT_TYPES
 from ..plan import Assignment, DiagnosisItem, Plan
-from ..repair import EVENT_TYPES
 from ..rules import Rules, RulesError
 from ..validate import DIAGNOSIS_RULE, Violation, validate_plan
 from .horizon import Horizon, round_rules, stay_until
