@@ -1,7 +1,7 @@
 """Repair an adopted term roadmap after an event in round k, changing as little of it as possible.
 
-The events are the single plan's (:data:`rotation.repair.EVENT_TYPES`, one parser:
-:func:`rotation.repair.parse_events` with ``rounds=True``), each with the round it happens in
+The events are the single plan's (:data:`rotation.events.EVENT_TYPES`, one parser:
+:func:`rotation.events.parse_events` with ``rounds=True``), each with the round it happens in
 (1-based): ``declines:CADRE[@POST]:round=k`` (the cadre refuses the post the roadmap proposes to
 them from round k; without ``@POST``, the post they hold in round k), ``leaves:CADRE:round=k``
 (retires early, dies, is transferred out: holds no post from round k), ``vacant:POST:round=k``
