@@ -413,6 +413,7 @@ class JobRunner:
                 "rules": job.rules,
                 "repair": job.spec.get("repair"),
                 "sweep": job.spec.get("sweep"),
+                "roadmap_repair": job.spec.get("roadmap_repair"),
                 "kind": job.kind,
                 "target": self.targets.get(job.kind),
             }

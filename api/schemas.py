@@ -70,12 +70,78 @@ class Leaves(BaseModel):
     cadre_id: str
 
 
-Event = Annotated[Declines | Vacant | Leaves, Field(discriminator="type")]
+class Disciplined(BaseModel):
+    """A disciplinary measure dated the plan's (or the round's) date: no new post for
+    ``discipline_months[kind]``."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["disciplined"]
+    cadre_id: str
+    kind: Literal["reprimand", "warning", "removal"] = "reprimand"
+
+
+Event = Annotated[Declines | Vacant | Leaves | Disciplined, Field(discriminator="type")]
 
 
 class RepairRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     events: list[Event] = Field(min_length=1, max_length=500)
+
+
+# ---- repair of a term roadmap: the plan's events, each in a round (rotation.roadmap.repair)
+RoundNumber = Annotated[int, Field(ge=1, le=100, description="the round it happens in (1 = first)")]
+
+
+class RoundDeclines(BaseModel):
+    """The cadre refuses the post the roadmap proposes (default: the one held that round)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["declines"]
+    cadre_id: str
+    post_id: str | None = None
+    round: RoundNumber
+
+
+class RoundLeaves(BaseModel):
+    """The cadre retires, dies or is transferred out: holds no post from that round."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["leaves"]
+    cadre_id: str
+    round: RoundNumber
+
+
+class RoundVacant(BaseModel):
+    """The post's holder in that round is out of it: it is filled anew."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["vacant"]
+    post_id: str
+    round: RoundNumber
+
+
+class RoundDisciplined(Disciplined):
+    round: RoundNumber
+
+
+RoundEvent = Annotated[
+    RoundDeclines | RoundLeaves | RoundVacant | RoundDisciplined, Field(discriminator="type")
+]
+
+
+class RoadmapRepairRequest(BaseModel):
+    """Events of one round of the roadmap (all with the same ``round``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: list[RoundEvent] = Field(min_length=1, max_length=500)
+
+
+class RoadmapRepairCreated(JobCreated):
+    """A roadmap repair job: poll GET /v1/jobs/{job_id}; its ``roadmap_id`` is the repaired
+    roadmap (``repair``: the events and every post whose holder differs, by round)."""
+
+    repair_of: str
+    from_round: int
 
 
 class Compared(BaseModel):

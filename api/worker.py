@@ -90,7 +90,8 @@ def run_job(
     """Entry point of a worker process (spawned: imports happen here, not in the API).
 
     ``spec``: tables, scope, rules, kind (plan | repair | roadmap), target (``module:function``)
-    and, for a repair, the repair spec. ``parent_pid``: the runner's process, which this one
+    and, for a repair, the repair spec (``roadmap_repair`` for a roadmap's: the adopted
+    roadmap, its id and the events). ``parent_pid``: the runner's process, which this one
     must not outlive.
     """
     die_with_parent(parent_pid)
@@ -130,6 +131,29 @@ def run_job(
             )
             done.set()
             out.put(("result", job_id, {**_plain(payload), "cancelled": stop.is_set()}))
+            return
+        if kind == "roadmap" and spec.get("roadmap_repair"):
+            # an adopted roadmap after events (rotation.roadmap.repair, as the command line)
+            from rotation.roadmap.repair import repair_roadmap
+
+            rr = spec["roadmap_repair"]
+            mended = repair_roadmap(
+                data, rules, rr["roadmap"], list(rr["events"]), rr.get("roadmap_id"), progress, stop
+            )
+            done.set()
+            body = _plain(mended.to_json())
+            out.put(
+                (
+                    "result",
+                    job_id,
+                    {
+                        "kind": "roadmap",
+                        "status": mended.status,
+                        "roadmap": body,
+                        "cancelled": stop.is_set(),
+                    },
+                )
+            )
             return
         if spec.get("repair"):
             # the same repair as the command line (the change cap against today's incumbents),

@@ -548,10 +548,21 @@ def roadmap(
             help="an earlier roadmap.json to stay close to (rolling re-plan on updated data)",
         ),
     ] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="with --previous (the adopted roadmap): repair it after an event in round N: "
+            "declines:CADRE[@POST]:round=N, leaves:CADRE:round=N, vacant:POST:round=N, "
+            "disciplined:CADRE[:kind=KIND]:round=N (repeatable, one round)",
+        ),
+    ] = None,
+    lang: LangOpt = "vi",
 ) -> None:
     """Plan the whole term round by round (rules `horizon`): write DIR/roadmap.json and
     DIR/roadmap.xlsx; exit 3 with a diagnosis when no roadmap exists. With --previous, re-plan
-    the remaining rounds keeping as much of the earlier roadmap as possible."""
+    the remaining rounds keeping as much of the earlier roadmap as possible; with --event too,
+    repair the adopted roadmap: rounds before the event's as adopted, the fewest changes after."""
     import functools
     import json
 
@@ -572,6 +583,18 @@ def roadmap(
                 prev = json.loads(previous.read_text(encoding="utf-8-sig"))
             except json.JSONDecodeError as exc:
                 raise _BadInput([f"{previous}: not a roadmap JSON file ({exc})"]) from None
+        if event:
+            if prev is None:
+                raise _BadInput(["--event needs --previous ROADMAP.json: the adopted roadmap"])
+            from .repair import RepairError, parse_events
+
+            try:
+                events = parse_events(event, rounds=True)
+            except RepairError as exc:
+                raise _BadInput(exc.messages) from None
+    if event and prev is not None:
+        _repair_roadmap(data, rules, prev, events, out, quiet, lang, str(previous))
+        return
     solve_roadmap = functools.partial(solve_roadmap, previous=prev)
     if quiet:
         result = solve_roadmap(data, rules)
@@ -599,6 +622,94 @@ def roadmap(
     console.print(roadmap_rich(data, rules, doc))
     console.print(proof_line(result.stats), markup=False)
     console.print(f"Wrote {out / 'roadmap.json'}, {out / 'roadmap.xlsx'}", markup=False)
+
+
+def _repair_roadmap(
+    data,
+    rules: Rules,
+    adopted: dict[str, Any],
+    events: list,
+    out: Path,
+    quiet: bool,
+    lang: str,
+    name: str,
+) -> None:
+    """`roadmap --previous ADOPTED --event …`: repair, write, print what changed per round."""
+    import json
+
+    from rich.live import Live
+
+    from .repair import RepairError
+    from .roadmap.export import write_roadmap_xlsx
+    from .roadmap.model import proof_line
+    from .roadmap.repair import repair_roadmap
+
+    line = _ProgressLine()
+    progress = None if quiet else line.update
+    with _errors():
+        t = _translator(lang)
+        try:
+            if quiet or not console.is_terminal:
+                rep = repair_roadmap(data, rules, adopted, events, name, progress=progress)
+            else:
+                with Live(line, console=console, refresh_per_second=4, transient=False):
+                    rep = repair_roadmap(data, rules, adopted, events, name, progress=progress)
+        except RepairError as exc:
+            raise _BadInput(exc.messages) from None
+    if not quiet and not console.is_terminal:
+        console.print(line)
+    doc = rep.to_json()
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "roadmap.json", json.dumps(doc, ensure_ascii=False, indent=2))
+    if not rep.result.rounds:
+        if rep.status == "infeasible":
+            console.print(diagnosis_rich(rep.result.diagnosis, t))
+        else:
+            console.print(
+                t._("No repaired roadmap found (status {status}).").format(status=rep.status),
+                markup=False,
+            )
+        console.print(
+            t._("Diagnosis written to {path}").format(path=out / "roadmap.json"), markup=False
+        )
+        raise typer.Exit(3)
+    write_roadmap_xlsx(data, rules, doc, out / "roadmap.xlsx")
+    diff = Table(
+        title=t._("Changed compared with the adopted roadmap, from round {n}").format(
+            n=rep.from_round
+        ),
+        title_justify="left",
+    )
+    for col in (t._("Round"), t._("Post"), t._("Unit"), t._("Adopted"), t._("Repaired")):
+        diff.add_column(col)
+    for c in rep.changes:
+        diff.add_row(
+            c.round.isoformat(),
+            c.post_id,
+            c.unit_name,
+            f"{c.adopted} {c.adopted_name}" if c.adopted else t._("(vacant)"),
+            f"{c.repaired} {c.repaired_name}" if c.repaired else t._("(vacant)"),
+        )
+    console.print(diff)
+    by_round = ", ".join(f"{d}: {n}" for d, n in rep.changed_by_round().items())
+    console.print(
+        t._("{n} post(s) changed compared with the adopted roadmap ({by_round})").format(
+            n=len(rep.changes), by_round=by_round
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(roadmap_rich(data, rules, doc))
+    console.print(proof_line(rep.result.stats), markup=False)
+    console.print(
+        t._("Wrote {files}").format(files=f"{out / 'roadmap.json'}, {out / 'roadmap.xlsx'}"),
+        markup=False,
+    )
+    if rep.violations:  # never expected: the repair is checked like any roadmap
+        for v in rep.violations:
+            console.print(v, markup=False, soft_wrap=True)
+        err.print(f"invalid: {len(rep.violations)} violation(s)", style="red")
+        raise typer.Exit(1)
 
 
 def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:

@@ -27,6 +27,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .data import CADRE_COLUMNS, POST_COLUMNS, UNIT_COLUMNS, ProblemData
+from .events import (
+    EVENT_SYNTAX,
+    EVENT_TYPES,
+    RepairError,
+    parse_event,
+    parse_events,
+    with_discipline,
+)
 from .plan import Assignment, Plan, assignment_facts, compute_kpis
 from .rules import PostCadre, Rules
 
@@ -35,14 +43,6 @@ if TYPE_CHECKING:
 
 CHANGE_WEIGHT = 1000.0
 """Cost of each post whose holder differs from the given plan (objective units; travel is 1/km)."""
-
-
-class RepairError(ValueError):
-    """An event that does not fit the plan or the dataset (a list of messages)."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
 
 
 def check_events(
@@ -54,31 +54,8 @@ def check_events(
         post, cadre = e.get("post_id"), e.get("cadre_id")
         if e["type"] in ("declines", "vacant") and post not in holders:
             out.append(f"events[{i}]: post {post!r} is not in the plan")
-        if e["type"] in ("declines", "leaves") and cadre not in cadres:
+        if e["type"] in ("declines", "leaves", "disciplined") and cadre not in cadres:
             out.append(f"events[{i}]: cadre {cadre!r} is not in the dataset")
-    return out
-
-
-EVENT_TYPES = ("declines", "leaves", "vacant")
-
-
-def parse_events(texts: list[str]) -> list[dict[str, Any]]:
-    """``declines:C`` / ``leaves:C`` / ``vacant:P`` → event dicts; :class:`RepairError` names
-    every malformed one."""
-    out: list[dict[str, Any]] = []
-    bad: list[str] = []
-    for i, text in enumerate(texts):
-        kind, sep, ref = text.partition(":")
-        kind, ref = kind.strip(), ref.strip()
-        if not sep or kind not in EVENT_TYPES or not ref:
-            bad.append(
-                f"--event {text!r}: expected declines:CADRE, leaves:CADRE or vacant:POST"
-                f" (event {i + 1})"
-            )
-            continue
-        out.append({"type": kind, ("post_id" if kind == "vacant" else "cadre_id"): ref})
-    if bad:
-        raise RepairError(bad)
     return out
 
 
@@ -133,6 +110,12 @@ def prepare_repair(
     cadres = data.cadres[~data.cadres.index.isin(list(leaving))]
     posts = data.posts.copy()
     posts.loc[posts["incumbent_id"].isin(list(leaving)), "incumbent_id"] = None
+    disciplined = [e for e in events if e["type"] == "disciplined"]
+    data = with_discipline(data, disciplined, rules.as_of)
+    for e in disciplined:  # no new post: not even the one the given plan proposes
+        post = next((p for p, c in holders.items() if c == e["cadre_id"]), None)
+        if post is not None and data.posts.at[post, "incumbent_id"] != e["cadre_id"]:
+            exclude.append(PostCadre(post_id=post, cadre_id=e["cadre_id"]))
     reference = _with_tables(data, cadres, posts)
 
     base_posts = posts.copy()
@@ -266,3 +249,21 @@ def repair_holders(
         )
     plans = [rebase_plan(reference, rules, p.model_dump(mode="json"), spec) for p in fallback.plans]
     return Repaired(status=fallback.status, plans=plans, capped=True)
+
+
+__all__ = [
+    "CHANGE_WEIGHT",
+    "EVENT_SYNTAX",
+    "EVENT_TYPES",
+    "RepairError",
+    "Repaired",
+    "check_events",
+    "parse_event",
+    "parse_events",
+    "prepare_repair",
+    "rebase_plan",
+    "repair_holders",
+    "repair_plan",
+    "resolve_declines",
+    "with_discipline",
+]

@@ -118,3 +118,28 @@ def test_vacant_post_is_filled_anew(solved):
         }
     )
     assert validate_plan(data, real, repaired) == []
+
+
+def test_disciplined_cadre_takes_no_new_post(solved):
+    """A cadre disciplined on the plan's date loses the new post the plan gave them (only that
+    post changes here), and the result validates on the data with that discipline row."""
+    from rotation.repair import with_discipline
+
+    data, rules, plan = solved
+    cadre = _moved(plan)
+    post = next(a.post_id for a in plan.assignments if a.cadre_id == cadre)
+    events = parse_events([f"disciplined:{cadre}:kind=warning"])
+    assert events == [{"type": "disciplined", "cadre_id": cadre, "kind": "warning"}]
+    out = repair_plan(data, rules, plan, events)
+    repaired = Plan.model_validate(out.plans[0])
+    assert repaired.holder()[post] != cadre
+    assert cadre not in {a.cadre_id for a in repaired.assignments}
+    assert validate_plan(with_discipline(data, events, rules.as_of), rules, repaired) == []
+    assert validate_plan(with_discipline(data, events, rules.as_of), rules, plan) != []
+
+
+def test_plan_events_have_no_round():
+    """round= belongs to a roadmap's repair: a plan's repair refuses it, naming the event."""
+    with pytest.raises(RepairError) as exc:
+        parse_events(["leaves:C1:round=2"])
+    assert "'leaves:C1:round=2': a plan has no rounds" in exc.value.messages[0]

@@ -32,7 +32,7 @@ from ..deps import (
     visible_dataset,
     visible_roadmap,
 )
-from ..schemas import JobCreated
+from ..schemas import JobCreated, RoadmapRepairCreated, RoadmapRepairRequest
 from ..scoping import within
 
 router = APIRouter(prefix="/v1", tags=["roadmaps"])
@@ -132,6 +132,57 @@ def get_roadmap(roadmap_id: str, store: StoreDep, who: PrincipalDep) -> JSONResp
     """The roadmap: status, rounds (as_of, plan as contract §3), kpis_by_round, diagnosis
     (plus roadmap_id, job_id, dataset_id, scope)."""
     return JSONResponse(visible_roadmap(store, who, roadmap_id).body)
+
+
+@router.post("/roadmaps/{roadmap_id}/repair", status_code=202, response_model=RoadmapRepairCreated)
+def repair_roadmap_job(
+    roadmap_id: str,
+    body: RoadmapRepairRequest,
+    store: StoreDep,
+    runner: RunnerDep,
+    who: WriterDep,
+) -> RoadmapRepairCreated:
+    """Start a job that repairs this adopted roadmap after events of one round (202): rounds
+    before it as adopted, the fewest posts changed from it on; then read the new roadmap. The
+    events may name only posts of the roadmap and cadres of its scope (another district's
+    cadre gets the same 422 as an unknown one); a refusal queues nothing."""
+    from rotation.repair import RepairError
+    from rotation.roadmap.repair import check_roadmap_events, resolve_roadmap_events
+    from rotation.roadmap.validate import RoadmapError, parse_roadmap
+
+    from ..ingest import problem_data
+    from ..scoping import restrict
+
+    row = visible_roadmap(store, who, roadmap_id)
+    if row.status not in ("optimal", "feasible") or not row.body.get("rounds"):
+        raise HTTPException(
+            409, f"roadmap {roadmap_id!r} has status {row.status}: nothing to repair; plan again"
+        )
+    try:
+        rounds = parse_roadmap(row.body).rounds
+    except (RoadmapError, RepairError) as exc:
+        raise HTTPException(409, f"roadmap {roadmap_id!r} cannot be read: {exc}") from None
+    ds = visible_dataset(store, who, row.dataset_id)
+    data = restrict(problem_data(dataset_tables(store, ds)), row.scope_unit_id)
+    events = resolve_roadmap_events([e.model_dump(exclude_none=True) for e in body.events], rounds)
+    problems = check_roadmap_events(events, rounds, {str(c) for c in data.cadres.index})
+    if problems:
+        raise HTTPException(422, problems)
+    job = store.get_job(row.job_id)
+    spec = {"roadmap_repair": {"roadmap_id": roadmap_id, "roadmap": row.body, "events": events}}
+    new = store.add_job(
+        dataset_id=row.dataset_id,
+        kind="roadmap",
+        scope_unit_id=row.scope_unit_id,
+        rules=job.rules if job is not None else {},
+        spec=spec,
+        created_by=who.key_id,
+    )
+    store.audit(who.key_id, "solve", f"job:{new.id}")
+    runner.submit(new.id)
+    return RoadmapRepairCreated(
+        job_id=new.id, repair_of=roadmap_id, from_round=int(events[0]["round"])
+    )
 
 
 def xlsx_available() -> bool:

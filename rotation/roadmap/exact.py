@@ -104,6 +104,7 @@ def term_matrix(
     cols: Columns,
     rules: Rules,
     previous: dict[str, Any] | None,
+    previous_weight: float | None = None,
 ) -> TermMatrix:
     """Every single-round row of every round, every cross-round row, and the objective, over
     ``cols`` (the same rows and costs the CP-SAT model gets)."""
@@ -149,7 +150,7 @@ def term_matrix(
     c_idx.append(np.asarray(span_c, dtype=np.int64))
     vals.append(np.asarray(span_v, dtype=float))
     cost = np.zeros(cols.n)
-    for k, kind, j, coef in objective_terms(rounds, term.horizon, rules, previous):
+    for k, kind, j, coef in objective_terms(rounds, term.horizon, rules, previous, previous_weight):
         cost[cols.col(k, kind, j)] += coef
     return TermMatrix(
         np.concatenate(r_idx),
@@ -242,8 +243,10 @@ def solve_roadmap_exact(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     previous: dict[str, Any] | None = None,
+    previous_weight: float | None = None,
 ) -> RoadmapResult:
-    """The roadmap over every eligible triple (see the module docstring)."""
+    """The roadmap over every eligible triple (see the module docstring); ``previous``,
+    ``previous_weight``: as :func:`rotation.roadmap.model.solve_roadmap`."""
     clock = Clock()
     t0 = clock.t0
     h = horizon_of(rules)
@@ -265,7 +268,7 @@ def solve_roadmap_exact(
     rounds = [RoundIndex(rp.elig, rp.gids, rp.can_arrive, rp.prev) for rp in pairs]
     term = TermIndex(base, rules, h, list(rounds), retired)
     cols = Columns(rounds)
-    mat = term_matrix(rounds, term, cols, rules, previous)
+    mat = term_matrix(rounds, term, cols, rules, previous, previous_weight)
     stats["triples"] = int(sum(r.n_pairs for r in rounds))
     stats["lp_columns"] = cols.n
     stats["lp_rows"] = len(mat.lo)
@@ -317,7 +320,9 @@ def solve_roadmap_exact(
     stats["model_triples"] = int(sum(len(rp.gids) for rp in restricted))
     event("pruning", objective=None if ub is None else ub / SCALE, bound=lb / SCALE)
     t1 = time.perf_counter()
-    m = RoadmapModel(base, rules, h, restricted, retired, cand, previous)
+    m = RoadmapModel(
+        base, rules, h, restricted, retired, cand, previous, previous_weight=previous_weight
+    )
     if warm:
         m.hint(warm)
     stats["build_s"] = round(time.perf_counter() - t1, 3)

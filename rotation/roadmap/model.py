@@ -52,7 +52,7 @@ from ..solve.progress import relative_gap
 from .horizon import Horizon, round_rules, stay_until
 from .rounds import Candidates, RoundPairs, RoundTerms, RoundVariables, round_pairs
 from .rows import CROSS_ROUND_RULES, CrossRule, SpanRow, Term, TermIndex
-from .state import project_ratings, retired_by, roll_forward
+from .state import apply_events, project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
 EXACT_MAX_TRIPLES = 60_000
@@ -105,22 +105,28 @@ def solve_roadmap(
     previous: dict[str, Any] | None = None,
     candidates_per_post: int = CANDIDATES_PER_POST,
     method: str = "auto",
+    previous_weight: float | None = None,
 ) -> RoadmapResult:
     """Plan every round of the horizon at once. ``previous``: an earlier roadmap JSON to stay
     close to (rolling re-plan: each pair it used in a round is rewarded, so the fewest of its
     assignments change). ``method``: ``exact`` (every eligible triple, proven:
     :mod:`rotation.roadmap.exact`), ``candidates`` (the candidate-set model below, never
     ``optimal``: its proof covers the candidates only), ``auto`` (exact up to
-    ``EXACT_MAX_TRIPLES`` eligible triples, measured affordable; candidates beyond)."""
+    ``EXACT_MAX_TRIPLES`` eligible triples, measured affordable; candidates beyond).
+    ``previous_weight``: the reward (objective units, as ``weights.change``) for each
+    (cadre, post, round) of ``previous`` kept; ``None``: ``max(weights.change, 1)``. A repair
+    (:mod:`rotation.roadmap.repair`) sets it far above any cost, so the fewest triples change."""
     if method == "auto":
         method = "exact" if estimated_triples(data, rules) <= EXACT_MAX_TRIPLES else "candidates"
     if method == "exact":
         from .exact import solve_roadmap_exact
 
-        return solve_roadmap_exact(data, rules, progress, stop, previous)
+        return solve_roadmap_exact(data, rules, progress, stop, previous, previous_weight)
     if method != "candidates":
         raise ValueError(f"unknown roadmap method {method!r}: exact, candidates or auto")
-    return _solve_candidates(data, rules, progress, stop, previous, candidates_per_post)
+    return _solve_candidates(
+        data, rules, progress, stop, previous, candidates_per_post, previous_weight
+    )
 
 
 def estimated_triples(data: ProblemData, rules: Rules) -> int:
@@ -138,6 +144,7 @@ def _solve_candidates(
     stop: threading.Event | None,
     previous: dict[str, Any] | None,
     candidates_per_post: int,
+    previous_weight: float | None = None,
 ) -> RoadmapResult:
     """The candidate-set model: exact over the candidate pairs only, so never ``optimal``."""
     t0 = time.perf_counter()
@@ -148,7 +155,9 @@ def _solve_candidates(
     # search's starting point (hint), so the horizon model can only improve on it
     greedy = greedy_roadmap(data, rules)
     warm = [p.holder() for _, p in greedy.rounds] if len(greedy.rounds) == n_r else []
-    m = build_roadmap_model(data, rules, previous, warm, candidates_per_post)
+    m = build_roadmap_model(
+        data, rules, previous, warm, candidates_per_post, previous_weight=previous_weight
+    )
     stats: dict[str, Any] = {
         "rounds": n_r,
         "candidate_pairs": len(m.candidates),
@@ -194,21 +203,35 @@ def term_pairs(
     retired: list[set[str]],
     warm: list[dict[str, str | None]] | None,
     candidates_per_post: int | None,
+    previous: dict[str, Any] | None = None,
 ) -> tuple[list[RoundPairs], Candidates]:
     """Every round's pairs: the candidates (``None``: every eligible pair), the locks,
-    ``warm``'s pairs and the continuations."""
+    ``warm``'s pairs, ``previous``'s pairs of the same date (so that what an earlier roadmap
+    did can be kept) and the continuations."""
     h = horizon_of(rules)
     cand = Candidates()
     locks = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
+    earlier = _previous_pairs(previous)
     pairs: list[RoundPairs] = []
     for k in range(len(h.rounds)):
         extra = locks | ({(p, c) for p, c in warm[k].items() if c} if warm else set())
+        extra |= earlier.get(h.rounds[k].isoformat(), set())
         before = pairs[-1] if pairs else None
         rules_k = round_rules(rules, h, k)
         pairs.append(
             round_pairs(base, rules_k, retired[k], cand, before, candidates_per_post, extra)
         )
     return pairs, cand
+
+
+def _previous_pairs(previous: dict[str, Any] | None) -> dict[str, set[tuple[str, str]]]:
+    """An earlier roadmap's (post, cadre) pairs by round date (ISO)."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for rd in (previous or {}).get("rounds", []):
+        out[str(rd.get("as_of"))] = {
+            (a["post_id"], a["cadre_id"]) for a in rd["plan"]["assignments"] if a.get("cadre_id")
+        }
+    return out
 
 
 def build_roadmap_model(
@@ -219,6 +242,7 @@ def build_roadmap_model(
     candidates_per_post: int | None = CANDIDATES_PER_POST,
     cross_rules: tuple[CrossRule, ...] = CROSS_ROUND_RULES,
     diagnosing: bool = False,
+    previous_weight: float | None = None,
 ) -> RoadmapModel:
     """The horizon model on ``data`` (ratings projected): each round's pairs (candidates, the
     locks, ``warm``'s pairs, continuations), every single-round rule per round, the
@@ -226,8 +250,10 @@ def build_roadmap_model(
     h = horizon_of(rules)
     base = project_ratings(data, h.rounds[-1].year)
     retired = [set(retired_by(base, rules, d)) for d in h.rounds]
-    pairs, cand = term_pairs(base, rules, retired, warm, candidates_per_post)
-    return RoadmapModel(base, rules, h, pairs, retired, cand, previous, diagnosing, cross_rules)
+    pairs, cand = term_pairs(base, rules, retired, warm, candidates_per_post, previous)
+    return RoadmapModel(
+        base, rules, h, pairs, retired, cand, previous, diagnosing, cross_rules, previous_weight
+    )
 
 
 def pair_of(r: RoundTerms, post_id: str, cadre_id: str | None) -> int | None:
@@ -246,6 +272,7 @@ def objective_terms(
     horizon: Horizon,
     rules: Rules,
     previous: dict[str, Any] | None,
+    previous_weight: float | None = None,
 ) -> list[ObjectiveTerm]:
     """Σ_k (1 − discount)^k × (holding costs / rounds + arrival costs + vacancy costs), from
     the single plan's cost functions: a pair's travel (:func:`holding_costs`) is a yearly
@@ -253,7 +280,7 @@ def objective_terms(
     against one year of travel as in a single plan; the rest of its single-plan cost
     (:func:`pair_costs` − travel: the change and the rewards) is paid when it arrives; a
     vacancy costs what :func:`vacancy_costs` says. ``previous``: each pair the earlier
-    roadmap used in a round is rewarded by one change. The CP-SAT model and the LP relaxation
+    roadmap used in a round is rewarded by ``previous_weight`` (default: one change). The CP-SAT model and the LP relaxation
     (:mod:`rotation.roadmap.exact`) both read these terms, so they cannot disagree."""
     n_r = len(rounds)
     out: list[ObjectiveTerm] = []
@@ -276,7 +303,8 @@ def objective_terms(
             for p in range(len(r.elig.posts)):
                 add(k, "vacant", p, float(vac[p]) * f)
     if previous:
-        bonus = round(max(rules.weights.change, 1.0) * SCALE)
+        weight = max(rules.weights.change, 1.0) if previous_weight is None else previous_weight
+        bonus = round(weight * SCALE)
         round_of = {d.isoformat(): k for k, d in enumerate(horizon.rounds)}
         for rd in previous.get("rounds", []):
             kp = round_of.get(str(rd.get("as_of")))
@@ -310,8 +338,10 @@ class RoadmapModel:
         previous: dict[str, Any] | None = None,
         diagnosing: bool = False,
         cross_rules: tuple[CrossRule, ...] = CROSS_ROUND_RULES,
+        previous_weight: float | None = None,
     ) -> None:
         self.cp = cp_model.CpModel()
+        self.previous_weight = previous_weight
         self.base = base
         self.candidates = candidates
         self.horizon = horizon
@@ -344,7 +374,10 @@ class RoadmapModel:
         """The term objective (:func:`objective_terms`) over this model's literals."""
         terms: list[cp_model.IntVar] = []
         coefs: list[int] = []
-        for k, kind, j, c in objective_terms(self.rounds, self.horizon, self.rules, previous):
+        terms_ = objective_terms(
+            self.rounds, self.horizon, self.rules, previous, self.previous_weight
+        )
+        for k, kind, j, c in terms_:
             r = self.rounds[k]
             terms.append(
                 r.x[j] if kind == "hold" else r.arrival(j) if kind == "arrive" else r.vacant[j]
@@ -392,12 +425,17 @@ class RoadmapModel:
 
 
 # --------------------------------------------------------------------------- output
-def _assemble(base, rules, h, rrules, holders, status) -> RoadmapResult:
-    """Each round's plan against the state the earlier rounds leave (rolled with roll_forward)."""
+def _assemble(base, rules, h, rrules, holders, status, events=()) -> RoadmapResult:
+    """Each round's plan against the state the earlier rounds leave (rolled with roll_forward);
+    ``events``: a repair's events (1-based ``round``), applied at the start of their round as
+    the validator applies them (:func:`rotation.roadmap.state.apply_events`)."""
     days = h.rounds
     state = roll_forward(base, rules, Plan(status="feasible"), days[0], days[0])
     result = RoadmapResult(status=status)
     for k, day in enumerate(days):
+        now = [e for e in events if int(e["round"]) == k + 1]
+        if now:
+            state = apply_events(state, now, day)
         rk = rrules[k]
         plan = plan_from_holders(state, rk, holders[k], status)
         result.rounds.append((day, plan))

@@ -5,13 +5,15 @@ retired. The single definition used by the roadmap model's output and by the val
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
 from ..concepts import retirement_date
 from ..data import ProblemData
+from ..events import with_discipline
 from ..plan import Plan
-from ..rules import Rules
+from ..rules import PostCadre, Rules
 
 
 def project_ratings(data: ProblemData, until_year: int) -> ProblemData:
@@ -96,13 +98,51 @@ def roll_forward(
                 rolled,
                 cadres=rolled.cadres.drop(index=sorted(gone)),
                 posts=posts,
-                ratings=rolled.ratings[~rolled.ratings["cadre_id"].isin(gone)],
-                relations=rolled.relations[
-                    ~rolled.relations["cadre_id"].isin(gone)
-                    & ~rolled.relations["relative_id"].isin(gone)
-                ],
+                **rolled.cadre_tables(set(rolled.cadres.index) - gone),
             )
     return rolled
+
+
+def apply_events(state: ProblemData, events: list[dict[str, Any]], day: dt.date) -> ProblemData:
+    """The state at the start of a round with that round's repair events in force (the
+    single definition the roadmap repair and the validator share): a cadre who ``leaves`` is
+    gone (as a retiree: their post starts the round vacant), a ``disciplined`` one gets a
+    discipline row dated ``day``; ``declines`` and ``vacant`` rule a (post, cadre) pair out
+    (:func:`event_exclusions`) and, when that cadre holds the post at the round's start, the
+    post starts the round without them (the cadre stays, holding no post)."""
+    out = {(x.post_id, x.cadre_id) for x in event_exclusions(events)}
+    inc = state.posts["incumbent_id"]
+    ending = [p for p, c in inc.items() if (p, c) in out]
+    if ending:
+        posts = state.posts.copy()
+        posts["incumbent_id"] = posts["incumbent_id"].astype(object)
+        posts.loc[ending, "incumbent_id"] = None
+        state = _copy(state, posts=posts)
+    leaving = {e["cadre_id"] for e in events if e["type"] == "leaves"}
+    if leaving:
+        keep = set(state.cadres.index) - leaving
+        posts = state.posts.copy()
+        inc = posts["incumbent_id"].astype(object)
+        posts["incumbent_id"] = inc.where(~inc.isin(sorted(leaving)), None)
+        state = _copy(
+            state,
+            cadres=state.cadres.drop(index=sorted(leaving & set(state.cadres.index))),
+            posts=posts,
+            **state.cadre_tables(keep),
+        )
+    return with_discipline(state, events, day)
+
+
+def event_exclusions(events: list[dict[str, Any]]) -> list[PostCadre]:
+    """The (post, cadre) pairs repair events rule out from their round on: a declined post, the
+    holder of a post that fell vacant (``holder_id``)."""
+    out = []
+    for e in events:
+        if e["type"] == "declines" and e.get("post_id"):
+            out.append(PostCadre(post_id=e["post_id"], cadre_id=e["cadre_id"]))
+        elif e["type"] == "vacant" and e.get("holder_id"):
+            out.append(PostCadre(post_id=e["post_id"], cadre_id=e["holder_id"]))
+    return out
 
 
 def _copy(data: ProblemData, **tables: object) -> ProblemData:
@@ -112,6 +152,8 @@ def _copy(data: ProblemData, **tables: object) -> ProblemData:
         "posts": data.posts,
         "ratings": data.ratings,
         "relations": data.relations,
+        "discipline": data.discipline,
+        "preferences": data.preferences,
         "travel": data.travel,
         "roads": data.roads,
         "name": data.name,

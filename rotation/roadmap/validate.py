@@ -38,11 +38,12 @@ from pydantic import ValidationError
 from ..claims import ClaimContext, close, plan_facts, wrong_kpis
 from ..concepts import is_local, years_between
 from ..data import ProblemData
+from ..events import EVENT_TYPES
 from ..plan import Assignment, DiagnosisItem, Plan
 from ..rules import Rules, RulesError
 from ..validate import DIAGNOSIS_RULE, Violation, validate_plan
 from .horizon import Horizon, round_rules, stay_until
-from .state import project_ratings, roll_forward
+from .state import apply_events, event_exclusions, project_ratings, roll_forward
 
 ROADMAP_RULES: dict[str, str] = {
     "rounds": "the roadmap lists exactly the horizon's rounds, in order, each with a plan",
@@ -91,6 +92,13 @@ class ParsedRoadmap:
     diagnosis: list[DiagnosisItem] = field(default_factory=list)
     kpis_by_round: Any = None
     """The roadmap's ``kpis_by_round`` claim as given (None when absent)."""
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """A repaired roadmap's events (``repair.events``, each with its 1-based ``round``): facts
+    the planner gave, applied to the state from their round on (:func:`apply_events`)."""
+
+    def events_by(self, k: int) -> list[dict[str, Any]]:
+        """The events in force in round ``k`` (0-based): those of that round or earlier."""
+        return [e for e in self.events if int(e["round"]) <= k + 1]
 
 
 # =========================================================================== input
@@ -145,9 +153,44 @@ def parse_roadmap(roadmap: Any) -> ParsedRoadmap:
         diagnosis = [DiagnosisItem.model_validate(d) for d in roadmap.get("diagnosis") or []]
     except (ValidationError, TypeError):
         problems.append("diagnosis: must be a list of {rule, scope, detail}")
+    events = _parse_events(roadmap.get("repair"), problems)
     if problems:
         raise RoadmapError(problems)
-    return ParsedRoadmap(str(status), rounds, diagnosis, roadmap.get("kpis_by_round"))
+    return ParsedRoadmap(str(status), rounds, diagnosis, roadmap.get("kpis_by_round"), events)
+
+
+def _parse_events(repair: Any, problems: list[str]) -> list[dict[str, Any]]:
+    """``repair.events`` of a repaired roadmap (absent: none); bad ones added to ``problems``."""
+    if repair is None:
+        return []
+    raw = repair.get("events") if isinstance(repair, dict) else None
+    if not isinstance(raw, list):
+        problems.append("repair.events: must be a list of events")
+        return []
+    out = []
+    for i, e in enumerate(raw):
+        ok = (
+            isinstance(e, dict)
+            and e.get("type") in EVENT_TYPES
+            and isinstance(e.get("round"), int)
+            and e["round"] >= 1
+            and all(isinstance(e.get(k), str) for k in _EVENT_IDS.get(str(e.get("type")), ()))
+        )
+        if not ok:
+            problems.append(
+                f"repair.events[{i}]: not an event ({{type, round, cadre_id/post_id}}): {e!r}"
+            )
+            continue
+        out.append(e)
+    return out
+
+
+_EVENT_IDS = {
+    "declines": ("cadre_id", "post_id"),
+    "leaves": ("cadre_id",),
+    "vacant": ("post_id",),
+    "disciplined": ("cadre_id", "kind"),
+}
 
 
 # =========================================================================== rolling
@@ -218,6 +261,9 @@ def _roll(data: ProblemData, rules: Rules, parsed: ParsedRoadmap) -> RolledRoadm
     # cadres retired by the first round are gone before it (as for every later round)
     state = roll_forward(base, rules, Plan(status="feasible"), rounds[0][0], rounds[0][0])
     for k, (day, plan) in enumerate(rounds):
+        now = [e for e in parsed.events if int(e["round"]) == k + 1]
+        if now:  # a repaired roadmap's events take effect at the start of their round
+            state = apply_events(state, now, day)
         out.starts.append(state)
         clean = _clean(state, rules, plan)
         out.afters.append(roll_forward(state, rules, clean, applied_on=day, next_day=None))
@@ -294,10 +340,15 @@ def _post_of(state: ProblemData) -> dict[str, str]:
 
 
 def _check_min_stay(
-    rules: Rules, horizon: Horizon, days: list[dt.date], rolled: RolledRoadmap
+    rules: Rules,
+    horizon: Horizon,
+    days: list[dt.date],
+    rolled: RolledRoadmap,
+    parsed: ParsedRoadmap | None = None,
 ) -> list[RoundViolation]:
     """A cadre who takes a new post in round k still holds it after every round dated before
-    :func:`stay_until` (round k, ``min_stay_years``), unless retired by then."""
+    :func:`stay_until` (round k, ``min_stay_years``), unless retired by then (or gone, or out
+    of that post by a repair event: it declined it, or the post fell vacant)."""
     out: list[RoundViolation] = []
     if horizon.min_stay_years <= 0:
         return out
@@ -308,8 +359,15 @@ def _check_min_stay(
         start, after = rolled.starts[k], rolled.afters[k]
         before = _post_of(start)
         now = _post_of(after)
+        ended = {
+            (x.post_id, x.cadre_id) for x in event_exclusions(parsed.events_by(k) if parsed else [])
+        }
         for c, (post, since) in sorted(arrived.items()):
-            if c not in start.cadres.index or day >= stay_until(since, stay):  # retired, or stayed
+            if (
+                c not in start.cadres.index  # retired (or left)
+                or day >= stay_until(since, stay)  # stayed
+                or (post, c) in ended
+            ):
                 del arrived[c]
                 continue
             if now.get(c) != post:
@@ -476,12 +534,18 @@ def validate_roadmap(data: ProblemData, rules: Rules, roadmap: Any) -> list[Roun
     hz = horizon.model_copy(update={"rounds": days})
     rolled = _roll(data, rules, parsed)
     for k, (day, plan) in enumerate(parsed.rounds):
-        rules_k = round_rules(rules, hz, k)
+        rules_k = _with_exclusions(round_rules(rules, hz, k), parsed.events_by(k))
         out += [RoundViolation(day, v) for v in validate_plan(rolled.starts[k], rules_k, plan)]
     out += _check_kpis_by_round(rules, hz, parsed, rolled)
-    out += _check_min_stay(rules, hz, days, rolled)
+    out += _check_min_stay(rules, hz, days, rolled, parsed)
     out += _check_never_decrease(rules, hz, days, rolled)
     return sorted(out, key=RoundViolation.sort_key)
+
+
+def _with_exclusions(rules_k: Rules, events: list[dict[str, Any]]) -> Rules:
+    """A round's rules with the (post, cadre) pairs its events rule out (declines, vacant)."""
+    extra = event_exclusions(events)
+    return rules_k.model_copy(update={"exclude": [*rules_k.exclude, *extra]}) if extra else rules_k
 
 
 def format_round_violations(violations: list[RoundViolation]) -> str:
