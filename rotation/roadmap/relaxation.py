@@ -34,7 +34,7 @@ from ..model.lp import _silent_highs
 from ..rules import Rules
 from .horizon import Horizon, stay_until
 from .rounds import RoundIndex, RoundTerms
-from .rows import SpanRow, TermIndex, never_decrease, office_wait
+from .rows import SpanRow, TermIndex, office_wait
 
 
 class Columns:
@@ -309,6 +309,47 @@ def minimum_stay_block(t: TermIndex, cols: Columns) -> Block:
     return Block.concat(out)
 
 
+def never_decrease_block(t: TermIndex, cols: Columns) -> Block:
+    """``non-local holders(k) − non-local holders(k − 1) ≥ 0`` per scope and round ``k ≥ 1``,
+    for each trajectory target with ``never_decrease``: :func:`rotation.roadmap.rows.never_decrease`
+    as arrays, in the same row order."""
+    e0 = t.rounds[0].elig
+    n_r = len(t.rounds)
+    out = []
+    for target in t.horizon.trajectory:
+        if not target.never_decrease:
+            continue
+        idx = np.nonzero((e0.posts["position"] == target.position).to_numpy())[0]
+        units = e0.posts["unit_id"].to_numpy()[idx]
+        scopes = np.asarray(t.base.scope_of(list(units), target.scope_level), dtype=str)
+        names, sid = np.unique(scopes, return_inverse=True)  # sorted, as the generator
+        scope_of_post = np.full(len(e0.posts), -1, dtype=np.int64)
+        scope_of_post[idx] = sid
+        n_s = len(names)
+        r_idx, c_idx, vals = [], [], []
+        for kk, r in enumerate(t.rounds):
+            s_of = scope_of_post[r.elig.pair_post]
+            j = np.nonzero((s_of >= 0) & r.elig.pair_non_local)[0]
+            for k, sign in ((kk, 1.0), (kk + 1, -1.0)):  # row of round k: +now, −before
+                if 1 <= k < n_r:
+                    r_idx.append(s_of[j] * (n_r - 1) + (k - 1))
+                    c_idx.append(cols.hold_off[kk] + j)
+                    vals.append(np.full(len(j), sign))
+        n_rows = n_s * (n_r - 1)
+        if n_rows == 0:
+            continue
+        out.append(
+            Block(
+                np.concatenate(r_idx or [np.zeros(0, dtype=np.int64)]).astype(np.int64),
+                np.concatenate(c_idx or [np.zeros(0, dtype=np.int64)]).astype(np.int64),
+                np.concatenate(vals or [np.zeros(0)]),
+                np.zeros(n_rows),
+                np.full(n_rows, INF),
+            )
+        )
+    return Block.concat(out)
+
+
 def pushed_up(blocks: Sequence[Block], cost: np.ndarray) -> np.ndarray:
     """Columns that the objective or some row may push up: a negative cost, a positive
     coefficient in a row with a lower bound or a negative one in a row with an upper bound."""
@@ -357,7 +398,7 @@ def term_lp_matrix(
         "continue_only": continue_only_block(rounds, cols),
         "min_stay": minimum_stay_block(term, cols),
         "office_wait": span_block(list(office_wait(term)), cols),
-        "never_decrease": span_block(list(never_decrease(term)), cols),
+        "never_decrease": never_decrease_block(term, cols),
     }
     others = [b for name, b in parts.items() if name != "arrival"]  # the row that defines it
     pushed = np.ones(cols.n, dtype=bool) if full else pushed_up(others, cost)
@@ -542,6 +583,7 @@ __all__ = [
     "dual_bound",
     "highs_lp",
     "minimum_stay_block",
+    "never_decrease_block",
     "pushed_up",
     "round_costs",
     "solve_term_lp",

@@ -39,12 +39,13 @@ from .relaxation import (
     Columns,
     TermLp,
     cost_vector,
+    never_decrease_block,
     round_block,
     round_costs,
     span_block,
 )
 from .rounds import RoundTerms
-from .rows import TermIndex, never_decrease, office_wait
+from .rows import TermIndex, office_wait
 
 
 @dataclass
@@ -164,13 +165,16 @@ def stint_lp(
     stints: Stints,
     rules: Rules,
     previous: dict[str, Any] | None,
+    with_office_wait: bool = True,
 ) -> StintLp:
-    """The rows that couple pairs, in holding/arrival columns, mapped onto the stints."""
+    """The rows that couple pairs, in holding/arrival columns, mapped onto the stints;
+    ``with_office_wait=False`` leaves the office-wait rows out (still a relaxation)."""
     parts = {
         "round rules": round_block(t.rounds, cols),  # type: ignore[arg-type]
-        "office_wait": span_block(list(office_wait(t)), cols),
-        "never_decrease": span_block(list(never_decrease(t)), cols),
+        "never_decrease": never_decrease_block(t, cols),
     }
+    if with_office_wait:
+        parts["office_wait"] = span_block(list(office_wait(t)), cols)
     b = Block.concat(list(parts.values()))
     A = sp.csr_matrix((b.vals, (b.rows, b.cols)), shape=(len(b.lo), cols.n))
     hold_cost = cost_vector(round_costs(t.rounds, t.horizon, rules, previous), cols)
