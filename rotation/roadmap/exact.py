@@ -3,19 +3,22 @@
 The single plan's exact pipeline (``rotation.solve.pruning``), lifted to a term:
 
 1. every round's pairs are *all* its eligible pairs (plus the continuations of the round
-   before); each round's single-round rule rows and the cross-round rows
-   (:mod:`rotation.roadmap.rows`) are written over a variable-free :class:`RoundIndex`;
-2. the LP relaxation of exactly those rows and of the same objective
-   (:func:`~rotation.roadmap.model.objective_terms`), one column per holding literal, per
-   arrival literal and per vacancy, is solved by HiGHS: a lower bound ``LB`` and reduced costs;
-3. the round-by-round roadmap (each round optimal on its own, :func:`greedy_roadmap`), checked
-   against every row, is an upper bound ``UB``;
-4. reduced-cost fixing: a column whose reduced cost exceeds ``UB − LB`` is 0 in every roadmap
-   costing at most ``UB``, so its triple (or its arrival) is dropped;
-5. CP-SAT on the triples left, hinted with the round-by-round roadmap. Its ``OPTIMAL`` is a
-   proof for the whole problem (every eligible triple), since nothing dropped can be in a
-   roadmap at least as good as the one known; otherwise the status is ``feasible`` with the
-   gap against the best bound (the LP's or CP-SAT's, both valid for every triple).
+   before);
+2. the LP relaxation over *stints* (:mod:`rotation.roadmap.stints`: one column per stay of a
+   cadre at a post from one round to a later one, so arrival, continuation and minimum stay
+   decide which columns exist and are no rows), with every single-round rule row of every
+   round, ``office_wait`` and ``never_decrease`` as rows and the term objective
+   (:func:`~rotation.roadmap.relaxation.round_costs`), solved by HiGHS: a lower bound ``LB``
+   and reduced costs, valid for every triple since every roadmap is a set of stints;
+3. an upper bound ``UB``: the round-by-round roadmap (:func:`greedy_roadmap`), improved by
+   CP-SAT over the LP's support and the stints of smallest reduced cost;
+4. reduced-cost fixing: a stint whose reduced cost exceeds ``UB − LB`` is in no roadmap costing
+   at most ``UB``; a triple (or its arrival) no kept stint covers is dropped;
+5. CP-SAT on the triples left (every rule row, single-round and cross-round), hinted with the
+   best roadmap. Its ``OPTIMAL`` at a cost ``≤ UB`` is a proof for the whole problem;
+   otherwise the status is ``feasible`` with the gap against the best bound (the LP's or
+   CP-SAT's). With more than :data:`PROOF_MAX_TRIPLES` triples left the proof is not attempted:
+   the best roadmap known is returned, ``feasible``, with the LP's gap and ``stats.message``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The LP relaxation of the term roadmap, built vectorised (numpy arrays, one ``passModel``).
+"""The term roadmap's rows as arrays over holding and arrival columns (numpy, one ``passModel``).
+
+The exact roadmap's LP is over stints (:mod:`rotation.roadmap.stints`), which maps the blocks
+here that couple pairs (the single-round rows, ``never_decrease``, ``office_wait``) onto its
+columns; :func:`term_lp_matrix` writes the whole holding/arrival formulation (the HiGHS MIP
+baseline of ``bench/roadmap.py``; the tests check its arrays against the row generators).
 
 Columns (:class:`Columns`): per round its holding literals, its own arrival literals and its
 vacancies. Rows: every single-round rule row of every round (``rotation.model.all_rows`` over a
@@ -20,7 +25,6 @@ reduced costs stay valid for the exact CP-SAT model over every triple (a relaxat
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +34,6 @@ import numpy as np
 
 from ..model import SCALE, all_rows, holding_costs, pair_costs, vacancy_costs
 from ..model.constraints import Row
-from ..model.lp import _silent_highs
 from ..rules import Rules
 from .horizon import Horizon, stay_until
 from .rounds import RoundIndex, RoundTerms
@@ -421,29 +424,6 @@ def term_lp_matrix(
     )
 
 
-def column_gids(rounds: Sequence[RoundTerms], cols: Columns) -> np.ndarray:
-    """The term-wide pair number of each column (holding and arrival), −1 for a vacancy."""
-    g = np.full(cols.n, -1, dtype=np.int64)
-    for k, r in enumerate(rounds):
-        g[cols.hold_off[k] : cols.hold_off[k] + r.n_pairs] = r.gids
-        g[cols.arrive_col[k]] = r.gids
-    return g
-
-
-def dual_bound(m: TermMatrix, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """A lower bound from any row prices ``y`` (weak duality with every column in [0, 1]):
-    ``Σ_i y_i·(lo_i if y_i > 0 else hi_i) + Σ_j min(0, rc_j)`` with ``rc = c − Aᵀy``, prices of
-    the wrong sign for a row's bounds set to 0. For every 0/1 ``x`` satisfying the rows,
-    ``c·x ≥ bound + max(0, rc_j)`` when ``x_j = 1``: reduced-cost fixing needs no LP optimum."""
-    b = m.block
-    y = np.where((y > 0) & ~np.isfinite(b.lo), 0.0, y)
-    y = np.where((y < 0) & ~np.isfinite(b.hi), 0.0, y)
-    rc = m.cost - np.bincount(b.cols, weights=b.vals * y[b.rows], minlength=len(m.cost))
-    rows = np.where(y > 0, y * np.where(np.isfinite(b.lo), b.lo, 0.0), 0.0)
-    rows += np.where(y < 0, y * np.where(np.isfinite(b.hi), b.hi, 0.0), 0.0)
-    return float(rows.sum() + np.minimum(rc, 0.0).sum()), rc
-
-
 def highs_lp(m: TermMatrix, integer: bool = False) -> highspy.HighsLp:
     """The matrix as a HiGHS model (column-wise, every column in [0, 1])."""
     return _highs_model(m.block, m.cost, integer)
@@ -473,8 +453,7 @@ DEFAULT_LP_OPTIONS: dict[str, Any] = {"solver": "simplex", "simplex_strategy": 1
 
 @dataclass
 class TermLp:
-    """A lower bound with the reduced costs of the same row prices (:func:`dual_bound`), over
-    every column; ``x``: the last restricted LP's solution (0 off its columns)."""
+    """An LP's bound (scaled units), solution and reduced costs."""
 
     feasible: bool
     bound: float  # scaled objective units
@@ -482,90 +461,7 @@ class TermLp:
     reduced_cost: np.ndarray
     seconds: float
     stopped: bool = False  # the time limit (not infeasibility) ended the LP
-    passes: int = 0  # restricted LPs solved
-    columns: int = 0  # columns of the last restricted LP
-
-
-def solve_term_lp(
-    m: TermMatrix,
-    time_limit: float = float("inf"),
-    options: dict[str, Any] | None = None,
-    gids: np.ndarray | None = None,
-    seed: np.ndarray | None = None,
-) -> TermLp:
-    """The LP bound over every column, by pricing: HiGHS solves the LP over the columns of the
-    pairs in ``seed`` (a mask over the term-wide pair numbers ``gids`` of the columns; ``None``:
-    every column), the row prices it returns are extended to the rows it did not have (an
-    arrival's defining row is priced at the arrival's cost, the others at 0) and every column
-    is priced (:func:`dual_bound`); the pairs of the columns that price negative join and the
-    LP is solved again, until none does: then the bound is the LP optimum over every column.
-    Every pass's bound is valid; a time-out keeps the best one. ``options``: HiGHS options
-    (:data:`DEFAULT_LP_OPTIONS`; an interior point solver needs crossover on, the prices are
-    read from a basic solution)."""
-    t0 = time.perf_counter()
-    deadline = t0 + time_limit
-    n = len(m.cost)
-    b = m.block
-    if gids is None or seed is None:
-        active = np.ones(n, dtype=bool)
-    else:
-        chosen = seed.copy()
-        active = (gids < 0) | chosen[np.maximum(gids, 0)]
-    best: TermLp | None = None
-    passes = 0
-    scale = max(1.0, float(np.abs(m.cost).max(initial=0.0)))
-    while True:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            break
-        passes += 1
-        nz = active[b.cols]
-        used = np.zeros(len(b.lo), dtype=bool)
-        used[b.rows[nz]] = True
-        row_of = np.cumsum(used) - 1
-        col_of = np.cumsum(active) - 1
-        sub = Block(row_of[b.rows[nz]], col_of[b.cols[nz]], b.vals[nz], b.lo[used], b.hi[used])
-        h = _silent_highs()
-        for key, value in (options or DEFAULT_LP_OPTIONS).items():
-            h.setOptionValue(key, value)
-        if np.isfinite(left):
-            h.setOptionValue("time_limit", float(left))
-        h.passModel(_highs_model(sub, m.cost[active]))
-        h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            if status == highspy.HighsModelStatus.kInfeasible and not active.all():
-                active[:] = True  # the restriction may be what is infeasible
-                continue
-            secs = time.perf_counter() - t0
-            if best is not None:
-                best.seconds, best.stopped, best.passes = secs, True, passes
-                return best
-            infeasible = status == highspy.HighsModelStatus.kInfeasible
-            return TermLp(False, np.inf, np.zeros(n), np.zeros(n), secs, not infeasible, passes)
-        sol = h.getSolution()
-        y = np.zeros(len(b.lo))
-        y[used] = np.asarray(sol.row_dual)
-        off = ~active[m.arrival_cols]
-        y[m.arrival_rows[off]] = np.maximum(m.cost[m.arrival_cols[off]], 0.0)
-        bound, rc = dual_bound(m, y)
-        x = np.zeros(n)
-        x[active] = np.asarray(sol.col_value)
-        lp_value = float(h.getInfo().objective_function_value)
-        if best is None or bound > best.bound:
-            best = TermLp(True, bound, x, rc, 0.0, False, passes, int(active.sum()))
-        negative = ~active & (rc < -1e-9 * scale)
-        if not negative.any() or bound >= lp_value - 1e-9 * max(1.0, abs(lp_value)):
-            break
-        if gids is None or seed is None:
-            break  # every column is in: the prices are the LP's own
-        chosen[gids[negative & (gids >= 0)]] = True
-        active = (gids < 0) | chosen[np.maximum(gids, 0)]
-    secs = time.perf_counter() - t0
-    if best is None:
-        return TermLp(False, np.inf, np.zeros(n), np.zeros(n), secs, True, passes)
-    best.seconds, best.passes = secs, passes
-    return best
+    columns: int = 0
 
 
 __all__ = [
@@ -577,30 +473,12 @@ __all__ = [
     "TermMatrix",
     "arrival_lower_block",
     "arrival_upper_block",
-    "column_gids",
     "continue_only_block",
     "cost_vector",
-    "dual_bound",
     "highs_lp",
     "minimum_stay_block",
     "never_decrease_block",
     "pushed_up",
     "round_costs",
-    "solve_term_lp",
     "term_lp_matrix",
 ]
-
-
-def seed_pairs(rounds: Sequence[RoundTerms], n_gids: int, per_post: int) -> np.ndarray:
-    """The pairs the first restricted LP starts from (a mask over the term-wide pair numbers):
-    every keep pair and, per post and round, the ``per_post`` cheapest eligible and the
-    ``per_post`` cheapest non-local pairs by the single-round pair cost. Only a start: the
-    pricing adds whatever the bound needs."""
-    seed = np.zeros(n_gids, dtype=bool)
-    for r in rounds:
-        e = r.elig
-        costs = pair_costs(e)
-        pick = e.pair_keep | e.cheapest_per_post(costs, per_post)
-        pick |= e.cheapest_per_post(costs, per_post, e.pair_non_local)
-        seed[r.gids[pick]] = True
-    return seed

@@ -223,7 +223,6 @@ def solve_stint_lp(
         np.asarray(sol.col_value),
         np.asarray(sol.col_dual),
         secs,
-        passes=1,
         columns=n,
     )
 
