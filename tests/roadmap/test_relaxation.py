@@ -60,3 +60,21 @@ def test_array_rows_are_the_generators_rows():
     assert len(nd.lo) > 0
     assert _rows(nd) == _rows(span_block(list(never_decrease(m.term)), cols))  # same order
     assert np.isfinite(nd.lo).all()
+
+
+def test_stint_lp_bound_never_exceeds_the_exact_optimum():
+    from ortools.sat.python import cp_model
+
+    from rotation.model import SCALE
+    from rotation.roadmap.stints import solve_stint_lp, stint_lp, term_stints
+
+    m = _model()
+    cols = Columns(m.rounds)
+    stints = term_stints(m.term, cols)
+    assert len(stints) > sum(r.n_pairs for r in m.rounds) // 2
+    lp = solve_stint_lp(stint_lp(m.term, cols, stints, m.rules, None))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(m.cp) == cp_model.OPTIMAL
+    assert lp.feasible and lp.bound <= solver.objective_value + 1e-6
+    assert lp.bound / SCALE > 0  # a bound that says something (travel and changes cost)
