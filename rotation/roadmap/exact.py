@@ -172,6 +172,9 @@ def solve_roadmap_exact(
             return RoadmapResult(status="unknown", stats=stats)
         result = _assemble(base, rules, h, rrules, warm, "feasible")
         result.stats.update(stats)
+        v0 = roadmap_vector(rounds, cols, warm)
+        if v0 is not None:
+            result.stats["objective"] = round(float(hold_cost @ v0) / SCALE, 3)
         result.stats["proven"] = False
         result.stats["gap"] = None
         return result
