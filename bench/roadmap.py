@@ -8,7 +8,8 @@
 - `exact`: every eligible (cadre, post, round) triple, LP bound + reduced-cost fixing + CP-SAT
   (rotation.roadmap.exact);
 - `plain`: plain CP-SAT over every eligible triple (no pruning), the baseline;
-- `mip`: HiGHS MIP of the same rows and objective (rotation.roadmap.exact.term_matrix).
+- `mip`: HiGHS MIP of the same rows and objective (rotation.roadmap.relaxation.term_lp_matrix,
+  every cross-round row).
 
 Each row: status, objective, bound, gap, people moved, km, support cost, seconds (median of
 ``--repeat``) and the validator's verdict (exact, candidates and greedy roadmaps).
@@ -29,8 +30,8 @@ from ortools.sat.python import cp_model
 
 from rotation.model import SCALE
 from rotation.read import read_dataset
-from rotation.roadmap.exact import Columns, term_matrix
 from rotation.roadmap.model import build_roadmap_model, greedy_roadmap, horizon_of, solve_roadmap
+from rotation.roadmap.relaxation import Columns, highs_lp, term_lp_matrix
 from rotation.roadmap.rounds import RoundIndex
 from rotation.roadmap.rows import TermIndex
 from rotation.roadmap.state import project_ratings, retired_by
@@ -90,18 +91,9 @@ def _mip(data, rules, limit: float) -> dict[str, Any]:
     pairs, _ = term_pairs(base, rules, retired, None, None)
     rounds = [RoundIndex(rp.elig, rp.gids, rp.can_arrive, rp.prev) for rp in pairs]
     cols = Columns(rounds)
-    mat = term_matrix(rounds, TermIndex(base, rules, h, rounds, retired), cols, rules, None)
-    n = len(mat.cost)
-    order = np.lexsort((mat.rows, mat.cols))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(mat.lo)
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = mat.cost, np.zeros(n), np.ones(n)
-    lp.row_lower_, lp.row_upper_ = mat.lo, mat.hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.searchsorted(mat.cols[order], np.arange(n + 1)).astype(np.int32)
-    lp.a_matrix_.index_ = mat.rows[order].astype(np.int32)
-    lp.a_matrix_.value_ = mat.vals[order]
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    term = TermIndex(base, rules, h, rounds, retired)
+    mat = term_lp_matrix(rounds, term, cols, rules, None, full=True)
+    lp = highs_lp(mat, integer=True)
     hs = highspy.Highs()
     hs.setOptionValue("output_flag", False)
     hs.setOptionValue("time_limit", max(1.0, limit - (time.perf_counter() - t)))

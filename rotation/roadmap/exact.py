@@ -3,36 +3,35 @@
 The single plan's exact pipeline (``rotation.solve.pruning``), lifted to a term:
 
 1. every round's pairs are *all* its eligible pairs (plus the continuations of the round
-   before); each round's single-round rule rows and the cross-round rows
-   (:mod:`rotation.roadmap.rows`) are written over a variable-free :class:`RoundIndex`;
-2. the LP relaxation of exactly those rows and of the same objective
-   (:func:`~rotation.roadmap.model.objective_terms`), one column per holding literal, per
-   arrival literal and per vacancy, is solved by HiGHS: a lower bound ``LB`` and reduced costs;
-3. the round-by-round roadmap (each round optimal on its own, :func:`greedy_roadmap`), checked
-   against every row, is an upper bound ``UB``;
-4. reduced-cost fixing: a column whose reduced cost exceeds ``UB − LB`` is 0 in every roadmap
-   costing at most ``UB``, so its triple (or its arrival) is dropped;
-5. CP-SAT on the triples left, hinted with the round-by-round roadmap. Its ``OPTIMAL`` is a
-   proof for the whole problem (every eligible triple), since nothing dropped can be in a
-   roadmap at least as good as the one known; otherwise the status is ``feasible`` with the
-   gap against the best bound (the LP's or CP-SAT's, both valid for every triple).
+   before);
+2. the LP relaxation over *stints* (:mod:`rotation.roadmap.stints`: one column per stay of a
+   cadre at a post from one round to a later one, so arrival, continuation and minimum stay
+   decide which columns exist and are no rows), with every single-round rule row of every
+   round, ``office_wait`` and ``never_decrease`` as rows and the term objective
+   (:func:`~rotation.roadmap.relaxation.round_costs`), solved by HiGHS: a lower bound ``LB``
+   and reduced costs, valid for every triple since every roadmap is a set of stints;
+3. an upper bound ``UB``: the round-by-round roadmap (:func:`greedy_roadmap`), improved by
+   CP-SAT over the LP's support and the stints of smallest reduced cost;
+4. reduced-cost fixing: a stint whose reduced cost exceeds ``UB − LB`` is in no roadmap costing
+   at most ``UB``; a triple (or its arrival) no kept stint covers is dropped;
+5. CP-SAT on the triples left (every rule row, single-round and cross-round), hinted with the
+   best roadmap. Its ``OPTIMAL`` at a cost ``≤ UB`` is a proof for the whole problem;
+   otherwise the status is ``feasible`` with the gap against the best bound (the LP's or
+   CP-SAT's). With more than :data:`PROOF_MAX_TRIPLES` triples left the proof is not attempted:
+   the best roadmap known is returned, ``feasible``, with the LP's gap and ``stats.message``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import highspy
 import numpy as np
 from ortools.sat.python import cp_model
 
 from ..data import ProblemData
-from ..model import SCALE, all_rows
-from ..model.constraints import Row
-from ..model.lp import _silent_highs
+from ..model import SCALE
 from ..rules import Rules
 from ..solve import Progress, Watcher, solver_parameters
 from ..solve.progress import Clock, relative_gap
@@ -44,171 +43,14 @@ from .model import (
     _diagnose_rounds,
     greedy_roadmap,
     horizon_of,
-    objective_terms,
     pair_of,
     term_pairs,
 )
+from .relaxation import Columns, TermLp, cost_vector, round_costs
 from .rounds import RoundIndex, RoundPairs, restrict_round
-from .rows import CROSS_ROUND_RULES, SpanRow, TermIndex
+from .rows import TermIndex
 from .state import project_ratings, retired_by
-
-
-class Columns:
-    """The LP's columns: per round its holding literals, its own arrival literals, its
-    vacancies (a pair without an arrival literal of its own arrives when held)."""
-
-    def __init__(self, rounds: list[RoundIndex]) -> None:
-        self.hold_off: list[int] = []
-        self.arrive_col: list[np.ndarray] = []  # per round, pair -> column of its arrival
-        self.vac_off: list[int] = []
-        n = 0
-        for r in rounds:
-            self.hold_off.append(n)
-            amap = n + np.arange(r.n_pairs, dtype=np.int64)
-            n += r.n_pairs
-            amap[np.asarray(r.arrive_pairs, dtype=np.int64)] = n + np.arange(len(r.arrive_pairs))
-            self.arrive_col.append(amap)
-            n += len(r.arrive_pairs)
-            self.vac_off.append(n)
-            n += len(r.elig.posts) if r.allow_vacancies else 0
-        self.n = n
-
-    def col(self, k: int, kind: str, j: int) -> int:
-        if kind == "hold":
-            return self.hold_off[k] + j
-        if kind == "arrive":
-            return int(self.arrive_col[k][j])
-        return self.vac_off[k] + j
-
-
-@dataclass
-class TermMatrix:
-    """``lo <= A x <= hi`` as coordinates (row, column, value), and the cost vector."""
-
-    rows: np.ndarray
-    cols: np.ndarray
-    vals: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    cost: np.ndarray
-
-    def holds(self, v: np.ndarray, tol: float = 1e-6) -> bool:
-        """Whether the 0/1 vector ``v`` satisfies every row."""
-        ax = np.bincount(self.rows, weights=self.vals * v[self.cols], minlength=len(self.lo))
-        return bool(np.all(ax >= self.lo - tol) and np.all(ax <= self.hi + tol))
-
-
-def term_matrix(
-    rounds: list[RoundIndex],
-    term: TermIndex,
-    cols: Columns,
-    rules: Rules,
-    previous: dict[str, Any] | None,
-    previous_weight: float | None = None,
-) -> TermMatrix:
-    """Every single-round row of every round, every cross-round row, and the objective, over
-    ``cols`` (the same rows and costs the CP-SAT model gets)."""
-    r_idx: list[np.ndarray] = []
-    c_idx: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lo: list[float] = []
-    hi: list[float] = []
-
-    def bounds(row: Row | SpanRow) -> None:
-        lo.append(-np.inf if row.lo is None else float(row.lo))
-        hi.append(np.inf if row.hi is None else float(row.hi))
-
-    for k, r in enumerate(rounds):
-        for row in all_rows(r):
-            arrivals = np.asarray(row.arrivals, dtype=np.int64)
-            c = np.concatenate(
-                [
-                    cols.hold_off[k] + row.pairs.astype(np.int64),
-                    cols.vac_off[k] + np.asarray(row.vacs, dtype=np.int64),
-                    cols.arrive_col[k][arrivals],
-                ]
-            )
-            v = np.concatenate(
-                [row.coefs, np.ones(len(row.vacs), dtype=np.int64), row.arrival_weights()]
-            )
-            r_idx.append(np.full(len(c), len(lo), dtype=np.int64))
-            c_idx.append(c)
-            vals.append(v.astype(float))
-            bounds(row)
-    span_r: list[int] = []
-    span_c: list[int] = []
-    span_v: list[float] = []
-    for rule in CROSS_ROUND_RULES:
-        for srow in rule(term):
-            n = len(lo)
-            for t in srow.terms:
-                span_r.append(n)
-                span_c.append(cols.col(t.round, t.kind, t.pair))
-                span_v.append(float(t.coef))
-            bounds(srow)
-    r_idx.append(np.asarray(span_r, dtype=np.int64))
-    c_idx.append(np.asarray(span_c, dtype=np.int64))
-    vals.append(np.asarray(span_v, dtype=float))
-    cost = np.zeros(cols.n)
-    for k, kind, j, coef in objective_terms(rounds, term.horizon, rules, previous, previous_weight):
-        cost[cols.col(k, kind, j)] += coef
-    return TermMatrix(
-        np.concatenate(r_idx),
-        np.concatenate(c_idx),
-        np.concatenate(vals),
-        np.asarray(lo),
-        np.asarray(hi),
-        cost,
-    )
-
-
-@dataclass
-class TermLp:
-    feasible: bool
-    bound: float  # scaled objective units
-    x: np.ndarray
-    reduced_cost: np.ndarray
-    seconds: float
-    stopped: bool = False  # the time limit (not infeasibility) ended the LP
-
-
-def solve_term_lp(
-    m: TermMatrix, time_limit: float = float("inf"), options: dict[str, Any] | None = None
-) -> TermLp:
-    """HiGHS on the LP relaxation (every column in [0, 1]); ``options``: HiGHS options (default
-    dual simplex without presolve, as the single plan)."""
-    t0 = time.perf_counter()
-    n = len(m.cost)
-    order = np.lexsort((m.rows, m.cols))
-    starts = np.searchsorted(m.cols[order], np.arange(n + 1))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(m.lo)
-    lp.col_cost_ = m.cost
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.ones(n)
-    lp.row_lower_ = m.lo
-    lp.row_upper_ = m.hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts.astype(np.int32)
-    lp.a_matrix_.index_ = m.rows[order].astype(np.int32)
-    lp.a_matrix_.value_ = m.vals[order]
-    h = _silent_highs()
-    opts = options or {"solver": "simplex", "simplex_strategy": 1, "presolve": "off"}
-    for key, value in opts.items():
-        h.setOptionValue(key, value)
-    if np.isfinite(time_limit):
-        h.setOptionValue("time_limit", float(time_limit))
-    h.passModel(lp)
-    h.run()
-    secs = time.perf_counter() - t0
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        infeasible = status == highspy.HighsModelStatus.kInfeasible
-        return TermLp(False, np.inf, np.zeros(n), np.zeros(n), secs, not infeasible)
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value)
-    rc = np.asarray(sol.col_dual)
-    return TermLp(True, float(h.getInfo().objective_function_value), x, rc, secs)
+from .stints import Stints, solve_stint_lp, stint_lp, term_stints
 
 
 def roadmap_vector(
@@ -237,6 +79,48 @@ def roadmap_vector(
     return v
 
 
+def first_roadmap_pairs(
+    stints: Stints, lp: TermLp, warm_cols: np.ndarray | None, limit: int
+) -> np.ndarray:
+    """The stints a first roadmap is searched among: the LP's support and the ``limit``
+    stints of smallest reduced cost (the pairs the LP likes, as the single plan's first plan)."""
+    keep = lp.x > 1e-9
+    order = np.argsort(lp.reduced_cost, kind="stable")[:limit]
+    keep[order] = True
+    return keep
+
+
+def covered(stints: Stints, keep: np.ndarray, warm_cols: np.ndarray | None) -> np.ndarray:
+    """Holding/arrival columns some kept stint covers (plus the known roadmap's)."""
+    hit = np.asarray(stints.T[:, keep].sum(axis=1)).ravel() > 0
+    if warm_cols is not None:
+        hit |= warm_cols
+    return hit
+
+
+def restrict_rounds(
+    pairs: list[RoundPairs], rounds: list[RoundIndex], cols: Columns, hit: np.ndarray
+) -> list[RoundPairs]:
+    """Each round's pairs where ``hit`` covers the holding column, arriving only where it
+    covers the arrival column."""
+    out: list[RoundPairs] = []
+    for k, (rp, r) in enumerate(zip(pairs, rounds, strict=True)):
+        hold = hit[cols.hold_off[k] : cols.hold_off[k] + r.n_pairs]
+        arrive_ok = hit[cols.arrive_col[k]]
+        out.append(restrict_round(rp, hold, arrive_ok | ~r.can_arrive, out[-1] if k else None))
+    return out
+
+
+FIRST_ROADMAP_STINTS = 2_000
+"""Stints of smallest reduced cost a first roadmap is searched among, besides the LP's support
+(the LP is nearly integral: 16 fractional stints of 488,933 on Hai Duong)."""
+
+PROOF_MAX_TRIPLES = 60_000
+"""Above this many triples left after the pruning, CP-SAT is not asked for the proof (building
+the model alone takes over a minute at 330k triples): the best roadmap known is returned,
+``feasible``, with the LP bound's gap."""
+
+
 def solve_roadmap_exact(
     data: ProblemData,
     rules: Rules,
@@ -244,6 +128,7 @@ def solve_roadmap_exact(
     stop: threading.Event | None = None,
     previous: dict[str, Any] | None = None,
     previous_weight: float | None = None,
+    lp_options: dict[str, Any] | None = None,
 ) -> RoadmapResult:
     """The roadmap over every eligible triple (see the module docstring); ``previous``,
     ``previous_weight``: as :func:`rotation.roadmap.model.solve_roadmap`."""
@@ -258,22 +143,29 @@ def solve_roadmap_exact(
         if progress is not None:
             progress(clock.event(phase, objective=objective, bound=bound))
 
+    def left() -> float:
+        return rules.time_limit_s - (time.perf_counter() - t0)
+
     greedy = greedy_roadmap(data, rules)
     warm = [p.holder() for _, p in greedy.rounds] if len(greedy.rounds) == n_r else []
     stats["greedy_s"] = greedy.stats.get("total_s")
     event("round by round")
+    t1 = time.perf_counter()
     base = project_ratings(data, h.rounds[-1].year)
     retired = [set(retired_by(base, rules, d)) for d in h.rounds]
     pairs, cand = term_pairs(base, rules, retired, warm or None, None)
     rounds = [RoundIndex(rp.elig, rp.gids, rp.can_arrive, rp.prev) for rp in pairs]
     term = TermIndex(base, rules, h, list(rounds), retired)
     cols = Columns(rounds)
-    mat = term_matrix(rounds, term, cols, rules, previous, previous_weight)
+    stints = term_stints(term, cols)
+    mat = stint_lp(term, cols, stints, rules, previous, previous_weight)
+    hold_cost = cost_vector(round_costs(rounds, h, rules, previous, previous_weight), cols)
     stats["triples"] = int(sum(r.n_pairs for r in rounds))
-    stats["lp_columns"] = cols.n
-    stats["lp_rows"] = len(mat.lo)
-    stats["rows_s"] = round(time.perf_counter() - t0, 3)
-    lp = solve_term_lp(mat, max(1.0, rules.time_limit_s - (time.perf_counter() - t0)))
+    stats["lp_columns"] = int(mat.A.shape[1])
+    stats["lp_rows"] = int(mat.A.shape[0])
+    stats["lp_stints"] = len(stints)
+    stats["rows_s"] = round(time.perf_counter() - t1, 3)
+    lp = solve_stint_lp(mat, max(1.0, left()), lp_options)
     stats["lp_s"] = round(lp.seconds, 3)
     if lp.stopped:  # no bound in time: the round-by-round roadmap, unproven
         stats["message"] = "the LP bound was not reached within the time limit; raise time_limit_s"
@@ -282,6 +174,9 @@ def solve_roadmap_exact(
             return RoadmapResult(status="unknown", stats=stats)
         result = _assemble(base, rules, h, rrules, warm, "feasible")
         result.stats.update(stats)
+        v0 = roadmap_vector(rounds, cols, warm)
+        if v0 is not None:
+            result.stats["objective"] = round(float(hold_cost @ v0) / SCALE, 3)
         result.stats["proven"] = False
         result.stats["gap"] = None
         return result
@@ -294,49 +189,85 @@ def solve_roadmap_exact(
     stats["lp_bound"] = round(lb / SCALE, 3)
     event("bound", bound=lb / SCALE)
     v = roadmap_vector(rounds, cols, warm) if warm else None
-    ub: float | None = None
-    if v is not None and mat.holds(v):
-        ub = float(mat.cost @ v)
+    warm_cols = None if v is None else v > 0.5
+    best = warm if v is not None else []
+    ub: float | None = None if v is None else float(hold_cost @ v)
+    # a first roadmap among the stints the LP likes (with the round-by-round one as hint)
+    first = restrict_rounds(
+        pairs,
+        rounds,
+        cols,
+        covered(
+            stints, first_roadmap_pairs(stints, lp, warm_cols, FIRST_ROADMAP_STINTS), warm_cols
+        ),
+    )
+    m1 = RoadmapModel(
+        base, rules, h, first, retired, cand, previous, previous_weight=previous_weight
+    )
+    if warm:
+        m1.hint(warm)
+    s1 = solver_parameters(rules, max(0.5, min(left() / 4, 10.0)))
+    code = s1.solve(m1.cp, Watcher(progress, stop, "first roadmap", clock))
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (ub is None or s1.objective_value < ub):
+        ub = float(s1.objective_value)
+        best = m1.holders(s1)
+    stats["first_roadmap_s"] = round(s1.wall_time, 3)
+    if ub is not None:
         stats["first_roadmap"] = round(ub / SCALE, 3)
         event("first roadmap", objective=ub / SCALE, bound=lb / SCALE)
-    else:
-        v = None
     rc = np.maximum(lp.reduced_cost, 0.0)
     keep = lp.x > 1e-9
-    if v is not None:
-        keep |= v > 0.5
     if ub is not None:
         keep |= rc <= (ub - lb) + 1e-6 * max(1.0, abs(lb))
     else:
         keep[:] = True
-    restricted: list[RoundPairs] = []
-    for k, (rp, r) in enumerate(zip(pairs, rounds, strict=True)):
-        hold = keep[cols.hold_off[k] : cols.hold_off[k] + r.n_pairs]
-        arrive_ok = keep[cols.arrive_col[k]]
-        restricted.append(
-            restrict_round(rp, hold, arrive_ok | ~r.can_arrive, restricted[-1] if k else None)
-        )
+    vb = roadmap_vector(rounds, cols, best) if best else None
+    restricted = restrict_rounds(
+        pairs, rounds, cols, covered(stints, keep, None if vb is None else vb > 0.5)
+    )
     stats["pruned_triples"] = int(stats["triples"] - sum(len(rp.gids) for rp in restricted))
     stats["model_triples"] = int(sum(len(rp.gids) for rp in restricted))
     event("pruning", objective=None if ub is None else ub / SCALE, bound=lb / SCALE)
-    t1 = time.perf_counter()
+
+    def unproven(reason: str) -> RoadmapResult:
+        """The best roadmap known, ``feasible``, with the LP bound's gap."""
+        stats["message"] = reason
+        stats["total_s"] = clock.elapsed()
+        if not best or ub is None:
+            return RoadmapResult(status="unknown", stats=stats)
+        result = _assemble(base, rules, h, rrules, best, "feasible")
+        result.stats.update(stats)
+        result.stats["objective"] = round(ub / SCALE, 3)
+        result.stats["bound"] = round(lb / SCALE, 3)
+        result.stats["gap"] = round(relative_gap(ub, lb), 6)
+        result.stats["proven"] = False
+        event("done", objective=ub / SCALE, bound=lb / SCALE)
+        return result
+
+    if stats["model_triples"] > PROOF_MAX_TRIPLES and ub is not None:
+        return unproven(
+            f"{stats['model_triples']} triples left after the pruning (more than "
+            f"{PROOF_MAX_TRIPLES}): no CP-SAT proof attempted"
+        )
+    t2 = time.perf_counter()
     m = RoadmapModel(
         base, rules, h, restricted, retired, cand, previous, previous_weight=previous_weight
     )
-    if warm:
-        m.hint(warm)
-    stats["build_s"] = round(time.perf_counter() - t1, 3)
-    left = max(0.5, rules.time_limit_s - (time.perf_counter() - t0))
-    solver = solver_parameters(rules, left)
+    if best:
+        m.hint(best)
+    stats["build_s"] = round(time.perf_counter() - t2, 3)
+    solver = solver_parameters(rules, max(0.5, left()))
     code = solver.solve(m.cp, Watcher(progress, stop, "proof", clock))
     stats["solve_s"] = round(solver.wall_time, 3)
     stats["exact_over"] = (
-        f"every eligible (cadre, post, round) triple ({stats['triples']}): the LP bound and "
-        f"reduced-cost fixing removed {stats['pruned_triples']} that cannot be in a roadmap "
-        f"costing at most the round-by-round one; CP-SAT searched the {stats['model_triples']} left"
+        f"every eligible (cadre, post, round) triple ({stats['triples']}): the stint LP bound "
+        f"and reduced-cost fixing removed {stats['pruned_triples']} that cannot be in a roadmap "
+        f"costing at most the best one known; CP-SAT searched the {stats['model_triples']} left"
     )
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = "infeasible" if code == cp_model.INFEASIBLE else "unknown"
+        if ub is not None and best:  # a roadmap is known: return it, unproven
+            return unproven(f"the proof did not finish within {rules.time_limit_s:g} s")
         diag = _diagnose_rounds(base, rules, h, rrules) if status == "infeasible" else []
         if status == "unknown":
             stats["message"] = (
@@ -345,8 +276,14 @@ def solve_roadmap_exact(
         stats["total_s"] = clock.elapsed()
         return RoadmapResult(status=status, diagnosis=diag, stats=stats)
     obj = solver.objective_value
+    if ub is not None and best and obj > ub + 1e-6 * max(1.0, abs(ub)):
+        return unproven("the proof's search stopped above the best roadmap known")
     bound = max(solver.best_objective_bound, lb)
-    proven = code == cp_model.OPTIMAL
+    # the proof covers every triple only if the optimum found is no worse than the roadmap the
+    # pruning was measured against (every roadmap costing at most ub uses only kept stints)
+    proven = code == cp_model.OPTIMAL and (ub is None or obj <= ub + 1e-6 * max(1.0, abs(ub)))
+    if code == cp_model.OPTIMAL and not proven:
+        bound = lb
     status = "optimal" if proven else "feasible"
     result = _assemble(base, rules, h, rrules, m.holders(solver), status)
     result.stats.update(stats)
@@ -359,11 +296,4 @@ def solve_roadmap_exact(
     return result
 
 
-__all__ = [
-    "Columns",
-    "TermMatrix",
-    "roadmap_vector",
-    "solve_roadmap_exact",
-    "solve_term_lp",
-    "term_matrix",
-]
+__all__ = ["FIRST_ROADMAP_STINTS", "PROOF_MAX_TRIPLES", "roadmap_vector", "solve_roadmap_exact"]

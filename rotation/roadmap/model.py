@@ -25,11 +25,14 @@ plan; counted in full it would pay to move dozens of incumbents in the first rou
 shorten commutes. Solver parameters come from :func:`rotation.solve.solver_parameters`.
 
 Two ways to solve it (:func:`solve_roadmap` ``method``): ``exact``, over every eligible
-(cadre, post, round) triple with an LP bound and reduced-cost fixing (:mod:`rotation.roadmap.exact`,
-``optimal`` only with a proof); ``candidates``, over every keep pair plus per post and round the
-``CANDIDATES_PER_POST`` cheapest non-local and the same number of cheapest eligible cadres (by
-the single-round pair cost) — exact over that set only, so never ``optimal`` (``stats.proven``
-false, ``stats.gap_covers``). ``auto`` picks ``exact`` up to ``EXACT_MAX_TRIPLES``.
+(cadre, post, round) triple with the stint LP's bound and reduced-cost fixing
+(:mod:`rotation.roadmap.exact`, ``optimal`` only with a proof; otherwise the best roadmap known,
+``feasible``, with the gap); ``candidates``, the fallback kept by name: over every keep pair plus
+per post and round the ``CANDIDATES_PER_POST`` cheapest non-local and the same number of
+cheapest eligible cadres (by the single-round pair cost) — exact over that set only, so never
+``optimal`` (``stats.proven`` false, ``stats.gap_covers``). ``auto`` (the default) is ``exact``:
+on Hai Duong it returns a better roadmap with a 0.3% gap in well under the time the candidate
+model needs for a 63% gap (bench/README.md).
 """
 
 from __future__ import annotations
@@ -55,9 +58,9 @@ from .rows import CROSS_ROUND_RULES, CrossRule, SpanRow, Term, TermIndex
 from .state import apply_events, project_ratings, retired_by, roll_forward
 
 CANDIDATES_PER_POST = 8
-EXACT_MAX_TRIPLES = 60_000
-"""Above this many eligible triples the exact roadmap's rows and LP take minutes on Hai Duong
-(330k triples: 24 s of rows, LP over 60 s; bench/README.md), so ``auto`` uses the candidates."""
+DIAGNOSE_MAX_TRIPLES = 60_000
+"""Up to this many eligible triples the diagnosis across rounds works over every eligible pair;
+beyond, over the candidate set (its minimal conflicts take one model per deletion step)."""
 
 
 @dataclass
@@ -109,16 +112,13 @@ def solve_roadmap(
 ) -> RoadmapResult:
     """Plan every round of the horizon at once. ``previous``: an earlier roadmap JSON to stay
     close to (rolling re-plan: each pair it used in a round is rewarded, so the fewest of its
-    assignments change). ``method``: ``exact`` (every eligible triple, proven:
-    :mod:`rotation.roadmap.exact`), ``candidates`` (the candidate-set model below, never
-    ``optimal``: its proof covers the candidates only), ``auto`` (exact up to
-    ``EXACT_MAX_TRIPLES`` eligible triples, measured affordable; candidates beyond).
+    assignments change). ``method``: ``exact`` (every eligible triple, ``optimal`` only with a
+    proof: :mod:`rotation.roadmap.exact`), ``candidates`` (the candidate-set model below, never
+    ``optimal``: its proof covers the candidates only), ``auto`` (= ``exact``).
     ``previous_weight``: the reward (objective units, as ``weights.change``) for each
     (cadre, post, round) of ``previous`` kept; ``None``: ``max(weights.change, 1)``. A repair
     (:mod:`rotation.roadmap.repair`) sets it far above any cost, so the fewest triples change."""
-    if method == "auto":
-        method = "exact" if estimated_triples(data, rules) <= EXACT_MAX_TRIPLES else "candidates"
-    if method == "exact":
+    if method in ("auto", "exact"):
         from .exact import solve_roadmap_exact
 
         return solve_roadmap_exact(data, rules, progress, stop, previous, previous_weight)
@@ -454,12 +454,12 @@ def _diagnose_rounds(base, rules, h, rrules) -> list[DiagnosisItem]:
     conflicts first when the horizon is small enough to diagnose over every eligible pair: the
     earlier choices may be part of it); else the conflicts across rounds
     (:func:`rotation.diagnose.roadmap.diagnose_horizon`: every eligible pair up to
-    ``EXACT_MAX_TRIPLES``, the candidates beyond); else say the rounds conflict through the
+    ``DIAGNOSE_MAX_TRIPLES``, the candidates beyond); else say the rounds conflict through the
     minimum stay and the trajectory."""
     from ..diagnose.roadmap import diagnose_horizon
     from ..solve import solve
 
-    small = estimated_triples(base, rules) <= EXACT_MAX_TRIPLES
+    small = estimated_triples(base, rules) <= DIAGNOSE_MAX_TRIPLES
     state = roll_forward(base, rules, Plan(status="feasible"), h.rounds[0], h.rounds[0])
     for k, day in enumerate(h.rounds):
         res = solve(state, rrules[k], explain=False)
@@ -572,11 +572,9 @@ def _non_local_counts(state: ProblemData, level: str, plan: Plan, position: str)
 
 
 __all__ = [
-    "EXACT_MAX_TRIPLES",
     "RoadmapModel",
     "RoadmapResult",
     "build_roadmap_model",
-    "estimated_triples",
     "greedy_roadmap",
     "horizon_of",
     "proof_line",

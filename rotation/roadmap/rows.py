@@ -135,7 +135,11 @@ def office_wait(t: TermIndex) -> Iterator[SpanRow]:
     """
     base, days = t.base, t.days
     wait = t.rules.min_years_in_post
+    # in an office's post before the term: the in-scope posts' incumbents and those of a merged
+    # commune's post (it is not filled: its incumbent is released in round 0 unless placed)
+    merged = t.base.posts.loc[t.base.posts.index.isin(t.base.merged_posts), "incumbent_id"]
     start = {c for c in t.rounds[0].elig.posts["incumbent_id"] if isinstance(c, str)}
+    start |= {c for c in merged if isinstance(c, str)}
     cadres = sorted({r.elig.cadre_id(int(c)) for r in t.rounds for c in r.pairs_of_cadre})
     position = t.rounds[0].elig.posts["position"].to_numpy()
     for c in cadres:

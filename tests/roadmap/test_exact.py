@@ -201,3 +201,18 @@ def test_a_merged_communes_incumbent_is_released_once():
         assert validate_roadmap(data, rules, res.to_json()) == []
         released = [plan.released for _, plan in res.rounds]
         assert "K13" in released[0] and "K13" not in released[1]
+
+
+def test_without_a_proof_the_best_roadmap_known_is_feasible_with_its_gap(monkeypatch):
+    import rotation.roadmap.exact as exact
+
+    data, rules = _foresight()
+    proven = solve_roadmap_exact(data, rules)
+    monkeypatch.setattr(exact, "PROOF_MAX_TRIPLES", -1)  # no proof is ever attempted
+    res = solve_roadmap_exact(data, rules)
+    assert res.status == "feasible" and res.stats["proven"] is False
+    assert "no CP-SAT proof attempted" in res.stats["message"]
+    assert res.stats["bound"] <= proven.stats["objective"] + 1e-6 <= res.stats["objective"] + 2e-6
+    assert 0 <= res.stats["gap"] < 1
+    assert validate_roadmap(data, rules, res.to_json()) == []
+    assert proof_line(res.stats).startswith("Not proven: gap")

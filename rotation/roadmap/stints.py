@@ -1,0 +1,233 @@
+"""The term LP over *stints*: a per-cadre path through the rounds, one column per stay.
+
+A stint ``(pair, first round, last round)`` says: the cadre takes (or, in round 0, keeps) the
+post in ``first`` and holds it through ``last``. Every roadmap is a set of stints (each holding
+run of a pair is one), so the LP over stints is a relaxation of the exact CP-SAT model; but the
+rules that link a pair's rounds are no rows here, they decide which stints exist:
+
+- ``arrival``: a stint arrives in its first round (unless it is an original incumbent's keep
+  pair in round 0); holding = the stints covering the round, arriving = the stints starting;
+- ``continue_only``: a stint starts only where its pair can arrive (or in round 0) and goes on
+  only while the pair exists, round after round;
+- ``minimum_stay``: a stint that arrives lasts at least until its stay is over (or until its
+  cadre retires); a pair that must be left before that cannot arrive.
+
+What stays a row is what couples pairs: every single-round rule row of every round, written over
+holding and arrival columns (:func:`rotation.roadmap.relaxation.round_block`) and mapped onto the
+stints by one sparse product, ``office_wait`` and ``never_decrease``. Hai Duong's term LP has
+about 7,000 rows instead of 1.2 million, so dual simplex works on a basis of the size of five
+single-round LPs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from ..model.lp import _silent_highs
+from ..rules import Rules
+from .horizon import stay_until
+from .relaxation import (
+    DEFAULT_LP_OPTIONS,
+    Block,
+    Columns,
+    TermLp,
+    cost_vector,
+    never_decrease_block,
+    round_block,
+    round_costs,
+    span_block,
+)
+from .rounds import RoundTerms
+from .rows import TermIndex, office_wait
+
+
+@dataclass
+class Stints:
+    """Every stint of a term: its first and last round and its pair in its first round;
+    ``T``: the (holding/arrival/vacancy column × stint-space column) 0/1 map, the stint space
+    being the stints followed by the vacancies."""
+
+    first: np.ndarray
+    last: np.ndarray
+    pair: np.ndarray
+    T: sp.csc_matrix
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+
+def _next_pairs(rounds: Sequence[RoundTerms]) -> list[np.ndarray]:
+    """Per round k, pair → the same pair's index in round k + 1 (−1: it does not go on)."""
+    out = []
+    for k, r in enumerate(rounds):
+        nxt = np.full(r.n_pairs, -1, dtype=np.int64)
+        if k + 1 < len(rounds):
+            r2 = rounds[k + 1]
+            has = np.nonzero(r2.prev >= 0)[0]
+            nxt[r2.prev[has]] = has
+        out.append(nxt)
+    return out
+
+
+def term_stints(t: TermIndex, cols: Columns) -> Stints:
+    """Every stint the cross-round rules allow (see the module docstring)."""
+    rounds = t.rounds
+    n_r = len(rounds)
+    nxt = _next_pairs(rounds)
+    cadre_ids = t.base.cadres.index
+    retired = [cadre_ids.isin(sorted(s)) for s in t.retired]
+    first: list[np.ndarray] = []
+    last: list[np.ndarray] = []
+    pair: list[np.ndarray] = []
+    t_rows: list[np.ndarray] = []
+    t_cols: list[np.ndarray] = []
+    n = 0
+    for k1, r in enumerate(rounds):
+        starts = np.arange(r.n_pairs) if k1 == 0 else np.nonzero(r.can_arrive)[0]
+        arrives = r.can_arrive[starts]
+        # the last round the stay binds: the rounds before its end, while the cadre is active
+        until = stay_until(t.days[k1], t.horizon.min_stay_years)
+        need = np.full(len(starts), k1, dtype=np.int64)
+        active = np.ones(len(starts), dtype=bool)
+        cad = r.elig.pair_cadre[starts]
+        for k2 in range(k1 + 1, n_r):
+            if t.days[k2] >= until:
+                break
+            active &= ~retired[k2][cad]
+            need[active] = k2
+        need[~arrives] = k1  # an incumbent keeping their post in round 0 owes no stay
+        cur = starts.copy()  # the pair's index in round k2 (−1 once it stops)
+        path = [cur.copy()]
+        for k2 in range(k1, n_r):
+            if k2 > k1:
+                prev = cur
+                cur = np.where(prev >= 0, nxt[k2 - 1][np.maximum(prev, 0)], -1)
+                cur[prev < 0] = -1
+                path.append(cur.copy())
+            alive = cur >= 0
+            ok = alive & (need <= k2)
+            idx = np.nonzero(ok)[0]
+            if not len(idx):
+                continue
+            ids = n + np.arange(len(idx))
+            n += len(idx)
+            first.append(np.full(len(idx), k1, dtype=np.int64))
+            last.append(np.full(len(idx), k2, dtype=np.int64))
+            pair.append(starts[idx])
+            for kk in range(k1, k2 + 1):  # holding in every round it covers
+                t_rows.append(cols.hold_off[kk] + path[kk - k1][idx])
+                t_cols.append(ids)
+            own = cols.arrive_col[k1][starts[idx]]
+            mine = own != cols.hold_off[k1] + starts[idx]  # an arrival literal of its own
+            t_rows.append(own[mine])
+            t_cols.append(ids[mine])
+        # a stint that must go on through a round where its pair no longer exists: none (the
+        # `need <= k2` test above never passes for it), so that pair cannot arrive in round k1
+    vac_cols = np.concatenate(
+        [
+            np.arange(cols.vac_off[k], cols.vac_off[k] + len(r.elig.posts))
+            for k, r in enumerate(rounds)
+            if r.allow_vacancies
+        ]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    t_rows.append(vac_cols)
+    t_cols.append(n + np.arange(len(vac_cols)))
+    rr = np.concatenate(t_rows)
+    cc = np.concatenate(t_cols)
+    T = sp.csc_matrix((np.ones(len(rr)), (rr, cc)), shape=(cols.n, n + len(vac_cols)), dtype=float)
+    cat = np.concatenate
+    z = [np.zeros(0, dtype=np.int64)]
+    return Stints(cat(first + z), cat(last + z), cat(pair + z), T)
+
+
+@dataclass
+class StintLp:
+    """The stint LP: ``lo <= A s <= hi``, costs; ``parts``: rows per rule family."""
+
+    A: sp.csc_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    cost: np.ndarray
+    parts: dict[str, int]
+
+
+def stint_lp(
+    t: TermIndex,
+    cols: Columns,
+    stints: Stints,
+    rules: Rules,
+    previous: dict[str, Any] | None,
+    previous_weight: float | None = None,
+    with_office_wait: bool = True,
+) -> StintLp:
+    """The rows that couple pairs, in holding/arrival columns, mapped onto the stints;
+    ``with_office_wait=False`` leaves the office-wait rows out (still a relaxation)."""
+    parts = {
+        "round rules": round_block(t.rounds, cols),  # type: ignore[arg-type]
+        "never_decrease": never_decrease_block(t, cols),
+    }
+    if with_office_wait:
+        parts["office_wait"] = span_block(list(office_wait(t)), cols)
+    b = Block.concat(list(parts.values()))
+    A = sp.csr_matrix((b.vals, (b.rows, b.cols)), shape=(len(b.lo), cols.n))
+    hold_cost = cost_vector(
+        round_costs(t.rounds, t.horizon, rules, previous, previous_weight), cols
+    )
+    A_s = (A @ stints.T).tocsc()
+    cost = stints.T.T @ hold_cost
+    return StintLp(
+        A_s, b.lo, b.hi, np.asarray(cost).ravel(), {k: len(v.lo) for k, v in parts.items()}
+    )
+
+
+def solve_stint_lp(
+    m: StintLp, time_limit: float = float("inf"), options: dict[str, Any] | None = None
+) -> TermLp:
+    """HiGHS on the stint LP (``options``: :data:`DEFAULT_LP_OPTIONS`)."""
+    t0 = time.perf_counter()
+    n = m.A.shape[1]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m.A.shape[0]
+    lp.col_cost_ = m.cost
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.ones(n)
+    lp.row_lower_ = m.lo
+    lp.row_upper_ = m.hi
+    A = m.A.copy()
+    A.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    h = _silent_highs()
+    for key, value in (options or DEFAULT_LP_OPTIONS).items():
+        h.setOptionValue(key, value)
+    if np.isfinite(time_limit):
+        h.setOptionValue("time_limit", float(time_limit))
+    h.passModel(lp)
+    h.run()
+    secs = time.perf_counter() - t0
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        infeasible = status == highspy.HighsModelStatus.kInfeasible
+        return TermLp(False, np.inf, np.zeros(n), np.zeros(n), secs, not infeasible)
+    sol = h.getSolution()
+    return TermLp(
+        True,
+        float(h.getInfo().objective_function_value),
+        np.asarray(sol.col_value),
+        np.asarray(sol.col_dual),
+        secs,
+        columns=n,
+    )
+
+
+__all__ = ["StintLp", "Stints", "solve_stint_lp", "stint_lp", "term_stints"]
