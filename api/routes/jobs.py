@@ -283,7 +283,7 @@ async def job_events(
     "/{job_id}",
     response_model=JobInfo,
     responses={
-        202: {"description": "cancellation requested"},
+        202: {"description": "cancellation requested; the job as it is now", "model": JobInfo},
         409: {"description": "job already finished"},
     },
 )
