@@ -190,7 +190,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     problems.install(app)
-    documented = problems.responses()
     app.include_router(health.router)
     for router in (
         datasets.router,
@@ -201,17 +200,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeps.router,
         web.router,
     ):
-        app.include_router(router, responses=documented)
+        app.include_router(router)
     _add_problem_schema(app)
     return app
 
 
 def _add_problem_schema(app: FastAPI) -> None:
     """Put the Problem schema (referenced by every documented refusal) and the Rules schema
-    (referenced by every rules body) in the OpenAPI components, and give each documented 4xx of a /v1 operation the problem+json content even
-    where a route names that status with a description only."""
+    (referenced by every rules body) in the OpenAPI components, and document on each operation
+    the refusals that apply to it as problem+json (api/problems.py, ``document``), also where a
+    route names a status with a description only."""
     build = app.openapi
-    documented = problems.responses()
 
     def openapi() -> dict[str, Any]:
         doc = build()
@@ -222,14 +221,7 @@ def _add_problem_schema(app: FastAPI) -> None:
                 for sub, spec in schema.pop("$defs", {}).items():
                     schemas.setdefault(sub, spec)
                 schemas.setdefault(model.__name__, schema)
-            for path, ops in doc.get("paths", {}).items():
-                if not path.startswith("/v1"):
-                    continue
-                for op in ops.values():
-                    for status, spec in documented.items():
-                        given = op.setdefault("responses", {}).setdefault(str(status), {})
-                        given.setdefault("description", spec["description"])
-                        given.setdefault("content", {}).update(spec["content"])
+            problems.document(doc)
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -24,19 +24,27 @@ def test_docs_served_offline(api, page):
 
 
 def test_refusals_documented_as_problem_json(api):
-    """Every /v1 operation documents 401…429 as application/problem+json with the Problem
-    schema; the schema is in the components."""
+    """Every operation documents the refusals that apply to it (and 500), each as
+    application/problem+json with the Problem schema; the schema is in the components."""
     doc = api.client.get("/openapi.json").json()
     problem = doc["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])
+    statuses = {}
     for path, ops in doc["paths"].items():
-        if not path.startswith("/v1"):
-            continue
         for method, op in ops.items():
-            for status in DOCUMENTED:
+            errors = {int(s) for s in op["responses"] if int(s) >= 400}
+            assert errors <= {*DOCUMENTED, 500} and 500 in errors, (method, path, errors)
+            statuses[op["operationId"]] = errors
+            for status in errors:
                 content = op["responses"][str(status)]["content"]
                 ref = content[MEDIA_TYPE]["schema"]["$ref"]
                 assert ref == "#/components/schemas/Problem", (method, path, status)
+    assert statuses["create_plan_job"] == {401, 403, 404, 409, 413, 415, 422, 500}
+    assert statuses["create_dataset"] == {401, 403, 413, 415, 422, 500}
+    assert statuses["job_events"] == {401, 403, 404, 422, 429, 500}
+    assert statuses["get_plan"] == {401, 404, 422, 500}
+    assert statuses["list_datasets"] == {401, 500}
+    assert statuses["rule_defaults"] == {500}  # public, no parameter
 
 
 @pytest.mark.parametrize(
