@@ -373,13 +373,13 @@ class StatusRow(BaseModel):
     """Where a scope stands against a non-local target (rotation/report.py status_table)."""
 
     model_config = OPEN
-    position: str
-    scope_level: str
-    scope_id: str
-    scope_name: str
-    posts: int
+    position: str | None
+    scope_level: str | None
+    scope_id: str | None = Field(description="the scope unit; null on a total row")
+    scope_name: str | None
+    posts: int | None
     posts_after: int | None = Field(default=None, description="posts left after mergers")
-    non_local: int
+    non_local: int | None
     share: float | None = Field(description="0–1")
     target_share: float | None = Field(description="0–1")
     required: int | None
@@ -426,5 +426,9 @@ def typed_status_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for k, v in row.items()
             if k != "index"
         }
-        out.append(StatusRow.model_validate(clean).model_dump(mode="json", exclude_unset=True))
+        try:
+            typed = StatusRow.model_validate(clean).model_dump(mode="json", exclude_unset=True)
+        except ValueError:  # a row of another shape: served as it is rather than refused
+            typed = clean
+        out.append(typed)
     return out

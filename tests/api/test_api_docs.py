@@ -158,6 +158,8 @@ def test_status_table_stored_as_text_still_numbers(api, tiny_id):
             "is_total": "False",
         }
     ]
-    out = typed_status_table(rows)[0]
+    total = {**rows[0], "scope_id": None, "scope_name": None, "posts": "6", "is_total": "True"}
+    out, tot = typed_status_table([*rows, total])
     assert out["posts"] == 3 and out["target_share"] == 0.3 and out["is_total"] is False
     assert "index" not in out
+    assert tot["scope_id"] is None and tot["posts"] == 6 and tot["is_total"] is True
