@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .jobs import JobRunner
@@ -84,6 +84,51 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+STREAM_TOKEN_DOC = (
+    "a stream token from `POST /v1/jobs/{job_id}/stream-token`, for clients that cannot send "
+    "an Authorization header (a browser's EventSource); short-lived, for this job only. An API "
+    "key is never accepted here."
+)
+
+
+def get_stream_principal(
+    job_id: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description=STREAM_TOKEN_DOC, max_length=512)] = None,
+) -> Principal:
+    """Who opens a job's event stream: the key in the Authorization header, or a stream token
+    in ``?token=`` (api/stream_tokens.py) bound to this job, acting as the key that asked for
+    it. 401 for a missing, tampered, expired or foreign token (and for an API key put in the
+    URL, which is refused outright), 403 for a good token of another job."""
+    from . import stream_tokens
+
+    if token is None:
+        return get_principal(request, store, creds)
+    try:
+        key_id = stream_tokens.key_id_of(token)
+        request.state.presented_key_id = key_id if key_id.isalnum() and len(key_id) <= 32 else None
+        row = store.active_key(key_id)
+        stream_tokens.verify(
+            token,
+            row,
+            job_id,
+            settings.stream_token_ttl_s,
+            settings.stream_secret.get_secret_value(),
+        )
+    except stream_tokens.TokenError as err:
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+        raise HTTPException(err.status, err.message, headers=headers) from None
+    assert row is not None
+    principal = Principal(key_id=row.id, role=row.role, scope=row.scope_unit_id)
+    request.state.principal = principal
+    return principal
+
+
+StreamPrincipalDep = Annotated[Principal, Depends(get_stream_principal)]
 
 
 def get_writer(p: PrincipalDep) -> Principal:
@@ -222,10 +267,11 @@ RULES_BODY_DOC: dict[str, Any] = {
         "required": False,
         "description": "rules (contract §2; every key optional, see rotation/rules.py for the "
         "defaults and ranges); at most MAX_RULES_KB (default 1 MB); no NaN/Infinity",
-        "content": {"application/json": {"schema": {"type": "object"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesDocument"}}},
     }
 }
-"""OpenAPI for a rules body read by :func:`rules_body` (not by FastAPI's own JSON parser)."""
+"""OpenAPI for a rules body read by :func:`rules_body` (not by FastAPI's own JSON parser); the
+``RulesDocument`` schema (api/documents.py) is put in the components by api/main.py."""
 
 
 def check_pairs(store: Store, ds: Dataset, scope: str | None, rules: Rules) -> None:

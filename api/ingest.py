@@ -10,6 +10,7 @@ Nothing is ever written to disk.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -195,7 +196,8 @@ def summary(data: ProblemData, warnings: list[str]) -> dict[str, Any]:
         from rotation.report import status_table
 
         table = status_table(data, rules)
-        extra = {"status_table": table.reset_index().astype(str).to_dict(orient="records")}
+        rows = json.loads(table.reset_index(drop=True).to_json(orient="records"))
+        extra = {"status_table": rows}  # numbers as numbers, NaN as null
     except Exception:
         extra = {}
     provinces = [str(u) for u in data.units.index[data.units["level"] == "province"]]

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from . import problems
+from .documents import RulesDocument
 from .jobs import JobRunner
 from .routes import datasets, health, jobs, plans, roadmaps, sweeps, web
 from .schemas import Problem
@@ -167,8 +168,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         description="Upload a dataset, start plan and term-roadmap jobs, read plans (contract §3) "
         "and roadmaps. Every refusal is `application/problem+json` (RFC 9457): `type`, `title`, "
-        "`status`, `detail` and `errors: [{field, message}]`.",
+        "`status`, `detail` and `errors: [{field, message}]`. Event streams "
+        "(`GET /v1/jobs/{job_id}/events`) also accept a short-lived stream token in `?token=` "
+        "(`POST /v1/jobs/{job_id}/stream-token`) for a browser's EventSource; an API key is "
+        "never accepted in a URL.",
         lifespan=lifespan,
+        # operationId = the route function's name (get_plan, compare, …): what a generated
+        # client calls its functions
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
@@ -183,7 +190,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     problems.install(app)
-    documented = problems.responses()
     app.include_router(health.router)
     for router in (
         datasets.router,
@@ -194,33 +200,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeps.router,
         web.router,
     ):
-        app.include_router(router, responses=documented)
+        app.include_router(router)
     _add_problem_schema(app)
     return app
 
 
 def _add_problem_schema(app: FastAPI) -> None:
-    """Put the Problem schema (referenced by every documented refusal) in the OpenAPI
-    components, and give each documented 4xx of a /v1 operation the problem+json content even
-    where a route names that status with a description only."""
+    """Put the Problem schema (referenced by every documented refusal) and the Rules schema
+    (referenced by every rules body) in the OpenAPI components, and document on each operation
+    the refusals that apply to it as problem+json (api/problems.py, ``document``), also where a
+    route names a status with a description only."""
     build = app.openapi
-    documented = problems.responses()
 
     def openapi() -> dict[str, Any]:
         doc = build()
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
         if "Problem" not in schemas:
-            schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(schema.pop("$defs", {}))
-            schemas["Problem"] = schema
-            for path, ops in doc.get("paths", {}).items():
-                if not path.startswith("/v1"):
-                    continue
-                for op in ops.values():
-                    for status, spec in documented.items():
-                        given = op.setdefault("responses", {}).setdefault(str(status), {})
-                        given.setdefault("description", spec["description"])
-                        given.setdefault("content", {}).update(spec["content"])
+            for model in (Problem, RulesDocument):
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for sub, spec in schema.pop("$defs", {}).items():
+                    schemas.setdefault(sub, spec)
+                schemas.setdefault(model.__name__, schema)
+            problems.document(doc)
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -23,7 +23,13 @@ from .schemas import FieldError, Problem
 
 MEDIA_TYPE = "application/problem+json"
 DOCUMENTED = (401, 403, 404, 409, 413, 415, 422, 429)
-"""Statuses documented on every /v1 operation in OpenAPI."""
+"""The refusals the service answers (each /v1 operation documents those that apply to it, see
+:func:`applicable`), plus 500 on every operation."""
+READS_THAT_POST = frozenset({"stream_token"})
+"""POST operations that change nothing (no viewer refusal, no conflict)."""
+PARSED_BODIES = frozenset({"repair_plan"})
+"""Operations whose body FastAPI parses itself (a typed model): no size cap of ours (413), and a
+body that is not JSON is a 422. The others read their body themselves (413, 415)."""
 MAX_ERRORS = 100
 """Most ``errors`` one answer lists (the rest are counted in ``detail``)."""
 
@@ -141,6 +147,34 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, server_error)
 
 
+def applicable(method: str, path: str, op: dict[str, Any]) -> tuple[int, ...]:
+    """The refusals an operation can answer, read from what it takes (in its OpenAPI entry):
+    401 when it needs a key, 403 for a write (a viewer's key; a scope that does not cover it) or
+    a stream token of another job, 404 for an id in the path (or the plans compared), 409 for a
+    write on an existing object (a finished job, an infeasible plan, another scope's work) or an
+    export, 413/415 for a request body the service reads itself, 422 for any parameter or body,
+    429 for an event stream; plus 500 everywhere."""
+    name = str(op.get("operationId", ""))
+    write = method.upper() in ("POST", "DELETE") and name not in READS_THAT_POST
+    params = bool(op.get("parameters")) or "requestBody" in op
+    out = {500}
+    if op.get("security"):
+        out.add(401)
+    if write or path.endswith("/events"):
+        out.add(403)
+    if "{" in path or name == "compare":
+        out.add(404)
+    if (write and "{" in path) or path.endswith("/export"):
+        out.add(409)
+    if "requestBody" in op and name not in PARSED_BODIES:
+        out.update((413, 415))
+    if params:
+        out.add(422)
+    if path.endswith("/events"):
+        out.add(429)
+    return tuple(sorted(out))
+
+
 def responses(statuses: tuple[int, ...] = DOCUMENTED) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for these statuses, each an ``application/problem+json`` Problem."""
     schema = {"$ref": "#/components/schemas/Problem"}
@@ -148,3 +182,18 @@ def responses(statuses: tuple[int, ...] = DOCUMENTED) -> dict[int | str, dict[st
         s: {"description": title_of(s), "content": {MEDIA_TYPE: {"schema": schema}}}
         for s in statuses
     }
+
+
+def document(doc: dict[str, Any]) -> None:
+    """Give every operation of an OpenAPI document its refusals (:func:`applicable`, and any
+    4xx a route names itself) as problem+json with the Problem schema."""
+    every = responses((*DOCUMENTED, 500))
+    for path, ops in doc.get("paths", {}).items():
+        for method, op in ops.items():
+            given = op.setdefault("responses", {})
+            named = {int(s) for s in given if s.isdigit() and int(s) >= 400}
+            for status in sorted(set(applicable(method, path, op)) | named):
+                spec = every.get(status) or responses((status,))[status]
+                entry = given.setdefault(str(status), {})
+                entry.setdefault("description", spec["description"])
+                entry.setdefault("content", {}).update(spec["content"])

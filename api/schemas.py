@@ -6,10 +6,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .documents import Compared, DatasetSummary, JobProgress, Kpis
+
+__all__ = ["Compared"]  # re-exported: routes import the documents they return from here too
+
 
 class DatasetCreated(BaseModel):
     dataset_id: str
-    summary: dict[str, Any]
+    summary: DatasetSummary
 
 
 class DatasetInfo(BaseModel):
@@ -17,7 +21,7 @@ class DatasetInfo(BaseModel):
     name: str
     province_id: str | None
     created_at: str
-    summary: dict[str, Any]
+    summary: DatasetSummary
 
 
 class JobCreated(BaseModel):
@@ -30,14 +34,23 @@ class JobInfo(BaseModel):
     kind: str
     scope: str | None
     status: Literal["queued", "running", "done", "infeasible", "failed", "cancelled"]
-    progress: dict[str, Any]
-    queue_position: int | None
+    progress: JobProgress
+    queue_position: int | None = Field(description="1 = next to run; null unless queued")
     plan_ids: list[str]
     roadmap_id: str | None = None
     """For a finished roadmap job: GET /v1/roadmaps/{roadmap_id}."""
     error: str | None
     created_at: str
     updated_at: str
+
+
+class StreamTokenInfo(BaseModel):
+    """A stream token: opens one job's event stream, for a short while, as the key that asked."""
+
+    token: str = Field(description="send as `?token=` to GET /v1/jobs/{job_id}/events")
+    expires_in_s: int = Field(description="seconds the token may be used to open the stream")
+    expires_at: str = Field(description="when it can no longer open the stream (ISO 8601, UTC)")
+    events_url: str = Field(description="the event stream's path with the token, for EventSource")
 
 
 class PlanSummary(BaseModel):
@@ -47,7 +60,9 @@ class PlanSummary(BaseModel):
     status: str
     scope: str | None
     objective: float | None
-    kpis: dict[str, Any]
+    kpis: Kpis | dict[str, Any] | None = Field(
+        description="the plan's KPIs (contract §3; {} when infeasible)"
+    )
     created_at: str
 
 
@@ -144,14 +159,9 @@ class RoadmapRepairCreated(JobCreated):
     from_round: int
 
 
-class Compared(BaseModel):
-    plans: list[dict[str, Any]]
-    differing_posts: list[dict[str, Any]]
-
-
 class Health(BaseModel):
-    status: str
-    running_jobs: int
+    status: str = Field(description='"ok"')
+    running_jobs: int = Field(description="solves running in this process now")
 
 
 class FieldError(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     )
     """Open ``GET /v1/jobs/{id}/events`` streams one API key may hold in this process (429
     beyond)."""
+    stream_token_ttl_s: int = Field(
+        default=60,
+        ge=5,
+        le=3600,
+        validation_alias=AliasChoices("STREAM_TOKEN_TTL_S", "stream_token_ttl_s"),
+    )
+    """How long a stream token (``POST /v1/jobs/{id}/stream-token``) may be used to open the
+    job's event stream, in seconds; a stream already open runs to its end."""
+    stream_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("ROTATION_STREAM_SECRET", "stream_secret"),
+    )
+    """Server secret mixed into the signing key of stream tokens (api/stream_tokens.py); the
+    same on every server sharing the database. Empty: tokens are signed with a key derived from
+    the issuing API key's stored hash alone."""
     solve_target: str = Field(
         default="rotation.solve:solve",
         validation_alias=AliasChoices("ROTATION_SOLVE_TARGET", "solve_target"),

@@ -161,6 +161,16 @@ class Store:
                     n += 1
             return n
 
+    def active_key(self, key_id: str) -> ApiKey | None:
+        """The key row with this id unless it is unknown or revoked (stream tokens name their
+        key by id; api/stream_tokens.py checks the signature with it)."""
+        with self.session() as s:
+            row = s.get(ApiKey, key_id)
+            if row is None or row.revoked:
+                return None
+            s.expunge(row)
+            return row
+
     def check_key(self, token: str) -> ApiKey | None:
         """The key row for a presented token, or None (unknown, wrong secret or revoked)."""
         parts = token.split("_", 2)

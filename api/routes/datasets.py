@@ -24,6 +24,7 @@ from ..deps import (
     dataset_visible,
     visible_dataset,
 )
+from ..documents import DatasetSummary, typed_status_table
 from ..ingest import Limits, UploadError, hierarchy, ingest_upload, parse, summary
 from ..models import Dataset
 from ..schemas import DatasetCreated, DatasetInfo, JobCreated, PlanSummary
@@ -51,7 +52,16 @@ UPLOAD_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["tables"],
-                    "properties": {"name": {"type": "string"}, "tables": {"type": "object"}},
+                    "properties": {
+                        "name": {"type": "string"},
+                        "tables": {
+                            "type": "object",
+                            "description": "table name -> rows (objects of column -> value); "
+                            "units, cadres and posts are required (contract §1)",
+                            "required": ["units", "cadres", "posts"],
+                            "additionalProperties": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
                 }
             },
         },
@@ -81,6 +91,8 @@ def _scoped_summary(store: Store, ds: Dataset, scope: str | None) -> dict[str, A
     (which name rows of other districts)."""
     s = dict(ds.summary)
     s.pop("by_scope", None)
+    if "status_table" in s:  # numbers as numbers (datasets stored before kept text cells)
+        s["status_table"] = typed_status_table(s["status_table"])
     if scope is not None:
         s["coverage"] = [
             c
@@ -100,7 +112,7 @@ def _info(store: Store, ds: Dataset, scope: str | None) -> DatasetInfo:
         name=ds.name,
         province_id=ds.province_id,
         created_at=ds.created_at.isoformat(),
-        summary=_scoped_summary(store, ds, scope),
+        summary=DatasetSummary.model_validate(_scoped_summary(store, ds, scope)),
     )
 
 
@@ -113,7 +125,13 @@ def _ingest(raw: bytes, content_type: str, settings: Any) -> tuple[str, Any, lis
     return ingest_upload(raw, content_type, limits)
 
 
-@router.post("", status_code=201, response_model=DatasetCreated, openapi_extra=UPLOAD_BODY)
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetCreated,
+    response_model_exclude_unset=True,
+    openapi_extra=UPLOAD_BODY,
+)
 async def create_dataset(
     request: Request, store: StoreDep, settings: SettingsDep, who: WriterDep
 ) -> DatasetCreated:
@@ -146,16 +164,17 @@ async def create_dataset(
     except DataError as err:
         raise HTTPException(422, [str(p) for p in err.problems]) from None
     store.audit(who.key_id, "create", f"dataset:{ds.id}")
-    return DatasetCreated(dataset_id=ds.id, summary=_scoped_summary(store, ds, who.scope))
+    summ = DatasetSummary.model_validate(_scoped_summary(store, ds, who.scope))
+    return DatasetCreated(dataset_id=ds.id, summary=summ)
 
 
-@router.get("", response_model=list[DatasetInfo])
+@router.get("", response_model=list[DatasetInfo], response_model_exclude_unset=True)
 def list_datasets(store: StoreDep, who: PrincipalDep) -> list[DatasetInfo]:
     """The datasets this key can see (summaries only; no table is read)."""
     return [_info(store, ds, who.scope) for ds in store.list_datasets() if dataset_visible(ds, who)]
 
 
-@router.get("/{dataset_id}", response_model=DatasetInfo)
+@router.get("/{dataset_id}", response_model=DatasetInfo, response_model_exclude_unset=True)
 def get_dataset(dataset_id: str, store: StoreDep, who: PrincipalDep) -> DatasetInfo:
     """One dataset's summary, with coverage per scope (restricted to the key's scope)."""
     return _info(store, visible_dataset(store, who, dataset_id), who.scope)
@@ -244,7 +263,9 @@ def create_plan_job(
     return JobCreated(job_id=job.id)
 
 
-@router.get("/{dataset_id}/plans", response_model=list[PlanSummary])
+@router.get(
+    "/{dataset_id}/plans", response_model=list[PlanSummary], response_model_exclude_unset=True
+)
 def list_plans(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[PlanSummary]:
     """The plans (variants) made on this dataset that the key can see, with their KPIs (read
     as summaries: no plan body is loaded)."""

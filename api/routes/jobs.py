@@ -15,10 +15,19 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from ..deps import PrincipalDep, RunnerDep, SettingsDep, StoreDep, WriterDep, visible_job
+from ..deps import (
+    PrincipalDep,
+    RunnerDep,
+    SettingsDep,
+    StoreDep,
+    StreamPrincipalDep,
+    WriterDep,
+    visible_job,
+)
+from ..documents import JobProgress
 from ..jobs import JobRunner
 from ..models import Job
-from ..schemas import JobInfo
+from ..schemas import JobInfo, StreamTokenInfo
 from ..store import TERMINAL, Store
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -46,7 +55,7 @@ def job_info(
         kind=job.kind,
         scope=job.scope_unit_id,
         status=job.status,  # type: ignore[arg-type]
-        progress=live or job.progress or {},
+        progress=JobProgress.model_validate(live or job.progress or {}),
         queue_position=_position(job, runner, positions),
         plan_ids=list(job.plan_ids or []),
         roadmap_id=roadmap_id,
@@ -64,10 +73,38 @@ def _position(job: Job, runner: JobRunner, positions: dict[str, int] | None) -> 
     return runner.queue_position(job.id)
 
 
-@router.get("/{job_id}", response_model=JobInfo)
+@router.get("/{job_id}", response_model=JobInfo, response_model_exclude_unset=True)
 def get_job(job_id: str, store: StoreDep, runner: RunnerDep, who: PrincipalDep) -> JobInfo:
     """Where a job is: status, latest progress, place in the queue, plans when done."""
     return job_info(visible_job(store, who, job_id), runner, store)
+
+
+@router.post("/{job_id}/stream-token", response_model=StreamTokenInfo)
+def stream_token(
+    job_id: str, store: StoreDep, settings: SettingsDep, who: PrincipalDep
+) -> StreamTokenInfo:
+    """A short-lived token that opens this job's event stream with this key's role and scope,
+    for a browser's ``EventSource`` (which cannot send the Authorization header):
+    ``GET /v1/jobs/{job_id}/events?token=…``. The API key itself is never accepted in a URL."""
+    import datetime as dt
+
+    from .. import stream_tokens
+
+    job = visible_job(store, who, job_id)
+    row = store.active_key(who.key_id)
+    if row is None:  # revoked since the request was authenticated
+        raise HTTPException(
+            401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    issued = stream_tokens.issue(
+        row, job.id, settings.stream_token_ttl_s, settings.stream_secret.get_secret_value()
+    )
+    return StreamTokenInfo(
+        token=issued.token,
+        expires_in_s=issued.expires_in_s,
+        expires_at=dt.datetime.fromtimestamp(issued.expires_at, dt.UTC).isoformat(),
+        events_url=f"/v1/jobs/{job.id}/events?token={issued.token}",
+    )
 
 
 class StreamHub:
@@ -143,7 +180,9 @@ class StreamHub:
             if job is None:
                 out[job_id] = None
                 continue
-            info = job_info(job, self.runner, self.store, positions).model_dump(mode="json")
+            info = job_info(job, self.runner, self.store, positions).model_dump(
+                mode="json", exclude_unset=True
+            )
             out[job_id] = {k: info[k] for k in STREAM_FIELDS}
         return out
 
@@ -220,9 +259,11 @@ async def job_events(
     store: StoreDep,
     runner: RunnerDep,
     settings: SettingsDep,
-    who: PrincipalDep,
+    who: StreamPrincipalDep,
 ) -> StreamingResponse:
     """Server-sent events: one ``progress`` event per change, ``end`` when the job ends.
+    Authenticated by the Authorization header, or by a stream token in ``?token=`` (from
+    ``POST /v1/jobs/{job_id}/stream-token``) for a browser's ``EventSource``.
 
     Served on the event loop (no thread per stream); at most ``MAX_STREAMS_PER_KEY`` open
     streams per key (429 beyond)."""
@@ -242,7 +283,7 @@ async def job_events(
     "/{job_id}",
     response_model=JobInfo,
     responses={
-        202: {"description": "cancellation requested"},
+        202: {"description": "cancellation requested; the job as it is now", "model": JobInfo},
         409: {"description": "job already finished"},
     },
 )
@@ -255,5 +296,6 @@ def cancel_job(job_id: str, store: StoreDep, runner: RunnerDep, who: WriterDep):
     store.audit(who.key_id, "cancel", f"job:{job.id}")
     info = job_info(store.get_job(job.id) or job, runner, store)
     return JSONResponse(
-        info.model_dump(mode="json"), status_code=202 if outcome == "cancelling" else 200
+        info.model_dump(mode="json", exclude_unset=True),
+        status_code=202 if outcome == "cancelling" else 200,
     )

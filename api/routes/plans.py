@@ -16,6 +16,7 @@ from ..deps import (
     visible_dataset,
     visible_plan,
 )
+from ..documents import BINARY, ComparedPlan, DifferingPost, PlanDocument, PostExplanation
 from ..models import PlanRow
 from ..repair import check_events
 from ..schemas import Compared, JobCreated, PlanSummary, RepairRequest
@@ -37,7 +38,7 @@ def plan_summary(p: PlanRow) -> PlanSummary:
     )
 
 
-@router.get("/{plan_id}", response_model=dict[str, Any])
+@router.get("/{plan_id}", response_model=PlanDocument)
 def get_plan(plan_id: str, store: StoreDep, who: PrincipalDep) -> JSONResponse:
     """The plan exactly as contract §3 (plus plan_id, job_id, dataset_id, rank, scope)."""
     return JSONResponse(visible_plan(store, who, plan_id).body)
@@ -59,13 +60,18 @@ def _plan_inputs(store: Any, who: Any, row: PlanRow):
 
 @router.get(
     "/{plan_id}/export",
+    response_class=Response,
     responses={
         200: {
+            "description": "the plan as a file: CSV, an .xlsx workbook or GeoJSON",
             "content": {
-                "text/csv": {},
-                "application/geo+json": {},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
-            }
+                # the workbook first: a generated client reads the answer as bytes then
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": BINARY,
+                "text/csv": BINARY,
+                "application/geo+json": {
+                    "schema": {"type": "object", "description": "a GeoJSON FeatureCollection"}
+                },
+            },
         }
     },
 )
@@ -111,7 +117,11 @@ def export_plan(
     )
 
 
-@router.get("/{plan_id}/posts/{post_id}/explain", response_model=dict[str, Any])
+@router.get(
+    "/{plan_id}/posts/{post_id}/explain",
+    response_model=PostExplanation,
+    response_model_exclude_unset=True,
+)
 def explain_post(plan_id: str, post_id: str, store: StoreDep, who: PrincipalDep) -> dict:
     """Why this holder: the assignment's score parts and the best alternatives."""
     row = visible_plan(store, who, plan_id)
@@ -162,11 +172,17 @@ def repair_plan(
     return JobCreated(job_id=new.id)
 
 
-@compare_router.get("/compare", response_model=Compared)
+@compare_router.get("/compare", response_model=Compared, response_model_exclude_unset=True)
 def compare(
     store: StoreDep,
     who: PrincipalDep,
-    plans: Annotated[str, Query(description="2 to 5 plan ids, comma-separated")],
+    plans: Annotated[
+        str,
+        Query(
+            description="2 to 5 plan ids, comma-separated",
+            pattern=r"^\s*[^,\s]+\s*(,\s*[^,\s]+\s*){1,4},?\s*$",
+        ),
+    ],
 ) -> Compared:
     """KPIs side by side and the posts whose holder differs between the plans."""
     ids = [p.strip() for p in plans.split(",") if p.strip()]
@@ -197,15 +213,15 @@ def compare(
         if len(set(values)) > 1 or any(post not in h for h in holders):
             by_plan = {r.id: h.get(post) for r, h in zip(rows, holders, strict=True)}
             named = {c: names[c] for c in by_plan.values() if c and c in names}
-            diff.append({"post_id": post, "holders": by_plan, "names": named})
+            diff.append(DifferingPost(post_id=post, holders=by_plan, names=named))
     return Compared(
         plans=[
-            {
-                "plan_id": r.id,
-                "status": r.status,
-                "objective": r.body.get("objective"),
-                "kpis": r.body.get("kpis", {}),
-            }
+            ComparedPlan(
+                plan_id=r.id,
+                status=r.status,
+                objective=r.body.get("objective"),
+                kpis=r.body.get("kpis", {}),
+            )
             for r in rows
         ],
         differing_posts=diff,

@@ -32,6 +32,7 @@ from ..deps import (
     visible_dataset,
     visible_roadmap,
 )
+from ..documents import BINARY, RoadmapDocument, RoadmapSummary
 from ..schemas import JobCreated, RoadmapRepairCreated, RoadmapRepairRequest
 from ..scoping import within
 
@@ -100,7 +101,11 @@ def create_roadmap_job(
     return JobCreated(job_id=job.id)
 
 
-@router.get("/datasets/{dataset_id}/roadmaps", response_model=list[dict[str, Any]])
+@router.get(
+    "/datasets/{dataset_id}/roadmaps",
+    response_model=list[RoadmapSummary],
+    response_model_exclude_unset=True,
+)
 def list_roadmaps(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[dict[str, Any]]:
     """The roadmaps made on this dataset that the key can see: id, status, scope, rounds and the
     KPIs of each round."""
@@ -127,7 +132,7 @@ def list_roadmaps(dataset_id: str, store: StoreDep, who: PrincipalDep) -> list[d
     return out
 
 
-@router.get("/roadmaps/{roadmap_id}", response_model=dict[str, Any])
+@router.get("/roadmaps/{roadmap_id}", response_model=RoadmapDocument)
 def get_roadmap(roadmap_id: str, store: StoreDep, who: PrincipalDep) -> JSONResponse:
     """The roadmap: status, rounds (as_of, plan as contract §3), kpis_by_round, diagnosis
     (plus roadmap_id, job_id, dataset_id, scope)."""
@@ -195,7 +200,16 @@ def xlsx_available() -> bool:
 
 @router.get(
     "/roadmaps/{roadmap_id}/export",
-    responses={200: {"content": {"application/json": {}, XLSX: {}}}},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the roadmap as a file: .xlsx, or JSON (the roadmap document)",
+            "content": {
+                XLSX: BINARY,
+                "application/json": {"schema": {"$ref": "#/components/schemas/RoadmapDocument"}},
+            },
+        }
+    },
 )
 def export_roadmap(
     roadmap_id: str,

@@ -16,7 +16,6 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
 from ..deps import (
-    RULES_BODY_DOC,
     PrincipalDep,
     RulesBodyDep,
     RunnerDep,
@@ -28,6 +27,7 @@ from ..deps import (
     visible_dataset,
     visible_job,
 )
+from ..documents import BINARY, SweepTable
 from ..schemas import JobCreated
 
 router = APIRouter(prefix="/v1", tags=["sweeps"])
@@ -42,7 +42,27 @@ SWEEP_BODY_DOC: dict[str, Any] = {
         "(`{KEY: [V, …]}`, the grid of every combination) or `variants` (`[{KEY: V, …}, …]`); "
         "keys are paths into the rules: `non_local_targets[0].min_share`, `max_changes.count`, "
         "`weights.change`, `budget_vnd`. Same size limit as a rules body (MAX_RULES_KB).",
-        "content": RULES_BODY_DOC["requestBody"]["content"],
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "rules": {"$ref": "#/components/schemas/RulesDocument"},
+                        "vary": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {}},
+                            "description": "KEY -> the values it takes (a grid)",
+                        },
+                        "variants": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "[{KEY: V, …}, …]",
+                        },
+                    },
+                    "additionalProperties": False,
+                }
+            }
+        },
     }
 }
 
@@ -145,7 +165,7 @@ def sweep_table(job: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/sweeps/{sweep_id}", response_model=dict[str, Any])
+@router.get("/sweeps/{sweep_id}", response_model=SweepTable)
 def get_sweep(sweep_id: str, store: StoreDep, who: PrincipalDep) -> JSONResponse:
     """The sweep's table: per variant the varied values, status, KPIs, objective, the rules
     that block it when infeasible, dominance on the frontiers, and the id of its plan. While
@@ -155,7 +175,16 @@ def get_sweep(sweep_id: str, store: StoreDep, who: PrincipalDep) -> JSONResponse
 
 @router.get(
     "/sweeps/{sweep_id}/export",
-    responses={200: {"content": {"application/json": {}, XLSX: {}}}},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the sweep as a file: .xlsx, or JSON (the sweep table)",
+            "content": {
+                XLSX: BINARY,
+                "application/json": {"schema": {"$ref": "#/components/schemas/SweepTable"}},
+            },
+        }
+    },
 )
 def export_sweep(
     sweep_id: str,

@@ -23,6 +23,7 @@ from rotation.data import ProblemData
 from rotation.rules import Rules
 
 from ..deps import PrincipalDep, StoreDep, dataset_tables, visible_dataset, visible_plan
+from ..documents import RulesDocument
 from ..models import Dataset
 from ..store import Store
 
@@ -132,7 +133,7 @@ class PlanNames(BaseModel):
 class RuleDefaults(BaseModel):
     """The rules a plan gets when a key is not given (rotation/rules.py, one place)."""
 
-    rules: dict[str, Any] = Field(description="every rules key with its default (contract §2)")
+    rules: RulesDocument = Field(description="every rules key with its default (contract §2)")
 
 
 # --------------------------------------------------------------------------- the page
@@ -177,7 +178,7 @@ def rule_defaults() -> RuleDefaults:
     (such as a budget) only when the service knows its key."""
     from rotation.rules import load_rules
 
-    return RuleDefaults(rules=load_rules({}).model_dump(mode="json"))
+    return RuleDefaults(rules=RulesDocument.model_validate(load_rules({}).model_dump(mode="json")))
 
 
 # --------------------------------------------------------------------------- dataset map

@@ -1,5 +1,6 @@
 // The service, seen from the page: every call sends the key in the Authorization header (never
-// in a URL); the key lives in sessionStorage, so it is gone when the tab closes.
+// in a URL; event streams use a short-lived stream token instead); the key lives in
+// sessionStorage, so it is gone when the tab closes.
 
 const KEY_SLOT = "rotation.key";
 
@@ -68,73 +69,66 @@ export async function call(method, path, body) {
 export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body ?? {});
 
-// Server-sent events read with fetch() and a stream reader: EventSource cannot send an
-// Authorization header, and the key must never go into a URL. `onEvent(name, data)` is called
-// for every event; resolves with the data of the `end` event (or null if the stream closes).
+// Server-sent events read with the browser's EventSource. EventSource cannot send the
+// Authorization header and the key must never go into a URL, so the page first asks for a
+// stream token (POST /v1/jobs/{id}/stream-token: short-lived, for that job only, with this key's
+// scope) and opens `events?token=…`. `onEvent(name, data)` is called for every event; resolves
+// with the data of the `end` event (or null when the stream cannot be kept open). A dropped
+// connection is reopened with a fresh token (the old one may have expired), a few times.
 // Open streams, closed when the page moves to another view (a key may hold only so many).
 const open = new Set();
+const REOPEN = 5;
 
 export function closeStreams() {
   for (const c of open) c.abort();
   open.clear();
 }
 
-export async function streamEvents(path, onEvent) {
+export async function streamEvents(jobId, onEvent) {
   const controller = new AbortController();
   open.add(controller);
   try {
-    return await readEvents(path, onEvent, controller.signal);
+    for (let attempt = 0; attempt <= REOPEN; attempt++) {
+      const { events_url: url } = await post(`/v1/jobs/${encodeURIComponent(jobId)}/stream-token`);
+      const outcome = await readEvents(url, onEvent, controller.signal);
+      if (outcome.ended) return outcome.data;
+      await new Promise((ok) => setTimeout(ok, 500 * (attempt + 1)));
+      if (controller.signal.aborted) break;
+    }
+    return null;
   } finally {
     open.delete(controller);
   }
 }
 
-async function readEvents(path, onEvent, signal) {
-  const headers = { Accept: "text/event-stream" };
-  const key = getKey();
-  if (key) headers.Authorization = `Bearer ${key}`;
-  const r = await fetch(path, { headers, signal });
-  if (!r.ok) {
-    let data = null;
-    try {
-      data = await r.json();
-    } catch {
-      /* not JSON */
+function readEvents(url, onEvent, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new DOMException("aborted", "AbortError"));
+      return;
     }
-    throw new ApiError(r.status, errorMessages(r.status, data));
-  }
-  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let last = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value.replace(/\r\n/g, "\n");
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      let name = "message";
-      const lines = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith(":")) continue; // keep-alive comment
-        if (line.startsWith("event:")) name = line.slice(6).trim();
-        else if (line.startsWith("data:")) lines.push(line.slice(5).replace(/^ /, ""));
-      }
-      if (!lines.length) continue;
-      let data;
+    const source = new EventSource(url);
+    const finish = (fn) => {
+      source.close();
+      signal.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => finish(() => reject(new DOMException("aborted", "AbortError")));
+    signal.addEventListener("abort", onAbort);
+    const parse = (ev) => {
       try {
-        data = JSON.parse(lines.join("\n"));
+        return JSON.parse(ev.data);
       } catch {
-        data = lines.join("\n");
+        return ev.data;
       }
-      onEvent(name, data);
-      if (name === "end") {
-        last = data;
-        reader.cancel().catch(() => {});
-        return last;
-      }
-    }
-  }
-  return last;
+    };
+    source.addEventListener("progress", (ev) => onEvent("progress", parse(ev)));
+    source.addEventListener("end", (ev) => {
+      const data = parse(ev);
+      onEvent("end", data);
+      finish(() => resolve({ ended: true, data }));
+    });
+    // the connection dropped or was refused (an expired token, the stream cap): reopen anew
+    source.addEventListener("error", () => finish(() => resolve({ ended: false, data: null })));
+  });
 }

@@ -61,7 +61,7 @@ export function kpiList(kpis, objective = null) {
   return h("dl", { class: "kpis" }, items.map(([k, v]) => h("div", {}, h("dt", {}, label("kpi", k)), h("dd", {}, v))));
 }
 
-/** A live panel for one job: reads its event stream (fetch + reader, the key in the header) and
+/** A live panel for one job: reads its event stream (EventSource with a stream token) and
  * shows status, phase, elapsed time, objective, bound and gap; resolves with the final job. */
 export async function watchJob(container, jobId, intro = null) {
   const dl = h("dl", {});
@@ -112,7 +112,7 @@ export async function watchJob(container, jobId, intro = null) {
     show(data);
   };
   try {
-    await streamEvents(`/v1/jobs/${encodeURIComponent(jobId)}/events`, onEvent);
+    await streamEvents(jobId, onEvent);
   } catch (err) {
     if (err.name === "AbortError") return null; // the page moved on to another view
     panel.append(errorBox(err));

@@ -47,7 +47,10 @@ def test_no_file_outside_the_page_folder(api: Api, path: str) -> None:
 
 
 def test_page_uses_no_cdn_and_no_key_in_urls() -> None:
-    """Every asset is local: no http(s) URL in the page's files; the key only in a header."""
+    """Every asset is local: no http(s) URL in the page's files; the key only in a header. The
+    one URL with a credential is the event stream's, opened by EventSource in api.js with the
+    ``events_url`` of a stream token (tests/api/test_api_stream_tokens.py: an API key there is
+    refused)."""
     static = Path(__file__).resolve().parents[2] / "api" / "static"
     for f in static.rglob("*"):
         if f.suffix in (".js", ".html", ".css"):
@@ -56,7 +59,12 @@ def test_page_uses_no_cdn_and_no_key_in_urls() -> None:
                 "http://www.w3.org/2000/svg", ""
             ), f
             assert "localStorage" not in text, f
-            assert "EventSource(" not in text, f
+            if f.name != "api.js":
+                assert "EventSource(" not in text, f
+    api_js = (static / "api.js").read_text(encoding="utf-8")
+    assert api_js.count("new EventSource(") == 1
+    assert "/stream-token`" in api_js and "events_url: url" in api_js
+    assert "getKey()" not in api_js.split("function readEvents", 1)[1]  # no key near the stream
 
 
 def test_labels_come_from_the_catalogue(api: Api) -> None:
