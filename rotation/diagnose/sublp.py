@@ -14,7 +14,7 @@ except a plan-wide one such as the budget) are solved separately, exactly.
 
 Every LP is a HiGHS model built once per scope and re-solved with rows switched on or off by
 their bounds (warm-started from the previous basis), with the same options as
-:func:`rotation.model.lp.solve_rows_lp`: dual simplex, no presolve, seed 0 — deterministic.
+:func:`rotation.model.lp._diagnosis_highs`: dual simplex, no presolve, seed 0 — deterministic.
 """
 
 from __future__ import annotations
