@@ -267,7 +267,9 @@ def change_cap_conflicts(e: Eligibility, rules: Rules) -> list[DiagnosisItem]:
     causes = {"vacant": forced & vacant, "tenure": forced & tenure}
     causes["refused"] = forced & ~vacant & ~tenure
     units = e.posts["unit_id"].to_numpy()
-    years = f"{rules.max_years_in_post:g}"
+    # no tenure limit: no post is forced by it, so the number never reaches a sentence
+    limit = rules.max_years_in_post
+    years = f"{limit:g}" if limit is not None else ""
     langs = {"detail": translator("en"), "detail_vi": translator(DEFAULT_LANG)}
     items: list[DiagnosisItem] = []
     for mc in caps:
