@@ -56,6 +56,14 @@ ADDRESS_ENV = "ROTATION_SWEEP_ADDRESS"
 WORKER_CONFIG: dict[str, Any] = {
     # workers may start processes of their own (a national solve by province)
     "distributed.worker.daemon": False,
+    # a variant is one long CPU-bound call: no statistical profiler sampling its thread every
+    # 10 ms, no GIL sampling, and the event loop's own watchers woken less often — together
+    # they made a solve about 10% slower in a worker than in a plain process (bench.sweep)
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.memory.monitor-interval": "1s",
     # Dask's default environment minus MALLOC_TRIM_THRESHOLD_=65536, which costs the solver
     # about 10% more CPU (memory handed back to the system and asked for again at every step)
     "distributed.nanny.pre-spawn-environ": {
