@@ -56,7 +56,7 @@ def diagnose(
     relaxed = {i for i, (rule, scope, _) in names.assumptions.items() if (rule, scope) in named}
     tick()
     conflicts = lp_conflicts(ix, rows, relaxed, tick)
-    if conflicts is None:  # only integrality conflicts: the elastic CP-SAT model
+    if conflicts is None:  # integrality may conflict: the elastic CP-SAT model
         v = build_model(e, diagnosing=True, objective=False)
         relaxed = {i for i, (rule, scope, _) in v.assumptions.items() if (rule, scope) in named}
         conflicts = find_conflicts(v, rules, relaxed, tick)

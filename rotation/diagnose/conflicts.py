@@ -303,8 +303,9 @@ class Scopes:
 def lp_conflicts(
     ix: PairIndex, rows: list[Row], relaxed: set[int], tick: Callable[[], None]
 ) -> list[Conflict] | None:
-    """The conflicts the LP relaxation already proves (None: the relaxation is feasible, or not
-    tight enough to name a nearest value: ask CP-SAT). ``relaxed``: rows (numbers) the
+    """The conflicts the LP relaxation already proves ([]: none left — every block has a 0/1
+    point keeping the rows not yet named, its LP point or a small MIP's; None: a block holds
+    only fractionally, or the LP is not tight enough to name a nearest value: ask CP-SAT). ``relaxed``: rows (numbers) the
     pre-checks already named. Conflicts are numbered by their rows (:class:`Names`).
 
     Each independent block (:func:`.sublp.blocks`: provinces no row joins) gets its own elastic
@@ -322,6 +323,7 @@ def lp_conflicts(
     sc = Scopes(ix, rows, rel)
     cores: list[list[int]] = []
     block_of: dict[int, tuple[ScopeLp, np.ndarray, list[int]]] = {}
+    fractional = False  # a block whose rows hold only fractionally: integrality may conflict
     for block in blocks(m, province):
         lp_block = ScopeLp(m, block, elastic=True)
         phase1 = lp_block.solve(keep)
@@ -334,6 +336,8 @@ def lp_conflicts(
         mine[lp_block.rows] = True
         violated = [i for i in rel if mine[i] and keep[i] and phase1.slack[i] > TOL]
         if not violated:
+            if phase1.x is None or not lp_block.holds_exactly(keep, phase1.x):
+                fractional = fractional or lp_block.integer_feasible(keep) is not True
             continue
         binding = {i for i in rel if mine[i] and keep[i] and abs(phase1.dual[i]) > TOL}
         pending = []  # rows no scope's LP proves: the block's decides, for all at once first
@@ -358,7 +362,9 @@ def lp_conflicts(
                 cores.append(found)
                 tick()
     if not cores:
-        return None
+        # every block holds in the LP, and has a 0/1 point keeping every row not yet named (its
+        # LP point, or a MIP's): a plan of the whole (blocks share no row), nothing more to find
+        return None if fractional else []
     conflicts = _merge(cores, Names(rows).assumptions)
     groups = _priority_groups(ix, rows)
     if not _nearest_values(rows, m, keep, conflicts, block_of, sc, groups, tick):

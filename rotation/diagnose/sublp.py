@@ -294,3 +294,34 @@ class ScopeLp:
 
     def infeasible(self, keep: np.ndarray) -> bool:
         return not self.solve(keep).ok
+
+    def integer_feasible(self, keep: np.ndarray, time_limit: float = 10.0) -> bool | None:
+        """Whether some 0/1 point keeps the rows of ``keep`` (a HiGHS MIP of this LP, slacks
+        fixed at 0: call after :meth:`stop_elastic`); None when HiGHS does not decide within
+        ``time_limit`` seconds. The LP is a MIP afterwards: use it for nothing else."""
+        self._switch(keep)
+        self._objective(None)
+        idx = np.arange(self.n_col, dtype=np.int32)
+        self.h.changeColsIntegrality(
+            self.n_col, idx, np.full(self.n_col, highspy.HighsVarType.kInteger)
+        )
+        self.h.setOptionValue("time_limit", float(time_limit))
+        self.h.setOptionValue("mip_rel_gap", 1.0)  # any 0/1 point answers the question
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            x = np.asarray(self.h.getSolution().col_value)[: self.n_col]
+            return True if self.holds_exactly(keep, x) else None
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return False
+        return None
+
+    def holds_exactly(self, keep: np.ndarray, x: np.ndarray) -> bool:
+        """Whether ``x`` rounded to 0/1 keeps every row of ``keep`` exactly (integer
+        coefficients: no solver tolerance, so a budget missed by one đồng does not hold)."""
+        x01 = np.rint(np.clip(x, 0.0, 1.0))
+        if np.any(np.abs(x - x01) > TOL):
+            return False
+        act = self.sub @ x01
+        want = keep[self.rows]
+        return bool(np.all(act[want] >= self.lo[want]) and np.all(act[want] <= self.hi[want]))
