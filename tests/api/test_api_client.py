@@ -254,6 +254,13 @@ def test_generated_client_calls_every_route(served, client_pkg):
             format_=_enum(m, "ExportRoadmapFormat", fmt),
             expect=None,
         )
+    vacated = roadmap.rounds[1].plan.assignments[0].post_id
+    fix = m.RoadmapRepairRequest(events=[m.RoundVacant(type_="vacant", post_id=vacated, round_=2)])
+    fj = call(
+        "repair_roadmap_job", roadmap_job.roadmap_id, body=fix, expect=m.RoadmapRepairCreated
+    ).parsed
+    assert fj.repair_of == roadmap_job.roadmap_id and fj.from_round == 2
+    assert call.wait(fj.job_id).status.value == "done"
 
     sweep_body = m.CreateSweepJobBody.from_dict(
         {"rules": AS_OF_RULES, "vary": {"weights.change": [10, 50]}}
