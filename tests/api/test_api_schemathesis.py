@@ -49,11 +49,12 @@ NAMES_STORED_THINGS = [
     "create_roadmap_job",
     "create_sweep_job",
     "repair_plan",
+    "repair_roadmap_job",
 ]
 """Operations whose schema-valid input may still be refused with 422 because of what it names:
 an upload must hold the contract's tables with consistent rows (a generated file is not a
 dataset; one that is neither .xlsx nor .zip is a 415), a lock or exclusion must name a post and a cadre of the dataset, a sweep key must be a
-rules path, a repair event a post of the plan. For these ``positive_data_acceptance`` also
+rules path, a repair event a post of the plan (of the roadmap, in one of its rounds). For these ``positive_data_acceptance`` also
 accepts 415/422 (with the problem+json body every other check still validates); every other
 operation must accept every schema-valid input."""
 CONFIG = SchemathesisConfig.from_dict(
