@@ -223,21 +223,6 @@ class PlanDocument(PlanBody):
     scope: str | None = Field(description="the scope unit the plan covers (null: the dataset)")
 
 
-class PlanListItem(BaseModel):
-    """One plan of a dataset (a summary: no assignments)."""
-
-    plan_id: str
-    job_id: str
-    rank: int
-    status: str
-    scope: str | None
-    objective: float | None
-    kpis: Kpis | dict[str, Any] | None = Field(
-        description="the plan's KPIs ({} or null when infeasible)"
-    )
-    created_at: str
-
-
 class PostExplanation(BaseModel):
     """Why this holder: the assignment, its score parts and the best alternatives."""
 

@@ -302,18 +302,34 @@ def objective_terms(
             vac = vacancy_costs(r.elig)
             for p in range(len(r.elig.posts)):
                 add(k, "vacant", p, float(vac[p]) * f)
-    if previous:
-        weight = max(rules.weights.change, 1.0) if previous_weight is None else previous_weight
-        bonus = round(weight * SCALE)
-        round_of = {d.isoformat(): k for k, d in enumerate(horizon.rounds)}
-        for rd in previous.get("rounds", []):
-            kp = round_of.get(str(rd.get("as_of")))
-            if kp is None:  # a round already past, or not in this horizon
-                continue
-            for asg in rd["plan"]["assignments"]:
-                jp = pair_of(rounds[kp], asg["post_id"], asg.get("cadre_id"))
-                if jp is not None:
-                    out.append((kp, "hold", jp, -bonus))
+    for kp, jp, bonus in previous_rewards(rounds, horizon, rules, previous, previous_weight):
+        out.append((kp, "hold", jp, -bonus))
+    return out
+
+
+def previous_rewards(
+    rounds: Sequence[RoundTerms],
+    horizon: Horizon,
+    rules: Rules,
+    previous: dict[str, Any] | None,
+    previous_weight: float | None = None,
+) -> list[tuple[int, int, int]]:
+    """(round, pair, reward) for each pair an earlier roadmap used in a round of this horizon:
+    ``previous_weight`` objective units (default: one change, ``max(weights.change, 1)``)."""
+    if not previous:
+        return []
+    weight = max(rules.weights.change, 1.0) if previous_weight is None else previous_weight
+    bonus = round(weight * SCALE)
+    round_of = {d.isoformat(): k for k, d in enumerate(horizon.rounds)}
+    out: list[tuple[int, int, int]] = []
+    for rd in previous.get("rounds", []):
+        kp = round_of.get(str(rd.get("as_of")))
+        if kp is None:  # a round already past, or not in this horizon
+            continue
+        for asg in rd["plan"]["assignments"]:
+            jp = pair_of(rounds[kp], asg["post_id"], asg.get("cadre_id"))
+            if jp is not None:
+                out.append((kp, jp, bonus))
     return out
 
 

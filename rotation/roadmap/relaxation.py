@@ -32,7 +32,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from ..model import SCALE, all_rows, holding_costs, pair_costs, vacancy_costs
+from ..model import all_rows, holding_costs, pair_costs, vacancy_costs
 from ..model.constraints import Row
 from ..rules import Rules
 from .horizon import Horizon, stay_until
@@ -88,7 +88,7 @@ def round_costs(
 ) -> list[RoundCosts]:
     """The term objective per round as arrays (see
     :func:`rotation.roadmap.model.objective_terms`, which lists the same coefficients)."""
-    from .model import pair_of
+    from .model import previous_rewards
 
     n_r = len(rounds)
     out: list[RoundCosts] = []
@@ -102,18 +102,8 @@ def round_costs(
         out.append(
             RoundCosts(np.round(hold * f / n_r).astype(np.int64), arrive.astype(np.int64), vac)
         )
-    if previous:
-        weight = max(rules.weights.change, 1.0) if previous_weight is None else previous_weight
-        bonus = round(weight * SCALE)
-        round_of = {d.isoformat(): k for k, d in enumerate(horizon.rounds)}
-        for rd in previous.get("rounds", []):
-            kp = round_of.get(str(rd.get("as_of")))
-            if kp is None:  # a round already past, or not in this horizon
-                continue
-            for asg in rd["plan"]["assignments"]:
-                jp = pair_of(rounds[kp], asg["post_id"], asg.get("cadre_id"))
-                if jp is not None:
-                    out[kp].hold[jp] -= bonus
+    for kp, jp, bonus in previous_rewards(rounds, horizon, rules, previous, previous_weight):
+        out[kp].hold[jp] -= bonus
     return out
 
 
