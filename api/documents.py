@@ -22,6 +22,8 @@ from rotation.status import JobStatus, PlanStatus
 OPEN = ConfigDict(extra="allow")
 BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 """OpenAPI for a file answer (exports): a generated client hands its bytes over as they are."""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+"""The media type of an Excel workbook export."""
 
 # --------------------------------------------------------------------------- rules (§2)
 RULE_WORDS: dict[str, str] = {

@@ -16,7 +16,14 @@ from ..deps import (
     visible_dataset,
     visible_plan,
 )
-from ..documents import BINARY, ComparedPlan, DifferingPost, PlanDocument, PostExplanation
+from ..documents import (
+    BINARY,
+    XLSX,
+    ComparedPlan,
+    DifferingPost,
+    PlanDocument,
+    PostExplanation,
+)
 from ..models import PlanRow
 from ..repair import check_events
 from ..schemas import Compared, JobCreated, PlanSummary, RepairRequest
@@ -66,7 +73,7 @@ def _plan_inputs(store: Any, who: Any, row: PlanRow):
             "description": "the plan as a file: CSV, an .xlsx workbook or GeoJSON",
             "content": {
                 # the workbook first: a generated client reads the answer as bytes then
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": BINARY,
+                XLSX: BINARY,
                 "text/csv": BINARY,
                 "application/geo+json": {
                     "schema": {"type": "object", "description": "a GeoJSON FeatureCollection"}
@@ -112,7 +119,7 @@ def export_plan(
         content = path.read_bytes()
     return Response(
         content,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
     )
 

@@ -32,13 +32,12 @@ from ..deps import (
     visible_dataset,
     visible_roadmap,
 )
-from ..documents import BINARY, RoadmapDocument, RoadmapSummary
+from ..documents import BINARY, XLSX, RoadmapDocument, RoadmapSummary
 from ..schemas import JobCreated, RoadmapRepairCreated, RoadmapRepairRequest
 from ..scoping import within
 
 router = APIRouter(prefix="/v1", tags=["roadmaps"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROUNDS = 20
 """Most rounds one roadmap may have (a term is 5 years; this leaves room for monthly rounds
 over a year or two, never an unbounded model)."""

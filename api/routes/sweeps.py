@@ -27,12 +27,11 @@ from ..deps import (
     visible_dataset,
     visible_job,
 )
-from ..documents import BINARY, SweepTable
+from ..documents import BINARY, XLSX, SweepTable
 from ..schemas import JobCreated
 
 router = APIRouter(prefix="/v1", tags=["sweeps"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_VARIANTS = 200
 """Most variants one sweep job may have here (each is a full solve)."""
 SWEEP_BODY_DOC: dict[str, Any] = {

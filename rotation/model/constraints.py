@@ -11,7 +11,7 @@ earlier, by removing pairs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -156,6 +156,13 @@ def relatives_same_unit(ix: PairIndex) -> Iterator[Row]:
             yield Row("relatives_same_unit", u, f"{a} and {b}", pairs, coefs, None, 1 - fixed)
 
 
+def _non_local_pairs(ix: PairIndex, posts: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of these posts whose cadre would be a non-local holder, each with coefficient
+    1: the count both target rows bound."""
+    nl = ix.elig.pair_non_local
+    return _ones([k for p in posts for k in ix.pairs_of_post[p] if nl[k]])
+
+
 def non_local_target(ix: PairIndex) -> Iterator[Row]:
     """At least ceil(min_share × n) of each scope's n posts of the position go to non-local
     holders."""
@@ -164,8 +171,7 @@ def non_local_target(ix: PairIndex) -> Iterator[Row]:
         for scope, posts, required in ix.target_groups(t):
             if required <= 0:
                 continue
-            ks = [k for p in posts for k in ix.pairs_of_post[p] if e.pair_non_local[k]]
-            pairs, coefs = _ones(ks)
+            pairs, coefs = _non_local_pairs(ix, posts)
             yield Row(
                 "non_local_target",
                 scope,
@@ -190,8 +196,7 @@ def never_below_current(ix: PairIndex) -> Iterator[Row]:
             now = int(today[posts].sum())
             if now <= required:
                 continue
-            ks = [k for p in posts for k in ix.pairs_of_post[p] if e.pair_non_local[k]]
-            pairs, coefs = _ones(ks)
+            pairs, coefs = _non_local_pairs(ix, posts)
             yield Row(
                 "never_below_current",
                 scope,
