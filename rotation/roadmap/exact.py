@@ -10,31 +10,45 @@ The single plan's exact pipeline (``rotation.solve.pruning``), lifted to a term:
    round, ``office_wait`` and ``never_decrease`` as rows and the term objective
    (:func:`~rotation.roadmap.relaxation.round_costs`), solved by HiGHS: a lower bound ``LB``
    and reduced costs, valid for every triple since every roadmap is a set of stints;
-3. an upper bound ``UB``: the round-by-round roadmap (:func:`greedy_roadmap`), improved by
-   CP-SAT over the LP's support and the stints of smallest reduced cost;
+3. a first roadmap: the HiGHS MIP of the same rows over the stints of reduced cost at most
+   :data:`FIRST_GAP` × ``LB`` (and the LP's support); the LP is nearly integral, so this MIP
+   is small and its optimum close to ``LB``: the upper bound ``UB``;
 4. reduced-cost fixing: a stint whose reduced cost exceeds ``UB − LB`` is in no roadmap costing
-   at most ``UB``; a triple (or its arrival) no kept stint covers is dropped;
-5. CP-SAT on the triples left (every rule row, single-round and cross-round), hinted with the
-   best roadmap. Its ``OPTIMAL`` at a cost ``≤ UB`` is a proof for the whole problem;
-   otherwise the status is ``feasible`` with the gap against the best bound (the LP's or
-   CP-SAT's). With more than :data:`PROOF_MAX_TRIPLES` triples left the proof is not attempted:
-   the best roadmap known is returned, ``feasible``, with the LP's gap and ``stats.message``.
+   at most ``UB`` (for a 0/1 point ``s`` of the LP, cost(s) ≥ LB + Σ reduced cost × s);
+5. the proof: the HiGHS MIP over the stints left. Its optimum is the optimum over every
+   triple: every roadmap costing at most ``UB`` uses only stints left. (When ``UB − LB`` is
+   already within the first MIP's reduced-cost limit, step 3 was the proof.) Costs are
+   integers (scaled by ``SCALE``), so an absolute MIP gap below 1 is exact.
+
+A MIP solution is a roadmap only if no pair's stay is split into two back-to-back stints
+(:func:`~rotation.roadmap.stints.repeated_stays`: such rows are added and the MIP solved again);
+each solution is turned into holders and back into holding/arrival columns, which must equal
+the stints' own (:func:`stint_holders`), so the cost the MIP reports is the roadmap's.
+
+Only when no MIP gives a roadmap in time does the former path run: the round-by-round roadmap
+(:func:`greedy_roadmap`) and CP-SAT over the LP's support and the stints of smallest reduced
+cost, then CP-SAT on the triples left (with more than :data:`PROOF_MAX_TRIPLES` left, no proof
+is attempted: the best roadmap known is returned, ``feasible``, with the LP's gap and
+``stats.message``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from ortools.sat.python import cp_model
 
 from ..data import ProblemData
 from ..model import SCALE
 from ..rules import Rules
 from ..solve import Progress, Watcher, solver_parameters
-from ..solve.progress import Clock, relative_gap
+from ..solve.progress import Clock, relative_gap, stopped
 from .horizon import round_rules
 from .model import (
     RoadmapModel,
@@ -50,7 +64,16 @@ from .relaxation import Columns, TermLp, cost_vector, round_costs
 from .rounds import RoundIndex, RoundPairs, restrict_round
 from .rows import TermIndex
 from .state import project_ratings, retired_by
-from .stints import Stints, solve_stint_lp, stint_lp, term_stints
+from .stints import (
+    StintLp,
+    StintMip,
+    Stints,
+    repeated_stays,
+    solve_stint_lp,
+    solve_stint_mip,
+    stint_lp,
+    term_stints,
+)
 
 
 def roadmap_vector(
@@ -115,10 +138,191 @@ FIRST_ROADMAP_STINTS = 2_000
 """Stints of smallest reduced cost a first roadmap is searched among, besides the LP's support
 (the LP is nearly integral: 16 fractional stints of 488,933 on Hai Duong)."""
 
+FIRST_GAP = 2e-4
+"""The first roadmap's MIP keeps the stints of reduced cost at most ``FIRST_GAP × |LB|`` (0.02%
+of the bound: 2,517 of 487,319 stints on Hai Duong's default horizon, a 0.1 s MIP)."""
+
+PROOF_GAP = 1e-6
+"""A relative gap at most this is a proof (``status`` "optimal")."""
+
+REPEATED_STAY_ROUNDS = 5
+"""At most this many times a stint MIP is solved again with rows against split stays."""
+
 PROOF_MAX_TRIPLES = 60_000
 """Above this many triples left after the pruning, CP-SAT is not asked for the proof (building
 the model alone takes over a minute at 330k triples): the best roadmap known is returned,
 ``feasible``, with the LP bound's gap."""
+
+
+@dataclass
+class TermSetup:
+    """A term's rounds over every eligible triple, its LP columns and costs (scaled)."""
+
+    base: ProblemData
+    horizon: Any
+    rrules: list[Rules]
+    retired: list[set[str]]
+    pairs: list[RoundPairs]
+    cand: Any
+    rounds: list[RoundIndex]
+    term: TermIndex
+    cols: Columns
+    hold_cost: np.ndarray
+
+    def objective(self, holders: list[dict[str, str | None]]) -> float | None:
+        """The term objective of a roadmap (scaled units); ``None`` if it uses a pair that is
+        no pair of its round."""
+        v = roadmap_vector(self.rounds, self.cols, holders)
+        return None if v is None else float(self.hold_cost @ v)
+
+
+def term_setup(
+    data: ProblemData,
+    rules: Rules,
+    previous: dict[str, Any] | None = None,
+    previous_weight: float | None = None,
+    on_round: Callable[[int], None] | None = None,
+) -> TermSetup:
+    """Every round's eligible pairs (ratings projected to the last round), the columns and the
+    term objective's coefficients."""
+    h = horizon_of(rules)
+    rrules = [round_rules(rules, h, k) for k in range(len(h.rounds))]
+    base = project_ratings(data, h.rounds[-1].year)
+    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
+    pairs, cand = term_pairs(base, rules, retired, None, None, on_round=on_round)
+    rounds = [RoundIndex(rp.elig, rp.gids, rp.can_arrive, rp.prev) for rp in pairs]
+    term = TermIndex(base, rules, h, list(rounds), retired)
+    cols = Columns(rounds)
+    hold_cost = cost_vector(round_costs(rounds, h, rules, previous, previous_weight), cols)
+    return TermSetup(base, h, rrules, retired, pairs, cand, rounds, term, cols, hold_cost)
+
+
+def term_objective(
+    data: ProblemData,
+    rules: Rules,
+    holders: list[dict[str, str | None]],
+    previous: dict[str, Any] | None = None,
+    previous_weight: float | None = None,
+) -> float | None:
+    """The term objective (weight units, as ``stats.objective``) of a roadmap given as post →
+    cadre per round, e.g. the round-by-round one; ``None`` if a pair is not eligible."""
+    obj = term_setup(data, rules, previous, previous_weight).objective(holders)
+    return None if obj is None else round(obj / SCALE, 3)
+
+
+def stint_holders(
+    t: TermSetup, stints: Stints, s: np.ndarray
+) -> list[dict[str, str | None]] | None:
+    """The roadmap (post → cadre per round) of a 0/1 stint solution; ``None`` unless its
+    holding, arrival and vacancy columns are exactly the stints' (so its cost is theirs)."""
+    v = np.round(stints.T @ s)
+    out: list[dict[str, str | None]] = []
+    for k, r in enumerate(t.rounds):
+        held: dict[str, str | None] = dict.fromkeys(r.elig.posts.index.astype(str))
+        on = np.nonzero(v[t.cols.hold_off[k] : t.cols.hold_off[k] + r.n_pairs] > 0.5)[0]
+        for j in on.tolist():
+            pid = r.elig.post_id(int(r.elig.pair_post[j]))
+            if held[pid] is not None:
+                return None  # two holders: not a roadmap
+            held[pid] = r.elig.cadre_id(int(r.elig.pair_cadre[j]))
+        out.append(held)
+    back = roadmap_vector(t.rounds, t.cols, out)
+    return out if back is not None and np.array_equal(back, v) else None
+
+
+@dataclass
+class StintSearch:
+    """What the stint MIPs found: the best roadmap (``holders``, cost ``ub``), the bound over
+    every triple, whether it is a proof, and the stints the last MIP kept."""
+
+    holders: list[dict[str, str | None]]
+    ub: float
+    bound: float
+    proven: bool
+    kept: np.ndarray
+    stats: dict[str, Any]
+
+
+def _roadmap_mip(
+    t: TermSetup,
+    stints: Stints,
+    mat: StintLp,
+    keep: np.ndarray,
+    time_limit: float,
+    start: np.ndarray | None,
+) -> tuple[StintMip, list[dict[str, str | None]] | None]:
+    """The stint MIP over ``keep``, solved again with rows against split stays while its
+    solution has some (every roadmap keeps them, so the MIP stays a relaxation of the
+    roadmaps over ``keep``)."""
+    t0 = time.perf_counter()
+    extra: sp.csr_matrix | None = None
+    mip = solve_stint_mip(mat, keep, time_limit, start)
+    for _ in range(REPEATED_STAY_ROUNDS):
+        if mip.s is None:
+            return mip, None
+        rows = repeated_stays(stints, t.cols, t.rounds, mip.s)
+        if not rows.shape[0]:
+            return mip, stint_holders(t, stints, mip.s)
+        extra = rows if extra is None else sp.vstack([extra, rows]).tocsr()
+        left = time_limit - (time.perf_counter() - t0)
+        mip = solve_stint_mip(mat, keep, left, start, extra)
+    return mip, None
+
+
+def stint_search(
+    t: TermSetup,
+    stints: Stints,
+    mat: StintLp,
+    lp: TermLp,
+    left: Callable[[], float],
+    event: Callable[..., None],
+    stop: threading.Event | None = None,
+) -> StintSearch | None:
+    """Steps 3–5 of the module docstring; ``None`` when no MIP gave a roadmap (infeasible over
+    the first stints or out of time: the caller falls back to the CP-SAT path)."""
+    lb = float(lp.bound)
+    tol = 1e-6 * max(1.0, abs(lb))  # the LP's reduced costs and bound carry HiGHS's tolerances
+    rc = np.maximum(lp.reduced_cost, 0.0)
+    support = lp.x > 1e-9
+    stats: dict[str, Any] = {"lp_stints": len(stints)}
+    delta = FIRST_GAP * max(1.0, abs(lb))
+    t0 = time.perf_counter()
+    while True:
+        keep = support | (rc <= delta + tol)
+        mip, holders = _roadmap_mip(t, stints, mat, keep, max(0.5, min(left() / 3, 10.0)), None)
+        if mip.status != "infeasible" or keep.all() or stopped(stop):
+            break
+        delta = max(10 * delta, 1.0)  # no roadmap costs at most LB + delta: look further
+    stats["first_roadmap_s"] = round(time.perf_counter() - t0, 3)
+    stats["first_stints"] = int(keep.sum())
+    if holders is None or mip.s is None:
+        return None
+    ub, s_best = mip.objective, mip.s
+    stats["first_roadmap"] = round(ub / SCALE, 3)
+    event("first roadmap", objective=ub / SCALE, bound=lb / SCALE)
+    if mip.status == "optimal" and ub - lb <= delta:
+        # every roadmap costing at most ub ≤ lb + delta uses only the stints the MIP had
+        stats["proof_s"] = 0.0
+        event("proof", objective=ub / SCALE, bound=ub / SCALE)
+        return StintSearch(holders, ub, ub, True, keep, stats)
+    if stopped(stop):
+        return StintSearch(holders, ub, lb, False, keep, stats)
+    keep = support | (rc <= (ub - lb) + tol)
+    event("pruning", objective=ub / SCALE, bound=lb / SCALE)
+    proof, better = _roadmap_mip(t, stints, mat, keep, max(0.5, left()), s_best)
+    stats["proof_s"] = round(proof.seconds, 3)
+    bound = lb
+    if better is not None and proof.s is not None and proof.objective <= ub:
+        ub, holders = proof.objective, better
+    if proof.status == "optimal" and better is not None:
+        event("proof", objective=ub / SCALE, bound=ub / SCALE)
+        return StintSearch(holders, ub, ub, True, keep, stats)
+    if proof.status in ("optimal", "feasible"):
+        # every roadmap over the kept stints costs at least the MIP's bound; any other, > ub
+        bound = max(lb, min(proof.bound, ub))
+    proven = relative_gap(ub, bound) <= PROOF_GAP
+    event("proof", objective=ub / SCALE, bound=(ub if proven else bound) / SCALE)
+    return StintSearch(holders, ub, ub if proven else bound, proven, keep, stats)
 
 
 def solve_roadmap_exact(
@@ -136,7 +340,6 @@ def solve_roadmap_exact(
     t0 = clock.t0
     h = horizon_of(rules)
     n_r = len(h.rounds)
-    rrules = [round_rules(rules, h, k) for k in range(n_r)]
     stats: dict[str, Any] = {"rounds": n_r, "method": "exact"}
 
     def event(phase: str, objective: float | None = None, bound: float | None = None) -> None:
@@ -146,37 +349,49 @@ def solve_roadmap_exact(
     def left() -> float:
         return rules.time_limit_s - (time.perf_counter() - t0)
 
-    greedy = greedy_roadmap(data, rules)
-    warm = [p.holder() for _, p in greedy.rounds] if len(greedy.rounds) == n_r else []
-    stats["greedy_s"] = greedy.stats.get("total_s")
-    event("round by round")
     t1 = time.perf_counter()
-    base = project_ratings(data, h.rounds[-1].year)
-    retired = [set(retired_by(base, rules, d)) for d in h.rounds]
-    pairs, cand = term_pairs(base, rules, retired, warm or None, None)
-    rounds = [RoundIndex(rp.elig, rp.gids, rp.can_arrive, rp.prev) for rp in pairs]
-    term = TermIndex(base, rules, h, list(rounds), retired)
-    cols = Columns(rounds)
-    stints = term_stints(term, cols)
-    mat = stint_lp(term, cols, stints, rules, previous, previous_weight)
-    hold_cost = cost_vector(round_costs(rounds, h, rules, previous, previous_weight), cols)
+    t = term_setup(
+        data,
+        rules,
+        previous,
+        previous_weight,
+        on_round=lambda k: event(f"pairs {h.rounds[k].year}"),
+    )
+    base, rrules, rounds, cols = t.base, t.rrules, t.rounds, t.cols
+    stints = term_stints(t.term, cols)
+    mat = stint_lp(t.term, cols, stints, rules, previous, previous_weight)
     stats["triples"] = int(sum(r.n_pairs for r in rounds))
     stats["lp_columns"] = int(mat.A.shape[1])
     stats["lp_rows"] = int(mat.A.shape[0])
     stats["lp_stints"] = len(stints)
     stats["rows_s"] = round(time.perf_counter() - t1, 3)
+    event("rows")
     lp = solve_stint_lp(mat, max(1.0, left()), lp_options)
     stats["lp_s"] = round(lp.seconds, 3)
+    warm_cache: list[list[dict[str, str | None]]] = []
+
+    def warm() -> list[dict[str, str | None]]:
+        """The round-by-round roadmap (computed once, when needed)."""
+        if not warm_cache:
+            greedy = greedy_roadmap(data, rules)
+            stats["greedy_s"] = greedy.stats.get("total_s")
+            warm_cache.append(
+                [p.holder() for _, p in greedy.rounds] if len(greedy.rounds) == n_r else []
+            )
+            event("round by round")
+        return warm_cache[0]
+
     if lp.stopped:  # no bound in time: the round-by-round roadmap, unproven
         stats["message"] = "the LP bound was not reached within the time limit; raise time_limit_s"
+        holders = warm()
         stats["total_s"] = clock.elapsed()
-        if not warm:
+        if not holders:
             return RoadmapResult(status="unknown", stats=stats)
-        result = _assemble(base, rules, h, rrules, warm, "feasible")
+        result = _assemble(base, rules, h, rrules, holders, "feasible")
         result.stats.update(stats)
-        v0 = roadmap_vector(rounds, cols, warm)
-        if v0 is not None:
-            result.stats["objective"] = round(float(hold_cost @ v0) / SCALE, 3)
+        obj = t.objective(holders)
+        if obj is not None:
+            result.stats["objective"] = round(obj / SCALE, 3)
         result.stats["proven"] = False
         result.stats["gap"] = None
         return result
@@ -188,6 +403,73 @@ def solve_roadmap_exact(
     lb = float(lp.bound)
     stats["lp_bound"] = round(lb / SCALE, 3)
     event("bound", bound=lb / SCALE)
+    found = stint_search(t, stints, mat, lp, left, event, stop)
+    if found is not None:
+        stats.update(found.stats)
+        kept_triples = int(covered(stints, found.kept, None)[_hold_mask(t)].sum())
+        stats["model_triples"] = kept_triples
+        stats["pruned_triples"] = stats["triples"] - kept_triples
+        stats["kept_stints"] = int(found.kept.sum())
+        status = "optimal" if found.proven else "feasible"
+        result = _assemble(base, rules, h, rrules, found.holders, status)
+        result.stats.update(stats)
+        result.stats["objective"] = round(found.ub / SCALE, 3)
+        result.stats["bound"] = round(found.bound / SCALE, 3)
+        result.stats["gap"] = 0.0 if found.proven else round(relative_gap(found.ub, found.bound), 6)
+        result.stats["proven"] = found.proven
+        result.stats["exact_over"] = (
+            f"every eligible (cadre, post, round) triple ({stats['triples']}): the stint LP bound "
+            f"and reduced-cost fixing left {stats['kept_stints']} of {len(stints)} stints "
+            f"({kept_triples} triples) that a roadmap costing at most the best one known can "
+            "use; the HiGHS MIP of every rule row searched them"
+        )
+        if not found.proven:
+            result.stats["message"] = f"the proof did not finish within {rules.time_limit_s:g} s"
+        result.stats["total_s"] = clock.elapsed()
+        event("done", objective=found.ub / SCALE, bound=found.bound / SCALE)
+        return result
+    return _cp_sat_search(
+        data, rules, t, stints, lp, warm(), progress, stop, clock, stats, previous, previous_weight
+    )
+
+
+def _hold_mask(t: TermSetup) -> np.ndarray:
+    """The holding columns among the LP's columns."""
+    mask = np.zeros(t.cols.n, dtype=bool)
+    for k, r in enumerate(t.rounds):
+        mask[t.cols.hold_off[k] : t.cols.hold_off[k] + r.n_pairs] = True
+    return mask
+
+
+def _cp_sat_search(
+    data: ProblemData,
+    rules: Rules,
+    t: TermSetup,
+    stints: Stints,
+    lp: TermLp,
+    warm: list[dict[str, str | None]],
+    progress: Progress | None,
+    stop: threading.Event | None,
+    clock: Clock,
+    stats: dict[str, Any],
+    previous: dict[str, Any] | None,
+    previous_weight: float | None,
+) -> RoadmapResult:
+    """The former path, when no stint MIP gave a roadmap: a first roadmap by CP-SAT over the
+    LP's support and the :data:`FIRST_ROADMAP_STINTS` stints of smallest reduced cost, hinted
+    with the round-by-round one; reduced-cost fixing; CP-SAT on the triples left."""
+    base, h, rrules, pairs, rounds, cols = t.base, t.horizon, t.rrules, t.pairs, t.rounds, t.cols
+    retired, cand, hold_cost = t.retired, t.cand, t.hold_cost
+    t0 = clock.t0
+
+    def event(phase: str, objective: float | None = None, bound: float | None = None) -> None:
+        if progress is not None:
+            progress(clock.event(phase, objective=objective, bound=bound))
+
+    def left() -> float:
+        return rules.time_limit_s - (time.perf_counter() - t0)
+
+    lb = float(lp.bound)
     v = roadmap_vector(rounds, cols, warm) if warm else None
     warm_cols = None if v is None else v > 0.5
     best = warm if v is not None else []
@@ -296,4 +578,17 @@ def solve_roadmap_exact(
     return result
 
 
-__all__ = ["FIRST_ROADMAP_STINTS", "PROOF_MAX_TRIPLES", "roadmap_vector", "solve_roadmap_exact"]
+__all__ = [
+    "FIRST_GAP",
+    "FIRST_ROADMAP_STINTS",
+    "PROOF_GAP",
+    "PROOF_MAX_TRIPLES",
+    "StintSearch",
+    "TermSetup",
+    "roadmap_vector",
+    "solve_roadmap_exact",
+    "stint_holders",
+    "stint_search",
+    "term_objective",
+    "term_setup",
+]

@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,10 +204,11 @@ def term_pairs(
     warm: list[dict[str, str | None]] | None,
     candidates_per_post: int | None,
     previous: dict[str, Any] | None = None,
+    on_round: Callable[[int], None] | None = None,
 ) -> tuple[list[RoundPairs], Candidates]:
     """Every round's pairs: the candidates (``None``: every eligible pair), the locks,
     ``warm``'s pairs, ``previous``'s pairs of the same date (so that what an earlier roadmap
-    did can be kept) and the continuations."""
+    did can be kept) and the continuations; ``on_round(k)`` after round ``k``'s (progress)."""
     h = horizon_of(rules)
     cand = Candidates()
     locks = {(lk.post_id, lk.cadre_id) for lk in rules.locks}
@@ -221,6 +222,8 @@ def term_pairs(
         pairs.append(
             round_pairs(base, rules_k, retired[k], cand, before, candidates_per_post, extra)
         )
+        if on_round is not None:
+            on_round(k)
     return pairs, cand
 
 

@@ -230,4 +230,128 @@ def solve_stint_lp(
     )
 
 
-__all__ = ["StintLp", "Stints", "solve_stint_lp", "stint_lp", "term_stints"]
+@dataclass
+class StintMip:
+    """A HiGHS MIP over some stints: ``status`` "optimal" (proven over those stints),
+    "feasible" (stopped with a solution), "infeasible" or "unknown"; ``s``: the 0/1 solution over
+    the whole stint space (``None`` without one); ``objective``, ``bound``: scaled units."""
+
+    status: str
+    s: np.ndarray | None
+    objective: float
+    bound: float
+    seconds: float
+
+
+def solve_stint_mip(
+    m: StintLp,
+    keep: np.ndarray,
+    time_limit: float,
+    start: np.ndarray | None = None,
+    extra: sp.csr_matrix | None = None,
+) -> StintMip:
+    """HiGHS MIP of the stint LP's rows over the stints ``keep`` marks (the others fixed at 0);
+    ``start``: a known 0/1 solution over the stint space (its kept part is passed as the first
+    incumbent); ``extra``: more rows over the stint space, each ``<= 1``. Costs are integers
+    (scaled), so an absolute gap below 1 is a proof over these stints."""
+    t0 = time.perf_counter()
+    idx = np.nonzero(keep)[0]
+    n = len(idx)
+    A = m.A[:, idx]
+    lo, hi = m.lo, m.hi
+    if extra is not None and extra.shape[0]:
+        A = sp.vstack([A, extra.tocsc()[:, idx]])
+        lo = np.concatenate([lo, np.full(extra.shape[0], -np.inf)])
+        hi = np.concatenate([hi, np.ones(extra.shape[0])])
+    A = A.tocsc()
+    A.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, A.shape[0]
+    lp.col_cost_ = m.cost[idx]
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.ones(n)
+    lp.row_lower_ = lo
+    lp.row_upper_ = hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h = _silent_highs()
+    for key, value in MIP_OPTIONS.items():
+        h.setOptionValue(key, value)
+    h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+    h.passModel(lp)  # ("threads" is left alone: HiGHS fixes it at its first run in a process)
+    if start is not None and np.all(start[~keep] < 0.5):
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.round(start[idx]))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    secs = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return StintMip("infeasible", None, np.inf, np.inf, secs)
+    has = int(info.primal_solution_status) == int(highspy.SolutionStatus.kSolutionStatusFeasible)
+    s = None
+    if has:
+        s = np.zeros(len(keep))
+        s[idx] = np.round(np.asarray(h.getSolution().col_value))
+    optimal = status == highspy.HighsModelStatus.kOptimal and has
+    return StintMip(
+        "optimal" if optimal else "feasible" if has else "unknown",
+        s,
+        float(info.objective_function_value) if has else np.inf,
+        float(info.mip_dual_bound),
+        secs,
+    )
+
+
+MIP_OPTIONS: dict[str, Any] = {
+    "mip_rel_gap": 0.0,
+    "mip_abs_gap": 0.5,  # integer costs: below 1 is optimal
+    "presolve": "off",  # measured: presolve took 2-3 s of a 3 s solve on Hai Duong
+}
+"""HiGHS options of :func:`solve_stint_mip` (bench/README.md, issue 14)."""
+
+
+def repeated_stays(
+    stints: Stints, cols: Columns, rounds: Sequence[RoundTerms], s: np.ndarray
+) -> sp.csr_matrix:
+    """Rows ``arrive(k, j) + held(k − 1, j) <= 1`` (over the stint space) for each pair that a
+    0/1 stint solution ``s`` holds in round k − 1 and starts a new stint of in round k: two
+    back-to-back stints of one pair are one stay with no arrival in between, so such a solution
+    is no roadmap; every roadmap keeps these rows (its stints are its maximal holding runs)."""
+    v = stints.T @ s
+    arr_rows: list[int] = []
+    was_rows: list[int] = []
+    for k in range(1, len(rounds)):
+        r = rounds[k]
+        j = np.asarray(r.arrive_pairs, dtype=np.int64)
+        if not len(j):
+            continue
+        a = cols.arrive_col[k][j]
+        w = cols.hold_off[k - 1] + r.prev[j]
+        bad = (v[a] > 0.5) & (v[w] > 0.5)
+        arr_rows += a[bad].tolist()
+        was_rows += w[bad].tolist()
+    n = len(arr_rows)
+    R = sp.csr_matrix(
+        (np.ones(2 * n), (np.tile(np.arange(n), 2), np.array(arr_rows + was_rows))),
+        shape=(n, cols.n),
+    )
+    return (R @ stints.T).tocsr()
+
+
+__all__ = [
+    "MIP_OPTIONS",
+    "StintLp",
+    "StintMip",
+    "Stints",
+    "repeated_stays",
+    "solve_stint_lp",
+    "solve_stint_mip",
+    "stint_lp",
+    "term_stints",
+]

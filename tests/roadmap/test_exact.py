@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from rotation.data import ProblemData
 from rotation.model import SCALE, all_rows
-from rotation.roadmap.exact import solve_roadmap_exact
+from rotation.roadmap.exact import solve_roadmap_exact, term_objective
 from rotation.roadmap.model import build_roadmap_model, greedy_roadmap, proof_line, solve_roadmap
 from rotation.roadmap.validate import validate_roadmap
 from rotation.rules import Rules
@@ -69,10 +69,27 @@ def test_progress_events_name_the_phases_with_monotonic_time():
     events = []
     solve_roadmap_exact(data, rules, progress=events.append)
     phases = [e.phase for e in events]
-    for phase in ("round by round", "bound", "first roadmap", "pruning", "done"):
-        assert phase in phases
+    order = ["pairs 2026", "pairs 2027", "rows", "bound", "first roadmap", "proof", "done"]
+    assert [p for p in phases if p in order] == order  # each once, in this order
     times = [e.elapsed_s for e in events]
     assert times == sorted(times)
+    assert events[-1].objective == events[-1].bound  # proven: the bound reached the roadmap
+
+
+def test_the_proof_after_pruning_finds_the_same_optimum(monkeypatch):
+    """With a first MIP over the LP's support only, the proof runs over the stints the pruning
+    keeps (events "pruning" then "proof") and still proves the plain optimum."""
+    import rotation.roadmap.exact as exact
+
+    data, rules = _foresight()
+    monkeypatch.setattr(exact, "FIRST_GAP", -1.0)  # no stint beyond the LP's support at first
+    events = []
+    res = solve_roadmap_exact(data, rules, progress=events.append)
+    phases = [e.phase for e in events]
+    assert phases.index("first roadmap") < phases.index("pruning") < phases.index("proof")
+    assert res.status == "optimal" and res.stats["proven"] is True
+    assert res.stats["objective"] == round(_plain_optimum(data, rules) or -1, 3)
+    assert validate_roadmap(data, rules, res.to_json()) == []
 
 
 @settings(
@@ -102,8 +119,9 @@ def test_exact_never_worse_than_round_by_round_and_always_valid(communes, since,
     assert validate_roadmap(data, rules, res.to_json()) == []
     assert res.stats["objective"] == round(plain, 3)
     greedy = greedy_roadmap(data, rules)
-    if "first_roadmap" in res.stats and greedy.status == "optimal":
-        assert res.stats["objective"] <= res.stats["first_roadmap"] + 1e-6
+    if greedy.status == "optimal":  # round by round found a roadmap: never better
+        myopic = term_objective(data, rules, [p.holder() for _, p in greedy.rounds])
+        assert myopic is not None and res.stats["objective"] <= myopic + 1e-6
 
 
 def _round_rows(rules: Rules, rule: str) -> list[Any]:
@@ -204,10 +222,12 @@ def test_a_merged_communes_incumbent_is_released_once():
 
 
 def test_without_a_proof_the_best_roadmap_known_is_feasible_with_its_gap(monkeypatch):
+    """The CP-SAT fallback (no stint MIP gave a roadmap) with no proof attempted."""
     import rotation.roadmap.exact as exact
 
     data, rules = _foresight()
     proven = solve_roadmap_exact(data, rules)
+    monkeypatch.setattr(exact, "stint_search", lambda *a, **k: None)  # the MIPs give nothing
     monkeypatch.setattr(exact, "PROOF_MAX_TRIPLES", -1)  # no proof is ever attempted
     res = solve_roadmap_exact(data, rules)
     assert res.status == "feasible" and res.stats["proven"] is False
@@ -216,3 +236,41 @@ def test_without_a_proof_the_best_roadmap_known_is_feasible_with_its_gap(monkeyp
     assert 0 <= res.stats["gap"] < 1
     assert validate_roadmap(data, rules, res.to_json()) == []
     assert proof_line(res.stats).startswith("Not proven: gap")
+
+
+def test_an_unfinished_proof_mip_returns_its_roadmap_feasible_with_the_gap(monkeypatch):
+    """The proof MIP stopping early (its status made "feasible", its bound lowered, as a time
+    limit leaves them) gives the best roadmap, ``feasible``, the bound below it. The LP bound is
+    weakened by 5 (a lower bound still: the tiny LP is integral, so it would prove alone)."""
+    import dataclasses
+
+    import rotation.roadmap.exact as exact
+
+    data, rules = _foresight()
+    real = exact.solve_stint_mip
+    calls = []
+    real_lp = exact.solve_stint_lp
+
+    def weaker_lp(*args: Any, **kwargs: Any):
+        lp = real_lp(*args, **kwargs)
+        return dataclasses.replace(lp, bound=lp.bound - 5 * SCALE)
+
+    monkeypatch.setattr(exact, "solve_stint_lp", weaker_lp)
+
+    def stopped_early(*args: Any, **kwargs: Any):
+        mip = real(*args, **kwargs)
+        calls.append(mip.status)
+        if len(calls) == 1:
+            return mip
+        return dataclasses.replace(mip, status="feasible", bound=mip.bound - 5 * SCALE)
+
+    monkeypatch.setattr(exact, "FIRST_GAP", -1.0)
+    monkeypatch.setattr(exact, "solve_stint_mip", stopped_early)
+    res = solve_roadmap_exact(data, rules)
+    assert len(calls) >= 2
+    assert res.status == "feasible" and res.stats["proven"] is False
+    assert res.stats["objective"] == round(_plain_optimum(data, rules) or -1, 3)
+    assert res.stats["lp_bound"] <= res.stats["bound"] < res.stats["objective"]
+    assert 0 < res.stats["gap"] < 1
+    assert "did not finish" in res.stats["message"]
+    assert validate_roadmap(data, rules, res.to_json()) == []

@@ -78,3 +78,44 @@ def test_stint_lp_bound_never_exceeds_the_exact_optimum():
     assert solver.solve(m.cp) == cp_model.OPTIMAL
     assert lp.feasible and lp.bound <= solver.objective_value + 1e-6
     assert lp.bound / SCALE > 0  # a bound that says something (travel and changes cost)
+
+
+def test_back_to_back_stints_of_one_pair_are_no_roadmap():
+    """Two stints of one pair, the second starting the round after the first ends, are one
+    stay with no arrival between: :func:`stint_holders` refuses them, :func:`repeated_stays`
+    writes the row they break, and the merged stint passes both."""
+    from rotation.roadmap.exact import stint_holders, term_setup
+    from rotation.roadmap.stints import repeated_stays, term_stints
+
+    m = _model()
+    t = term_setup(m.base, m.rules)
+    stints = term_stints(t.term, t.cols)
+    r0, r1, r2 = t.rounds
+    nxt0 = {int(j): int(i) for i, j in enumerate(r1.prev) if j >= 0}
+    nxt1 = {int(j): int(i) for i, j in enumerate(r2.prev) if j >= 0}
+    found = None
+    for a in np.nonzero((stints.first == 0) & (stints.last == 1))[0]:
+        p0 = int(stints.pair[a])
+        p2 = nxt1.get(nxt0.get(p0, -1), -1)
+        if r0.elig.pair_keep[p0] or p2 < 0 or not r2.can_arrive[p2]:
+            continue
+        b = np.nonzero((stints.first == 2) & (stints.pair == p2))[0]
+        whole = np.nonzero((stints.first == 0) & (stints.last == 2) & (stints.pair == p0))[0]
+        if len(b) and len(whole):
+            found = (a, b[0], whole[0])
+            break
+    assert found is not None
+    a, b, whole = found
+    split = np.zeros(stints.T.shape[1])
+    split[[a, b]] = 1
+    assert stint_holders(t, stints, split) is None
+    rows = repeated_stays(stints, t.cols, t.rounds, split)
+    assert rows.shape[0] == 1 and (rows @ split).max() == 2  # the row "<= 1" is broken
+    merged = np.zeros(stints.T.shape[1])
+    merged[whole] = 1
+    assert (rows @ merged).max() <= 1
+    holders = stint_holders(t, stints, merged)
+    assert holders is not None
+    post = r0.elig.post_id(int(r0.elig.pair_post[int(stints.pair[whole])]))
+    cadre = r0.elig.cadre_id(int(r0.elig.pair_cadre[int(stints.pair[whole])]))
+    assert [h[post] for h in holders] == [cadre] * 3
