@@ -17,7 +17,8 @@ cross-round rules of :mod:`rotation.roadmap.rows`, the per-triple ones as arrays
   ``max(0, now − before)`` anyway and the rows change nothing;
 - ``continue_only`` and ``minimum_stay`` as arrays, equal row for row to the generators
   (``tests/roadmap/test_relaxation.py`` checks it);
-- ``office_wait`` and ``never_decrease`` through their generators (a few thousand rows).
+- ``office_wait`` and ``never_decrease`` as arrays too, row for row the generators' (a few
+  thousand rows).
 
 Leaving a row out of an LP can only lower its optimum, so whatever is dropped, the bound and the
 reduced costs stay valid for the exact CP-SAT model over every triple (a relaxation of it).
@@ -37,7 +38,7 @@ from ..model.constraints import Row
 from ..rules import Rules
 from .horizon import Horizon, stay_until
 from .rounds import RoundIndex, RoundTerms
-from .rows import SpanRow, TermIndex, office_wait
+from .rows import SpanRow, TermIndex
 
 
 class Columns:
@@ -218,6 +219,92 @@ def span_block(rows: list[SpanRow], cols: Columns) -> Block:
     )
 
 
+def office_wait_block(t: TermIndex, cols: Columns) -> Block:
+    """:func:`rotation.roadmap.rows.office_wait` as arrays, in the same row order (by cadre
+    id, then release round, then arrival round) and with the same terms: for a cadre released
+    in round ``k`` (held a post in ``k − 1`` — before round 0: an incumbent of an in-scope or
+    merged post — and none in ``k``) each later round's barred arrivals (still waiting, or a
+    position off their planning list) are bounded by ``arrivals(k2) + held(k − 1) − held(k)
+    <= 1`` (``<= 0`` in round 0)."""
+    from ..concepts import years_between
+
+    base, days, rounds = t.base, t.days, t.rounds
+    n_c, n_r = len(base.cadres), len(rounds)
+    wait = t.rules.min_years_in_post
+    merged = base.posts.loc[base.posts.index.isin(base.merged_posts), "incumbent_id"]
+    start_ids = {c for c in rounds[0].elig.posts["incumbent_id"] if isinstance(c, str)}
+    start_ids |= {c for c in merged if isinstance(c, str)}
+    start = base.cadres.index.isin(sorted(start_ids))
+    gone = np.zeros(n_c, dtype=bool)
+    active = []  # per round: not retired by it nor by an earlier round (the generator's break)
+    for k in range(n_r):
+        gone = gone | base.cadres.index.isin(sorted(t.retired[k]))
+        active.append(~gone)
+    has_pairs = np.zeros(n_c, dtype=bool)
+    for r in rounds:
+        has_pairs[r.elig.pair_cadre] = True
+    held_any = [np.bincount(r.elig.pair_cadre, minlength=n_c) > 0 for r in rounds]
+    position = rounds[0].elig.posts["position"].to_numpy()
+    pos_names, pos_code = np.unique(position.astype(str), return_inverse=True)
+    planned = np.zeros((n_c, len(pos_names)), dtype=bool)
+    for i, pp in enumerate(base.cadres["planned_positions"].tolist()):
+        for q in pp or ():
+            hit = np.nonzero(pos_names == q)[0]
+            if len(hit):
+                planned[i, hit[0]] = True
+    rank = np.empty(n_c, dtype=np.int64)  # the generator walks cadres in sorted id order
+    rank[np.argsort(base.cadres.index.to_numpy().astype(str), kind="stable")] = np.arange(n_c)
+    keys: list[np.ndarray] = []  # (cadre rank, k, k2) of each row
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (row key index, col, val)
+    his: list[np.ndarray] = []
+    n_rows = 0
+    for k in range(n_r):
+        released = has_pairs & active[k] & (held_any[k - 1] if k else start)
+        hold_j = np.nonzero(released[rounds[k].elig.pair_cadre])[0]
+        was_j = np.nonzero(released[rounds[k - 1].elig.pair_cadre])[0] if k else hold_j[:0]
+        for k2 in range(k + 1, n_r):
+            r2 = rounds[k2]
+            waiting = years_between(days[k], days[k2]) < wait - 1e-9
+            cad2 = r2.elig.pair_cadre
+            barred = r2.can_arrive & released[cad2]
+            if not waiting:
+                barred &= ~planned[cad2, pos_code[r2.elig.pair_post]]
+            arr_j = np.nonzero(barred)[0]
+            who = np.unique(cad2[arr_j])
+            if not len(who):
+                continue
+            row_of = np.full(n_c, -1, dtype=np.int64)
+            row_of[who] = n_rows + np.arange(len(who))
+            n_rows += len(who)
+            keys.append(np.stack([rank[who], np.full(len(who), k), np.full(len(who), k2)], 1))
+            his.append(np.full(len(who), 1.0 if k else 0.0))
+            parts = [(arr_j, cad2, cols.arrive_col[k2][arr_j], 1.0)]
+            parts.append((hold_j, rounds[k].elig.pair_cadre, cols.hold_off[k] + hold_j, -1.0))
+            if k:
+                parts.append(
+                    (was_j, rounds[k - 1].elig.pair_cadre, cols.hold_off[k - 1] + was_j, 1.0)
+                )
+            for j, cad, c, val in parts:
+                rr = row_of[cad[j]]
+                ok = rr >= 0
+                entries.append((rr[ok], c[ok], np.full(int(ok.sum()), val)))
+    if not n_rows:
+        return Block.empty()
+    key = np.concatenate(keys)
+    order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
+    new_row = np.empty(n_rows, dtype=np.int64)
+    new_row[order] = np.arange(n_rows)
+    rows = new_row[np.concatenate([e[0] for e in entries])]
+    hi = np.concatenate(his)[order]
+    return Block(
+        rows,
+        np.concatenate([e[1] for e in entries]).astype(np.int64),
+        np.concatenate([e[2] for e in entries]),
+        np.full(n_rows, -INF),
+        hi,
+    )
+
+
 def arrival_lower_block(rounds: Sequence[RoundTerms], cols: Columns) -> Block:
     """``arrive − held now + held before ≥ 0`` for every arrival literal of its own."""
     out = []
@@ -393,7 +480,7 @@ def term_lp_matrix(
         "arrival": arrival_lower_block(rounds, cols),
         "continue_only": continue_only_block(rounds, cols),
         "min_stay": minimum_stay_block(term, cols),
-        "office_wait": span_block(list(office_wait(term)), cols),
+        "office_wait": office_wait_block(term, cols),
         "never_decrease": never_decrease_block(term, cols),
     }
     others = [b for name, b in parts.items() if name != "arrival"]  # the row that defines it
@@ -471,6 +558,7 @@ __all__ = [
     "highs_lp",
     "minimum_stay_block",
     "never_decrease_block",
+    "office_wait_block",
     "pushed_up",
     "round_costs",
     "term_lp_matrix",

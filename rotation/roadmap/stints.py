@@ -40,12 +40,12 @@ from .relaxation import (
     TermLp,
     cost_vector,
     never_decrease_block,
+    office_wait_block,
     round_block,
     round_costs,
-    span_block,
 )
 from .rounds import RoundTerms
-from .rows import TermIndex, office_wait
+from .rows import TermIndex
 
 
 @dataclass
@@ -175,7 +175,7 @@ def stint_lp(
         "never_decrease": never_decrease_block(t, cols),
     }
     if with_office_wait:
-        parts["office_wait"] = span_block(list(office_wait(t)), cols)
+        parts["office_wait"] = office_wait_block(t, cols)
     b = Block.concat(list(parts.values()))
     A = sp.csr_matrix((b.vals, (b.rows, b.cols)), shape=(len(b.lo), cols.n))
     hold_cost = cost_vector(

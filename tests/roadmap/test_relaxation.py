@@ -16,9 +16,10 @@ from rotation.roadmap.relaxation import (
     continue_only_block,
     minimum_stay_block,
     never_decrease_block,
+    office_wait_block,
     span_block,
 )
-from rotation.roadmap.rows import continue_only, minimum_stay, never_decrease
+from rotation.roadmap.rows import continue_only, minimum_stay, never_decrease, office_wait
 
 
 def _model(rounds: int = 3):
@@ -60,6 +61,9 @@ def test_array_rows_are_the_generators_rows():
     assert len(nd.lo) > 0
     assert _rows(nd) == _rows(span_block(list(never_decrease(m.term)), cols))  # same order
     assert np.isfinite(nd.lo).all()
+    ow = office_wait_block(m.term, cols)
+    assert len(ow.lo) > 0
+    assert _rows(ow) == _rows(span_block(list(office_wait(m.term)), cols))  # same order
 
 
 def test_stint_lp_bound_never_exceeds_the_exact_optimum():
