@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .atomic import write_atomic
-from .concepts import age_years, is_local, is_minority, kpi_scope_level, wish_rank
+from .concepts import age_years, is_local, is_minority, kpi_scope_level, local_pairs, wish_rank
 from .data import ProblemData
 from .geo import distances
 from .rules import Rules
@@ -163,9 +163,14 @@ class Plan(BaseModel):
 
 
 def assignment_facts(
-    data: ProblemData, rules: Rules, post_id: str, cadre_id: str | None
+    data: ProblemData,
+    rules: Rules,
+    post_id: str,
+    cadre_id: str | None,
+    non_local: bool | None = None,
 ) -> dict[str, Any]:
-    """previous post, changed, non-local and km for one (post, holder), from the data alone."""
+    """previous post, changed, non-local and km for one (post, holder), from the data alone;
+    ``non_local``: the holder's locality if already known (:func:`non_local_holders`)."""
     post = data.posts.loc[post_id]
     incumbent = post["incumbent_id"] if isinstance(post["incumbent_id"], str) else None
     if cadre_id is None:
@@ -181,11 +186,30 @@ def assignment_facts(
     return {
         "previous_post_id": prev if isinstance(prev, str) else None,
         "changed": cadre_id != incumbent,
-        "non_local": not is_local(
-            data, c["hometown_id"], c["residence_id"], post["unit_id"], rules
-        ),
+        "non_local": non_local
+        if non_local is not None
+        else not is_local(data, c["hometown_id"], c["residence_id"], post["unit_id"], rules),
         "travel_km": round(float(km), 3),
     }
+
+
+def non_local_holders(
+    data: ProblemData, rules: Rules, held: Mapping[str, str | None]
+) -> dict[str, bool]:
+    """Post → whether its holder is non-local there, for every held post of ``held`` at once
+    (one :func:`~rotation.concepts.local_pairs` call instead of one per post)."""
+    pids = [p for p, c in held.items() if c]
+    if not pids:
+        return {}
+    cads = data.cadres.loc[[held[p] for p in pids]]
+    local = local_pairs(
+        data,
+        rules,
+        cads["hometown_id"].tolist(),
+        cads["residence_id"].tolist(),
+        data.posts.loc[pids, "unit_id"].tolist(),
+    )
+    return {p: not bool(lc) for p, lc in zip(pids, local, strict=True)}
 
 
 def holder_extras(
@@ -268,10 +292,11 @@ def plan_from_holders(
     plan to its holder after the plan (None = vacant). Released = incumbents of those posts who
     hold none of them."""
     assignments = []
+    non_local = non_local_holders(data, rules, held)
     for pid in sorted(held):
         cid = held[pid]
         post = data.posts.loc[pid]
-        facts = assignment_facts(data, rules, pid, cid)
+        facts = assignment_facts(data, rules, pid, cid, non_local.get(pid))
         extras = holder_extras(data, rules, pid, cid, facts["changed"], facts["travel_km"])
         assignments.append(
             Assignment(
