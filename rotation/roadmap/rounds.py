@@ -19,7 +19,7 @@ other pair can only continue from the round before (``rotation.roadmap.rows``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -31,27 +31,49 @@ from ..model.index import ChangeTerms
 from ..rules import Rules
 
 
-@dataclass
 class Candidates:
     """Every pair used in some round, numbered once for the whole term (post and cadre as
-    indices into the in-scope posts and the cadres of the term's base data)."""
+    indices into the in-scope posts and the cadres of the term's base data), in the order
+    they were first added: arrays ``post``, ``cadre``, ``km``, ``non_local`` by number."""
 
-    index: dict[tuple[int, int], int] = field(default_factory=dict)
-    post: list[int] = field(default_factory=list)
-    cadre: list[int] = field(default_factory=list)
-    km: list[float] = field(default_factory=list)
-    non_local: list[bool] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.post = np.zeros(0, dtype=np.int32)
+        self.cadre = np.zeros(0, dtype=np.int32)
+        self.km = np.zeros(0, dtype=float)
+        self.non_local = np.zeros(0, dtype=bool)
+        self._sorted_keys = np.zeros(0, dtype=np.int64)  # (post, cadre) keys, sorted
+        self._sorted_gids = np.zeros(0, dtype=np.int64)  # ... and their numbers
 
-    def add(self, post: int, cadre: int, km: float, non_local: bool) -> int:
-        gid = self.index.get((post, cadre))
-        if gid is None:
-            gid = len(self.post)
-            self.index[(post, cadre)] = gid
-            self.post.append(post)
-            self.cadre.append(cadre)
-            self.km.append(km)
-            self.non_local.append(non_local)
-        return gid
+    @staticmethod
+    def _keys(post: np.ndarray, cadre: np.ndarray) -> np.ndarray:
+        return (np.asarray(post, dtype=np.int64) << 32) | np.asarray(cadre, dtype=np.int64)
+
+    def add_many(
+        self, post: np.ndarray, cadre: np.ndarray, km: np.ndarray, non_local: np.ndarray
+    ) -> np.ndarray:
+        """The numbers of the distinct pairs (post[i], cadre[i]); a pair not yet numbered gets
+        the next number, in the order given."""
+        keys = self._keys(post, cadre)
+        pos = np.searchsorted(self._sorted_keys, keys)
+        pos_ok = np.minimum(pos, max(len(self._sorted_keys) - 1, 0))
+        known = (
+            self._sorted_keys[pos_ok] == keys
+            if len(self._sorted_keys)
+            else np.zeros(len(keys), dtype=bool)
+        )
+        gids = np.empty(len(keys), dtype=np.int64)
+        gids[known] = self._sorted_gids[pos_ok[known]]
+        new = np.nonzero(~known)[0]
+        gids[new] = len(self) + np.arange(len(new))
+        self.post = np.concatenate([self.post, np.asarray(post, dtype=np.int32)[new]])
+        self.cadre = np.concatenate([self.cadre, np.asarray(cadre, dtype=np.int32)[new]])
+        self.km = np.concatenate([self.km, np.asarray(km, dtype=float)[new]])
+        self.non_local = np.concatenate([self.non_local, np.asarray(non_local, dtype=bool)[new]])
+        all_keys = np.concatenate([self._sorted_keys, keys[new]])
+        all_gids = np.concatenate([self._sorted_gids, gids[new]])
+        order = np.argsort(all_keys, kind="stable")
+        self._sorted_keys, self._sorted_gids = all_keys[order], all_gids[order]
+        return gids
 
     def __len__(self) -> int:
         return len(self.post)
@@ -153,22 +175,23 @@ def round_pairs(
     gone = base.cadres.index.isin(sorted(retired))
     pick &= ~gone[e.pair_cadre]
     picked = np.nonzero(pick)[0]
-    gid_of_j: dict[int, int] = {}  # candidate gid -> index in the round's eligibility
-    for j in picked.tolist():
-        p, c = int(e.pair_post[j]), int(e.pair_cadre[j])
-        gid_of_j[cand.add(p, c, float(e.pair_km[j]), bool(e.pair_non_local[j]))] = j
-    carried: set[int] = set()  # continuations: non-keep pairs of the round before
+    picked_gids = cand.add_many(
+        e.pair_post[picked], e.pair_cadre[picked], e.pair_km[picked], e.pair_non_local[picked]
+    )
+    carried = np.zeros(0, dtype=np.int64)  # continuations: non-keep pairs of the round before
     if before is not None:
-        for j, g in enumerate(before.gids.tolist()):
-            if not before.elig.pair_keep[j] and not gone[before.elig.pair_cadre[j]]:
-                carried.add(int(g))
-    gids = np.array(sorted(set(gid_of_j) | carried), dtype=np.int64)
-    src = np.array([gid_of_j.get(int(g), -1) for g in gids], dtype=np.int64)
+        going_on = ~before.elig.pair_keep & ~gone[before.elig.pair_cadre]
+        carried = before.gids[going_on].astype(np.int64)
+    gids = np.union1d(picked_gids, carried).astype(np.int64)  # sorted, distinct
+    by_gid = np.argsort(picked_gids, kind="stable")
+    at = np.minimum(np.searchsorted(picked_gids[by_gid], gids), max(len(picked) - 1, 0))
+    found = picked_gids[by_gid][at] == gids if len(picked) else np.zeros(len(gids), dtype=bool)
+    src = np.where(found, picked[by_gid][at] if len(picked) else -1, -1).astype(np.int64)
     is_cand = src >= 0
-    post = np.array([cand.post[g] for g in gids], dtype=np.int32)
-    cadre = np.array([cand.cadre[g] for g in gids], dtype=np.int32)
-    km = np.array([cand.km[g] for g in gids], dtype=float)
-    nl = np.array([cand.non_local[g] for g in gids], dtype=bool)
+    post = cand.post[gids].astype(np.int32)
+    cadre = cand.cadre[gids].astype(np.int32)
+    km = cand.km[gids].astype(float)
+    nl = cand.non_local[gids].astype(bool)
     keep = np.zeros(len(gids), dtype=bool)
     keep[is_cand] = e.pair_keep[src[is_cand]]
     support = np.zeros(len(gids), dtype=e.pair_support_vnd.dtype)
@@ -178,8 +201,7 @@ def round_pairs(
         b = np.zeros(len(gids), dtype=bool)
         b[is_cand] = flags[src[is_cand]]
         bonus[term] = b
-    before_of = before.pair_of_gid() if before is not None else {}
-    prev = np.array([before_of.get(int(g), -1) for g in gids], dtype=np.int64)
+    prev = _index_in(before.gids if before is not None else np.zeros(0, dtype=np.int64), gids)
     must = {p: c for p, c in e.must_keep.items() if e.cadre_id(c) not in retired}
     elig = replace(
         e,
@@ -196,6 +218,14 @@ def round_pairs(
     return RoundPairs(elig, gids, is_cand & ~keep, prev)
 
 
+def _index_in(sorted_gids: np.ndarray, gids: np.ndarray) -> np.ndarray:
+    """Each of ``gids``' position in ``sorted_gids`` (ascending, distinct), −1 where absent."""
+    if not len(sorted_gids):
+        return np.full(len(gids), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(sorted_gids, gids), len(sorted_gids) - 1)
+    return np.where(sorted_gids[at] == gids, at, -1).astype(np.int64)
+
+
 def restrict_round(
     rp: RoundPairs, keep: np.ndarray, arrive_ok: np.ndarray, before: RoundPairs | None
 ) -> RoundPairs:
@@ -204,8 +234,7 @@ def restrict_round(
     the (restricted) round ``before``."""
     idx = np.nonzero(keep)[0]
     gids = rp.gids[idx]
-    before_of = before.pair_of_gid() if before is not None else {}
-    prev = np.array([before_of.get(int(g), -1) for g in gids.tolist()], dtype=np.int64)
+    prev = _index_in(before.gids if before is not None else np.zeros(0, dtype=np.int64), gids)
     return RoundPairs(rp.elig.subset(keep), gids, rp.can_arrive[idx] & arrive_ok[idx], prev)
 
 
