@@ -214,20 +214,38 @@ def stint_holders(
     t: TermSetup, stints: Stints, s: np.ndarray
 ) -> list[dict[str, str | None]] | None:
     """The roadmap (post → cadre per round) of a 0/1 stint solution; ``None`` unless its
-    holding, arrival and vacancy columns are exactly the stints' (so its cost is theirs)."""
+    holding, arrival and vacancy columns are exactly the ones that roadmap has (one holder or a
+    vacancy per post, an arrival exactly where a pair is held and was not the round before), so
+    the cost of the stints is the roadmap's."""
     v = np.round(stints.T @ s)
+    cols = t.cols
     out: list[dict[str, str | None]] = []
+    prev_hold = np.zeros(0)
     for k, r in enumerate(t.rounds):
+        hold = v[cols.hold_off[k] : cols.hold_off[k] + r.n_pairs]
+        if not np.isin(hold, (0.0, 1.0)).all():
+            return None
+        n_posts = len(r.elig.posts)
+        per_post = np.bincount(r.elig.pair_post, weights=hold, minlength=n_posts)
+        if (per_post > 1).any():
+            return None
+        if r.allow_vacancies:  # vacant exactly where no one holds the post
+            vac = v[cols.vac_off[k] : cols.vac_off[k] + n_posts]
+            if not np.array_equal(vac, (per_post == 0).astype(float)):
+                return None
+        own = np.asarray(r.arrive_pairs, dtype=np.int64)
+        if len(own):
+            arrives = hold[own] * (1 - prev_hold[r.prev[own]])
+            if not np.array_equal(v[cols.arrive_col[k][own]], arrives):
+                return None
         held: dict[str, str | None] = dict.fromkeys(r.elig.posts.index.astype(str))
-        on = np.nonzero(v[t.cols.hold_off[k] : t.cols.hold_off[k] + r.n_pairs] > 0.5)[0]
-        for j in on.tolist():
-            pid = r.elig.post_id(int(r.elig.pair_post[j]))
-            if held[pid] is not None:
-                return None  # two holders: not a roadmap
-            held[pid] = r.elig.cadre_id(int(r.elig.pair_cadre[j]))
+        on = np.nonzero(hold > 0.5)[0]
+        posts = r.elig.posts.index.to_numpy().astype(str)[r.elig.pair_post[on]]
+        cadres = r.elig.data.cadres.index.to_numpy().astype(str)[r.elig.pair_cadre[on]]
+        held.update(zip(posts.tolist(), cadres.tolist(), strict=True))
         out.append(held)
-    back = roadmap_vector(t.rounds, t.cols, out)
-    return out if back is not None and np.array_equal(back, v) else None
+        prev_hold = hold
+    return out
 
 
 @dataclass
