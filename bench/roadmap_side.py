@@ -3,8 +3,9 @@
 ``python bench/roadmap_side.py RULES|- LIMIT REPEAT METHOD...`` (methods: greedy, exact,
 candidates; ``-``: the default horizon) on the bundled Hai Duong data of this tree; run it once
 with this tree and once with another (e.g. main) on ``PYTHONPATH`` for rows side by side. Each
-line: status, objective, bound, gap, moved, km, support, times and median, the validator's
-verdict, the phase times and the load average."""
+line: status, objective, bound, gap, moved, km, support, times and median (wall), CPU seconds
+(user + sys of the process, every thread) and median, the validator's verdict, the phase times,
+the stints kept and the load average."""
 
 import json
 import os
@@ -26,15 +27,17 @@ doc = yaml.safe_load(Path(rules_path).read_text()) if rules_path != "-" else {}
 rules = load_rules({**doc, "time_limit_s": limit})
 code = os.environ["PYTHONPATH"]
 for method in sys.argv[4:]:
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), os.times()
         res = (
             greedy_roadmap(data, rules)
             if method == "greedy"
             else solve_roadmap(data, rules, method=method)
         )
         times.append(time.perf_counter() - t)
+        c2 = os.times()
+        cpu.append(c2.user - c.user + c2.system - c.system)
     kp = res.kpis_by_round
     s = res.stats
     print(
@@ -52,6 +55,8 @@ for method in sys.argv[4:]:
                 "support": sum(k.get("support_vnd") or 0 for k in kp) if kp else None,
                 "times": [round(x, 1) for x in times],
                 "median": round(statistics.median(times), 1),
+                "cpu": [round(x, 1) for x in cpu],  # user + sys of this process (all threads)
+                "cpu_median": round(statistics.median(cpu), 1),
                 "valid": (not validate_roadmap(data, rules, res.to_json())) if res.rounds else None,
                 "stats": {
                     k: v
@@ -64,6 +69,9 @@ for method in sys.argv[4:]:
                         "model_triples",
                         "pruned_triples",
                         "triples",
+                        "lp_stints",
+                        "first_stints",
+                        "kept_stints",
                         "message",
                     )
                 },
