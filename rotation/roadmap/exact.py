@@ -332,10 +332,12 @@ def stint_search(
     bound = lb
     if better is not None and proof.s is not None and proof.objective <= ub:
         ub, holders = proof.objective, better
-    if proof.status == "optimal" and better is not None:
+    if proof.status == "optimal" and better is not None and proof.objective <= ub + 0.5:
         event("proof", objective=ub / SCALE, bound=ub / SCALE)
         return StintSearch(holders, ub, ub, True, keep, stats)
-    if proof.status in ("optimal", "feasible"):
+    # an "optimum" above a roadmap the MIP could use is not trusted: the LP bound stands
+    trusted = not (proof.status == "optimal" and proof.objective > ub + 0.5)
+    if trusted and proof.status in ("optimal", "feasible"):
         # every roadmap over the kept stints costs at least the MIP's bound; any other, > ub
         bound = max(lb, min(proof.bound, ub))
     proven = relative_gap(ub, bound) <= PROOF_GAP
