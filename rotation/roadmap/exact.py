@@ -268,13 +268,14 @@ def _roadmap_mip(
     keep: np.ndarray,
     time_limit: float,
     start: np.ndarray | None,
+    stop: threading.Event | None = None,
 ) -> tuple[StintMip, list[dict[str, str | None]] | None]:
     """The stint MIP over ``keep``, solved again with rows against split stays while its
     solution has some (every roadmap keeps them, so the MIP stays a relaxation of the
     roadmaps over ``keep``)."""
     t0 = time.perf_counter()
     extra: sp.csr_matrix | None = None
-    mip = solve_stint_mip(mat, keep, time_limit, start)
+    mip = solve_stint_mip(mat, keep, time_limit, start, stop=stop)
     for _ in range(REPEATED_STAY_ROUNDS):
         if mip.s is None:
             return mip, None
@@ -283,7 +284,7 @@ def _roadmap_mip(
             return mip, stint_holders(t, stints, mip.s)
         extra = rows if extra is None else sp.vstack([extra, rows]).tocsr()
         left = time_limit - (time.perf_counter() - t0)
-        mip = solve_stint_mip(mat, keep, left, start, extra)
+        mip = solve_stint_mip(mat, keep, left, start, extra, stop)
     return mip, None
 
 
@@ -307,7 +308,9 @@ def stint_search(
     t0 = time.perf_counter()
     while True:
         keep = support | (rc <= delta + tol)
-        mip, holders = _roadmap_mip(t, stints, mat, keep, max(0.5, min(left() / 3, 10.0)), None)
+        mip, holders = _roadmap_mip(
+            t, stints, mat, keep, max(0.5, min(left() / 3, 10.0)), None, stop
+        )
         if mip.status != "infeasible" or keep.all() or stopped(stop):
             break
         delta = max(10 * delta, 1.0)  # no roadmap costs at most LB + delta: look further
@@ -327,7 +330,7 @@ def stint_search(
         return StintSearch(holders, ub, lb, False, keep, stats)
     keep = support | (rc <= (ub - lb) + tol)
     event("pruning", objective=ub / SCALE, bound=lb / SCALE)
-    proof, better = _roadmap_mip(t, stints, mat, keep, max(0.5, left()), s_best)
+    proof, better = _roadmap_mip(t, stints, mat, keep, max(0.5, left()), s_best, stop)
     stats["proof_s"] = round(proof.seconds, 3)
     bound = lb
     if better is not None and proof.s is not None and proof.objective <= ub:
@@ -386,7 +389,7 @@ def solve_roadmap_exact(
     stats["lp_stints"] = len(stints)
     stats["rows_s"] = round(time.perf_counter() - t1, 3)
     event("rows")
-    lp = solve_stint_lp(mat, max(1.0, left()), lp_options)
+    lp = solve_stint_lp(mat, max(1.0, left()), lp_options, stop)
     stats["lp_s"] = round(lp.seconds, 3)
     warm_cache: list[list[dict[str, str | None]]] = []
 
@@ -402,7 +405,11 @@ def solve_roadmap_exact(
         return warm_cache[0]
 
     if lp.stopped:  # no bound in time: the round-by-round roadmap, unproven
-        stats["message"] = "the LP bound was not reached within the time limit; raise time_limit_s"
+        stats["message"] = (
+            "stopped on request before the LP bound"
+            if stopped(stop)
+            else "the LP bound was not reached within the time limit; raise time_limit_s"
+        )
         holders = warm()
         stats["total_s"] = clock.elapsed()
         if not holders:
@@ -444,7 +451,11 @@ def solve_roadmap_exact(
             "use; the HiGHS MIP of every rule row searched them"
         )
         if not found.proven:
-            result.stats["message"] = f"the proof did not finish within {rules.time_limit_s:g} s"
+            result.stats["message"] = (
+                "stopped on request before the proof finished"
+                if stopped(stop)
+                else f"the proof did not finish within {rules.time_limit_s:g} s"
+            )
         result.stats["total_s"] = clock.elapsed()
         event("done", objective=found.ub / SCALE, bound=found.bound / SCALE)
         return result

@@ -21,6 +21,7 @@ single-round LPs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -219,13 +220,38 @@ def _pass_csc(
         raise RuntimeError("HiGHS refused the stint model")
 
 
+def stop_when_asked(h: Any, stop: threading.Event | None) -> None:
+    """Interrupt ``h``'s simplex or branch and bound as soon as ``stop`` is set (a cancelled
+    job), instead of at its time limit: HiGHS asks its interrupt callbacks between iterations
+    and nodes; it then returns its best solution so far (``kInterrupt``)."""
+    if stop is None:
+        return
+
+    def check(kind: Any, message: str, out: Any, into: Any, user: Any) -> None:
+        if into is not None and stop.is_set():
+            into.user_interrupt = True
+
+    # the C++ class's own callback (see ``_silent_highs``: no wrapper, no banner)
+    h.setCallback(check, None)
+    for kind in (
+        highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt,
+        highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+    ):
+        h.startCallback(kind)
+
+
 def solve_stint_lp(
-    m: StintLp, time_limit: float = float("inf"), options: dict[str, Any] | None = None
+    m: StintLp,
+    time_limit: float = float("inf"),
+    options: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
 ) -> TermLp:
-    """HiGHS on the stint LP (``options``: :data:`DEFAULT_LP_OPTIONS`)."""
+    """HiGHS on the stint LP (``options``: :data:`DEFAULT_LP_OPTIONS`); ``stop``: see
+    :func:`stop_when_asked`."""
     t0 = time.perf_counter()
     n = m.A.shape[1]
     h = _silent_highs()
+    stop_when_asked(h, stop)
     for key, value in (options or DEFAULT_LP_OPTIONS).items():
         h.setOptionValue(key, value)
     if np.isfinite(time_limit):
@@ -267,11 +293,13 @@ def solve_stint_mip(
     time_limit: float,
     start: np.ndarray | None = None,
     extra: sp.csr_matrix | None = None,
+    stop: threading.Event | None = None,
 ) -> StintMip:
     """HiGHS MIP of the stint LP's rows over the stints ``keep`` marks (the others fixed at 0);
     ``start``: a known 0/1 solution over the stint space (its kept part is passed as the first
     incumbent); ``extra``: more rows over the stint space, each ``<= 1``. Costs are integers
-    (scaled), so an absolute gap below 1 is a proof over these stints."""
+    (scaled), so an absolute gap below 1 is a proof over these stints. ``stop``: see
+    :func:`stop_when_asked`."""
     t0 = time.perf_counter()
     idx = np.nonzero(keep)[0]
     A = m.A[:, idx]
@@ -281,6 +309,7 @@ def solve_stint_mip(
         lo = np.concatenate([lo, np.full(extra.shape[0], -np.inf)])
         hi = np.concatenate([hi, np.ones(extra.shape[0])])
     h = _silent_highs()
+    stop_when_asked(h, stop)
     for key, value in MIP_OPTIONS.items():
         h.setOptionValue(key, value)
     h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
@@ -357,5 +386,6 @@ __all__ = [
     "solve_stint_lp",
     "solve_stint_mip",
     "stint_lp",
+    "stop_when_asked",
     "term_stints",
 ]

@@ -274,3 +274,47 @@ def test_an_unfinished_proof_mip_returns_its_roadmap_feasible_with_the_gap(monke
     assert 0 < res.stats["gap"] < 1
     assert "did not finish" in res.stats["message"]
     assert validate_roadmap(data, rules, res.to_json()) == []
+
+
+def test_a_stop_request_interrupts_highs_at_once():
+    """``stop_when_asked``: a set stop event interrupts HiGHS's branch and bound before its
+    first node, where the same MIP alone runs on (its time limit is what stops it)."""
+    import threading
+
+    import scipy.sparse as sp
+
+    from rotation.model.lp import _silent_highs
+    from rotation.roadmap.stints import _pass_csc, stop_when_asked
+
+    rng = np.random.default_rng(0)
+    A = sp.random(60, 300, density=0.3, random_state=1, format="csc")
+    A.data = np.round(A.data * 10) + 1
+    cost = -rng.integers(1, 20, 300).astype(float)
+    statuses = {}
+    for asked in (True, False):
+        h = _silent_highs()
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("time_limit", 2.0)
+        stop = threading.Event()
+        if asked:
+            stop.set()
+        stop_when_asked(h, stop)
+        _pass_csc(h, A, cost, np.full(60, -np.inf), np.full(60, 25.0), integer=True)
+        h.run()
+        statuses[asked] = (h.getModelStatus().name, h.getInfo().mip_node_count)
+    assert statuses[True] == ("kInterrupt", 0)
+    assert statuses[False][0] != "kInterrupt" and statuses[False][1] > 0
+
+
+def test_a_cancelled_exact_roadmap_returns_unproven_and_valid():
+    import threading
+
+    data, rules = _foresight()
+    stop = threading.Event()
+    stop.set()
+    res = solve_roadmap_exact(data, rules, stop=stop)
+    assert res.status in ("feasible", "unknown")
+    assert res.stats.get("proven") is not True
+    assert "stopped on request" in res.stats.get("message", "")
+    if res.rounds:
+        assert validate_roadmap(data, rules, res.to_json()) == []
