@@ -8,6 +8,7 @@ language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -208,12 +209,46 @@ class _NearbyKm:
 def honorific(data: ProblemData, cadre_id: str, t: Translator) -> str:
     """'ông A' / 'bà B' (vi), 'Mr A' / 'Ms B' (en): the cadre's name with a title."""
     gender = data.cadres.at[cadre_id, "gender"] if cadre_id in data.cadres.index else None
-    name = data.cadre_name(cadre_id)
+    return _titled(data.cadre_name(cadre_id), gender, t)
+
+
+def _titled(name: str, gender: Any, t: Translator) -> str:
     if gender == "F":
         return t._("Ms {name}").format(name=name)
     if gender == "M":
         return t._("Mr {name}").format(name=name)
     return name
+
+
+class Wording:
+    """The words a workbook repeats, for one dataset, rules and language: each cadre's name
+    with a title (:func:`honorific`) and each rule's reason (:func:`rule_reason`), worked out
+    once. Same answers as those functions; a pandas lookup per name was most of the time of
+    wording a national plan's 10,000 explanations."""
+
+    def __init__(self, data: ProblemData, rules: Rules, t: Translator) -> None:
+        cadres = data.cadres
+        self.rules, self.t = rules, t
+        self._name = dict(zip(cadres.index, cadres["full_name"], strict=True))
+        self._gender = dict(zip(cadres.index, cadres["gender"], strict=True))
+        self._who: dict[str, str] = {}
+        self._reasons: dict[tuple[str, str | None], str] = {}
+
+    def who(self, cadre_id: str) -> str:
+        """:func:`honorific` of the cadre."""
+        said = self._who.get(cadre_id)
+        if said is None:
+            name = str(self._name[cadre_id]) if cadre_id in self._name else str(cadre_id)
+            said = self._who[cadre_id] = _titled(name, self._gender.get(cadre_id), self.t)
+        return said
+
+    def reason(self, rule: str, post_position: str | None = None) -> str:
+        """:func:`rule_reason` of the rule."""
+        key = (rule, post_position)
+        said = self._reasons.get(key)
+        if said is None:
+            said = self._reasons[key] = rule_reason(rule, self.rules, self.t, post_position)
+        return said
 
 
 def rule_reason(rule: str, rules: Rules, t: Translator, post_position: str | None = None) -> str:
@@ -251,12 +286,27 @@ def rule_reason(rule: str, rules: Rules, t: Translator, post_position: str | Non
     return phrases.get(rule, t.rule(rule))
 
 
-def plain_explanation(data: ProblemData, rules: Rules, a: Assignment, t: Translator) -> str:
+def plain_explanation(
+    data: ProblemData,
+    rules: Rules,
+    a: Assignment,
+    t: Translator,
+    wording: Wording | None = None,
+) -> str:
     """The choice for one post in plain words with names: 'Chọn ông A (cách 12 km, không phải
-    người địa phương); bà B gần hơn 3 km nhưng chưa đủ 2 năm giữ chức vụ hiện tại'."""
+    người địa phương); bà B gần hơn 3 km nhưng chưa đủ 2 năm giữ chức vụ hiện tại'.
+
+    ``wording``: names and reasons worked out once, for many explanations (a workbook's)."""
     if a.cadre_id is None:
         return t._("Post left vacant")
-    who = honorific(data, a.cadre_id, t)
+    who_of: Callable[[str], str]
+    reason_of: Callable[[str, str | None], str]
+    if wording is not None:  # a workbook's many explanations: names and reasons worked out once
+        who_of, reason_of = wording.who, wording.reason
+    else:
+        who_of = lambda cid: honorific(data, cid, t)  # noqa: E731
+        reason_of = lambda rule, position: rule_reason(rule, rules, t, position)  # noqa: E731
+    who = who_of(a.cadre_id)
     facts = [t._("{km} away").format(km=t.km(a.travel_km))]
     facts.append(t._("non-local") if a.non_local else t._("local"))
     verb = t._("Chose {who}") if a.changed else t._("Kept {who}")
@@ -266,11 +316,11 @@ def plain_explanation(data: ProblemData, rules: Rules, a: Assignment, t: Transla
     for alt in alts:
         if not isinstance(alt, dict) or not alt.get("cadre_id"):
             continue
-        other = honorific(data, str(alt["cadre_id"]), t)
+        other = who_of(str(alt["cadre_id"]))
         rule = alt.get("failed_rule")
         km = alt.get("travel_km")
         if rule:
-            reason = rule_reason(str(rule), rules, t, a.position)
+            reason = reason_of(str(rule), a.position)
             if isinstance(km, int | float) and km < a.travel_km:
                 parts.append(
                     t._("{who} is {km} nearer but {reason}").format(
