@@ -141,7 +141,7 @@ class _Lookups:
         )
         self._ratings = data.ratings
         self._latest: dict[str, tuple[Any, Any]] | None = None
-        self._people: dict[tuple[str, str], list[Any]] = {}
+        self._people: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     def unit_name(self, unit_id: str | None) -> str:
         if unit_id is None:
@@ -166,13 +166,14 @@ class _Lookups:
             self._latest = latest
         return self._latest.get(cadre_id)
 
-    def person(self, cadre_id: str | None, t: Translator) -> list[Any]:
-        """Cadre id, name, birth year, gender, ethnicity, latest rating ([id] + [None]*5 when
+    def person(self, cadre_id: str | None, t: Translator) -> tuple[Any, ...]:
+        """Cadre id, name, birth year, gender, ethnicity, latest rating ((id, None × 5) when
         the cadre is unknown)."""
         if not cadre_id or cadre_id not in self.cadre_names:
-            return [cadre_id, None, None, None, None, None]
+            return (cadre_id, None, None, None, None, None)
         key = (cadre_id, t.lang)
-        if key not in self._people:
+        known = self._people.get(key)
+        if known is None:
             birth = self._born[cadre_id]
             born = pd.Timestamp(birth).year if pd.notna(birth) else None
             g = str(self._gender[cadre_id])
@@ -180,15 +181,15 @@ class _Lookups:
             eth = self._ethnicity.get(cadre_id)
             last = self.latest_rating(cadre_id)
             rating = f"{t.pgettext('rating', str(last[0]))} ({int(last[1])})" if last else None
-            self._people[key] = [
+            known = self._people[key] = (
                 cadre_id,
                 self.cadre_name(cadre_id),
                 born,
                 gender,
                 eth if isinstance(eth, str) else None,
                 rating,
-            ]
-        return list(self._people[key])
+            )
+        return known
 
     def moved_from(self, a: Assignment) -> str:
         """:func:`moved_from` from the dicts."""
@@ -233,9 +234,11 @@ class _Sheet:
     left_wrap: int | None = None
 
     def append(self, values: list[Any], fmt: dict[int, str] | None = None) -> None:
-        """Add a row (text without the characters a workbook cannot hold, :func:`xlsx_value`);
-        ``fmt``: column → number format."""
-        self.rows.append([_clean(v) for v in values])
+        """Add a row (text without the characters a workbook cannot hold, :func:`xlsx_value`:
+        printable text has none); ``fmt``: column → number format."""
+        self.rows.append(
+            [xlsx_value(v) if isinstance(v, str) and not v.isprintable() else v for v in values]
+        )
         for col, f in (fmt or {}).items():
             self.formats[(len(self.rows), col)] = f
 
@@ -282,6 +285,9 @@ class _Sheet:
                             ws.write_blank(r - 1, c - 1, None, fmt(style, False))
                     else:
                         _write(ws, r - 1, c - 1, v, fmt(style, risky(v)))
+                elif v.__class__ is str:  # the common cell: plain text
+                    if v:
+                        ws.write_string(r - 1, c - 1, v, quoted if risky(v) else plain)
                 elif v is not None:
                     _write(ws, r - 1, c - 1, v, quoted if risky(v) else plain)
 
@@ -299,11 +305,6 @@ class _Sheet:
 
 
 _UNSTYLED: tuple[str | None, ...] = (None, None, None, None)
-
-
-def _clean(v: Any) -> Any:
-    """:func:`xlsx_value`, skipped for printable text (nothing to drop: the common case)."""
-    return xlsx_value(v) if isinstance(v, str) and not v.isprintable() else v
 
 
 def _write(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
