@@ -40,9 +40,6 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
     """Adds ``score`` to each assignment and ``alternatives`` (best three) to each post."""
     costs = pair_costs(e) / SCALE
     cadre_ids = e.data.cadres.index
-    pair_of = {
-        (int(p), int(c)): k for k, (p, c) in enumerate(zip(e.pair_post, e.pair_cadre, strict=True))
-    }
     holder_post = {a.cadre_id: a.post_id for a in plan.assignments if a.cadre_id}
     order = np.argsort(e.pair_post, kind="stable")
     bounds = np.searchsorted(e.pair_post[order], np.arange(len(e.posts) + 1))
@@ -51,11 +48,14 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
     nearby = _NearbyKm(e, [a.post_id for a in plan.assignments])
     for a in plan.assignments:
         p = post_index[a.post_id]
-        chosen = pair_of.get((p, cadre_index[a.cadre_id])) if a.cadre_id else None
+        ks = order[bounds[p] : bounds[p + 1]]  # the post's pairs
+        chosen = None
+        if a.cadre_id:  # the holder's pair (the last, were a pair listed twice)
+            hit = ks[e.pair_cadre[ks] == cadre_index[a.cadre_id]]
+            chosen = int(hit[-1]) if len(hit) else None
         base = float(costs[chosen]) if chosen is not None else 0.0
         if chosen is not None:
             a.score = score_parts(e, chosen)
-        ks = order[bounds[p] : bounds[p + 1]]
         ks = ks[np.argsort(costs[ks], kind="stable")]
         alts: list[dict[str, Any]] = []
         for k in ks.tolist():
@@ -82,7 +82,7 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
             alts.append(
                 {
                     "cadre_id": cid,
-                    "cadre_name": e.data.cadre_name(cid),
+                    "cadre_name": nearby.name(cid),
                     "cost_difference": diff,
                     "why_not": why,
                     "failed_rule": None,
@@ -131,8 +131,8 @@ def _refused_nearby(
 ) -> list[dict[str, Any]]:
     """The nearest cadres of the province that a rule refuses for the post (only those strictly
     nearer than ``within_km`` when given)."""
-    data = e.data
-    cad, km = (nearby or _NearbyKm(e, [post_id])).of(post_id)
+    nearby = nearby or _NearbyKm(e, [post_id])
+    cad, km = nearby.of(post_id)
     out: list[dict[str, Any]] = []
     for i in np.argsort(km, kind="stable").tolist():
         if within_km is not None and not km[i] < within_km - 1e-9:
@@ -145,7 +145,7 @@ def _refused_nearby(
             out.append(
                 {
                     "cadre_id": cid,
-                    "cadre_name": data.cadre_name(cid),
+                    "cadre_name": nearby.name(cid),
                     "cost_difference": None,
                     "failed_rule": reasons[0][0],
                     "why_not": "; ".join(f"{r}: {d}" for r, d in reasons),
@@ -181,6 +181,14 @@ class _NearbyKm:
         )
         self._cadres: dict[Any, Any] = {}
         self._km: dict[tuple[Any, Any], np.ndarray] = {}
+        self._names: dict[str, Any] | None = None
+
+    def name(self, cadre_id: str) -> str:
+        """``ProblemData.cadre_name``, from a dict built on first use."""
+        if self._names is None:
+            cadres = self.e.data.cadres
+            self._names = dict(zip(cadres.index, cadres["full_name"], strict=True))
+        return str(self._names[cadre_id]) if cadre_id in self._names else str(cadre_id)
 
     def _province_cadres(self, prov: Any) -> Any:
         if prov not in self._cadres:
