@@ -309,7 +309,7 @@ _UNSTYLED: tuple[str | None, ...] = (None, None, None, None)
 
 def _write(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
     """One value (0-based row and column) as a string, boolean or number cell: text is written
-    as text whatever it starts with, never as a formula; empty text is a blank cell."""
+    as text whatever it starts with, never as a formula; empty text and a NaN are blank cells."""
     if isinstance(v, str):
         if v:
             ws.write_string(r, c, v, fmt)
@@ -318,7 +318,10 @@ def _write(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
     elif isinstance(v, bool):
         ws.write_boolean(r, c, v, fmt)
     elif isinstance(v, Real):
-        ws.write_number(r, c, v, fmt)
+        if math.isfinite(v):
+            ws.write_number(r, c, v, fmt)
+        else:  # no figure to show (a workbook holds no NaN): a blank cell, never an error
+            ws.write_blank(r, c, None, fmt)
     else:
         ws.write_string(r, c, str(v), fmt)
 

@@ -310,3 +310,17 @@ def test_xlsx_layout_the_committee_sees(tmp_path):
     assert quoted and all(c.data_type == "s" and c.quotePrefix for c in quoted)
     plain = [c for row in posts.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
     assert not any(c.quotePrefix for c in plain if c.value != "=1+1")
+
+
+def test_xlsx_missing_figure_is_a_blank_cell(tmp_path):
+    """A figure that is not a number (NaN) is a blank cell with its format, never an error or
+    formula cell."""
+    data, rules = _vietnamese_problem(), default_rules()
+    plan = _explained_plan(data, rules)
+    plan.objective = float("nan")
+    wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "p.xlsx"))
+    _texts(wb)  # asserts no formula cell
+    cover = wb["Tổng quan"]
+    label = translator("vi").kpi("objective")
+    (row,) = [r for r in cover.iter_rows() if r[0].value == label]
+    assert row[1].value is None and row[1].number_format == "#,##0.0"
