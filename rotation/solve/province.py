@@ -157,7 +157,7 @@ def solve_by_province(
             )
         )
 
-    split_s = 0.0
+    split_s = 0.0  # seconds this process spent splitting (none when the workers split)
     if workers > 1:  # each worker splits its provinces off the dataset it was started with
         ctx = mp.get_context()
         shared = ctx.Event()
