@@ -8,7 +8,8 @@ fresh process measured with ``os.wait4`` (wall seconds, peak RSS of that process
 off and on, medians of ``--repeats``; with ``--baseline DIR`` (a checkout of the code before)
 that code is measured in the same loop, run for run, as "before". One more run with ``ROTATION_PROFILE=1`` gives the phase
 table (import, read, validate data, eligibility, LP, first plan, pruning, proof, explanations,
-write). Results: ``bench/results/e2e.json`` and the markdown in ``bench/results/e2e.md``.
+write); with a baseline, the plans of those runs are compared (plan JSON byte for byte, and
+with ``--check-workbooks`` the workbooks cell by cell). Results: ``bench/results/e2e.json`` and the markdown in ``bench/results/e2e.md``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -179,9 +181,69 @@ def _trees(baseline: Path | None, after: Path | None = None) -> dict[str, str]:
     return trees
 
 
-def case(name: str, repeats: int, trees: dict[str, str]) -> dict:
+def workbook_differences(a: Path, b: Path) -> dict:
+    """Two workbooks compared cell by cell as openpyxl reads them: sheet names, each cell's
+    value and type, number format, bold, font size and colour, fill, wrap and alignment, quote
+    prefix; column widths (a ``<col>`` element may span several columns), frozen panes, auto
+    filter. Returns the number of cells and of differences, with the first few named."""
+    import openpyxl
+
+    def rgb(color: object) -> str | None:
+        v = getattr(color, "rgb", None)
+        return v[-6:] if isinstance(v, str) else None  # the alpha byte differs between writers
+
+    def key(c: Any) -> tuple:
+        f, fill, al = c.font, c.fill, c.alignment
+        v = c.value
+        return (
+            v,
+            c.data_type if v is not None else None,
+            c.number_format,
+            bool(f.b),
+            rgb(f.color),
+            f.sz or 11.0,
+            fill.fill_type,
+            rgb(fill.fgColor) if fill.fill_type else None,
+            bool(al.wrap_text),
+            al.vertical,
+            al.horizontal,
+            bool(c.quotePrefix),
+        )
+
+    def widths(ws: Any) -> dict[int, float]:
+        dims = ws.column_dimensions.values()
+        return {i: d.width for d in dims if d.customWidth for i in range(d.min, d.max + 1)}
+
+    wa, wb = openpyxl.load_workbook(a), openpyxl.load_workbook(b)
+    diffs: list[str] = []
+    cells = 0
+    if wa.sheetnames != wb.sheetnames:
+        diffs.append(f"sheets {wa.sheetnames} vs {wb.sheetnames}")
+    for name in [n for n in wa.sheetnames if n in wb.sheetnames]:
+        x, y = wa[name], wb[name]
+        for what, u, v in (
+            ("frozen panes", x.freeze_panes, y.freeze_panes),
+            ("auto filter", x.auto_filter.ref, y.auto_filter.ref),
+            ("widths", widths(x), widths(y)),
+            ("size", x.dimensions, y.dimensions),
+        ):
+            if u != v:
+                diffs.append(f"{name}: {what} {u} vs {v}")
+        for rx, ry in zip(x.iter_rows(), y.iter_rows(), strict=False):
+            cx, cy = {c.column: c for c in rx}, {c.column: c for c in ry}
+            for col in sorted(set(cx) | set(cy)):
+                cells += 1
+                kx = key(cx[col]) if col in cx else None
+                ky = key(cy[col]) if col in cy else None
+                if kx != ky:
+                    diffs.append(f"{name}!{(cx.get(col) or cy[col]).coordinate}: {kx} vs {ky}")
+    return {"cells": cells, "differences": len(diffs), "first": diffs[:5]}
+
+
+def case(name: str, repeats: int, trees: dict[str, str], check_workbooks: bool = False) -> dict:
     """One case, every tree measured in the same loop (run k of each tree back to back), so
-    before and after see the same load."""
+    before and after see the same load. With two trees, the plans of the profiled runs are
+    compared: plan JSON byte for byte, and (``check_workbooks``) the workbooks cell by cell."""
     data_dir, rules = prepare(name)
     res: dict = {"case": name, "target": TARGETS[name]}
     base = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules)]
@@ -194,11 +256,19 @@ def case(name: str, repeats: int, trees: dict[str, str]) -> dict:
                     runs[tree].append(timed(cmd, {"ROTATION_PROFILE": "0", "PYTHONPATH": path}))
         for tree in trees:
             res.setdefault(tree, {})["quiet" if quiet else "live"] = _median(runs[tree])
-    for tree, path in trees.items():
-        with tempfile.TemporaryDirectory() as out:
-            cmd = [*base, "--out", out, "--quiet"]
+    with tempfile.TemporaryDirectory() as root:
+        for tree, path in trees.items():
+            cmd = [*base, "--out", f"{root}/{tree}", "--quiet"]
             prof = timed(cmd, {"ROTATION_PROFILE": "1", "PYTHONPATH": path})
-        res[tree]["phases"] = parse_profile(prof["stderr"])
+            res[tree]["phases"] = parse_profile(prof["stderr"])
+        if len(trees) == 2:
+            j = [Path(root, tree, "plan-1.json") for tree in ("before", "after")]
+            res["same_plan_json"] = all(f.is_file() for f in j) and j[0].read_bytes() == (
+                j[1].read_bytes()
+            )
+            if check_workbooks:
+                x = [Path(root, tree, "plan-1.xlsx") for tree in ("before", "after")]
+                res["workbooks"] = workbook_differences(*x)
     if name in ORLIB_CASES:
         from bench.instances import ORLIB
 
@@ -286,6 +356,16 @@ def render(res: dict) -> str:
                 f"{r['quiet']['peak_mib']:.0f} | {_fmt(sc['median_s'], 3) if sc else '–'} | "
                 f"{ratio} | {_yes(met(c, tree))} |"
             )
+    checked = [c for c in res.get("cases", []) if "same_plan_json" in c]
+    if checked:
+        lines += ["", "Plans of the profiled runs, before against after:", ""]
+        for c in checked:
+            line = f"- {c['case']}: plan JSON {'identical' if c['same_plan_json'] else 'DIFFERS'}"
+            w = c.get("workbooks")
+            if w:
+                line += f"; workbooks cell by cell: {w['cells']:,} cells, {w['differences']} differ"
+                line += "".join(f"; {d}" for d in w["first"])
+            lines.append(line)
     for c in res.get("cases", []):
         have = [t for t in trees if c.get(t, {}).get("phases")]
         if not have:
@@ -331,6 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--after", type=Path, help="the code measured as 'after' (default: here)")
     ap.add_argument(
+        "--check-workbooks",
+        action="store_true",
+        help="with --baseline: compare the two trees' workbooks cell by cell (openpyxl, slow)",
+    )
+    ap.add_argument(
         "--tag", default="", help="results under bench/results/e2e-TAG.json/.md (runs apart)"
     )
     a = ap.parse_args(argv)
@@ -353,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         print("help", {t: res["help"][t]["top"]["median_s"] for t in trees}, flush=True)
     cases = {c["case"]: c for c in res.get("cases", [])}
     for name in [w for w in wanted if w in CASES]:
-        cases[name] = case(name, a.repeats, trees)
+        cases[name] = case(name, a.repeats, trees, a.check_workbooks)
         print(name, {t: cases[name][t]["quiet"]["median_s"] for t in trees}, _load(), flush=True)
     res["cases"] = [cases[n] for n in CASES if n in cases]
     res["load_end"] = _load()

@@ -8,6 +8,7 @@ language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,6 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
     """Adds ``score`` to each assignment and ``alternatives`` (best three) to each post."""
     costs = pair_costs(e) / SCALE
     cadre_ids = e.data.cadres.index
-    pair_of = {
-        (int(p), int(c)): k for k, (p, c) in enumerate(zip(e.pair_post, e.pair_cadre, strict=True))
-    }
     holder_post = {a.cadre_id: a.post_id for a in plan.assignments if a.cadre_id}
     order = np.argsort(e.pair_post, kind="stable")
     bounds = np.searchsorted(e.pair_post[order], np.arange(len(e.posts) + 1))
@@ -50,11 +48,14 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
     nearby = _NearbyKm(e, [a.post_id for a in plan.assignments])
     for a in plan.assignments:
         p = post_index[a.post_id]
-        chosen = pair_of.get((p, cadre_index[a.cadre_id])) if a.cadre_id else None
+        ks = order[bounds[p] : bounds[p + 1]]  # the post's pairs
+        chosen = None
+        if a.cadre_id:  # the holder's pair (the last, were a pair listed twice)
+            hit = ks[e.pair_cadre[ks] == cadre_index[a.cadre_id]]
+            chosen = int(hit[-1]) if len(hit) else None
         base = float(costs[chosen]) if chosen is not None else 0.0
         if chosen is not None:
             a.score = score_parts(e, chosen)
-        ks = order[bounds[p] : bounds[p + 1]]
         ks = ks[np.argsort(costs[ks], kind="stable")]
         alts: list[dict[str, Any]] = []
         for k in ks.tolist():
@@ -81,7 +82,7 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
             alts.append(
                 {
                     "cadre_id": cid,
-                    "cadre_name": e.data.cadre_name(cid),
+                    "cadre_name": nearby.name(cid),
                     "cost_difference": diff,
                     "why_not": why,
                     "failed_rule": None,
@@ -130,8 +131,8 @@ def _refused_nearby(
 ) -> list[dict[str, Any]]:
     """The nearest cadres of the province that a rule refuses for the post (only those strictly
     nearer than ``within_km`` when given)."""
-    data = e.data
-    cad, km = (nearby or _NearbyKm(e, [post_id])).of(post_id)
+    nearby = nearby or _NearbyKm(e, [post_id])
+    cad, km = nearby.of(post_id)
     out: list[dict[str, Any]] = []
     for i in np.argsort(km, kind="stable").tolist():
         if within_km is not None and not km[i] < within_km - 1e-9:
@@ -144,7 +145,7 @@ def _refused_nearby(
             out.append(
                 {
                     "cadre_id": cid,
-                    "cadre_name": data.cadre_name(cid),
+                    "cadre_name": nearby.name(cid),
                     "cost_difference": None,
                     "failed_rule": reasons[0][0],
                     "why_not": "; ".join(f"{r}: {d}" for r, d in reasons),
@@ -180,6 +181,14 @@ class _NearbyKm:
         )
         self._cadres: dict[Any, Any] = {}
         self._km: dict[tuple[Any, Any], np.ndarray] = {}
+        self._names: dict[str, Any] | None = None
+
+    def name(self, cadre_id: str) -> str:
+        """``ProblemData.cadre_name``, from a dict built on first use."""
+        if self._names is None:
+            cadres = self.e.data.cadres
+            self._names = dict(zip(cadres.index, cadres["full_name"], strict=True))
+        return str(self._names[cadre_id]) if cadre_id in self._names else str(cadre_id)
 
     def _province_cadres(self, prov: Any) -> Any:
         if prov not in self._cadres:
@@ -208,12 +217,46 @@ class _NearbyKm:
 def honorific(data: ProblemData, cadre_id: str, t: Translator) -> str:
     """'ông A' / 'bà B' (vi), 'Mr A' / 'Ms B' (en): the cadre's name with a title."""
     gender = data.cadres.at[cadre_id, "gender"] if cadre_id in data.cadres.index else None
-    name = data.cadre_name(cadre_id)
+    return _titled(data.cadre_name(cadre_id), gender, t)
+
+
+def _titled(name: str, gender: Any, t: Translator) -> str:
     if gender == "F":
         return t._("Ms {name}").format(name=name)
     if gender == "M":
         return t._("Mr {name}").format(name=name)
     return name
+
+
+class Wording:
+    """The words a workbook repeats, for one dataset, rules and language: each cadre's name
+    with a title (:func:`honorific`) and each rule's reason (:func:`rule_reason`), worked out
+    once. Same answers as those functions; a pandas lookup per name was most of the time of
+    wording a national plan's 10,000 explanations."""
+
+    def __init__(self, data: ProblemData, rules: Rules, t: Translator) -> None:
+        cadres = data.cadres
+        self.rules, self.t = rules, t
+        self._name = dict(zip(cadres.index, cadres["full_name"], strict=True))
+        self._gender = dict(zip(cadres.index, cadres["gender"], strict=True))
+        self._who: dict[str, str] = {}
+        self._reasons: dict[tuple[str, str | None], str] = {}
+
+    def who(self, cadre_id: str) -> str:
+        """:func:`honorific` of the cadre."""
+        said = self._who.get(cadre_id)
+        if said is None:
+            name = str(self._name[cadre_id]) if cadre_id in self._name else str(cadre_id)
+            said = self._who[cadre_id] = _titled(name, self._gender.get(cadre_id), self.t)
+        return said
+
+    def reason(self, rule: str, post_position: str | None = None) -> str:
+        """:func:`rule_reason` of the rule."""
+        key = (rule, post_position)
+        said = self._reasons.get(key)
+        if said is None:
+            said = self._reasons[key] = rule_reason(rule, self.rules, self.t, post_position)
+        return said
 
 
 def rule_reason(rule: str, rules: Rules, t: Translator, post_position: str | None = None) -> str:
@@ -251,12 +294,27 @@ def rule_reason(rule: str, rules: Rules, t: Translator, post_position: str | Non
     return phrases.get(rule, t.rule(rule))
 
 
-def plain_explanation(data: ProblemData, rules: Rules, a: Assignment, t: Translator) -> str:
+def plain_explanation(
+    data: ProblemData,
+    rules: Rules,
+    a: Assignment,
+    t: Translator,
+    wording: Wording | None = None,
+) -> str:
     """The choice for one post in plain words with names: 'Chọn ông A (cách 12 km, không phải
-    người địa phương); bà B gần hơn 3 km nhưng chưa đủ 2 năm giữ chức vụ hiện tại'."""
+    người địa phương); bà B gần hơn 3 km nhưng chưa đủ 2 năm giữ chức vụ hiện tại'.
+
+    ``wording``: names and reasons worked out once, for many explanations (a workbook's)."""
     if a.cadre_id is None:
         return t._("Post left vacant")
-    who = honorific(data, a.cadre_id, t)
+    who_of: Callable[[str], str]
+    reason_of: Callable[[str, str | None], str]
+    if wording is not None:  # a workbook's many explanations: names and reasons worked out once
+        who_of, reason_of = wording.who, wording.reason
+    else:
+        who_of = lambda cid: honorific(data, cid, t)  # noqa: E731
+        reason_of = lambda rule, position: rule_reason(rule, rules, t, position)  # noqa: E731
+    who = who_of(a.cadre_id)
     facts = [t._("{km} away").format(km=t.km(a.travel_km))]
     facts.append(t._("non-local") if a.non_local else t._("local"))
     verb = t._("Chose {who}") if a.changed else t._("Kept {who}")
@@ -266,11 +324,11 @@ def plain_explanation(data: ProblemData, rules: Rules, a: Assignment, t: Transla
     for alt in alts:
         if not isinstance(alt, dict) or not alt.get("cadre_id"):
             continue
-        other = honorific(data, str(alt["cadre_id"]), t)
+        other = who_of(str(alt["cadre_id"]))
         rule = alt.get("failed_rule")
         km = alt.get("travel_km")
         if rule:
-            reason = rule_reason(str(rule), rules, t, a.position)
+            reason = reason_of(str(rule), a.position)
             if isinstance(km, int | float) and km < a.travel_km:
                 parts.append(
                     t._("{who} is {km} nearer but {reason}").format(

@@ -18,17 +18,19 @@ cell in the workbook, never a formula, and is prefixed with ``'`` in the CSV.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from .atomic import write_atomic
-from .cells import append_safe, csv_rows, workbook_bytes, xlsx_row
+from .cells import csv_rows, risky, xlsx_value
 from .data import ProblemData
-from .explain import plain_explanation, rule_reason
+from .explain import Wording, plain_explanation
 from .i18n import DEFAULT_LANG, Translator, translator
 from .plan import Assignment, Plan
 from .report import before_after_table
@@ -139,7 +141,7 @@ class _Lookups:
         )
         self._ratings = data.ratings
         self._latest: dict[str, tuple[Any, Any]] | None = None
-        self._people: dict[tuple[str, str], list[Any]] = {}
+        self._people: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     def unit_name(self, unit_id: str | None) -> str:
         if unit_id is None:
@@ -164,13 +166,14 @@ class _Lookups:
             self._latest = latest
         return self._latest.get(cadre_id)
 
-    def person(self, cadre_id: str | None, t: Translator) -> list[Any]:
-        """Cadre id, name, birth year, gender, ethnicity, latest rating ([id] + [None]*5 when
+    def person(self, cadre_id: str | None, t: Translator) -> tuple[Any, ...]:
+        """Cadre id, name, birth year, gender, ethnicity, latest rating ((id, None × 5) when
         the cadre is unknown)."""
         if not cadre_id or cadre_id not in self.cadre_names:
-            return [cadre_id, None, None, None, None, None]
+            return (cadre_id, None, None, None, None, None)
         key = (cadre_id, t.lang)
-        if key not in self._people:
+        known = self._people.get(key)
+        if known is None:
             birth = self._born[cadre_id]
             born = pd.Timestamp(birth).year if pd.notna(birth) else None
             g = str(self._gender[cadre_id])
@@ -178,15 +181,15 @@ class _Lookups:
             eth = self._ethnicity.get(cadre_id)
             last = self.latest_rating(cadre_id)
             rating = f"{t.pgettext('rating', str(last[0]))} ({int(last[1])})" if last else None
-            self._people[key] = [
+            known = self._people[key] = (
                 cadre_id,
                 self.cadre_name(cadre_id),
                 born,
                 gender,
                 eth if isinstance(eth, str) else None,
                 rating,
-            ]
-        return list(self._people[key])
+            )
+        return known
 
     def moved_from(self, a: Assignment) -> str:
         """:func:`moved_from` from the dicts."""
@@ -212,8 +215,8 @@ def _person_headers(t: Translator, who: str) -> list[str]:
 
 @dataclass
 class _Sheet:
-    """One worksheet as rows of values and the styles of its cells, written once in openpyxl's
-    write-only mode (:meth:`write`): nothing is read back, every style is built once.
+    """One worksheet as rows of values and the styles of its cells, written once with
+    XlsxWriter (:meth:`write`): nothing is read back, every format is made once.
 
     ``table``: a header row (bold white on blue, wrapped), frozen below and right of A1, an
     auto filter, column widths from the content (first 500 rows, 8–40 characters); ``wide``:
@@ -231,8 +234,11 @@ class _Sheet:
     left_wrap: int | None = None
 
     def append(self, values: list[Any], fmt: dict[int, str] | None = None) -> None:
-        """Add a row (values through :func:`xlsx_row`); ``fmt``: column → number format."""
-        self.rows.append(xlsx_row(values))
+        """Add a row (text without the characters a workbook cannot hold, :func:`xlsx_value`:
+        printable text has none); ``fmt``: column → number format."""
+        self.rows.append(
+            [xlsx_value(v) if isinstance(v, str) and not v.isprintable() else v for v in values]
+        )
         for col, f in (fmt or {}).items():
             self.formats[(len(self.rows), col)] = f
 
@@ -250,25 +256,40 @@ class _Sheet:
         return widths
 
     def write(self, wb: Any, styles: _Styles) -> None:
-        from openpyxl.utils import get_column_letter
-
-        ws = wb.create_sheet(_sheet_title(self.title))
+        """The sheet into the XlsxWriter workbook ``wb``. Text is always a string cell, never a
+        formula; text a spreadsheet could take for one (:func:`rotation.cells.risky`) is marked
+        "quote prefix" as typed text is. A cell with neither value nor style is not written."""
+        ws = wb.add_worksheet(_sheet_title(self.title))
         ncols = max((len(r) for r in self.rows), default=0)
         for col, w in sorted(self._column_widths(ncols).items()):
-            ws.column_dimensions[get_column_letter(col)].width = w
+            ws.set_column(col - 1, col - 1, _xlsxwriter_width(w))
         if self.table:
-            ws.freeze_panes = "B2"
-            ws.auto_filter.ref = (
-                f"A1:{get_column_letter(ncols)}{len(self.rows)}" if ncols else "A1:A1"
-            )
+            ws.freeze_panes(1, 1)
+            ws.autofilter(0, 0, max(len(self.rows), 1) - 1, max(ncols, 1) - 1)
         spread = [*self.wide, *([self.left_wrap] if self.left_wrap else [])]
+        styled_in: dict[int, set[int]] = {}  # row → its styled columns (1-based), header apart
+        for r, c in [*self.formats, *self.fonts]:
+            styled_in.setdefault(r, set()).add(c)
+        fmt, plain = styles.format, styles.format(_UNSTYLED, False)
+        quoted = styles.format(_UNSTYLED, True)
         for r, values in enumerate(self.rows, start=1):
-            width = max([len(values), *spread]) if r > 1 or not self.table else ncols
-            cells = []
+            header = self.table and r == 1
+            width = ncols if header else max([len(values), *spread])
+            styled = set(spread) | styled_in.get(r, set())
             for c in range(1, width + 1):
                 v = values[c - 1] if c <= len(values) else None
-                cells.append(styles.cell(ws, v, self._style_of(r, c)))
-            append_safe(ws, cells)
+                if header or c in styled:
+                    style = self._style_of(r, c)
+                    if v is None:
+                        if style != _UNSTYLED:
+                            ws.write_blank(r - 1, c - 1, None, fmt(style, False))
+                    else:
+                        _write(ws, r - 1, c - 1, v, fmt(style, risky(v)))
+                elif v.__class__ is str:  # the common cell: plain text
+                    if v:
+                        ws.write_string(r - 1, c - 1, v, quoted if risky(v) else plain)
+                elif v is not None:
+                    _write(ws, r - 1, c - 1, v, quoted if risky(v) else plain)
 
     def _style_of(self, r: int, c: int) -> tuple[str | None, ...]:
         """(font, fill, alignment, number format) names of a cell; all None: unstyled."""
@@ -283,50 +304,74 @@ class _Sheet:
         return font, fill, align, self.formats.get((r, c))
 
 
+_UNSTYLED: tuple[str | None, ...] = (None, None, None, None)
+
+
+def _write(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
+    """One value (0-based row and column) as a string, boolean or number cell: text is written
+    as text whatever it starts with, never as a formula; empty text and a NaN are blank cells."""
+    if isinstance(v, str):
+        if v:
+            ws.write_string(r, c, v, fmt)
+        else:
+            ws.write_blank(r, c, None, fmt)
+    elif isinstance(v, bool):
+        ws.write_boolean(r, c, v, fmt)
+    elif isinstance(v, Real):
+        if math.isfinite(v):
+            ws.write_number(r, c, v, fmt)
+        else:  # no figure to show (a workbook holds no NaN): a blank cell, never an error
+            ws.write_blank(r, c, None, fmt)
+    else:
+        ws.write_string(r, c, str(v), fmt)
+
+
+def _xlsxwriter_width(width: float) -> float:
+    """The XlsxWriter width that stores ``width`` in the file, as openpyxl stored it (XlsxWriter
+    adds Calibri 11's 5 pixels of padding to a width of 1 character or more: 5/7 of a
+    character)."""
+    return width - 5 / 7 if width >= 1 + 5 / 7 else width
+
+
 class _Styles:
-    """The workbook's fonts, fills and alignments, built once; a styled cell copies the style
-    of the first cell made with the same names (openpyxl otherwise hashes each style object
-    again for every cell)."""
+    """The workbook's XlsxWriter formats, one per combination of font, fill, alignment, number
+    format and quote prefix, made on first use (None for a plain cell)."""
 
-    def __init__(self) -> None:
-        from openpyxl.styles import Alignment, Font, PatternFill
+    FONTS: ClassVar[dict[str, dict[str, Any]]] = {
+        "header": {"bold": True, "font_color": "#FFFFFF"},
+        "bold": {"bold": True},
+        "title": {"bold": True, "font_size": 14},
+    }
+    FILLS: ClassVar[dict[str, dict[str, Any]]] = {
+        "header": {"pattern": 1, "bg_color": f"#{HEADER_FILL}"}
+    }
+    ALIGNS: ClassVar[dict[str, dict[str, Any]]] = {
+        "top_wrap": {"text_wrap": True, "valign": "top"},
+        "left_wrap": {"align": "left", "text_wrap": True},
+    }
 
-        self.fonts = {
-            "header": Font(bold=True, color="FFFFFF"),
-            "bold": Font(bold=True),
-            "title": Font(bold=True, size=14),
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self._made: dict[tuple[tuple[str | None, ...], bool], Any] = {}
+
+    def format(self, style: tuple[str | None, ...], quoted: bool) -> Any:
+        """The format of a cell of ``style`` (font, fill, alignment, number format names);
+        ``quoted``: text marked "quote prefix"."""
+        key = (style, quoted)
+        if key in self._made:
+            return self._made[key]
+        font, fill, align, number = style
+        props: dict[str, Any] = {
+            **self.FONTS.get(font or "", {}),
+            **self.FILLS.get(fill or "", {}),
+            **self.ALIGNS.get(align or "", {}),
         }
-        self.fills = {"header": PatternFill("solid", fgColor=HEADER_FILL)}
-        self.aligns = {
-            "top_wrap": Alignment(wrap_text=True, vertical="top"),
-            "left_wrap": Alignment(horizontal="left", wrap_text=True),
-        }
-        self._made: dict[tuple[str | None, ...], Any] = {}
-
-    def cell(self, ws: Any, value: Any, style: tuple[str | None, ...]) -> Any:
-        """``value`` as is when unstyled, else a write-only cell with the style."""
-        if not any(style):
-            return value
-        from copy import copy
-
-        from openpyxl.cell import WriteOnlyCell
-
-        model = self._made.get(style)
-        if model is None:  # a cell never written, holding the style for its copies
-            model = WriteOnlyCell(ws)
-            font, fill, align, fmt = style
-            if font:
-                model.font = self.fonts[font]
-            if fill:
-                model.fill = self.fills[fill]
-            if align:
-                model.alignment = self.aligns[align]
-            if fmt:
-                model.number_format = fmt
-            self._made[style] = model
-        cell = WriteOnlyCell(ws, value=value)
-        cell._style = copy(model._style)
-        return cell
+        if number:
+            props["num_format"] = number
+        if quoted:
+            props["quote_prefix"] = True
+        made = self._made[key] = self.wb.add_format(props) if props else None
+        return made
 
 
 def write_plan_xlsx(
@@ -337,14 +382,15 @@ def write_plan_xlsx(
     the released cadres, a sheet per scope level that exists (before → after vs target), the
     explanations in plain words, the diagnosis when infeasible.
 
-    Each sheet is built as rows first and written once in write-only mode; each post's
+    Each sheet is built as rows first and written once with XlsxWriter; each post's
     explanation is worded once for both sheets that show it."""
-    from openpyxl import Workbook
+    import xlsxwriter
 
     t = translator(lang)
     path = Path(path)
     look = _Lookups(data)
-    said = [plain_explanation(data, rules, a, t) for a in plan.assignments]
+    wording = Wording(data, rules, t)
+    said = [plain_explanation(data, rules, a, t, wording) for a in plan.assignments]
     sheets = [
         _cover_sheet(data, rules, plan, t),
         _posts_sheet(look, plan, t, said),
@@ -358,12 +404,15 @@ def write_plan_xlsx(
             scope = look.unit_name(d.scope) if d.scope else ""
             diagnosis.append([t.rule(d.rule), scope, d.detail_in(t.lang)])
         sheets.append(diagnosis)
-    sheets.append(_explanations_sheet(look, rules, plan, t, said))
-    wb = Workbook(write_only=True)
-    styles = _Styles()
+    sheets.append(_explanations_sheet(look, plan, t, said, wording))
+    buf = io.BytesIO()
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    wb = xlsxwriter.Workbook(buf, options)
+    styles = _Styles(wb)
     for sheet in sheets:
         sheet.write(wb, styles)
-    write_atomic(path, workbook_bytes(wb))
+    wb.close()
+    write_atomic(path, buf.getvalue())
     return path
 
 
@@ -606,7 +655,7 @@ def _nan(v: Any) -> bool:
 
 
 def _explanations_sheet(
-    look: _Lookups, rules: Rules, plan: Plan, t: Translator, said: list[str]
+    look: _Lookups, plan: Plan, t: Translator, said: list[str], wording: Wording
 ) -> _Sheet:
     ws = _Sheet(t._("Explanations"), wide={8: 90})
     ws.append(
@@ -621,7 +670,6 @@ def _explanations_sheet(
             t._("Explanation"),
         ]
     )
-    reasons: dict[tuple[str, str], str] = {}
     for a, explanation in zip(plan.assignments, said, strict=True):
         unit = look.unit_name(a.unit_id)
         holder = f"{a.cadre_id} {look.cadre_name(a.cadre_id)}" if a.cadre_id else t._("(vacant)")
@@ -633,12 +681,7 @@ def _explanations_sheet(
             cid = alt.get("cadre_id")
             rule = alt.get("failed_rule")
             km = alt.get("travel_km")
-            reason = None
-            if rule:
-                key = (str(rule), a.position)
-                if key not in reasons:
-                    reasons[key] = rule_reason(str(rule), rules, t, a.position)
-                reason = reasons[key]
+            reason = wording.reason(str(rule), a.position) if rule else None
             ws.append(
                 [
                     a.post_id,

@@ -68,3 +68,20 @@ def test_nearby_km_in_blocks_is_the_per_post_distance(solved, monkeypatch):
         assert list(cad.index) == list(mine.index)
         want = distances(data, rules).matrix(mine["residence_id"].to_numpy(), [unit])[:, 0]
         assert km.tolist() == want.tolist(), p
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_wording_worked_out_once_says_the_same(solved, lang):
+    """A workbook's Wording (names and reasons looked up once) words every explanation exactly
+    as plain_explanation does alone, and names every cadre as honorific does."""
+    from rotation.explain import Wording, honorific, rule_reason
+
+    data, rules, plan, _ = solved
+    t = translator(lang)
+    wording = Wording(data, rules, t)
+    for a in plan.assignments:
+        assert plain_explanation(data, rules, a, t, wording) == plain_explanation(data, rules, a, t)
+    for cid in [*data.cadres.index[:50], "NO-SUCH-CADRE"]:
+        assert wording.who(cid) == honorific(data, cid, t)
+    for rule in ("minimum_tenure", "rating", "planning_list", "no_such_rule"):
+        assert wording.reason(rule, "secretary") == rule_reason(rule, rules, t, "secretary")

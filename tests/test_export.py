@@ -270,3 +270,57 @@ def test_xlsx_formula_like_names_stay_text(tmp_path):
     wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "p.xlsx"))
     texts = _texts(wb)  # asserts no formula cell
     assert evil in texts and f"O11 {evil}" in texts
+
+
+def test_xlsx_layout_the_committee_sees(tmp_path):
+    """Widths as set (cover 42/70, explanation columns 90, content widths 8–40), a frozen and
+    filtered header in white bold on blue, km and money number formats, wrapped explanation
+    text, and formula-like text marked as typed text (quote prefix)."""
+    data, rules = _vietnamese_problem(), default_rules()
+    data.cadres.loc["O11", "full_name"] = "=1+1"
+    plan = _explained_plan(data, rules)
+    wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "p.xlsx"))
+
+    def width(ws, col):  # a <col> element may cover several columns
+        for d in ws.column_dimensions.values():
+            if d.min <= col <= d.max and d.customWidth:
+                return d.width
+        return None
+
+    cover = wb["Tổng quan"]
+    assert (width(cover, 1), width(cover, 2)) == (42, 70)
+    assert cover["A1"].font.bold and cover["A1"].font.sz == 14
+    assert cover["B2"].alignment.wrap_text and cover["B2"].alignment.horizontal == "left"
+    posts = wb["Chức vụ và người giữ"]
+    header = [c.value for c in posts[1]]
+    ncols, nrows = len(header), posts.max_row
+    assert nrows == len(plan.assignments) + 1
+    assert posts.auto_filter.ref == f"A1:{posts.cell(1, ncols).column_letter}{nrows}"
+    assert posts.freeze_panes == "B2"
+    a1 = posts["A1"]
+    assert a1.font.bold and a1.font.color.rgb[-6:] == "FFFFFF"
+    assert a1.fill.fill_type == "solid" and a1.fill.fgColor.rgb[-6:] == "305496"
+    assert a1.alignment.wrap_text and a1.alignment.vertical == "top"
+    assert width(posts, ncols) == 90 and posts.cell(2, ncols).alignment.wrap_text
+    assert all(8 <= width(posts, c) <= 40 for c in range(1, ncols))
+    km, money = header.index("Khoảng cách (km)") + 1, ncols - 1
+    assert posts.cell(2, km).number_format == "#,##0.0"
+    assert posts.cell(2, money).number_format == "#,##0"
+    quoted = [c for row in posts.iter_rows(min_row=2) for c in row if c.value == "=1+1"]
+    assert quoted and all(c.data_type == "s" and c.quotePrefix for c in quoted)
+    plain = [c for row in posts.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert not any(c.quotePrefix for c in plain if c.value != "=1+1")
+
+
+def test_xlsx_missing_figure_is_a_blank_cell(tmp_path):
+    """A figure that is not a number (NaN) is a blank cell with its format, never an error or
+    formula cell."""
+    data, rules = _vietnamese_problem(), default_rules()
+    plan = _explained_plan(data, rules)
+    plan.objective = float("nan")
+    wb = openpyxl.load_workbook(write_plan_xlsx(data, rules, plan, tmp_path / "p.xlsx"))
+    _texts(wb)  # asserts no formula cell
+    cover = wb["Tổng quan"]
+    label = translator("vi").kpi("objective")
+    (row,) = [r for r in cover.iter_rows() if r[0].value == label]
+    assert row[1].value is None and row[1].number_format == "#,##0.0"

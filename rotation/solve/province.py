@@ -6,6 +6,10 @@ all live inside one province).
 gets one event per province solved, with the objective and bound summed over the provinces
 solved so far; ``explain`` is applied province by province (with ``same_province`` a post's
 alternatives all live in its province).
+
+With worker processes, each worker gets the whole dataset once at its start (inherited when it
+is forked, as on Linux) and splits off the provinces it is given: a task is a province id and
+nothing is pickled on the way in; the provinces with the most posts go first.
 """
 
 from __future__ import annotations
@@ -73,13 +77,15 @@ class ProvinceOutcome:
     stats: dict[str, Any]
 
 
-_worker_stop: StopFlag | None = None
-"""The stop event of a worker process (set by :func:`_init_worker`)."""
+_worker: dict[str, Any] = {}
+"""What a worker process solves with, set once by :func:`_init_worker`: the stop event, the
+whole dataset, the rules and whether to explain."""
 
 
-def _init_worker(stop: StopFlag | None) -> None:
-    global _worker_stop
-    _worker_stop = stop
+def _init_worker(stop: StopFlag | None, data: ProblemData, rules: Rules, explain: bool) -> None:
+    """A worker's start: the dataset comes once per worker (inherited, not copied, when the
+    worker is forked), so a task is only a province id."""
+    _worker.update(stop=stop, data=data, rules=rules, explain=explain)
 
 
 def _solve_province(
@@ -91,9 +97,20 @@ def _solve_province(
     )
 
 
-def _solve_in_worker(args: tuple[ProblemData, Rules, bool]) -> ProvinceOutcome:
-    data, rules, explain = args
-    return _solve_province(data, rules, explain, _worker_stop)
+def _solve_in_worker(province: str) -> ProvinceOutcome:
+    """One province, split from the worker's dataset and solved, in a worker process."""
+    w = _worker
+    part = split_by_province(w["data"], province)
+    return _solve_province(part, w["rules"], w["explain"], w["stop"])
+
+
+def _largest_first(data: ProblemData, rules: Rules, provinces: list[str]) -> list[int]:
+    """The provinces' indices, most posts to plan first: the longest solves start first, so
+    the last one to finish is a small one (ties keep the given order)."""
+    posts = data.posts[data.posts["position"].isin(rules.positions)]
+    counts = data.units["province_id"].reindex(posts["unit_id"]).value_counts()
+    size = [int(counts.get(p, 0)) for p in provinces]
+    return sorted(range(len(provinces)), key=lambda i: -size[i])
 
 
 def _relay(stop: StopFlag, shared: Any, done: threading.Event) -> None:
@@ -119,28 +136,29 @@ def solve_by_province(
     and alternatives to every assignment, computed in the province's own solve."""
     clock = clock if clock is not None else Clock()
     t0 = time.perf_counter()
-    with phase("split by province"):
-        parts = [split_by_province(data, p) for p in provinces]
-    split_s = time.perf_counter() - t0
     if explain is None:
         explain = int(data.posts["position"].isin(rules.positions).sum()) <= EXPLAIN_MAX_POSTS
-    workers = min(rules.workers, os.cpu_count() or 1, len(parts))
-    outs: list[ProvinceOutcome] = []
+    workers = min(rules.workers, os.cpu_count() or 1, len(provinces))
+    solved: list[ProvinceOutcome] = []  # in the order they were solved (progress)
+    by_index: dict[int, ProvinceOutcome] = {}
 
-    def report(i: int) -> None:
+    def report(i: int, out: ProvinceOutcome) -> None:
+        by_index[i] = out
+        solved.append(out)
         if progress is None:
             return
-        solved = [o.plan for o in outs]
-        whole = all(p is not None for p in solved)
+        plans = [o.plan for o in solved]
+        whole = all(p is not None for p in plans)
         progress(
             clock.event(
-                f"province {i + 1}/{len(parts)}",
-                objective=sum(p.objective or 0.0 for p in solved if p) if whole else None,
-                bound=sum(p.bound or 0.0 for p in solved if p) if whole else None,
+                f"province {len(solved)}/{len(provinces)}",
+                objective=sum(p.objective or 0.0 for p in plans if p) if whole else None,
+                bound=sum(p.bound or 0.0 for p in plans if p) if whole else None,
             )
         )
 
-    if workers > 1:
+    split_s = 0.0  # seconds this process spent splitting (none when the workers split)
+    if workers > 1:  # each worker splits its provinces off the dataset it was started with
         ctx = mp.get_context()
         shared = ctx.Event()
         done = threading.Event()
@@ -148,6 +166,7 @@ def solve_by_province(
             if stop.is_set():
                 shared.set()
             threading.Thread(target=_relay, args=(stop, shared, done), daemon=True).start()
+        order = _largest_first(data, rules, provinces)
         try:
             with (
                 phase(f"provinces ({workers} worker processes)"),
@@ -155,20 +174,22 @@ def solve_by_province(
                     max_workers=workers,
                     mp_context=ctx,
                     initializer=_init_worker,
-                    initargs=(shared,),
+                    initargs=(shared, data, rules, explain),
                 ) as pool,
             ):
-                for i, out in enumerate(
-                    pool.map(_solve_in_worker, [(d, rules, explain) for d in parts])
-                ):
-                    outs.append(out)
-                    report(i)
+                results = pool.map(_solve_in_worker, [provinces[i] for i in order])
+                for i, out in zip(order, results, strict=True):
+                    report(i, out)
         finally:
             done.set()
     else:
-        for i, part in enumerate(parts):
-            outs.append(_solve_province(part, rules, explain, stop))
-            report(i)
+        for i, province in enumerate(provinces):
+            t = time.perf_counter()
+            with phase("split by province"):
+                part = split_by_province(data, province)
+            split_s += time.perf_counter() - t
+            report(i, _solve_province(part, rules, explain, stop))
+    outs = [by_index[i] for i in range(len(provinces))]
     statuses = [o.status for o in outs]
     stats: dict[str, Any] = {
         "method": "exact",
