@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,6 +31,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # click's plain help and errors: typer's rich formatter imports rich.markdown, markdown_it,
+    # rich.traceback and attrs, 40 ms of the 0.2 s `rotation --help` may take (bench/README.md)
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},  # click's default: 80 columns at most
     help="Plan cadre rotations so communes get non-local leaders, within every rule.",
 )
 
@@ -917,6 +920,14 @@ from .cli_sweep import register as _register_sweep  # noqa: E402
 _register_sweep(app)
 
 
+def entry_points(group: str) -> list[Any]:
+    """The installed entry points of ``group``; ``importlib.metadata`` is imported here, on first
+    use, since it loads email, zipfile and csv (≈ 25 ms) and scans every installed package."""
+    from importlib.metadata import entry_points as installed
+
+    return list(installed(group=group))
+
+
 def load_plugins(target: typer.Typer | None = None) -> list[str]:
     """Call every ``rotation.commands`` entry point with the app; returns the names loaded. A
     plugin that fails to load is reported on stderr and skipped."""
@@ -931,15 +942,41 @@ def load_plugins(target: typer.Typer | None = None) -> list[str]:
     return loaded
 
 
+def library_commands(target: typer.Typer | None = None) -> set[str]:
+    """The names of the commands and groups the library itself gives ``target`` (the app)."""
+    from typer.main import get_command_name
+
+    target = target or app
+    names = {
+        c.name or get_command_name(c.callback.__name__)
+        for c in target.registered_commands
+        if c.callback is not None
+    }
+    return names | {g.name for g in target.registered_groups if g.name}
+
+
+def needs_plugins(args: list[str], target: typer.Typer | None = None) -> bool:
+    """Whether the command line ``args`` may run a plugin's command or list every command: its
+    first word is not one of the library's commands (``rotation serve``, a misspelt name whose
+    error lists the commands), or there is none (``rotation``, ``rotation --help``). ``rotation
+    plan …`` and the other library commands start without scanning the installed packages."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first is None or first not in library_commands(target)
+
+
 def main() -> None:
     """Entry point of the ``rotation`` script: the library's commands plus those registered by
-    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``).
+    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``), which are
+    looked up only when the command line may need them (:func:`needs_plugins`).
     ``ROTATION_PROFILE=1`` (or ``plan --profile``) prints the time per phase on stderr."""
+    import sys
+
     from . import profile
 
     profile.mark_imported()
     try:
-        load_plugins()
+        if needs_plugins(sys.argv[1:]):
+            load_plugins()
         app()
     finally:
         profile.report()
