@@ -307,8 +307,10 @@ def _solve(data, rules: Rules, quiet: bool):
 # =========================================================================== plan writing
 def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
-    from .export import write_plan_xlsx
     from .profile import phase
+
+    with phase("import"):  # openpyxl: loaded when a workbook is written
+        from .export import write_plan_xlsx
 
     out.mkdir(parents=True, exist_ok=True)
     plans = result.plans or [result.plan]

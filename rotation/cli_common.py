@@ -43,7 +43,10 @@ class _BadInput(Exception):
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
     """Turn input errors into one line per problem on stderr and exit code 2."""
-    from .rules import RulesError
+    from .profile import phase
+
+    with phase("import"):  # pydantic, yaml: the first command line's import of them
+        from .rules import RulesError
 
     try:
         yield
