@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,17 @@ def _positions(v: str) -> tuple[str, ...]:
 
 
 # ===================================================================== one table's checker
+_UNSEEN = object()
+"""A cell text not converted yet (:meth:`_Sheet.convert`)."""
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A cell text its converter refused, with the converter's message."""
+
+    message: str
+
+
 class _Sheet:
     """One table as text columns, with typed-column helpers that record Problems."""
 
@@ -230,17 +242,30 @@ class _Sheet:
                 if done is not None:
                     return done
         out: list[Any] = []
+        # every converter is a pure function of the text: each distinct cell is converted once
+        # (a column of ratings, years, dates or flags repeats a few values thousands of times)
+        seen: dict[str, Any] = {}
         for i, v in enumerate(raw):
             if not v:
                 if required and col not in self.missing and (i, col) not in self.refused:
                     self.problem(i, col, "required value is empty")
                 out.append(default)
                 continue
-            try:
-                out.append(fn(v) if fn else v)
-            except ValueError as err:
-                self.problem(i, col, str(err))
+            if fn is None:
+                out.append(v)
+                continue
+            x = seen.get(v, _UNSEEN)
+            if x is _UNSEEN:
+                try:
+                    x = fn(v)
+                except ValueError as err:
+                    x = _Refused(str(err))
+                seen[v] = x
+            if type(x) is _Refused:
+                self.problem(i, col, x.message)
                 out.append(default)
+            else:
+                out.append(x)
         return out
 
     def unique(self, col: str, values: list[Any], what: str | None = None) -> None:
