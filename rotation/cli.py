@@ -18,7 +18,18 @@ from rich.table import Table
 from rich.text import Text
 
 from .atomic import write_atomic
-from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console, err
+from .cli_common import (
+    DataArg,
+    RulesOpt,
+    _BadInput,
+    _errors,
+    _read,
+    _rules,
+    console,
+    err,
+    importing,
+    short_lived_process,
+)
 
 if TYPE_CHECKING:  # pandas and pydantic load when a command needs them, not for --help
     import pandas as pd
@@ -285,9 +296,7 @@ class _ProgressLine:
 
 
 def _solve(data, rules: Rules, quiet: bool):
-    from .profile import phase
-
-    with phase("import"):  # ortools, highspy, numpy: loaded on first use
+    with importing():  # ortools, highspy: loaded on first use
         from rich.live import Live
 
         from .solve import solve
@@ -309,7 +318,7 @@ def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> lis
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
     from .profile import phase
 
-    with phase("import"):  # openpyxl: loaded when a workbook is written
+    with importing():  # openpyxl: loaded when a workbook is written
         from .export import write_plan_xlsx
 
     out.mkdir(parents=True, exist_ok=True)
@@ -976,6 +985,7 @@ def main() -> None:
     from . import profile
 
     profile.mark_imported()
+    short_lived_process()
     try:
         if needs_plugins(sys.argv[1:]):
             load_plugins()
