@@ -61,11 +61,11 @@ def test_imports_are_frozen_only_in_the_rotation_process(monkeypatch):
 
     from rotation import cli_common
 
+    monkeypatch.setattr(cli_common._Process, "short_lived", False)
     gc.unfreeze()
     with cli_common.importing():
         pass
     assert gc.get_freeze_count() == 0
-    monkeypatch.setattr(cli_common._Process, "short_lived", False)
     cli_common.short_lived_process()
     try:
         with cli_common.importing():
