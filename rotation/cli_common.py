@@ -49,11 +49,12 @@ def short_lived_process() -> None:
 def importing() -> Iterator[None]:
     """Where a command loads a heavy library on first use (pandas, pydantic, ortools, openpyxl):
     timed as the ``import`` phase; then, in the ``rotation`` process, the objects that exist
-    (mostly the modules just loaded) are frozen for the cyclic garbage collector
-    (:func:`gc.freeze`), so its full collections, triggered again and again while reading,
-    solving and writing build many small containers, stop walking every module's objects:
-    ≈ 0.2 CPU s of Hai Duong's 1.4 (measured in bench/README.md). Objects frozen are never
-    collected as cycles, which for a process that ends after one command costs nothing."""
+    (the modules just loaded and, at the later import phases, the tables already read) are
+    frozen for the cyclic garbage collector (:func:`gc.freeze`), so its full collections,
+    triggered again and again while reading, solving and writing build many small containers,
+    stop walking them: ≈ 0.2 CPU s of Hai Duong's 1.4 (bench/README.md). Objects frozen are
+    never collected as cycles, which for a process that ends after one command costs
+    nothing."""
     from .profile import phase
 
     with phase("import"):
