@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from .atomic import write_atomic
 from .cli_common import (
@@ -31,8 +29,10 @@ from .cli_common import (
     short_lived_process,
 )
 
-if TYPE_CHECKING:  # pandas and pydantic load when a command needs them, not for --help
+if TYPE_CHECKING:  # pandas, pydantic and rich load when a command needs them, not for --help
     import pandas as pd
+    from rich.table import Table
+    from rich.text import Text
 
     from .i18n import Translator
     from .rules import Rules
@@ -99,6 +99,8 @@ def status_rich(
     table: pd.DataFrame, title: str | None = None, t: Translator | None = None
 ) -> Table:
     """The status table as a rich Table (non-local holders as 'k/n'), in ``t``'s language."""
+    from rich.table import Table
+
     t = _tr(t)
     multi = table["position"].nunique() > 1 if len(table) else False
     out = Table(title=title or t._("Where we stand"), title_justify="left")
@@ -134,6 +136,8 @@ def before_after_rich(
     table: pd.DataFrame, title: str | None = None, t: Translator | None = None
 ) -> Table:
     """Before → after per scope: non-local holders, share, target, changed posts."""
+    from rich.table import Table
+
     t = _tr(t)
     multi = table["position"].nunique() > 1 if len(table) else False
     out = Table(title=title or t._("Before / after"), title_justify="left")
@@ -172,6 +176,8 @@ def _empty_kpis() -> Any:
 def kpi_rich(
     plan, stats: dict[str, Any] | None = None, title: str | None = None, t: Translator | None = None
 ) -> Table:
+    from rich.table import Table
+
     t = _tr(t)
     k = plan.kpis if plan.kpis is not None else _empty_kpis()  # only feasible plans reach here
     share = k.non_local_share
@@ -224,6 +230,8 @@ def kpi_rich(
 
 
 def candidates_rich(plans: list, t: Translator | None = None) -> Table:
+    from rich.table import Table
+
     from .report import candidates_table
 
     t = _tr(t)
@@ -253,6 +261,8 @@ def candidates_rich(plans: list, t: Translator | None = None) -> Table:
 
 
 def diagnosis_rich(items: list, t: Translator | None = None) -> Table:
+    from rich.table import Table
+
     t = _tr(t)
     out = Table(
         title=t._("No plan satisfies every rule. Diagnosis:"),
@@ -282,6 +292,8 @@ class _ProgressLine:
             self.last = event
 
     def __rich__(self) -> Text:
+        from rich.text import Text
+
         with self.lock:
             last = self.last
         elapsed = time.perf_counter() - self.t0
@@ -396,6 +408,8 @@ def status(data_path: DataArg, rules_path: RulesOpt = None, lang: LangOpt = "vi"
 
 
 def _print_status(data, rules: Rules, details: bool = True, t: Translator | None = None) -> None:
+    from rich.table import Table
+
     from .report import pool_summary, status_table, tenure_alerts
 
     t = _tr(t)
@@ -652,6 +666,7 @@ def _repair_roadmap(
     import json
 
     from rich.live import Live
+    from rich.table import Table
 
     from .repair import RepairError
     from .roadmap.export import write_roadmap_xlsx
@@ -729,6 +744,8 @@ def _repair_roadmap(
 def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
     """Per round: non-local share overall, changed posts, total km, and the scope furthest from
     its target (lowest share minus target share) against that target."""
+    from rich.table import Table
+
     from .roadmap.export import kpi_rows
     from .roadmap.validate import parse_roadmap, roll_roadmap
 
@@ -839,6 +856,8 @@ def repair(
 ) -> None:
     """The valid plan closest to PLAN after the events (fewest changed posts first, then the
     usual objective); prints and writes what changed compared with PLAN."""
+    from rich.table import Table
+
     from .cli_meeting import _load_plan, _rules_for
     from .plan import Plan
     from .repair import RepairError, parse_events, repair_plan

@@ -9,20 +9,50 @@ import gc
 import importlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 import typer.main
-from rich.console import Console
 from typer.core import TyperGroup
 
 from .errors import DataError
 
-if TYPE_CHECKING:  # pydantic loads when a command runs, not for --help
+if TYPE_CHECKING:  # pydantic and rich load when a command runs, not for --help
+    from rich.console import Console
+
     from .rules import Rules
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use, standing in for it (every attribute is the real
+    console's): ``rotation --help`` prints through click, and rich.console and the modules it
+    loads are ≈ 20 ms of its start-up."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def _real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_options", "_console"):  # not made through __init__ (a copy)
+            raise AttributeError(name)
+        return getattr(self._real(), name)
+
+    def __enter__(self) -> Console:  # rich's Live enters its console (implicit look-up)
+        return self._real().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._real().__exit__(*exc)
+
+
+console = cast("Console", _LazyConsole(highlight=False))
+err = cast("Console", _LazyConsole(stderr=True, highlight=False))
 
 DataArg = Annotated[
     Path, typer.Argument(metavar="DATA", help="CSV folder, .zip of CSVs, .xlsx workbook or .json")
