@@ -100,7 +100,7 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
         [*launcher, *cmd],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
+        env=_env(env),
         text=True,
         check=False,
     )
@@ -123,6 +123,22 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
         "rc": p.returncode,
         "stderr": err,
     }
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The measured process's environment: this one, without ``PYTHONDONTWRITEBYTECODE``. An
+    installed package has its modules compiled (pip writes the bytecode); with that variable
+    set, as in some shells here, every run recompiles each module of the tree measured
+    (≈ 0.1–0.15 s of ``rotation``'s own modules), which no user pays. :func:`warm_up` runs a
+    command once, unmeasured, so that the bytecode exists before the measured runs."""
+    env = {**os.environ, **(extra or {})}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def warm_up(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    """Run ``cmd`` once, unmeasured: bytecode written, files in the page cache."""
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(env))
 
 
 def rotation_cmd() -> list[str]:
@@ -247,6 +263,9 @@ def case(name: str, repeats: int, trees: dict[str, str], check_workbooks: bool =
     data_dir, rules = prepare(name)
     res: dict = {"case": name, "target": TARGETS[name]}
     base = [*rotation_cmd(), "plan", str(data_dir), "--rules", str(rules)]
+    for path in trees.values():
+        with tempfile.TemporaryDirectory() as out:
+            warm_up([*base, "--out", out, "--quiet"], {"PYTHONPATH": path})
     for quiet in (False, True):
         runs: dict[str, list[dict]] = {tree: [] for tree in trees}
         for _ in range(repeats):
@@ -280,6 +299,8 @@ def case(name: str, repeats: int, trees: dict[str, str], check_workbooks: bool =
 
 def help_case(repeats: int, trees: dict[str, str]) -> dict:
     res: dict = {"case": "help", "target": TARGETS["help"]}
+    for path in trees.values():
+        warm_up([*rotation_cmd(), "--help"], {"PYTHONPATH": path})
     for what, args in (("top", ["--help"]), ("plan", ["plan", "--help"])):
         runs: dict[str, list[dict]] = {tree: [] for tree in trees}
         for _ in range(repeats):

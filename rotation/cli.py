@@ -10,19 +10,29 @@ from __future__ import annotations
 import math
 import threading
 import time
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from .atomic import write_atomic
-from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console, err
+from .cli_common import (
+    DataArg,
+    RulesOpt,
+    _BadInput,
+    _errors,
+    _read,
+    _rules,
+    console,
+    err,
+    importing,
+    short_lived_process,
+)
 
-if TYPE_CHECKING:  # pandas and pydantic load when a command needs them, not for --help
+if TYPE_CHECKING:  # pandas, pydantic and rich load when a command needs them, not for --help
     import pandas as pd
+    from rich.table import Table
+    from rich.text import Text
 
     from .i18n import Translator
     from .rules import Rules
@@ -32,6 +42,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # click's plain help and errors: typer's rich formatter imports rich.markdown, markdown_it,
+    # rich.traceback and attrs, 40 ms of the 0.2 s `rotation --help` may take (bench/README.md)
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},  # click's default: 80 columns at most
     help="Plan cadre rotations so communes get non-local leaders, within every rule.",
 )
 
@@ -85,6 +99,8 @@ def status_rich(
     table: pd.DataFrame, title: str | None = None, t: Translator | None = None
 ) -> Table:
     """The status table as a rich Table (non-local holders as 'k/n'), in ``t``'s language."""
+    from rich.table import Table
+
     t = _tr(t)
     multi = table["position"].nunique() > 1 if len(table) else False
     out = Table(title=title or t._("Where we stand"), title_justify="left")
@@ -120,6 +136,8 @@ def before_after_rich(
     table: pd.DataFrame, title: str | None = None, t: Translator | None = None
 ) -> Table:
     """Before → after per scope: non-local holders, share, target, changed posts."""
+    from rich.table import Table
+
     t = _tr(t)
     multi = table["position"].nunique() > 1 if len(table) else False
     out = Table(title=title or t._("Before / after"), title_justify="left")
@@ -158,6 +176,8 @@ def _empty_kpis() -> Any:
 def kpi_rich(
     plan, stats: dict[str, Any] | None = None, title: str | None = None, t: Translator | None = None
 ) -> Table:
+    from rich.table import Table
+
     t = _tr(t)
     k = plan.kpis if plan.kpis is not None else _empty_kpis()  # only feasible plans reach here
     share = k.non_local_share
@@ -210,6 +230,8 @@ def kpi_rich(
 
 
 def candidates_rich(plans: list, t: Translator | None = None) -> Table:
+    from rich.table import Table
+
     from .report import candidates_table
 
     t = _tr(t)
@@ -239,6 +261,8 @@ def candidates_rich(plans: list, t: Translator | None = None) -> Table:
 
 
 def diagnosis_rich(items: list, t: Translator | None = None) -> Table:
+    from rich.table import Table
+
     t = _tr(t)
     out = Table(
         title=t._("No plan satisfies every rule. Diagnosis:"),
@@ -268,6 +292,8 @@ class _ProgressLine:
             self.last = event
 
     def __rich__(self) -> Text:
+        from rich.text import Text
+
         with self.lock:
             last = self.last
         elapsed = time.perf_counter() - self.t0
@@ -282,9 +308,7 @@ class _ProgressLine:
 
 
 def _solve(data, rules: Rules, quiet: bool):
-    from .profile import phase
-
-    with phase("import"):  # ortools, highspy, numpy: loaded on first use
+    with importing():  # ortools, highspy: loaded on first use
         from rich.live import Live
 
         from .solve import solve
@@ -304,8 +328,10 @@ def _solve(data, rules: Rules, quiet: bool):
 # =========================================================================== plan writing
 def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
-    from .export import write_plan_xlsx
     from .profile import phase
+
+    with importing():  # openpyxl: loaded when a workbook is written
+        from .export import write_plan_xlsx
 
     out.mkdir(parents=True, exist_ok=True)
     plans = result.plans or [result.plan]
@@ -382,6 +408,8 @@ def status(data_path: DataArg, rules_path: RulesOpt = None, lang: LangOpt = "vi"
 
 
 def _print_status(data, rules: Rules, details: bool = True, t: Translator | None = None) -> None:
+    from rich.table import Table
+
     from .report import pool_summary, status_table, tenure_alerts
 
     t = _tr(t)
@@ -638,6 +666,7 @@ def _repair_roadmap(
     import json
 
     from rich.live import Live
+    from rich.table import Table
 
     from .repair import RepairError
     from .roadmap.export import write_roadmap_xlsx
@@ -715,6 +744,8 @@ def _repair_roadmap(
 def roadmap_rich(data, rules: Rules, doc: dict[str, Any]) -> Table:
     """Per round: non-local share overall, changed posts, total km, and the scope furthest from
     its target (lowest share minus target share) against that target."""
+    from rich.table import Table
+
     from .roadmap.export import kpi_rows
     from .roadmap.validate import parse_roadmap, roll_roadmap
 
@@ -825,6 +856,8 @@ def repair(
 ) -> None:
     """The valid plan closest to PLAN after the events (fewest changed posts first, then the
     usual objective); prints and writes what changed compared with PLAN."""
+    from rich.table import Table
+
     from .cli_meeting import _load_plan, _rules_for
     from .plan import Plan
     from .repair import RepairError, parse_events, repair_plan
@@ -917,6 +950,14 @@ from .cli_sweep import register as _register_sweep  # noqa: E402
 _register_sweep(app)
 
 
+def entry_points(group: str) -> list[Any]:
+    """The installed entry points of ``group``; ``importlib.metadata`` is imported here, on first
+    use, since it loads email, zipfile and csv (≈ 25 ms) and scans every installed package."""
+    from importlib.metadata import entry_points as installed
+
+    return list(installed(group=group))
+
+
 def load_plugins(target: typer.Typer | None = None) -> list[str]:
     """Call every ``rotation.commands`` entry point with the app; returns the names loaded. A
     plugin that fails to load is reported on stderr and skipped."""
@@ -931,15 +972,42 @@ def load_plugins(target: typer.Typer | None = None) -> list[str]:
     return loaded
 
 
+def library_commands(target: typer.Typer | None = None) -> set[str]:
+    """The names of the commands and groups the library itself gives ``target`` (the app)."""
+    from typer.main import get_command_name
+
+    target = target or app
+    names = {
+        c.name or get_command_name(c.callback.__name__)
+        for c in target.registered_commands
+        if c.callback is not None
+    }
+    return names | {g.name for g in target.registered_groups if g.name}
+
+
+def needs_plugins(args: list[str], target: typer.Typer | None = None) -> bool:
+    """Whether the command line ``args`` may run a plugin's command or list every command: its
+    first word is not one of the library's commands (``rotation serve``, a misspelt name whose
+    error lists the commands), or there is none (``rotation``, ``rotation --help``). ``rotation
+    plan …`` and the other library commands start without scanning the installed packages."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first is None or first not in library_commands(target)
+
+
 def main() -> None:
     """Entry point of the ``rotation`` script: the library's commands plus those registered by
-    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``).
+    installed packages (``rotation serve``, ``rotation worker``, ``rotation keys``), which are
+    looked up only when the command line may need them (:func:`needs_plugins`).
     ``ROTATION_PROFILE=1`` (or ``plan --profile``) prints the time per phase on stderr."""
+    import sys
+
     from . import profile
 
     profile.mark_imported()
+    short_lived_process()
     try:
-        load_plugins()
+        if needs_plugins(sys.argv[1:]):
+            load_plugins()
         app()
     finally:
         profile.report()

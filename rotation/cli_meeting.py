@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
 from .i18n import DEFAULT_LANG, LANGUAGES, Translator, UnknownLanguage, translator
 
-if TYPE_CHECKING:  # compare, plan and rules (openpyxl, pandas, pydantic) load when a command runs
+if (
+    TYPE_CHECKING
+):  # compare, plan, rules (openpyxl, pandas, pydantic) and rich load when a command runs
+    from rich.table import Table
+
     from .compare import Comparison
     from .plan import Plan
     from .rules import Rules
@@ -71,6 +74,8 @@ def report(
     lang: LangOpt = DEFAULT_LANG,
 ) -> None:
     """The meeting report (.docx or .pdf): summary, chart, map, changes, scenario, diagnosis."""
+    from rich.table import Table
+
     from .compare import PlanMismatch, check_same_dataset
     from .meeting import SUFFIXES, write_report
 
@@ -138,6 +143,8 @@ def _names(paths: list[Path]) -> list[str]:
 
 def compare_rich(c: Comparison, t: Translator) -> list[Table]:
     """The terminal summary: KPIs, scenario differences, the posts that differ."""
+    from rich.table import Table
+
     from .compare import format_kpi, format_setting, holder_text, kpi_label, setting_label
 
     kpis = Table(title=t._("KPIs"), title_justify="left")

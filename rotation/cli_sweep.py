@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
 from .cli_common import DataArg, RulesOpt, _BadInput, _errors, _read, _rules, console
 from .i18n import DEFAULT_LANG, LANGUAGES, UnknownLanguage, translator
 
-if TYPE_CHECKING:  # the sweep engine (pandas, pydantic, Dask) loads when a sweep runs
+if TYPE_CHECKING:  # the sweep engine (pandas, pydantic, Dask) and rich load when a sweep runs
+    from rich.table import Table
+    from rich.text import Text
+
     from .sweep import Engine, Sweep, SweepProgress
 
 ADDRESS_ENV = "ROTATION_SWEEP_ADDRESS"  # the same name as rotation.sweep.ADDRESS_ENV (tested)
@@ -44,6 +43,8 @@ class _SweepLine:
             self.last = event
 
     def __rich__(self) -> Text:
+        from rich.text import Text
+
         with self.lock:
             e = self.last
         if e is None:
@@ -92,6 +93,8 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", help="no live progress line")] = False,
 ) -> None:
     """Scenario sweep: every variant of the rules solved exactly; one table, frontier plots."""
+    from rich.live import Live
+
     from .sweep import (
         DaskEngine,
         SerialEngine,
@@ -160,6 +163,9 @@ def sweep_rich(result: Sweep, lang: str = DEFAULT_LANG, width: int = 100) -> Tab
     """One line per variant: the varied values, status, main KPIs, then which frontiers it is
     dominated on or the rules that block it, cut to fit ``width`` (the workbook has every KPI
     and the full text)."""
+    from rich import box
+    from rich.table import Table
+
     t = translator(lang)
     short = _short_keys(result.keys)
     legend = ", ".join(f"{h} = {k}" for h, k in zip(short, result.keys, strict=True) if h != k)

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from babel.numbers import format_decimal, format_percent
-
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "rotation"
 LANGUAGES = ("vi", "en")
@@ -232,6 +230,8 @@ class Translator:
         """A share 0–1: 0.375 → '37,5 %' (vi) / '37.5%' (en)."""
         if share is None or _missing(share):
             return DASH
+        from babel.numbers import format_percent  # Babel loads when a number is first shown
+
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + PERCENT_SIGN[self.lang]
         return format_percent(share, format=pattern, locale=self.lang)
 
@@ -251,6 +251,8 @@ class Translator:
 def _grouped(kind: str, x: float | int, digits: int, lang: str) -> str:
     """:meth:`Translator.number` itself, remembered: a workbook formats the same km figures
     thousands of times and Babel's formatting is slow (``kind`` keeps 1 and 1.0 apart)."""
+    from babel.numbers import format_decimal
+
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(x, format=pattern, locale=lang)
 

@@ -231,13 +231,18 @@ def appointee_kpis(
     """Who takes a new post (women, young under 40 at ``as_of``, ethnic minority) and how the
     wishes of those cadres were met."""
     new = [a for a in assignments if a.cadre_id is not None and a.changed]
-    cad = data.cadres
+    # the three columns of the new holders at once: a row look-up per cadre is 0.1 ms each
+    rows = data.cadres.loc[[a.cadre_id for a in new], ["gender", "birth_date", "ethnicity"]]
     women = young = minority = 0
-    for a in new:
-        row = cad.loc[a.cadre_id]
-        women += int(row["gender"] == "F")
-        young += int(age_years(row["birth_date"], rules.as_of) < 40)
-        minority += int(is_minority(row["ethnicity"]))
+    for gender, born, ethnicity in zip(
+        rows["gender"].tolist(),
+        rows["birth_date"].tolist(),
+        rows["ethnicity"].tolist(),
+        strict=True,
+    ):
+        women += int(gender == "F")
+        young += int(age_years(born, rules.as_of) < 40)
+        minority += int(is_minority(ethnicity))
     count = NewAppointees(count=len(new), women=women, young=young, minority=minority)
     ids = [str(a.cadre_id) for a in new]
     ranks = wish_rank(data, ids, [a.unit_id for a in new])

@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,17 @@ def _positions(v: str) -> tuple[str, ...]:
 
 
 # ===================================================================== one table's checker
+_UNSEEN = object()
+"""A cell text not converted yet (:meth:`_Sheet.convert`)."""
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A cell text its converter refused, with the converter's message."""
+
+    message: str
+
+
 class _Sheet:
     """One table as text columns, with typed-column helpers that record Problems."""
 
@@ -230,17 +242,30 @@ class _Sheet:
                 if done is not None:
                     return done
         out: list[Any] = []
+        # every converter is a pure function of the text: each distinct cell is converted once
+        # (a column of ratings, years, dates or flags repeats a few values thousands of times)
+        seen: dict[str, Any] = {}
         for i, v in enumerate(raw):
             if not v:
                 if required and col not in self.missing and (i, col) not in self.refused:
                     self.problem(i, col, "required value is empty")
                 out.append(default)
                 continue
-            try:
-                out.append(fn(v) if fn else v)
-            except ValueError as err:
-                self.problem(i, col, str(err))
+            if fn is None:
+                out.append(v)
+                continue
+            x = seen.get(v, _UNSEEN)
+            if x is _UNSEEN:
+                try:
+                    x = fn(v)
+                except ValueError as err:
+                    x = _Refused(str(err))
+                seen[v] = x
+            if type(x) is _Refused:
+                self.problem(i, col, x.message)
                 out.append(default)
+            else:
+                out.append(x)
         return out
 
     def unique(self, col: str, values: list[Any], what: str | None = None) -> None:
@@ -257,8 +282,12 @@ class _Sheet:
     def refs(self, col: str, values: list[str | None], known: set[str] | None, what: str) -> None:
         if known is None:  # the referenced table is itself broken: don't pile up noise
             return
+        unknown = set(values) - known  # at C speed: 100k travel rows, almost always none
+        unknown.discard(None)
+        if not unknown:
+            return
         for i, v in enumerate(values):
-            if v is not None and v not in known:
+            if v in unknown:
                 self.problem(i, col, f"unknown {what} {v!r}")
 
 
@@ -572,9 +601,10 @@ def _check_coordinates(
 ) -> None:
     """Communes the plan uses need lat/lon unless a travel (or roads) row mentions them."""
     raw_lat, raw_lon = s.raw("lat"), s.raw("lon")
+    level = units["level"].tolist()  # one list, not a pandas look-up per unit
     for u in sorted(used, key=lambda x: row_of.get(x, -1)):
         i = row_of.get(u)
-        if i is None or units["level"].iloc[i] != "commune" or u in linked:
+        if i is None or level[i] != "commune" or u in linked:
             continue
         if not raw_lat[i] and not raw_lon[i]:
             s.problem(

@@ -37,6 +37,27 @@ def test_travel_rows_win_and_are_symmetric():
     assert d.km("C12", "C11") == 42.0
 
 
+def test_given_direction_wins_and_the_last_repeat_wins():
+    """Both directions given: each holds its own km; a repeated row: the last one counts; the
+    one-pair look-up and the matrix agree; a unit with no row falls back to coordinates."""
+    rows = [
+        ("C11", "C12", 42.0),
+        ("C12", "C11", 40.0),
+        ("C11", "C21", 10.0),
+        ("C11", "C21", 12.0),
+        ("C21", "C21", 3.0),
+    ]
+    data = tiny_problem(travel=rows)
+    d = distances(data, load_rules({}))
+    assert (d.km("C11", "C12"), d.km("C12", "C11")) == (42.0, 40.0)
+    assert (d.km("C11", "C21"), d.km("C21", "C11")) == (12.0, 12.0)
+    assert d.km("C21", "C21") == 3.0 and d.travel_km("C12", "C21") is None
+    m = d.matrix(["C11", "C12", "C21"], ["C11", "C12", "C21"])
+    assert m[0, 1] == 42.0 and m[1, 0] == 40.0 and m[0, 2] == 12.0 and m[2, 0] == 12.0
+    assert m[2, 2] == 3.0 and m[0, 0] == 0.0
+    assert m[1, 2] == pytest.approx(d.km("C12", "C21")) and math.isfinite(m[1, 2])
+
+
 def _with_roads(data: ProblemData, rows: list[tuple[str, str, float]]) -> ProblemData:
     roads = pd.DataFrame(rows, columns=["from_id", "to_id", "km"])
     return ProblemData.build(

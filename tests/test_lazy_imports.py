@@ -52,3 +52,24 @@ def test_reading_without_roads_does_not_load_networkx():
         "distances(d, load_rules({}))"
     )
     assert "networkx" not in loaded
+
+
+def test_imports_are_frozen_only_in_the_rotation_process(monkeypatch):
+    """`importing()` freezes the objects loaded for the collector (gc.freeze) in the `rotation`
+    process only; a caller's process (tests, a notebook) keeps its collector as it is."""
+    import gc
+
+    from rotation import cli_common
+
+    monkeypatch.setattr(cli_common._Process, "short_lived", False)
+    gc.unfreeze()
+    with cli_common.importing():
+        pass
+    assert gc.get_freeze_count() == 0
+    cli_common.short_lived_process()
+    try:
+        with cli_common.importing():
+            import json  # noqa: F401
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

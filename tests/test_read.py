@@ -188,6 +188,24 @@ def test_all_problems_collected_at_once() -> None:
     ]
 
 
+def test_a_bad_value_repeated_is_named_in_every_cell() -> None:
+    """The same bad text in two rows (each text is converted once): two problems, one per row,
+    with the same message; a good value shared by two rows types both."""
+    tables = tiny_tables()
+    cell("cadres", 2, "birth_date", "1975-13-01")(tables)
+    cell("cadres", 4, "birth_date", "1975-13-01")(tables)
+    with pytest.raises(DataError) as err:
+        parse_tables(tables)
+    assert [(p.row, p.column, p.message) for p in err.value.problems] == [
+        (row, "birth_date", "'1975-13-01' is not a date (YYYY-MM-DD)") for row in (2, 4)
+    ]
+    tables = tiny_tables()
+    cell("cadres", 2, "birth_date", "1970-05-06")(tables)
+    cell("cadres", 3, "birth_date", "1970-05-06")(tables)
+    data = parse_tables(tables)
+    assert data.cadres["birth_date"].iloc[:2].tolist() == [date(1970, 5, 6)] * 2
+
+
 def test_valid_tables_are_typed() -> None:
     """The tiny dataset parses to the typed tables documented in rotation.data."""
     data = parse_tables(tiny_tables())

@@ -20,13 +20,16 @@ their bounds (warm-started from the previous basis), with the same options as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from ..model import PairIndex, Row
 from ..model.lp import _diagnosis_highs, _row_columns
+
+if TYPE_CHECKING:  # scipy.sparse (70 ms) loads when a diagnosis runs, not with every solve
+    import scipy.sparse as sp
 
 TOL = 1e-6
 INF = highspy.kHighsInf
@@ -56,6 +59,8 @@ class RowsMatrix:
 
 def rows_matrix(ix: PairIndex, rows: list[Row]) -> RowsMatrix:
     """Every row of ``rows`` as one sparse matrix (duplicate columns of a row summed)."""
+    import scipy.sparse as sp
+
     n = ix.n_pairs
     n_post = len(ix.elig.posts)
     n_vac = n_post if ix.allow_vacancies else 0
@@ -174,6 +179,8 @@ class ScopeLp:
                     costs.append(w)
         self.slack_rows = np.asarray(slack_rows, dtype=np.int64)
         n_slack = len(slack_rows)
+        import scipy.sparse as sp
+
         a = sp.hstack(
             [
                 sub,

@@ -43,7 +43,7 @@ from ..eligibility import Eligibility, compute_eligibility
 from ..explain import add_explanations
 from ..model import SCALE, PairIndex, Row, all_rows, build_model, pair_costs
 from ..model.constraints import PRIORITY_SCALE
-from ..model.lp import _silent_highs
+from ..model.lp import _silent_highs, pass_lp
 from ..plan import Plan
 from ..profile import phase
 from ..rules import Rules
@@ -206,20 +206,19 @@ class ProvinceLps:
             cols = np.nonzero(pair_block == b)[0]
             rws = np.nonzero(first == b)[0]
             sub = a[rws][:, cols].tocsc()
-            lp = highspy.HighsLp()
-            lp.num_col_, lp.num_row_ = len(cols), len(rws)
-            lp.col_cost_ = np.zeros(len(cols))
-            lp.col_lower_ = np.zeros(len(cols))
-            lp.col_upper_ = np.ones(len(cols))
-            lp.row_lower_ = row_lo[rws]
-            lp.row_upper_ = row_hi[rws]
-            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
-            lp.a_matrix_.index_ = sub.indices.astype(np.int32)
-            lp.a_matrix_.value_ = sub.data.astype(float)
             h = _silent_highs()
             h.setOptionValue("presolve", "off")
-            h.passModel(lp)
+            pass_lp(
+                h,
+                cost=np.zeros(len(cols)),
+                col_lower=np.zeros(len(cols)),
+                col_upper=np.ones(len(cols)),
+                row_lower=row_lo[rws],
+                row_upper=row_hi[rws],
+                start=sub.indptr,
+                index=sub.indices,
+                value=sub.data,
+            )
             self.blocks.append((cols, h))
 
     def solve(self, cost: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:

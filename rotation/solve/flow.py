@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from ..eligibility import Eligibility
 from ..model import pair_costs
@@ -32,6 +31,8 @@ def min_cost_flow_pairs(elig: Eligibility) -> np.ndarray | None:
     """The optimal assignment by min-cost flow (source → posts → cadres → sink, unit
     capacities): exact for the pure assignment case. None when no full assignment exists (the
     LP path then proves infeasibility and the diagnosis names the posts)."""
+    from ortools.graph.python import min_cost_flow  # only the pure assignment case needs it
+
     n_post, n_pair = len(elig.posts), elig.n_pairs
     if n_pair == 0:
         return None

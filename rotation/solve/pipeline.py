@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from ..data import ProblemData
 from ..rules import Rules
-from .coupling import couples, solve_coupled
 from .progress import Clock, Progress, StopFlag
 from .province import provinces_in_scope, solve_by_province
 from .result import Result
@@ -44,6 +43,9 @@ def solve(
         if len(provinces) > 1:
             # provinces are independent unless a rule spans the whole plan (a budget, priority
             # shares): then the coupling's relaxation first, else its Lagrangian decomposition
+            # (imported here: it loads scipy.sparse, 70 ms that a one-province plan never needs)
+            from .coupling import couples, solve_coupled
+
             if couples(rules):
                 res = solve_coupled(problem, rules, provinces, progress, stop, explain, clock)
             else:

@@ -8,7 +8,6 @@ import time
 from typing import Any, Literal
 
 from ..data import ProblemData
-from ..diagnose import diagnose
 from ..diagnose.precheck import change_cap_conflicts, precheck
 from ..eligibility import compute_eligibility
 from ..explain import add_explanations
@@ -82,6 +81,8 @@ def solve_one(
     stats["total_s"] = round(time.perf_counter() - t0, 3)
     result = Result(status=status, plans=plans, stats=stats, eligibility=elig)
     if status == "infeasible":
+        from ..diagnose import diagnose  # the conflict search: only when no plan exists
+
         with phase("diagnosis"):
             result.diagnosis = diagnose(elig, rules, progress, clock)
     elif status == "unknown":
