@@ -178,6 +178,8 @@ def kpi_rich(
 ) -> Table:
     from rich.table import Table
 
+    from .report import movement_rows
+
     t = _tr(t)
     k = plan.kpis if plan.kpis is not None else _empty_kpis()  # only feasible plans reach here
     share = k.non_local_share
@@ -195,13 +197,8 @@ def kpi_rich(
         (t.kpi("posts"), t.number(posts)),
         (t.kpi("non_local_posts"), f"{nl}/{posts}" if nl is not None else "–"),
         (t.kpi("non_local_share"), t.percent(k.non_local_share.overall)),
-        (t.kpi("changed_posts"), t.number(k.changed_posts)),
-        (t.kpi("released"), t.number(len(plan.released))),
-        (t.kpi("total_travel_km"), t.km(k.total_travel_km)),
-        (t.kpi("max_travel_km"), t.km(k.max_travel_km)),
+        *movement_rows(t, plan),
     ]
-    if k.support_cost_vnd is not None:
-        rows.append((t.kpi("support_cost_vnd"), t.money(k.support_cost_vnd)))
     na = k.new_appointees
     if na is not None:
         rows.append(

@@ -42,7 +42,7 @@ from .compare import format_setting, rules_differing_from_defaults, setting_labe
 from .data import ProblemData
 from .i18n import Translator, translator
 from .plan import Plan
-from .report import before_after_table, status_table
+from .report import before_after_table, movement_rows, status_table
 from .rules import Rules
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -217,13 +217,8 @@ def _summary(
                 reached=reached, scopes=n_scopes, today=n_scopes - short_now
             ),
         ),
-        (t.kpi("changed_posts"), t.number(k.changed_posts)),
-        (t.kpi("released"), t.number(len(plan.released))),
-        (t.kpi("total_travel_km"), t.km(k.total_travel_km)),
-        (t.kpi("max_travel_km"), t.km(k.max_travel_km)),
+        *movement_rows(t, plan),
     ]
-    if k.support_cost_vnd is not None:
-        rows.append((t.kpi("support_cost_vnd"), t.money(k.support_cost_vnd)))
     if plan.objective is not None:
         rows.append((t.kpi("objective"), t.number(plan.objective, 1)))
     return rows

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .concepts import cadre_facts, holders_non_local
 from .data import ProblemData
-from .i18n import N_
+from .i18n import N_, Translator
 from .plan import Plan, kpi_scope_level
 from .rules import NonLocalTarget, Rules
 
@@ -354,3 +354,21 @@ def candidates_table(plans: list[Plan]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def movement_rows(t: Translator, plan: Plan) -> list[tuple[str, str]]:
+    """What a feasible plan moves, as (label, value) rows worded by ``t``: posts changing
+    holder, people released, total and longest travel, and the support cost when the rules
+    price it. The same rows in the terminal's KPI table and the meeting report's summary."""
+    k = plan.kpis
+    if k is None:
+        return []
+    rows = [
+        (t.kpi("changed_posts"), t.number(k.changed_posts)),
+        (t.kpi("released"), t.number(len(plan.released))),
+        (t.kpi("total_travel_km"), t.km(k.total_travel_km)),
+        (t.kpi("max_travel_km"), t.km(k.max_travel_km)),
+    ]
+    if k.support_cost_vnd is not None:
+        rows.append((t.kpi("support_cost_vnd"), t.money(k.support_cost_vnd)))
+    return rows
