@@ -36,6 +36,18 @@ def provinces_in_scope(data: ProblemData, rules: Rules) -> list[str]:
     return sorted(set(data.units["province_id"].reindex(posts["unit_id"]).dropna()))
 
 
+def separable_provinces(data: ProblemData, rules: Rules) -> list[str]:
+    """The provinces a problem splits into, each solvable apart: with ``same_province`` no
+    candidate crosses a province line, so every rule lives inside one province unless a rule of
+    the whole plan links them (:func:`rotation.solve.coupling.couples`: a national budget,
+    priority shares). ``[]`` when there is nothing to split (``same_province`` off, or one
+    province)."""
+    if not rules.same_province:
+        return []
+    provinces = provinces_in_scope(data, rules)
+    return provinces if len(provinces) > 1 else []
+
+
 def split_by_province(data: ProblemData, province: str) -> ProblemData:
     """The part of the dataset inside one province (units, its cadres, posts and their links)."""
     units = data.units[data.units["province_id"] == province]
