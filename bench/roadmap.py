@@ -107,7 +107,8 @@ def term_objective(data: ProblemData, rules: Rules, holders: list[dict[str, str 
 def _row(name: str, res: RoadmapResult, data: ProblemData, rules: Rules) -> dict[str, Any]:
     kp = res.kpis_by_round
     objective = res.stats.get("objective")
-    if objective is None and res.rounds:  # round by round: the same term objective
+    whole = len(res.rounds) == len(horizon_of(rules).rounds)
+    if objective is None and whole:  # round by round: the same term objective
         objective = round(term_objective(data, rules, [p.holder() for _, p in res.rounds]), 3)
     return {
         "method": name,
@@ -124,6 +125,8 @@ def _row(name: str, res: RoadmapResult, data: ProblemData, rules: Rules) -> dict
             else ("—" if not res.rounds else "violations")
         ),
         "message": res.stats.get("message"),
+        "provinces": res.stats.get("provinces"),
+        "diagnosis": [f"{d.rule} {d.scope}: {d.detail}" for d in res.diagnosis][:20],
         "stats": {
             k: v
             for k, v in res.stats.items()
@@ -208,6 +211,12 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _progress(ev: Any) -> None:
+    """Progress of a long run on stderr (one line per province or phase)."""
+    if ev.phase.startswith("province") or ev.phase in ("bound", "pruning", "done"):
+        print(f"{ev.elapsed_s:8.1f} s  {ev.phase}  {ev.objective}  {ev.bound}", file=sys.stderr)
+
+
 def run_method(a: argparse.Namespace, method: str) -> dict[str, Any]:
     """One method in this process (the child side): its row, its wall and CPU seconds (the
     solve only: not the data's loading, nor the validator) and its peak memory."""
@@ -225,7 +234,7 @@ def run_method(a: argparse.Namespace, method: str) -> dict[str, Any]:
         elif method == "greedy":
             res = greedy_roadmap(data, rules)
         elif method in ("candidates", "exact"):
-            res = solve_roadmap(data, rules, method=method)
+            res = solve_roadmap(data, rules, method=method, progress=_progress)
         elif method == "exact-whole":
             res = solve_roadmap(data, rules, method="exact", decompose=False)
         else:
@@ -299,13 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     load_before = os.getloadavg()
     for method in a.methods.split(","):
-        proc = subprocess.run(
-            _child_argv(a, method), capture_output=True, text=True, cwd=ROOT, check=False
+        proc = subprocess.run(  # the child's stderr (progress, a traceback) passes through
+            _child_argv(a, method), stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False
         )
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode or not lines:
-            tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-            rows.append({"method": method, "status": f"error: {tail}"[:160]})
+            rows.append({"method": method, "status": f"error (exit {proc.returncode})"})
         else:
             rows.append(json.loads(lines[-1]))
         print(json.dumps(rows[-1]), flush=True)
