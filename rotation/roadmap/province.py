@@ -164,7 +164,14 @@ def solve_roadmap_by_province(
     t0 = clock.t0
     parts = [single_split.split_by_province(data, p) for p in provinces]
     tasks: list[Task] = [
-        (p, d, rules, _province_previous(previous, set(d.posts.index)), method, previous_weight)
+        (
+            p,
+            d,
+            single_split.rules_of_part(data, rules, d),
+            _province_previous(previous, set(d.posts.index)),
+            method,
+            previous_weight,
+        )
         for p, d in zip(provinces, parts, strict=True)
     ]
     split_s = time.perf_counter() - t0

@@ -75,6 +75,15 @@ def split_by_province(data: ProblemData, province: str) -> ProblemData:
     return sub
 
 
+def rules_of_part(data: ProblemData, rules: Rules, part: ProblemData) -> Rules:
+    """The rules for one province's part: the locks of its own posts (a lock of another
+    province's post is that province's; one naming a post of no province stays, so the part
+    still reports it as unknown)."""
+    mine = set(part.posts.index)
+    locks = [lk for lk in rules.locks if lk.post_id in mine or lk.post_id not in data.posts.index]
+    return rules if len(locks) == len(rules.locks) else rules.model_copy(update={"locks": locks})
+
+
 @dataclass(frozen=True)
 class ProvinceOutcome:
     """One province's solve, as it comes back from a worker process (plain, picklable)."""
@@ -171,7 +180,10 @@ def solve_by_province(
                 ) as pool,
             ):
                 for i, out in enumerate(
-                    pool.map(_solve_in_worker, [(d, rules, explain) for d in parts])
+                    pool.map(
+                        _solve_in_worker,
+                        [(d, rules_of_part(data, rules, d), explain) for d in parts],
+                    )
                 ):
                     outs.append(out)
                     report(i)
@@ -179,7 +191,7 @@ def solve_by_province(
             done.set()
     else:
         for i, part in enumerate(parts):
-            outs.append(_solve_province(part, rules, explain, stop))
+            outs.append(_solve_province(part, rules_of_part(data, rules, part), explain, stop))
             report(i)
     statuses = [o.status for o in outs]
     stats: dict[str, Any] = {

@@ -12,7 +12,7 @@ import pytest
 from rotation.data import ProblemData
 from rotation.plan import DiagnosisItem
 from rotation.read import parse_tables
-from rotation.roadmap.model import RoadmapResult, solve_roadmap
+from rotation.roadmap.model import RoadmapResult, greedy_roadmap, solve_roadmap
 from rotation.roadmap.province import (
     ProvinceRoadmap,
     _merged,
@@ -146,3 +146,15 @@ def test_a_province_without_a_roadmap_gives_none_and_its_diagnosis(
     assert res.status == "infeasible" and not res.rounds
     assert [d.rule for d in res.diagnosis] == ["non_local_target"]
     assert str(two_provinces.units.at[b.province, "name"]) in res.stats["message"]
+
+
+def test_round_by_round_over_two_provinces_keeps_its_newcomers(two_provinces: ProblemData):
+    """Round by round over two provinces: the minimum stay's locks of one province's newcomers
+    do not reach the other province's solve (a lock of a post it does not hold would make it
+    infeasible), so every round is planned and the roadmap is valid."""
+    rules = rules_for(2)
+    res = greedy_roadmap(two_provinces, rules)
+    assert res.status == "optimal", [d.detail for d in res.diagnosis][:3]
+    assert len(res.rounds) == 3
+    assert sum(k["changed_posts"] for k in res.kpis_by_round[:1]) > 0  # newcomers to lock
+    assert validate_roadmap(two_provinces, rules, res.to_json()) == []
