@@ -110,6 +110,7 @@ def _row(name: str, res: RoadmapResult, data: ProblemData, rules: Rules) -> dict
     whole = len(res.rounds) == len(horizon_of(rules).rounds)
     if objective is None and whole:  # round by round: the same term objective
         objective = round(term_objective(data, rules, [p.holder() for _, p in res.rounds]), 3)
+    broken = [str(v) for v in validate_roadmap(data, rules, res.to_json())] if res.rounds else []
     return {
         "method": name,
         "status": res.status,
@@ -119,11 +120,8 @@ def _row(name: str, res: RoadmapResult, data: ProblemData, rules: Rules) -> dict
         "moved": sum(k["changed_posts"] for k in kp) if kp else None,
         "km": round(sum(k["total_travel_km"] for k in kp), 1) if kp else None,
         "support": sum(k.get("support_vnd") or 0 for k in kp) if kp else None,
-        "valid": (
-            "valid"
-            if res.rounds and not validate_roadmap(data, rules, res.to_json())
-            else ("—" if not res.rounds else "violations")
-        ),
+        "valid": "—" if not res.rounds else f"violations ({len(broken)})" if broken else "valid",
+        "violations": broken[:10],
         "message": res.stats.get("message"),
         "provinces": res.stats.get("provinces"),
         "diagnosis": [f"{d.rule} {d.scope}: {d.detail}" for d in res.diagnosis][:20],
