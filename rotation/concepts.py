@@ -319,6 +319,18 @@ def relatives_of(data: ProblemData) -> dict[str, set[str]]:
 
 
 # --------------------------------------------------------------------------- cadre facts
+def retirement_dates(data: ProblemData, rules: Rules) -> pd.Series:
+    """Each cadre's retirement date (:func:`retirement_date` with the rules'
+    ``retirement_age``), indexed by cadre id."""
+    c = data.cadres
+    fixed = rules.retirement_age
+    return pd.Series(
+        [retirement_date(g, b, fixed) for g, b in zip(c["gender"], c["birth_date"], strict=True)],
+        index=c.index,
+        dtype=object,
+    )
+
+
 def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     """Per cadre at ``as_of``: tenure, age, years to retirement, rating check, current post.
 
@@ -328,10 +340,7 @@ def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     as_of = pd.Timestamp(rules.as_of)
     since = pd.to_datetime(c["current_since"])
     birth = pd.to_datetime(c["birth_date"])
-    fixed = rules.retirement_age
-    retire = [
-        retirement_date(g, b, fixed) for g, b in zip(c["gender"], c["birth_date"], strict=True)
-    ]
+    retire = retirement_dates(data, rules).tolist()
     facts = pd.DataFrame(index=c.index)
     facts["tenure_years"] = (as_of - since).dt.days / DAYS_PER_YEAR
     facts["age_years"] = (as_of - birth).dt.days / DAYS_PER_YEAR

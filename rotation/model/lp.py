@@ -42,6 +42,18 @@ def _silent_highs():
     return h
 
 
+def release_highs_threads() -> None:
+    """Stop HiGHS's pool of worker threads in this process before it forks worker processes.
+
+    HiGHS starts a global pool of threads at its first run and keeps it; a process forked
+    after that inherits the pool's state but not its threads, and its first HiGHS run then
+    waits forever (seen: a roadmap's provinces in forked workers after a whole solve in the
+    parent). Stopped here, the pool starts again at the next run, in this process and in each
+    child. Call it from the thread that runs the solves (not while another thread solves)."""
+    base: Any = next((k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs)
+    base.resetGlobalScheduler(True)
+
+
 def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
     import time
 

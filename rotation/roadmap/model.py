@@ -109,6 +109,7 @@ def solve_roadmap(
     candidates_per_post: int = CANDIDATES_PER_POST,
     method: str = "auto",
     previous_weight: float | None = None,
+    decompose: bool = True,
 ) -> RoadmapResult:
     """Plan every round of the horizon at once. ``previous``: an earlier roadmap JSON to stay
     close to (rolling re-plan: each pair it used in a round is rewarded, so the fewest of its
@@ -117,13 +118,23 @@ def solve_roadmap(
     ``optimal``: its proof covers the candidates only), ``auto`` (= ``exact``).
     ``previous_weight``: the reward (objective units, as ``weights.change``) for each
     (cadre, post, round) of ``previous`` kept; ``None``: ``max(weights.change, 1)``. A repair
-    (:mod:`rotation.roadmap.repair`) sets it far above any cost, so the fewest triples change."""
+    (:mod:`rotation.roadmap.repair`) sets it far above any cost, so the fewest triples change.
+    ``decompose``: provinces no rule links are solved apart and merged
+    (:mod:`rotation.roadmap.province`), exact as well."""
+    if method not in ("auto", "exact", "candidates"):
+        raise ValueError(f"unknown roadmap method {method!r}: exact, candidates or auto")
+    if decompose:
+        from .province import roadmap_provinces, solve_roadmap_by_province
+
+        provinces = roadmap_provinces(data, rules)
+        if provinces:
+            return solve_roadmap_by_province(
+                data, rules, provinces, progress, stop, previous, method, previous_weight
+            )
     if method in ("auto", "exact"):
         from .exact import solve_roadmap_exact
 
         return solve_roadmap_exact(data, rules, progress, stop, previous, previous_weight)
-    if method != "candidates":
-        raise ValueError(f"unknown roadmap method {method!r}: exact, candidates or auto")
     return _solve_candidates(
         data, rules, progress, stop, previous, candidates_per_post, previous_weight
     )

@@ -225,12 +225,16 @@ def office_wait_block(t: TermIndex, cols: Columns) -> Block:
     in round ``k`` (held a post in ``k − 1`` — before round 0: an incumbent of an in-scope or
     merged post — and none in ``k``) each later round's barred arrivals (still waiting, or a
     position off their planning list) are bounded by ``arrivals(k2) + held(k − 1) − held(k)
-    <= 1`` (``<= 0`` in round 0)."""
-    from ..concepts import years_between
+    <= 1`` (``<= 0`` in round 0); barred too: an arrival with fewer than
+    ``min_years_to_retirement_from_office`` left (Reg. 65)."""
+    from ..concepts import retirement_dates, years_between
 
     base, days, rounds = t.base, t.days, t.rounds
     n_c, n_r = len(base.cadres), len(rounds)
     wait = t.rules.min_years_in_post
+    retire = retirement_dates(base, t.rules).tolist()
+    from_office = t.rules.min_years_to_retirement_from_office
+    too_late = [np.array([years_between(day, d) < from_office for d in retire]) for day in days]
     merged = base.posts.loc[base.posts.index.isin(base.merged_posts), "incumbent_id"]
     start_ids = {c for c in rounds[0].elig.posts["incumbent_id"] if isinstance(c, str)}
     start_ids |= {c for c in merged if isinstance(c, str)}
@@ -268,7 +272,7 @@ def office_wait_block(t: TermIndex, cols: Columns) -> Block:
             cad2 = r2.elig.pair_cadre
             barred = r2.can_arrive & released[cad2]
             if not waiting:
-                barred &= ~planned[cad2, pos_code[r2.elig.pair_post]]
+                barred &= ~planned[cad2, pos_code[r2.elig.pair_post]] | too_late[k2][cad2]
             arr_j = np.nonzero(barred)[0]
             who = np.unique(cad2[arr_j])
             if not len(who):

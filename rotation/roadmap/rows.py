@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from ..concepts import years_between
+from ..concepts import retirement_dates, years_between
 from ..data import ProblemData
 from ..rules import Rules
 from .horizon import Horizon, stay_until
@@ -127,7 +127,9 @@ def minimum_stay(t: TermIndex) -> Iterator[SpanRow]:
 def office_wait(t: TermIndex) -> Iterator[SpanRow]:
     """A cadre released to an office takes no new post before ``min_years_in_post`` there (their
     office tenure restarts); after that, only a post of a position on their planning list (back
-    in an office, a lateral move no longer exists).
+    in an office, a lateral move no longer exists), and only with
+    ``min_years_to_retirement_from_office`` left at the arrival (Reg. 65: from an office to a
+    commune post).
 
     Released in round k = held a post in the round before (before round 0: an incumbent of an
     in-scope post) and holds none in round k; each later arrival is then bounded by
@@ -135,6 +137,8 @@ def office_wait(t: TermIndex) -> Iterator[SpanRow]:
     """
     base, days = t.base, t.days
     wait = t.rules.min_years_in_post
+    retire = retirement_dates(base, t.rules)
+    from_office = t.rules.min_years_to_retirement_from_office
     # in an office's post before the term: the in-scope posts' incumbents and those of a merged
     # commune's post (it is not filled: its incumbent is released in round 0 unless placed)
     merged = t.base.posts.loc[t.base.posts.index.isin(t.base.merged_posts), "incumbent_id"]
@@ -160,12 +164,13 @@ def office_wait(t: TermIndex) -> Iterator[SpanRow]:
                 continue
             for k2 in range(k + 1, len(days)):
                 waiting = years_between(days[k], days[k2]) < wait - 1e-9
+                too_late = years_between(days[k2], retire[c]) < from_office
                 r2 = t.rounds[k2]
                 arrivals = [
                     Term(k2, "arrive", j)
                     for j in t.pairs_of_cadre(k2, c)
                     if r2.can_arrive[j]
-                    and (waiting or position[r2.elig.pair_post[j]] not in planned)
+                    and (waiting or too_late or position[r2.elig.pair_post[j]] not in planned)
                 ]
                 if arrivals:
                     detail = f"{c} released {days[k].year}: no new post in {days[k2].year}"

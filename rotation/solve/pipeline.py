@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..data import ProblemData
 from ..rules import Rules
 from .progress import Clock, Progress, StopFlag
-from .province import provinces_in_scope, solve_by_province
+from .province import separable_provinces, solve_by_province
 from .result import Result
 from .single import Method, solve_one
 
@@ -38,9 +38,9 @@ def solve(
     if method not in ("exact", "plain"):
         raise ValueError(f"method {method!r}: expected 'exact' or 'plain'")
     clock = Clock()
-    if decompose and method == "exact" and rules.same_province and rules.candidates == 1:
-        provinces = provinces_in_scope(problem, rules)
-        if len(provinces) > 1:
+    if decompose and method == "exact" and rules.candidates == 1:
+        provinces = separable_provinces(problem, rules)
+        if provinces:
             # provinces are independent unless a rule spans the whole plan (a budget, priority
             # shares): then the coupling's relaxation first, else its Lagrangian decomposition
             # (imported here: it loads scipy.sparse, 70 ms that a one-province plan never needs)

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..data import ProblemData
+from ..model.lp import release_highs_threads
 from ..plan import DiagnosisItem, Plan, compute_kpis
 from ..profile import phase
 from ..rules import Rules
@@ -38,6 +39,18 @@ def provinces_in_scope(data: ProblemData, rules: Rules) -> list[str]:
     """The provinces holding a post of the planned positions, sorted."""
     posts = data.posts[data.posts["position"].isin(rules.positions)]
     return sorted(set(data.units["province_id"].reindex(posts["unit_id"]).dropna()))
+
+
+def separable_provinces(data: ProblemData, rules: Rules) -> list[str]:
+    """The provinces a problem splits into, each solvable apart: with ``same_province`` no
+    candidate crosses a province line, so every rule lives inside one province unless a rule of
+    the whole plan links them (:func:`rotation.solve.coupling.couples`: a national budget,
+    priority shares). ``[]`` when there is nothing to split (``same_province`` off, or one
+    province)."""
+    if not rules.same_province:
+        return []
+    provinces = provinces_in_scope(data, rules)
+    return provinces if len(provinces) > 1 else []
 
 
 def split_by_province(data: ProblemData, province: str) -> ProblemData:
@@ -65,6 +78,15 @@ def split_by_province(data: ProblemData, province: str) -> ProblemData:
         **data.cadre_tables(set(cadres.index)),
     )
     return sub
+
+
+def rules_of_part(data: ProblemData, rules: Rules, part: ProblemData) -> Rules:
+    """The rules for one province's part: the locks of its own posts (a lock of another
+    province's post is that province's; one naming a post of no province stays, so the part
+    still reports it as unknown)."""
+    mine = set(part.posts.index)
+    locks = [lk for lk in rules.locks if lk.post_id in mine or lk.post_id not in data.posts.index]
+    return rules if len(locks) == len(rules.locks) else rules.model_copy(update={"locks": locks})
 
 
 @dataclass(frozen=True)
@@ -101,7 +123,8 @@ def _solve_in_worker(province: str) -> ProvinceOutcome:
     """One province, split from the worker's dataset and solved, in a worker process."""
     w = _worker
     part = split_by_province(w["data"], province)
-    return _solve_province(part, w["rules"], w["explain"], w["stop"])
+    rules = rules_of_part(w["data"], w["rules"], part)
+    return _solve_province(part, rules, w["explain"], w["stop"])
 
 
 def _largest_first(data: ProblemData, rules: Rules, provinces: list[str]) -> list[int]:
@@ -167,6 +190,8 @@ def solve_by_province(
                 shared.set()
             threading.Thread(target=_relay, args=(stop, shared, done), daemon=True).start()
         order = _largest_first(data, rules, provinces)
+        if ctx.get_start_method() == "fork":
+            release_highs_threads()  # else a forked worker's first LP may never return
         try:
             with (
                 phase(f"provinces ({workers} worker processes)"),
@@ -188,7 +213,7 @@ def solve_by_province(
             with phase("split by province"):
                 part = split_by_province(data, province)
             split_s += time.perf_counter() - t
-            report(i, _solve_province(part, rules, explain, stop))
+            report(i, _solve_province(part, rules_of_part(data, rules, part), explain, stop))
     outs = [by_index[i] for i in range(len(provinces))]
     statuses = [o.status for o in outs]
     stats: dict[str, Any] = {

@@ -149,6 +149,25 @@ def test_office_wait_holds_a_released_cadre_in_the_office():
     assert back_too_soon(dropped.held)
 
 
+def test_office_wait_bars_a_return_too_close_to_retirement():
+    # K11 must leave S-C11 in 2026; three years later the office wait is over and S-C12 falls
+    # vacant (K12's tenure limit). Coming back from the office then needs 10 years before
+    # retirement (Reg. 65): K11 born 1985 comes back, K11 born 1974 (≈ 7 years left in 2029)
+    # may not, so the roadmap moves them straight to S-C12 in 2026 instead
+    rules = _rules({"rounds": ["2026-01-01", "2029-01-01"], "min_stay_years": 0})
+
+    def back_from_the_office(held: Holders) -> bool:
+        return "K11" not in held[0].values() and held[1]["S-C12"] == "K11"
+
+    for born, may_return in ((dt.date(1985, 1, 1), True), (dt.date(1974, 6, 1), False)):
+        k11 = {"current_since": dt.date(2015, 1, 1), "birth_date": born}
+        data = tiny_problem(
+            office=1, cadres={"K11": k11, "K12": {"current_since": dt.date(2018, 6, 1)}}
+        )
+        assert back_from_the_office(optimum(data, rules).held) is may_return
+        assert back_from_the_office(optimum(data, rules, drop=office_wait).held)
+
+
 def test_never_decrease_keeps_a_reached_non_local_count():
     # K11 (non-local: born and living in C12) retires in mid-2026; the 2027 target is 0, but
     # with never_decrease the count of 2026 (1) must hold: O12 (non-local, 4 km) rather than

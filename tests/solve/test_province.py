@@ -135,3 +135,57 @@ def test_an_infeasible_province_makes_no_plan(two_provinces: ProblemData):
     provinces = set(provinces_in_scope(two_provinces, rules))
     named = {d.scope for d in res.diagnosis if d.rule == "non_local_target"}
     assert named and named <= provinces
+
+
+def test_forked_workers_solve_after_highs_ran_in_the_parent():
+    """HiGHS keeps a pool of threads once it has run; a worker forked after that waits forever
+    on its first MIP unless the pool was stopped first (``release_highs_threads``, called by
+    the province split before it forks): here a child forked after the parent solved a MIP
+    solves one too (a child that hangs is killed after 60 s and the test fails)."""
+    import multiprocessing as mp
+
+    from rotation.model.lp import release_highs_threads
+
+    assert _small_mip() == "kOptimal"  # the parent's pool of threads is started
+    release_highs_threads()
+    ctx = mp.get_context("fork")
+    answer = ctx.Queue()
+    child = ctx.Process(target=_solve_into, args=(answer,))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    assert child.exitcode == 0 and answer.get(timeout=5) == "kOptimal"
+    assert _small_mip() == "kOptimal"  # and the parent still solves
+
+
+def _solve_into(answer: Any) -> None:
+    answer.put(_small_mip())
+
+
+def _small_mip() -> str:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from rotation.model.lp import _silent_highs, pass_lp
+
+    a = sp.random(8, 24, density=0.5, random_state=1, format="csc")
+    a.data = np.round(a.data * 10) + 1
+    h = _silent_highs()
+    n = a.shape[1]
+    cost = -(np.arange(n) % 7) - 1.0
+    pass_lp(
+        h,
+        cost,
+        np.zeros(n),
+        np.ones(n),
+        np.full(8, -np.inf),
+        np.full(8, 12.0),
+        a.indptr,
+        a.indices,
+        a.data,
+        True,
+    )
+    h.run()
+    return str(h.getModelStatus().name)
