@@ -50,7 +50,9 @@ def release_highs_threads() -> None:
     waits forever (seen: a roadmap's provinces in forked workers after a whole solve in the
     parent). Stopped here, the pool starts again at the next run, in this process and in each
     child. Call it from the thread that runs the solves (not while another thread solves)."""
-    base: Any = next((k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs)
+    base: Any = next(
+        (k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs
+    )
     base.resetGlobalScheduler(True)
 
 

@@ -22,17 +22,13 @@ province solved (``province i/n``, objective and bound summed over those solved 
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..data import ProblemData
-from ..model.lp import release_highs_threads
 from ..plan import DiagnosisItem
 from ..rules import Rules
 from ..solve import province as single_split
@@ -139,25 +135,8 @@ def _solve_all(tasks: list[Task], workers: int, stop: StopFlag | None) -> Iterat
         for task in tasks:
             yield _solve_province(task, stop)
         return
-    ctx = mp.get_context()
-    shared = ctx.Event()
-    done = threading.Event()
-    if stop is not None:
-        if stop.is_set():
-            shared.set()
-        threading.Thread(target=single_split._relay, args=(stop, shared, done), daemon=True).start()
-    if ctx.get_start_method() == "fork":
-        release_highs_threads()  # else a forked worker's first LP may never return
-    try:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(shared,),
-        ) as pool:
-            yield from pool.map(_solve_in_worker, tasks)
-    finally:
-        done.set()
+    with single_split.worker_pool(workers, stop, _init_worker, ()) as pool:
+        yield from pool.map(_solve_in_worker, tasks)
 
 
 def solve_roadmap_by_province(

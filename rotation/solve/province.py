@@ -18,7 +18,9 @@ import multiprocessing as mp
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,6 +146,34 @@ def _relay(stop: StopFlag, shared: Any, done: threading.Event) -> None:
             return
 
 
+@contextmanager
+def worker_pool(
+    workers: int, stop: StopFlag | None, initializer: Callable[..., None], initargs: tuple
+) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes for province solves: ``initializer(shared_stop, *initargs)`` starts
+    each; a stop request is relayed to them (:func:`_relay`); HiGHS's threads are released
+    before forking (:func:`rotation.model.lp.release_highs_threads`)."""
+    ctx = mp.get_context()
+    shared = ctx.Event()
+    done = threading.Event()
+    if stop is not None:
+        if stop.is_set():
+            shared.set()
+        threading.Thread(target=_relay, args=(stop, shared, done), daemon=True).start()
+    if ctx.get_start_method() == "fork":
+        release_highs_threads()  # else a forked worker's first LP may never return
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=initializer,
+            initargs=(shared, *initargs),
+        ) as pool:
+            yield pool
+    finally:
+        done.set()
+
+
 def solve_by_province(
     data: ProblemData,
     rules: Rules,
@@ -182,31 +212,14 @@ def solve_by_province(
 
     split_s = 0.0  # seconds this process spent splitting (none when the workers split)
     if workers > 1:  # each worker splits its provinces off the dataset it was started with
-        ctx = mp.get_context()
-        shared = ctx.Event()
-        done = threading.Event()
-        if stop is not None:
-            if stop.is_set():
-                shared.set()
-            threading.Thread(target=_relay, args=(stop, shared, done), daemon=True).start()
         order = _largest_first(data, rules, provinces)
-        if ctx.get_start_method() == "fork":
-            release_highs_threads()  # else a forked worker's first LP may never return
-        try:
-            with (
-                phase(f"provinces ({workers} worker processes)"),
-                ProcessPoolExecutor(
-                    max_workers=workers,
-                    mp_context=ctx,
-                    initializer=_init_worker,
-                    initargs=(shared, data, rules, explain),
-                ) as pool,
-            ):
-                results = pool.map(_solve_in_worker, [provinces[i] for i in order])
-                for i, out in zip(order, results, strict=True):
-                    report(i, out)
-        finally:
-            done.set()
+        with (
+            phase(f"provinces ({workers} worker processes)"),
+            worker_pool(workers, stop, _init_worker, (data, rules, explain)) as pool,
+        ):
+            results = pool.map(_solve_in_worker, [provinces[i] for i in order])
+            for i, out in zip(order, results, strict=True):
+                report(i, out)
     else:
         for i, province in enumerate(provinces):
             t = time.perf_counter()
