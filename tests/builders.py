@@ -383,3 +383,17 @@ def baseline_plan(data: ProblemData | None = None, rules: Rules | None = None) -
     data = data if data is not None else tiny_problem()
     rules = rules if rules is not None else default_rules()
     return plan_from(data, rules, BASELINE_MOVES)
+
+
+def two_smallest_provinces() -> ProblemData:
+    """The two smallest provinces of the 2025 structure (38 + 40 communes), a synthetic
+    roster of secretaries."""
+    from rotation.read import parse_tables
+    from rotation.synth import synthesize_units
+    from rotation.units import build_national_units
+
+    units = build_national_units()
+    communes = units[units["level"] != "province"].groupby("parent_id").size().sort_values()
+    keep = list(communes.index[:2])
+    units = units[units["unit_id"].isin(keep) | units["parent_id"].isin(keep)]
+    return parse_tables(synthesize_units(units, 1, ["secretary"], legacy=False))

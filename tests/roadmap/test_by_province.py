@@ -8,10 +8,10 @@ import dataclasses
 from typing import Any
 
 import pytest
+from builders import two_smallest_provinces
 
 from rotation.data import ProblemData
 from rotation.plan import DiagnosisItem
-from rotation.read import parse_tables
 from rotation.roadmap.model import RoadmapResult, greedy_roadmap, solve_roadmap
 from rotation.roadmap.province import (
     ProvinceRoadmap,
@@ -23,18 +23,12 @@ from rotation.roadmap.validate import validate_roadmap
 from rotation.rules import Rules, load_rules
 from rotation.solve import ProgressEvent, split_by_province
 from rotation.solve.progress import Clock
-from rotation.synth import synthesize_units
-from rotation.units import build_national_units
 
 
 @pytest.fixture(scope="module")
 def two_provinces() -> ProblemData:
     """The two smallest provinces of the 2025 structure (38 + 40 communes), synthetic roster."""
-    units = build_national_units()
-    communes = units[units["level"] != "province"].groupby("parent_id").size().sort_values()
-    keep = list(communes.index[:2])
-    units = units[units["unit_id"].isin(keep) | units["parent_id"].isin(keep)]
-    return parse_tables(synthesize_units(units, 1, ["secretary"], legacy=False))
+    return two_smallest_provinces()
 
 
 def rules_for(workers: int, **extra: Any) -> Rules:
