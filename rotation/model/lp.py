@@ -9,6 +9,7 @@ CP-SAT solve. This keeps the result exact while the model shrinks by orders of m
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +33,37 @@ class LpResult:
         return bool(np.all((self.x < tol) | (self.x > 1 - tol)))
 
 
+def _highs_class() -> Any:
+    """HiGHS's C++ class, under highspy's ``Highs()`` wrapper (which enables callbacks in its
+    constructor and so prints the version banner before any option can be set)."""
+    return next((k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs)
+
+
 def _silent_highs():
-    """A HiGHS instance that prints nothing: highspy's ``Highs()`` wrapper enables callbacks in
-    its constructor, which prints the version banner before any option can be set; its C++ base
-    class does not."""
-    base = next((k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs)
-    h = base()
+    """A HiGHS instance that prints nothing (the C++ class: no wrapper, no banner)."""
+    h = _highs_class()()
     h.setOptionValue("output_flag", False)
     return h
+
+
+def stop_when_asked(h: Any, stop: threading.Event | None) -> None:
+    """Interrupt ``h``'s simplex or branch and bound as soon as ``stop`` is set (a cancelled
+    job), instead of at its time limit: HiGHS asks its interrupt callbacks between iterations
+    and nodes; it then returns its best solution so far (``kInterrupt``)."""
+    if stop is None:
+        return
+
+    def check(kind: Any, message: str, out: Any, into: Any, user: Any) -> None:
+        if into is not None and stop.is_set():
+            into.user_interrupt = True
+
+    # the C++ class's own callback (see ``_silent_highs``)
+    h.setCallback(check, None)
+    for kind in (
+        highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt,
+        highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+    ):
+        h.startCallback(kind)
 
 
 def release_highs_threads() -> None:
@@ -50,10 +74,7 @@ def release_highs_threads() -> None:
     waits forever (seen: a roadmap's provinces in forked workers after a whole solve in the
     parent). Stopped here, the pool starts again at the next run, in this process and in each
     child. Call it from the thread that runs the solves (not while another thread solves)."""
-    base: Any = next(
-        (k for k in highspy.Highs.__mro__[1:] if k.__name__ == "_Highs"), highspy.Highs
-    )
-    base.resetGlobalScheduler(True)
+    _highs_class().resetGlobalScheduler(True)
 
 
 def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:

@@ -31,7 +31,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ..model.lp import _silent_highs, pass_lp
+from ..model.lp import _silent_highs, pass_lp, stop_when_asked
 from ..rules import Rules
 from .horizon import stay_until
 from .relaxation import (
@@ -202,26 +202,6 @@ def _pass_csc(
     pass_lp(h, cost, np.zeros(n), np.ones(n), lo, hi, A.indptr, A.indices, A.data, integer)
 
 
-def stop_when_asked(h: Any, stop: threading.Event | None) -> None:
-    """Interrupt ``h``'s simplex or branch and bound as soon as ``stop`` is set (a cancelled
-    job), instead of at its time limit: HiGHS asks its interrupt callbacks between iterations
-    and nodes; it then returns its best solution so far (``kInterrupt``)."""
-    if stop is None:
-        return
-
-    def check(kind: Any, message: str, out: Any, into: Any, user: Any) -> None:
-        if into is not None and stop.is_set():
-            into.user_interrupt = True
-
-    # the C++ class's own callback (see ``_silent_highs``: no wrapper, no banner)
-    h.setCallback(check, None)
-    for kind in (
-        highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt,
-        highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
-    ):
-        h.startCallback(kind)
-
-
 def solve_stint_lp(
     m: StintLp,
     time_limit: float = float("inf"),
@@ -229,7 +209,7 @@ def solve_stint_lp(
     stop: threading.Event | None = None,
 ) -> TermLp:
     """HiGHS on the stint LP (``options``: :data:`DEFAULT_LP_OPTIONS`); ``stop``: see
-    :func:`stop_when_asked`."""
+    :func:`rotation.model.lp.stop_when_asked`."""
     t0 = time.perf_counter()
     n = m.A.shape[1]
     h = _silent_highs()
@@ -281,7 +261,7 @@ def solve_stint_mip(
     ``start``: a known 0/1 solution over the stint space (its kept part is passed as the first
     incumbent); ``extra``: more rows over the stint space, each ``<= 1``. Costs are integers
     (scaled), so an absolute gap below 1 is a proof over these stints. ``stop``: see
-    :func:`stop_when_asked`."""
+    :func:`rotation.model.lp.stop_when_asked`."""
     t0 = time.perf_counter()
     idx = np.nonzero(keep)[0]
     A = m.A[:, idx]
@@ -368,6 +348,5 @@ __all__ = [
     "solve_stint_lp",
     "solve_stint_mip",
     "stint_lp",
-    "stop_when_asked",
     "term_stints",
 ]

@@ -283,8 +283,8 @@ def test_a_stop_request_interrupts_highs_at_once():
 
     import scipy.sparse as sp
 
-    from rotation.model.lp import _silent_highs
-    from rotation.roadmap.stints import _pass_csc, stop_when_asked
+    from rotation.model.lp import _silent_highs, stop_when_asked
+    from rotation.roadmap.stints import _pass_csc
 
     rng = np.random.default_rng(0)
     A = sp.random(60, 300, density=0.3, random_state=1, format="csc")
