@@ -18,7 +18,7 @@ from rotation.rules import Rules
 ROUNDS = ["2026-01-01", "2027-01-01"]
 
 
-def stay_vs_target(share_2027: float = 0.3) -> tuple:
+def stay_vs_target(share_2027: float = 0.3, o12_since: dt.date = dt.date(2025, 9, 1)) -> tuple:
     """D1 alone. K11 has reached the tenure limit and must leave in 2026; K12 and K13 are not
     movable (local); O12 has been in the office only since 2025-09 (under the half-year minimum
     in 2026, free in 2027), so O11 — local to C11 — is the only one who can take C11 in 2026, and
@@ -30,7 +30,7 @@ def stay_vs_target(share_2027: float = 0.3) -> tuple:
             "K11": {"current_since": dt.date(2010, 1, 1)},
             "K12": {"movable": False},
             "K13": {"movable": False},
-            "O12": {"current_since": dt.date(2025, 9, 1)},
+            "O12": {"current_since": o12_since},
         },
     )
     horizon = {
@@ -116,16 +116,7 @@ def test_later_round_failing_after_earlier_plans_gets_the_horizon_conflict():
     """With the default two years in post, O12 (in the office since 2024-06) is free only in
     2027 and O11, arrived in 2026, must stay: round by round, 2027 fails after 2026's plan. The
     diagnosis is the horizon's, so 2026's forced arrival is named beside 2027's target."""
-    data, rules = stay_vs_target()
-    data = tiny_problem(
-        districts=1,
-        cadres={
-            "K11": {"current_since": dt.date(2010, 1, 1)},
-            "K12": {"movable": False},
-            "K13": {"movable": False},
-            "O12": {"current_since": dt.date(2024, 6, 1)},
-        },
-    )
+    data, rules = stay_vs_target(o12_since=dt.date(2024, 6, 1))
     rules = rules.model_copy(update={"min_years_in_post": 2.0})
     res = solve_roadmap(data, rules)
     assert res.status == "infeasible"
