@@ -12,22 +12,7 @@ java_major() {
 }
 
 if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ] 2>/dev/null; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "bench-peers.sh: no java >= 17 and apt-get not available; install a JDK 17+" >&2
-    exit 1
-  fi
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-      echo "bench-peers.sh: not root and no sudo; install openjdk-17-jdk-headless as root" >&2
-      exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y --no-install-recommends openjdk-17-jdk-headless >/dev/null 2>&1 || {
-    $SUDO apt-get update >/dev/null
-    $SUDO apt-get install -y --no-install-recommends openjdk-17-jdk-headless >/dev/null
-  }
+  sh "$(dirname "$0")/apt-install.sh" bench-peers.sh openjdk-17-jdk-headless
 fi
 echo "bench-peers.sh: $(java -version 2>&1 | head -n 1)"
 "$PIP" install -q -e '.[bench]'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL cluster for the API tests and print its DATABASE_URL (last line).
-# Installs PostgreSQL with apt-get when initdb is absent (Debian, root). Idempotent: a cluster
+# Installs PostgreSQL with apt-get when initdb is absent (Debian, root: scripts/apt-install.sh). Idempotent: a cluster
 # already running in $PGDIR is reused. Stop it with: scripts/pg.sh stop; scripts/pg.sh status
 # exits 0 when it runs (the tests stop only a cluster they started).
 set -euo pipefail
@@ -19,9 +19,7 @@ find_bin() {
 
 BIN="$(find_bin || true)"
 if [ -z "$BIN" ]; then
-  echo "installing postgresql with apt-get ..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  (apt-get install -y -q postgresql >&2 || { apt-get update -q >&2 && apt-get install -y -q postgresql >&2; })
+  sh "$(dirname "$0")/apt-install.sh" scripts/pg.sh --with-recommends postgresql
   BIN="$(find_bin)"
 fi
 
