@@ -15,12 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any, Literal
 
 from .atomic import write_atomic
 from .cells import safe_cell, workbook_bytes
@@ -28,6 +23,10 @@ from .data import ProblemData
 from .i18n import Translator, translator
 from .plan import Plan, kpi_scope_level
 from .rules import Rules
+
+if TYPE_CHECKING:  # openpyxl is loaded when a comparison workbook is written, not by a plan
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 KpiKind = Literal["text", "int", "number", "share", "km", "money"]
 
@@ -415,8 +414,7 @@ def holder_text(h: Holder, t: Translator) -> str:
 
 
 # =========================================================================== workbook
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="305496")
+HEADER_COLOR = "305496"
 NUMBER_FORMATS: dict[KpiKind, str] = {
     "share": "0.0%",
     "km": "#,##0.0",
@@ -427,11 +425,16 @@ NUMBER_FORMATS: dict[KpiKind, str] = {
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int]) -> Worksheet:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(title=title[:31])
+    font = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor=HEADER_COLOR)
     for j, (h, w) in enumerate(zip(headers, widths, strict=True), start=1):
         c = safe_cell(ws, 1, j, h)
-        c.font = HEADER_FONT
-        c.fill = HEADER_FILL
+        c.font = font
+        c.fill = fill
         c.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(j)].width = w
     ws.freeze_panes = "B2"
@@ -440,6 +443,8 @@ def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int]) -> W
 
 def write_compare_xlsx(comparison: Comparison, path: str | Path, lang: str = "vi") -> Path:
     """The comparison as a workbook: sheets KPIs, scenario differences, posts that differ."""
+    from openpyxl import Workbook
+
     t = translator(lang)
     c = comparison
     wb = Workbook()

@@ -60,6 +60,7 @@ from .model import (
     pair_of,
     term_pairs,
 )
+from .paths import tighten
 from .relaxation import Columns, TermLp, cost_vector, round_costs
 from .rounds import RoundIndex, RoundPairs, restrict_round
 from .rows import TermIndex
@@ -68,8 +69,8 @@ from .stints import (
     StintLp,
     StintMip,
     Stints,
+    open_stint_lp,
     repeated_stays,
-    solve_stint_lp,
     solve_stint_mip,
     stint_lp,
     term_stints,
@@ -389,7 +390,7 @@ def solve_roadmap_exact(
     stats["lp_stints"] = len(stints)
     stats["rows_s"] = round(time.perf_counter() - t1, 3)
     event("rows")
-    lp = solve_stint_lp(mat, max(1.0, left()), lp_options, stop)
+    lp, highs = open_stint_lp(mat, max(1.0, left()), lp_options, stop)
     stats["lp_s"] = round(lp.seconds, 3)
     warm_cache: list[list[dict[str, str | None]]] = []
 
@@ -427,6 +428,14 @@ def solve_roadmap_exact(
         stats["total_s"] = clock.elapsed()
         diag = _diagnose_rounds(base, rules, h, rrules)
         return RoadmapResult(status="infeasible", diagnosis=diag, stats=stats)
+    if not stopped(stop):  # each cadre's way through the term, where the LP splits it
+        tight = tighten(t.term, stints, mat, lp, highs, max(1.0, left()))
+        if tight is not None and tight.lp.bound >= lp.bound:
+            stats["lp_bound_stints"] = round(lp.bound / SCALE, 3)
+            stats["path_cadres"] = tight.cadres
+            stats["paths_s"] = round(tight.seconds, 3)
+            stints, mat, lp = tight.stints, tight.mat, tight.lp
+    del highs
     lb = float(lp.bound)
     stats["lp_bound"] = round(lb / SCALE, 3)
     event("bound", bound=lb / SCALE)
@@ -436,7 +445,7 @@ def solve_roadmap_exact(
         kept_triples = int(covered(stints, found.kept, None)[_hold_mask(t)].sum())
         stats["model_triples"] = kept_triples
         stats["pruned_triples"] = stats["triples"] - kept_triples
-        stats["kept_stints"] = int(found.kept.sum())
+        stats["kept_stints"] = int(found.kept[: len(stints)].sum())
         status = "optimal" if found.proven else "feasible"
         result = _assemble(base, rules, h, rrules, found.holders, status)
         result.stats.update(stats)

@@ -219,14 +219,30 @@ def span_block(rows: list[SpanRow], cols: Columns) -> Block:
     )
 
 
-def office_wait_block(t: TermIndex, cols: Columns) -> Block:
-    """:func:`rotation.roadmap.rows.office_wait` as arrays, in the same row order (by cadre
-    id, then release round, then arrival round) and with the same terms: for a cadre released
-    in round ``k`` (held a post in ``k − 1`` — before round 0: an incumbent of an in-scope or
-    merged post — and none in ``k``) each later round's barred arrivals (still waiting, or a
-    position off their planning list) are bounded by ``arrivals(k2) + held(k − 1) − held(k)
-    <= 1`` (``<= 0`` in round 0); barred too: an arrival with fewer than
-    ``min_years_to_retirement_from_office`` left (Reg. 65)."""
+@dataclass
+class ReleaseFacts:
+    """What the office-wait rule reads about each cadre (index into ``t.base.cadres``) and
+    round: ``start``: held a post before the term (an in-scope or a merged post's incumbent);
+    ``active[k]``: retired neither by round ``k`` nor before; ``has_pairs``: a pair in some
+    round; ``held_any[k]``: a pair in round ``k``; ``planned[c, q]``: position ``q``
+    (``pos_code`` of each post) is on the cadre's planning list; ``too_late[k]``: fewer than
+    ``min_years_to_retirement_from_office`` left at round ``k``; ``waiting[k, k2]``: released in
+    round ``k``, still waiting in round ``k2`` (less than ``min_years_in_post``)."""
+
+    n_cadres: int
+    start: np.ndarray
+    active: list[np.ndarray]
+    has_pairs: np.ndarray
+    held_any: list[np.ndarray]
+    planned: np.ndarray
+    pos_code: np.ndarray
+    too_late: list[np.ndarray]
+    waiting: np.ndarray
+
+
+def release_facts(t: TermIndex) -> ReleaseFacts:
+    """:class:`ReleaseFacts` of a term (read by :func:`office_wait_block` and the cadres' flow
+    rows, :mod:`rotation.roadmap.paths`)."""
     from ..concepts import retirement_dates, years_between
 
     base, days, rounds = t.base, t.days, t.rounds
@@ -256,6 +272,27 @@ def office_wait_block(t: TermIndex, cols: Columns) -> Block:
             hit = np.nonzero(pos_names == q)[0]
             if len(hit):
                 planned[i, hit[0]] = True
+    waiting = np.array(
+        [[years_between(days[k], days[k2]) < wait - 1e-9 for k2 in range(n_r)] for k in range(n_r)]
+    )
+    return ReleaseFacts(
+        n_c, start, active, has_pairs, held_any, planned, pos_code, too_late, waiting
+    )
+
+
+def office_wait_block(t: TermIndex, cols: Columns) -> Block:
+    """:func:`rotation.roadmap.rows.office_wait` as arrays, in the same row order (by cadre
+    id, then release round, then arrival round) and with the same terms: for a cadre released
+    in round ``k`` (held a post in ``k − 1`` — before round 0: an incumbent of an in-scope or
+    merged post — and none in ``k``) each later round's barred arrivals (still waiting, or a
+    position off their planning list) are bounded by ``arrivals(k2) + held(k − 1) − held(k)
+    <= 1`` (``<= 0`` in round 0); barred too: an arrival with fewer than
+    ``min_years_to_retirement_from_office`` left (Reg. 65)."""
+    base, rounds = t.base, t.rounds
+    n_c, n_r = len(base.cadres), len(rounds)
+    f = release_facts(t)
+    start, active, has_pairs, held_any = f.start, f.active, f.has_pairs, f.held_any
+    planned, pos_code, too_late = f.planned, f.pos_code, f.too_late
     rank = np.empty(n_c, dtype=np.int64)  # the generator walks cadres in sorted id order
     rank[np.argsort(base.cadres.index.to_numpy().astype(str), kind="stable")] = np.arange(n_c)
     keys: list[np.ndarray] = []  # (cadre rank, k, k2) of each row
@@ -268,7 +305,7 @@ def office_wait_block(t: TermIndex, cols: Columns) -> Block:
         was_j = np.nonzero(released[rounds[k - 1].elig.pair_cadre])[0] if k else hold_j[:0]
         for k2 in range(k + 1, n_r):
             r2 = rounds[k2]
-            waiting = years_between(days[k], days[k2]) < wait - 1e-9
+            waiting = f.waiting[k, k2]
             cad2 = r2.elig.pair_cadre
             barred = r2.can_arrive & released[cad2]
             if not waiting:

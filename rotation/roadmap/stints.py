@@ -151,13 +151,32 @@ def term_stints(t: TermIndex, cols: Columns) -> Stints:
 
 @dataclass
 class StintLp:
-    """The stint LP: ``lo <= A s <= hi``, costs; ``parts``: rows per rule family."""
+    """The stint LP: ``lo <= A s <= hi``, costs; ``parts``: rows per rule family; ``more``:
+    rows added after the first LP (the cadres' paths, :mod:`rotation.roadmap.paths`), kept
+    apart so that a MIP stacks them on its own columns only, ``more_lo <= more s <= more_hi``."""
 
     A: sp.csc_matrix
     lo: np.ndarray
     hi: np.ndarray
     cost: np.ndarray
     parts: dict[str, int]
+    more: sp.csc_matrix | None = None
+    more_lo: np.ndarray | None = None
+    more_hi: np.ndarray | None = None
+
+    def columns(self, idx: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+        """Every row (``A``'s, then ``more``'s) over the columns ``idx``, and the rows' bounds."""
+        if self.more is None or self.more_lo is None or self.more_hi is None:
+            return self.A[:, idx], self.lo, self.hi
+        A = sp.vstack([self.A[:, idx], self.more[:, idx]], format="csc")
+        return A, np.concatenate([self.lo, self.more_lo]), np.concatenate([self.hi, self.more_hi])
+
+
+def pad_columns(M: sp.csc_matrix, n: int) -> sp.csc_matrix:
+    """``M`` with ``n`` empty columns after its own, sharing its arrays (``sp.hstack`` copies
+    and checks them all: 1 s for the 7M entries of Nghệ An's stint LP)."""
+    indptr = np.concatenate([M.indptr, np.full(n, M.indptr[-1], dtype=M.indptr.dtype)])
+    return sp.csc_matrix((M.data, M.indices, indptr), shape=(M.shape[0], M.shape[1] + n))
 
 
 def stint_lp(
@@ -210,8 +229,18 @@ def solve_stint_lp(
 ) -> TermLp:
     """HiGHS on the stint LP (``options``: :data:`DEFAULT_LP_OPTIONS`); ``stop``: see
     :func:`rotation.model.lp.stop_when_asked`."""
+    return open_stint_lp(m, time_limit, options, stop)[0]
+
+
+def open_stint_lp(
+    m: StintLp,
+    time_limit: float = float("inf"),
+    options: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[TermLp, Any]:
+    """:func:`solve_stint_lp`, and the HiGHS instance holding the LP and its optimal basis, so
+    that rows can be added and the LP solved again from that basis (:func:`resolve_with_rows`)."""
     t0 = time.perf_counter()
-    n = m.A.shape[1]
     h = _silent_highs()
     stop_when_asked(h, stop)
     for key, value in (options or DEFAULT_LP_OPTIONS).items():
@@ -220,7 +249,37 @@ def solve_stint_lp(
         h.setOptionValue("time_limit", float(time_limit))
     _pass_csc(h, m.A, m.cost, m.lo, m.hi, integer=False)
     h.run()
-    secs = time.perf_counter() - t0
+    return _lp_result(h, m.A.shape[1], time.perf_counter() - t0), h
+
+
+def resolve_with_rows(
+    h: Any,
+    new_cost: np.ndarray,
+    rows: sp.csr_matrix,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    time_limit: float = float("inf"),
+) -> TermLp:
+    """Add ``len(new_cost)`` columns in [0, 1] (no entries yet) and the rows ``lo <= rows x <=
+    hi`` (over every column, the new ones last) to the LP in ``h``, and solve it again from its
+    basis (dual simplex: the old basis stays dual feasible)."""
+    t0 = time.perf_counter()
+    n_new = len(new_cost)
+    if n_new:
+        z = np.zeros(n_new)
+        none = np.zeros(n_new, dtype=np.int32)
+        h.addCols(n_new, new_cost, z, np.ones(n_new), 0, none, none[:0], z[:0])
+    rows = rows.tocsr()
+    rows.sort_indices()
+    starts = rows.indptr[:-1].astype(np.int32)
+    h.addRows(rows.shape[0], lo, hi, rows.nnz, starts, rows.indices.astype(np.int32), rows.data)
+    if np.isfinite(time_limit):
+        h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+    h.run()
+    return _lp_result(h, rows.shape[1], time.perf_counter() - t0)
+
+
+def _lp_result(h: Any, n: int, secs: float) -> TermLp:
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         infeasible = status == highspy.HighsModelStatus.kInfeasible
@@ -264,8 +323,7 @@ def solve_stint_mip(
     :func:`rotation.model.lp.stop_when_asked`."""
     t0 = time.perf_counter()
     idx = np.nonzero(keep)[0]
-    A = m.A[:, idx]
-    lo, hi = m.lo, m.hi
+    A, lo, hi = m.columns(idx)
     if extra is not None and extra.shape[0]:
         A = sp.vstack([A, extra.tocsc()[:, idx]])
         lo = np.concatenate([lo, np.full(extra.shape[0], -np.inf)])
@@ -344,7 +402,10 @@ __all__ = [
     "StintLp",
     "StintMip",
     "Stints",
+    "open_stint_lp",
+    "pad_columns",
     "repeated_stays",
+    "resolve_with_rows",
     "solve_stint_lp",
     "solve_stint_mip",
     "stint_lp",

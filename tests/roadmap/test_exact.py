@@ -249,13 +249,13 @@ def test_an_unfinished_proof_mip_returns_its_roadmap_feasible_with_the_gap(monke
     data, rules = _foresight()
     real = exact.solve_stint_mip
     calls = []
-    real_lp = exact.solve_stint_lp
+    real_lp = exact.open_stint_lp
 
     def weaker_lp(*args: Any, **kwargs: Any):
-        lp = real_lp(*args, **kwargs)
-        return dataclasses.replace(lp, bound=lp.bound - 5 * SCALE)
+        lp, h = real_lp(*args, **kwargs)
+        return dataclasses.replace(lp, bound=lp.bound - 5 * SCALE), h
 
-    monkeypatch.setattr(exact, "solve_stint_lp", weaker_lp)
+    monkeypatch.setattr(exact, "open_stint_lp", weaker_lp)
 
     def stopped_early(*args: Any, **kwargs: Any):
         mip = real(*args, **kwargs)
