@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from ..claims import ClaimContext, close, plan_facts, wrong_kpis
-from ..concepts import is_local, years_between
+from ..concepts import local_pairs, years_between
 from ..data import ProblemData
 from ..events import EVENT_TYPES
 from ..plan import Assignment, DiagnosisItem, Plan
@@ -403,15 +404,25 @@ def non_local_counts(
     if posts.empty:
         return {}
     scopes = state.scope_of(posts["unit_id"].tolist(), scope_level).tolist()
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     cadres = state.cadres
-    for (_, row), s in zip(posts.iterrows(), scopes, strict=True):
+    holder = posts["incumbent_id"]
+    held = np.array([isinstance(c, str) for c in holder], dtype=bool)
+    held &= holder.isin(cadres.index).to_numpy()
+    ids = holder[held].tolist()
+    local = local_pairs(  # one call for every held post (9,963 posts nationally)
+        state,
+        rules,
+        cadres.loc[ids, "hometown_id"].tolist(),
+        cadres.loc[ids, "residence_id"].tolist(),
+        posts.loc[held, "unit_id"].tolist(),
+    )
+    non_local = np.zeros(len(posts), dtype=np.int64)
+    non_local[np.nonzero(held)[0]] = ~local
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s, nl in zip(scopes, non_local.tolist(), strict=True):
         n = out[str(s)]
         n[0] += 1
-        c = row["incumbent_id"]
-        if isinstance(c, str) and c in cadres.index:
-            home, res = cadres.at[c, "hometown_id"], cadres.at[c, "residence_id"]
-            n[1] += int(not is_local(state, home, res, row["unit_id"], rules))
+        n[1] += nl
     return {s: (v[0], v[1]) for s, v in sorted(out.items())}
 
 
