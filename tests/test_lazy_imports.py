@@ -73,3 +73,16 @@ def test_imports_are_frozen_only_in_the_rotation_process(monkeypatch):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_plan_the_lp_proves_loads_no_cp_sat():
+    """Hai Duong's LP optimum is integral and keeps every rule row: the plan is written from
+    it, proven by its own bound, and OR-Tools is never loaded."""
+    loaded = _loaded(
+        "from rotation.read import read_dataset\n"
+        "from rotation.rules import load_rules\n"
+        "from rotation.solve import solve\n"
+        "r = solve(read_dataset('data/hai_duong'), load_rules({}))\n"
+        "assert r.status == 'optimal' and r.stats['solved_by'].startswith('LP'), r.stats"
+    )
+    assert "ortools" not in loaded

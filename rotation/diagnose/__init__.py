@@ -18,15 +18,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..eligibility import Eligibility
-from ..model import PairIndex, Variables, all_rows, build_model
+from ..model import PairIndex, all_rows, build_model
 from ..plan import DiagnosisItem
 from ..rules import Rules
-from .conflicts import Names, find_conflicts, lp_conflicts
 from .precheck import precheck
-from .words import conflict_items, total_item
 
 if TYPE_CHECKING:  # rotation.solve imports this package: no import of it at load time
+    from ..model import Variables
     from ..solve.progress import Clock, Progress
+    from .conflicts import Names
 
 PHASE = "diagnosing"
 
@@ -39,6 +39,8 @@ def diagnose(
 ) -> list[DiagnosisItem]:
     """Every conflict in words (never empty), with progress events of phase ``diagnosing``."""
     from ..solve.progress import Clock
+    from .conflicts import Names, find_conflicts, lp_conflicts  # CP-SAT: only when diagnosing
+    from .words import conflict_items, total_item
 
     clock = clock or Clock()
 

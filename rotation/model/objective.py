@@ -6,11 +6,16 @@ thousandths of a weight unit (``SCALE``): km are rounded to metres, so the optim
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from ortools.sat.python import cp_model
 
 from ..eligibility import Eligibility
-from .variables import Variables
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+    from .variables import Variables
 
 SCALE = 1000
 """Objective units per weight unit (1 km of travel at weight 1 = 1000)."""
@@ -59,6 +64,8 @@ def max_travel_coef(elig: Eligibility) -> int:
 
 def objective_expr(v: Variables) -> cp_model.LinearExpr:
     """The scaled objective as a CP-SAT linear expression."""
+    from ortools.sat.python import cp_model
+
     e = v.elig
     costs = pair_costs(e)
     nz = np.nonzero(costs)[0].tolist()

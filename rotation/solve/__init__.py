@@ -26,13 +26,27 @@ parallel mode is not: among equally good plans, two workers may return different
 stops on the time limit is reproducible only in the plan it had found at that moment.
 """
 
-from .params import Watcher, solver_parameters
+from typing import TYPE_CHECKING, Any
+
 from .pipeline import solve
 from .plans import plan_from_pairs, plan_from_solution
 from .progress import Clock, Progress, ProgressEvent, StopFlag
 from .province import provinces_in_scope, solve_by_province, split_by_province
 from .result import Result
 from .single import Method
+
+if TYPE_CHECKING:
+    from .params import Watcher, solver_parameters
+
+
+def __getattr__(name: str) -> Any:
+    """CP-SAT's parameters and watcher load OR-Tools: on first use (PEP 562)."""
+    if name in ("Watcher", "solver_parameters"):
+        from . import params
+
+        return getattr(params, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Clock",

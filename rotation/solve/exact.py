@@ -7,13 +7,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from ..eligibility import Eligibility
-from ..model import build_model
+from ..model import SCALE, build_model, pair_costs
 from ..plan import Plan
 from ..profile import phase
 from ..rules import Rules
 from ..status import SolveStatus
-from .candidates import exact_candidates, solve_candidates
+from .plans import plan_from_pairs
 from .progress import Clock, Progress, StopFlag
 from .pruning import add_hint, prune
 
@@ -31,6 +33,19 @@ def solve_exact(
     pruned = prune(elig, rules, stats, progress, stop, deadline, clock)
     if pruned.elig is None:
         return "infeasible", []
+    if pruned.plan_from_lp and pruned.proven_by_bound and rules.candidates == 1:
+        assert pruned.hint is not None
+        with phase("proof"):  # the LP's integral optimum meets its own bound: proven, no search
+            chosen = np.nonzero(pruned.hint)[0]
+            cost = float(pair_costs(pruned.elig)[chosen].sum()) / SCALE
+            plan = plan_from_pairs(pruned.elig, chosen, "optimal", cost, cost)
+        stats["model_pairs"] = pruned.elig.n_pairs
+        stats["solved_by"] = "LP (its optimum is integral, keeps every rule row: the bound is met)"
+        if progress is not None:
+            progress(clock.event("proof", objective=cost, bound=cost))
+        return "optimal", [plan]
+    from .candidates import exact_candidates, solve_candidates  # CP-SAT: loaded when needed
+
     plans: list[Plan] = []
     with phase("proof"):
         t1 = time.perf_counter()

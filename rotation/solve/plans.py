@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from ortools.sat.python import cp_model
 
 from ..eligibility import Eligibility
-from ..model import SCALE, Variables
+from ..model import SCALE
 from ..plan import Assignment, Plan, compute_kpis
 from ..status import PlanStatus
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+    from ..model import Variables
 
 
 def chosen_pairs(v: Variables, solver: cp_model.CpSolver) -> np.ndarray:
@@ -19,6 +25,8 @@ def chosen_pairs(v: Variables, solver: cp_model.CpSolver) -> np.ndarray:
 
 def plan_from_solution(v: Variables, solver: cp_model.CpSolver, code: int) -> Plan:
     """The plan of a CP-SAT solution (``code``: OPTIMAL or FEASIBLE)."""
+    from ortools.sat.python import cp_model
+
     return plan_from_pairs(
         v.elig,
         chosen_pairs(v, solver),

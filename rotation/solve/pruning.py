@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from ..eligibility import Eligibility
-from ..model import SCALE, PairIndex, Variables, all_rows, build_model, pair_costs
+from ..model import SCALE, PairIndex, Row, all_rows, build_model, pair_costs
 from ..model.lp import solve_lp
 from ..profile import phase
 from ..rules import Rules
-from .params import Watcher, solver_parameters
 from .plans import chosen_pairs
 from .progress import Clock, Progress, StopFlag
+
+if TYPE_CHECKING:
+    from ..model import Variables
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class Pruned:
     hint: np.ndarray | None = None
     lp: LpPruning | None = None
     proven_by_bound: bool = False
+    plan_from_lp: bool = False
+    """The hint is the LP's own optimum, integral and meeting every rule row: with
+    ``proven_by_bound``, an optimal plan that needs no CP-SAT run."""
 
 
 def prune(
@@ -82,14 +87,20 @@ def prune(
     )
     ub = None
     hint_pairs = None
+    from_lp = False
     with phase("first plan"):
-        if lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel:
+        integral = lp.integral() and not rules.allow_vacancies and not rules.weights.max_travel
+        if integral and rows_hold(rows, lp.x > 0.5):
             # an integral LP optimum is a plan (every row holds): the bound is met, no search
             hint_pairs = np.nonzero(lp.x > 0.5)[0]
             ub = int(pair_costs(elig)[hint_pairs].sum())
             stats["first_plan"] = round(ub / SCALE, 3)
-            stats["first_plan_from_lp"] = True
+            stats["first_plan_from_lp"] = from_lp = True
         else:
+            from ortools.sat.python import cp_model
+
+            from .params import Watcher, solver_parameters
+
             # a first plan on the pairs the LP likes best: its support and cheapest reduced costs
             first_mask = state.support | elig.pair_keep
             first_mask |= elig.cheapest_per_post(state.reduced_cost, 8)
@@ -118,7 +129,21 @@ def prune(
     proven = ub == lb
     if proven:
         stats["proven_by_bound"] = True
-    return Pruned(elig=kept, hint=hint[keep], lp=state, proven_by_bound=proven)
+    return Pruned(
+        elig=kept, hint=hint[keep], lp=state, proven_by_bound=proven, plan_from_lp=from_lp
+    )
+
+
+def rows_hold(rows: list[Row], chosen: np.ndarray) -> bool:
+    """Whether the pairs ``chosen`` (a mask over the pairs; no vacancy) keep every rule row, in
+    integers (a single plan's rows count no arrivals: a chosen new-post pair is one)."""
+    for row in rows:
+        if row.vacs or row.arrivals:
+            return False
+        total = int(row.coefs[chosen[row.pairs]].sum())
+        if (row.lo is not None and total < row.lo) or (row.hi is not None and total > row.hi):
+            return False
+    return True
 
 
 def add_hint(v: Variables, chosen: np.ndarray) -> None:

@@ -18,7 +18,6 @@ from ..rules import Rules
 from ..status import SolveStatus
 from .exact import solve_exact
 from .flow import is_pure_assignment, min_cost_flow_pairs
-from .plain import solve_plain
 from .plans import plan_from_pairs
 from .progress import Clock, Progress, StopFlag
 from .result import Result
@@ -74,6 +73,8 @@ def solve_one(
     status: SolveStatus
     plans: list[Plan]
     if method == "plain":
+        from .plain import solve_plain  # the benchmarks' baseline: CP-SAT loaded for it only
+
         with phase("plain CP-SAT"):
             status, plans = solve_plain(elig, rules, stats, progress, stop, deadline, clock)
     else:
