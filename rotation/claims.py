@@ -3,7 +3,7 @@
 Plan building (:mod:`rotation.plan`, :mod:`rotation.solve`) writes a plan's claims — each
 assignment's ``previous_post_id``, ``changed``, ``non_local``, ``travel_km`` and the ``kpis``.
 This module is the validator's own account of the same facts. It reads only the tables, the
-concept helpers (:func:`rotation.concepts.is_local`, :func:`rotation.concepts.kpi_scope_level`)
+concept helpers (:func:`rotation.concepts.local_pairs`, :func:`rotation.concepts.kpi_scope_level`)
 and distances (:func:`rotation.geo.distances`), never the plan-building code, so a bug there is
 written into a plan and then caught here instead of being confirmed. The two computations may
 look alike; they must stay two.
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .concepts import age_years, is_local, is_minority, kpi_scope_level
+from .concepts import age_years, is_minority, kpi_scope_level, local_pairs
 from .data import ProblemData
 from .geo import distances
 from .plan import Assignment
@@ -81,6 +81,31 @@ class ClaimContext:
         """cadre_id → the post held before the plan (office cadres hold none)."""
         self._dist = distances(data, rules)
         self._km: dict[tuple[str, str], float] = {}
+        self._local: dict[tuple[str, str], bool] = {}
+
+    def learn_locality(self, listed: Iterable[Assignment]) -> None:
+        """Whether each listed holder in the data is local to their post, in one call of
+        :func:`~rotation.concepts.local_pairs` (a national plan lists ten thousand posts)."""
+        cadres = self.data.cadres
+        todo = sorted(
+            {
+                (a.cadre_id, self.unit[a.post_id])
+                for a in listed
+                if a.cadre_id is not None and a.post_id in self.unit and a.cadre_id in cadres.index
+            }
+            - self._local.keys()
+        )
+        if not todo:
+            return
+        ids = [c for c, _ in todo]
+        local = local_pairs(
+            self.data,
+            self.rules,
+            cadres.loc[ids, "hometown_id"].tolist(),
+            cadres.loc[ids, "residence_id"].tolist(),
+            [u for _, u in todo],
+        )
+        self._local.update(zip(todo, local.tolist(), strict=True))
 
     def km(self, from_id: str, to_id: str) -> float:
         """Distance in km between two units (cached per pair)."""
@@ -97,10 +122,11 @@ class ClaimContext:
         if c is not None and c not in self.data.cadres.index:
             known, non_local, km = False, bool(listed.non_local), float(listed.travel_km)
         elif c is not None:
-            home = self.data.cadres.at[c, "hometown_id"]
             res = self.data.cadres.at[c, "residence_id"]
             prev = self.post_before.get(c)
-            non_local = not is_local(self.data, home, res, unit, self.rules)
+            if (c, unit) not in self._local:
+                self.learn_locality([listed])
+            non_local = not self._local[(c, unit)]
             km = self.km(res, unit)
         takes_new = c is not None and c != inc
         support = self.rules.support.vnd(round(km, 3)) if takes_new and math.isfinite(km) else 0
@@ -218,6 +244,8 @@ class PlanFacts:
 
 def plan_facts(ctx: ClaimContext, listed: Iterable[Assignment]) -> PlanFacts:
     """Facts of every listed assignment whose post is in the data, in plan order."""
+    listed = list(listed)
+    ctx.learn_locality(listed)
     holdings = [ctx.holding(a) for a in listed if a.post_id in ctx.unit]
     level = kpi_scope_level(ctx.data, ctx.rules)
     scopes = ctx.data.scope_of([h.unit_id for h in holdings], level).tolist()

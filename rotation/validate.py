@@ -38,7 +38,7 @@ from .claims import ClaimContext, plan_facts, wrong_holder_claims, wrong_kpis, w
 from .concepts import (
     cadre_facts,
     in_group,
-    is_local,
+    local_pairs,
     rating_ok,
     ratings_by_cadre,
     relative_pairs,
@@ -496,13 +496,23 @@ class _Checker:
     def _scopes(self, post_ids: list[str], level: str) -> list[str]:
         return self.data.scope_of([self.unit[p] for p in post_ids], level).tolist()
 
-    def _non_local(self, c: str | None, p: str) -> bool:
-        if c is None or c not in self.cadres.index:
-            return False
-        row = self.cadres.loc[c]
-        return not is_local(
-            self.data, row["hometown_id"], row["residence_id"], self.unit[p], self.rules
-        )
+    def _non_local_all(self, pairs: list[tuple[str | None, str]]) -> list[bool]:
+        """Whether each (cadre, post) has a non-local holder (no holder, or one not in the
+        data: no), in one call of the concept's :func:`local_pairs`."""
+        known = [i for i, (c, _) in enumerate(pairs) if c is not None and c in self.cadres.index]
+        out = [False] * len(pairs)
+        if known:
+            ids = [pairs[i][0] for i in known]
+            local = local_pairs(
+                self.data,
+                self.rules,
+                self.cadres.loc[ids, "hometown_id"].tolist(),
+                self.cadres.loc[ids, "residence_id"].tolist(),
+                [self.unit[pairs[i][1]] for i in known],
+            )
+            for i, loc in zip(known, local.tolist(), strict=True):
+                out[i] = not loc
+        return out
 
     def check_targets(self) -> None:
         """non_local_target and never_below_current (today's count per scope, from the data)."""
@@ -513,11 +523,14 @@ class _Checker:
             if not posts:
                 continue
             per: dict[str, list[int]] = {}
-            for p, s in zip(posts, self._scopes(posts, t.scope_level), strict=True):
+            held_after = self._non_local_all([(self.holder.get(p), p) for p in posts])
+            held_today = self._non_local_all([(self.incumbent[p], p) for p in posts])
+            scopes = self._scopes(posts, t.scope_level)
+            for s, nl_after, nl_today in zip(scopes, held_after, held_today, strict=True):
                 n_nl = per.setdefault(str(s), [0, 0, 0])
                 n_nl[0] += 1
-                n_nl[1] += int(self._non_local(self.holder.get(p), p))
-                n_nl[2] += int(self._non_local(self.incumbent[p], p))
+                n_nl[1] += int(nl_after)
+                n_nl[2] += int(nl_today)
             if self.rules.never_below_current:
                 for s, (n, nl, today) in sorted(per.items()):
                     if nl < today:
