@@ -607,6 +607,7 @@ class _Checker:
     def check_claims(self) -> None:
         """Each assignment's claims, ``released`` and the KPIs, against the data (only the claims
         the plan makes; see :mod:`rotation.claims`)."""
+        self.claims.learn_locality(self.known)
         for a in self.known:
             post = self.data.posts.loc[a.post_id]
             if a.unit_id != post["unit_id"] or a.position != post["position"]:
