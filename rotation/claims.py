@@ -83,15 +83,16 @@ class ClaimContext:
         self._km: dict[tuple[str, str], float] = {}
         self._local: dict[tuple[str, str], bool] = {}
 
-    def learn_locality(self, listed: Iterable[Assignment]) -> None:
-        """Whether each listed holder in the data is local to their post, in one call of
-        :func:`~rotation.concepts.local_pairs` (a national plan lists ten thousand posts)."""
+    def learn_locality(self, held: Iterable[tuple[str | None, str]]) -> None:
+        """Whether each (cadre, post) holder in the data is local to the post, in one call of
+        :func:`~rotation.concepts.local_pairs` (a national plan lists ten thousand posts); no
+        holder, a cadre not in the data or a post not in it is skipped."""
         cadres = self.data.cadres
         todo = sorted(
             {
-                (a.cadre_id, self.unit[a.post_id])
-                for a in listed
-                if a.cadre_id is not None and a.post_id in self.unit and a.cadre_id in cadres.index
+                (c, self.unit[p])
+                for c, p in held
+                if c is not None and p in self.unit and c in cadres.index
             }
             - self._local.keys()
         )
@@ -106,6 +107,16 @@ class ClaimContext:
             [u for _, u in todo],
         )
         self._local.update(zip(todo, local.tolist(), strict=True))
+
+    def non_local(self, cadre_id: str | None, post_id: str) -> bool:
+        """Whether ``cadre_id`` (in the data) is a non-local holder of ``post_id``; no holder,
+        or one not in the data: no (learned by :meth:`learn_locality` when not yet known)."""
+        if cadre_id is None or cadre_id not in self.data.cadres.index:
+            return False
+        key = (cadre_id, self.unit[post_id])
+        if key not in self._local:
+            self.learn_locality([(cadre_id, post_id)])
+        return not self._local[key]
 
     def km(self, from_id: str, to_id: str) -> float:
         """Distance in km between two units (cached per pair)."""
@@ -124,9 +135,7 @@ class ClaimContext:
         elif c is not None:
             res = self.data.cadres.at[c, "residence_id"]
             prev = self.post_before.get(c)
-            if (c, unit) not in self._local:
-                self.learn_locality([listed])
-            non_local = not self._local[(c, unit)]
+            non_local = self.non_local(c, p)
             km = self.km(res, unit)
         takes_new = c is not None and c != inc
         support = self.rules.support.vnd(round(km, 3)) if takes_new and math.isfinite(km) else 0
@@ -245,7 +254,7 @@ class PlanFacts:
 def plan_facts(ctx: ClaimContext, listed: Iterable[Assignment]) -> PlanFacts:
     """Facts of every listed assignment whose post is in the data, in plan order."""
     listed = list(listed)
-    ctx.learn_locality(listed)
+    ctx.learn_locality((a.cadre_id, a.post_id) for a in listed)
     holdings = [ctx.holding(a) for a in listed if a.post_id in ctx.unit]
     level = kpi_scope_level(ctx.data, ctx.rules)
     scopes = ctx.data.scope_of([h.unit_id for h in holdings], level).tolist()

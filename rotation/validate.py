@@ -38,7 +38,6 @@ from .claims import ClaimContext, plan_facts, wrong_holder_claims, wrong_kpis, w
 from .concepts import (
     cadre_facts,
     in_group,
-    local_pairs,
     rating_ok,
     ratings_by_cadre,
     relative_pairs,
@@ -498,21 +497,9 @@ class _Checker:
 
     def _non_local_all(self, pairs: list[tuple[str | None, str]]) -> list[bool]:
         """Whether each (cadre, post) has a non-local holder (no holder, or one not in the
-        data: no), in one call of the concept's :func:`local_pairs`."""
-        known = [i for i, (c, _) in enumerate(pairs) if c is not None and c in self.cadres.index]
-        out = [False] * len(pairs)
-        if known:
-            ids = [pairs[i][0] for i in known]
-            local = local_pairs(
-                self.data,
-                self.rules,
-                self.cadres.loc[ids, "hometown_id"].tolist(),
-                self.cadres.loc[ids, "residence_id"].tolist(),
-                [self.unit[pairs[i][1]] for i in known],
-            )
-            for i, loc in zip(known, local.tolist(), strict=True):
-                out[i] = not loc
-        return out
+        data: no), learned for all of them at once (:meth:`ClaimContext.learn_locality`)."""
+        self.claims.learn_locality(pairs)
+        return [self.claims.non_local(c, p) for c, p in pairs]
 
     def check_targets(self) -> None:
         """non_local_target and never_below_current (today's count per scope, from the data)."""
@@ -607,7 +594,7 @@ class _Checker:
     def check_claims(self) -> None:
         """Each assignment's claims, ``released`` and the KPIs, against the data (only the claims
         the plan makes; see :mod:`rotation.claims`)."""
-        self.claims.learn_locality(self.known)
+        self.claims.learn_locality((a.cadre_id, a.post_id) for a in self.known)
         for a in self.known:
             post = self.data.posts.loc[a.post_id]
             if a.unit_id != post["unit_id"] or a.position != post["position"]:

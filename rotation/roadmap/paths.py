@@ -50,7 +50,6 @@ class PathRows:
     S: sp.csr_matrix
     P: sp.csr_matrix
     rhs: np.ndarray
-    cadres: np.ndarray
 
     @property
     def n_arcs(self) -> int:
@@ -176,7 +175,7 @@ def path_rows(
     rhs = np.zeros(n_rows)  # inflow − outflow = −supply
     start = facts.start[cadres]
     rhs[np.arange(n_c) * net.n_nodes + np.where(start, net.ended[0], net.free[0])] = -1.0
-    return PathRows(S, P, rhs, cadres)
+    return PathRows(S, P, rhs)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 from test_exact import _plain_optimum, _rules
 
 from rotation.model import SCALE
+from rotation.model.lp import _silent_highs, pass_lp
 from rotation.roadmap.exact import solve_roadmap_exact, term_setup
 from rotation.roadmap.model import build_roadmap_model, greedy_roadmap, pair_of
 from rotation.roadmap.paths import path_rows, stint_cadres
@@ -62,25 +63,12 @@ def _admits_flow(setup, stints: Stints, s: np.ndarray) -> bool:
     pr = path_rows(setup.term, stints, release_facts(setup.term), cadres, len(s))
     need = pr.rhs - pr.S @ s
     P = pr.P.tocsc()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    P.sort_indices()
     n = P.shape[1]
-    h.passModel(_lp(P, need, n))  # feasibility: P a = need, 0 <= a <= 1
+    h = _silent_highs()  # feasibility: P a = need, 0 <= a <= 1
+    pass_lp(h, np.zeros(n), np.zeros(n), np.ones(n), need, need, P.indptr, P.indices, P.data)
     h.run()
     return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-
-
-def _lp(P, need: np.ndarray, n: int) -> highspy.HighsLp:
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, P.shape[0]
-    lp.col_cost_ = np.zeros(n)
-    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
-    lp.row_lower_, lp.row_upper_ = need, need
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = P.indptr
-    lp.a_matrix_.index_ = P.indices
-    lp.a_matrix_.value_ = P.data
-    return lp
 
 
 def _released_case(since: int, communes: int, rounds: int, share: float) -> tuple:
