@@ -10,8 +10,8 @@ these helpers:
   took for a formula is stored as a string cell instead, marked "quote prefix" as a spreadsheet
   program marks typed text (the text is kept exactly, it is only never evaluated); a
   write-only workbook (nothing to go back over) takes its rows through :func:`append_safe`,
-  which does the same as each row is written; the plan workbook (XlsxWriter,
-  :mod:`rotation.export`) writes text with ``write_string`` (never a formula) and marks
+  which does the same as each row is written; the plan workbook (:mod:`rotation.xlsx`,
+  :mod:`rotation.export`) writes text as a string cell (never a formula) and marks
   :func:`risky` text "quote prefix" the same way;
 - csv: :func:`csv_cell` / :func:`csv_rows` prefix such text with ``'`` (the OWASP advice), so the
   spreadsheet shows it as text; numbers are never changed.

@@ -18,23 +18,22 @@ cell in the workbook, never a formula, and is prefixed with ``'`` in the CSV.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
-from numbers import Real
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
 
 from .atomic import write_atomic
-from .cells import csv_rows, risky, xlsx_value
+from .cells import csv_rows, xlsx_value
 from .data import ProblemData
 from .explain import Wording, plain_explanation
 from .i18n import DEFAULT_LANG, Translator, translator
 from .plan import Assignment, Plan
 from .report import before_after_table
 from .rules import Rules
+from .xlsx import Book
 
 N_ALTERNATIVES = 3
 BASE_COLUMNS = [
@@ -215,8 +214,8 @@ def _person_headers(t: Translator, who: str) -> list[str]:
 
 @dataclass
 class _Sheet:
-    """One worksheet as rows of values and the styles of its cells, written once with
-    XlsxWriter (:meth:`write`): nothing is read back, every format is made once.
+    """One worksheet as rows of values and the styles of its cells, written once
+    (:meth:`write`, :mod:`rotation.xlsx`): nothing is read back, every format is made once.
 
     ``table``: a header row (bold white on blue, wrapped), frozen below and right of A1, an
     auto filter, column widths from the content (first 500 rows, 8–40 characters); ``wide``:
@@ -255,41 +254,40 @@ class _Sheet:
         widths.update(self.wide)
         return widths
 
-    def write(self, wb: Any, styles: _Styles) -> None:
-        """The sheet into the XlsxWriter workbook ``wb``. Text is always a string cell, never a
+    def write(self, book: Book, styles: _Styles) -> None:
+        """The sheet into ``book`` (:mod:`rotation.xlsx`). Text is always a string cell, never a
         formula; text a spreadsheet could take for one (:func:`rotation.cells.risky`) is marked
         "quote prefix" as typed text is. A cell with neither value nor style is not written."""
-        ws = wb.add_worksheet(_sheet_title(self.title))
         ncols = max((len(r) for r in self.rows), default=0)
-        for col, w in sorted(self._column_widths(ncols).items()):
-            ws.set_column(col - 1, col - 1, _xlsxwriter_width(w))
-        if self.table:
-            ws.freeze_panes(1, 1)
-            ws.autofilter(0, 0, max(len(self.rows), 1) - 1, max(ncols, 1) - 1)
+        nrows = max(len(self.rows), 1)
+        ws = book.sheet(
+            _sheet_title(self.title),
+            widths=self._column_widths(ncols),
+            freeze=(1, 1) if self.table else None,
+            autofilter=(nrows, max(ncols, 1)) if self.table else None,
+        )
         spread = [*self.wide, *([self.left_wrap] if self.left_wrap else [])]
         styled_in: dict[int, set[int]] = {}  # row → its styled columns (1-based), header apart
         for r, c in [*self.formats, *self.fonts]:
             styled_in.setdefault(r, set()).add(c)
-        fmt, plain = styles.format, styles.format(_UNSTYLED, False)
-        quoted = styles.format(_UNSTYLED, True)
+        fmt = styles.format
+        plain = (fmt(_UNSTYLED, False), fmt(_UNSTYLED, True))
+        made: dict[tuple[int, frozenset[int]], list[tuple[int, int]]] = {}
         for r, values in enumerate(self.rows, start=1):
             header = self.table and r == 1
             width = ncols if header else max([len(values), *spread])
-            styled = set(spread) | styled_in.get(r, set())
-            for c in range(1, width + 1):
-                v = values[c - 1] if c <= len(values) else None
-                if header or c in styled:
+            styled = frozenset(range(1, width + 1) if header else {*spread, *styled_in.get(r, ())})
+            key = (width, styled)
+            if header or r in styled_in or key not in made:  # per-cell styles: made afresh
+                formats = [plain] * width
+                for c in styled:
                     style = self._style_of(r, c)
-                    if v is None:
-                        if style != _UNSTYLED:
-                            ws.write_blank(r - 1, c - 1, None, fmt(style, False))
-                    else:
-                        _write(ws, r - 1, c - 1, v, fmt(style, risky(v)))
-                elif v.__class__ is str:  # the common cell: plain text
-                    if v:
-                        ws.write_string(r - 1, c - 1, v, quoted if risky(v) else plain)
-                elif v is not None:
-                    _write(ws, r - 1, c - 1, v, quoted if risky(v) else plain)
+                    formats[c - 1] = (fmt(style, False), fmt(style, True))
+                if not header and r not in styled_in:
+                    made[key] = formats
+            else:
+                formats = made[key]
+            ws.row(r, values, formats)
 
     def _style_of(self, r: int, c: int) -> tuple[str | None, ...]:
         """(font, fill, alignment, number format) names of a cell; all None: unstyled."""
@@ -307,70 +305,40 @@ class _Sheet:
 _UNSTYLED: tuple[str | None, ...] = (None, None, None, None)
 
 
-def _write(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
-    """One value (0-based row and column) as a string, boolean or number cell: text is written
-    as text whatever it starts with, never as a formula; empty text and a NaN are blank cells."""
-    if isinstance(v, str):
-        if v:
-            ws.write_string(r, c, v, fmt)
-        else:
-            ws.write_blank(r, c, None, fmt)
-    elif isinstance(v, bool):
-        ws.write_boolean(r, c, v, fmt)
-    elif isinstance(v, Real):
-        if math.isfinite(v):
-            ws.write_number(r, c, v, fmt)
-        else:  # no figure to show (a workbook holds no NaN): a blank cell, never an error
-            ws.write_blank(r, c, None, fmt)
-    else:
-        ws.write_string(r, c, str(v), fmt)
-
-
-def _xlsxwriter_width(width: float) -> float:
-    """The XlsxWriter width that stores ``width`` in the file, as openpyxl stored it (XlsxWriter
-    adds Calibri 11's 5 pixels of padding to a width of 1 character or more: 5/7 of a
-    character)."""
-    return width - 5 / 7 if width >= 1 + 5 / 7 else width
-
-
 class _Styles:
-    """The workbook's XlsxWriter formats, one per combination of font, fill, alignment, number
-    format and quote prefix, made on first use (None for a plain cell)."""
+    """The workbook's cell formats (:meth:`rotation.xlsx.Book.xf`), one per combination of
+    font, fill, alignment, number format and quote prefix, made on first use (0 for a plain
+    cell)."""
 
     FONTS: ClassVar[dict[str, dict[str, Any]]] = {
         "header": {"bold": True, "font_color": "#FFFFFF"},
         "bold": {"bold": True},
         "title": {"bold": True, "font_size": 14},
     }
-    FILLS: ClassVar[dict[str, dict[str, Any]]] = {
-        "header": {"pattern": 1, "bg_color": f"#{HEADER_FILL}"}
-    }
+    FILLS: ClassVar[dict[str, str]] = {"header": f"#{HEADER_FILL}"}
     ALIGNS: ClassVar[dict[str, dict[str, Any]]] = {
         "top_wrap": {"text_wrap": True, "valign": "top"},
         "left_wrap": {"align": "left", "text_wrap": True},
     }
 
-    def __init__(self, wb: Any) -> None:
-        self.wb = wb
-        self._made: dict[tuple[tuple[str | None, ...], bool], Any] = {}
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self._made: dict[tuple[tuple[str | None, ...], bool], int] = {}
 
-    def format(self, style: tuple[str | None, ...], quoted: bool) -> Any:
+    def format(self, style: tuple[str | None, ...], quoted: bool) -> int:
         """The format of a cell of ``style`` (font, fill, alignment, number format names);
         ``quoted``: text marked "quote prefix"."""
         key = (style, quoted)
-        if key in self._made:
-            return self._made[key]
-        font, fill, align, number = style
-        props: dict[str, Any] = {
-            **self.FONTS.get(font or "", {}),
-            **self.FILLS.get(fill or "", {}),
-            **self.ALIGNS.get(align or "", {}),
-        }
-        if number:
-            props["num_format"] = number
-        if quoted:
-            props["quote_prefix"] = True
-        made = self._made[key] = self.wb.add_format(props) if props else None
+        made = self._made.get(key)
+        if made is None:
+            font, fill, align, number = style
+            made = self._made[key] = self.book.xf(
+                font=self.FONTS.get(font or ""),
+                fill=self.FILLS.get(fill or ""),
+                align=self.ALIGNS.get(align or ""),
+                num_format=number,
+                quote_prefix=quoted,
+            )
         return made
 
 
@@ -382,12 +350,21 @@ def write_plan_xlsx(
     the released cadres, a sheet per scope level that exists (before → after vs target), the
     explanations in plain words, the diagnosis when infeasible.
 
-    Each sheet is built as rows first and written once with XlsxWriter; each post's
-    explanation is worded once for both sheets that show it."""
-    import xlsxwriter
+    Each sheet is built as rows first (:func:`plan_sheets`) and written once
+    (:mod:`rotation.xlsx`)."""
+    book = Book()
+    styles = _Styles(book)
+    for sheet in plan_sheets(data, rules, plan, lang):
+        sheet.write(book, styles)
+    return write_atomic(Path(path), book.to_bytes())
 
+
+def plan_sheets(
+    data: ProblemData, rules: Rules, plan: Plan, lang: str = DEFAULT_LANG
+) -> list[_Sheet]:
+    """The plan workbook's sheets as rows and cell styles, in order; each post's explanation
+    is worded once for both sheets that show it."""
     t = translator(lang)
-    path = Path(path)
     look = _Lookups(data)
     wording = Wording(data, rules, t)
     said = [plain_explanation(data, rules, a, t, wording) for a in plan.assignments]
@@ -405,15 +382,7 @@ def write_plan_xlsx(
             diagnosis.append([t.rule(d.rule), scope, d.detail_in(t.lang)])
         sheets.append(diagnosis)
     sheets.append(_explanations_sheet(look, plan, t, said, wording))
-    buf = io.BytesIO()
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    wb = xlsxwriter.Workbook(buf, options)
-    styles = _Styles(wb)
-    for sheet in sheets:
-        sheet.write(wb, styles)
-    wb.close()
-    write_atomic(path, buf.getvalue())
-    return path
+    return sheets
 
 
 def _sheet_title(title: str) -> str:
