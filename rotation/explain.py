@@ -163,11 +163,13 @@ class _NearbyKm:
     lives to the post's unit (what :func:`_refused_nearby` sorts by).
 
     The same numbers as one ``Distances.matrix`` call per post, computed for up to
-    :attr:`BLOCK` units of a province at a time, in the order the posts are explained: one call
-    per post matched the whole travel table each time (most of the time of a large plan's
-    explanations), and a block keeps the memory to cadres × ``BLOCK`` figures."""
+    :attr:`BLOCK` units of a province at a time (more while cadres × units stays within
+    :attr:`FIGURES`), in the order the posts are explained: one call per post matched the whole
+    travel table each time (most of the time of a large plan's explanations), and a block keeps
+    the memory to about ``FIGURES`` figures (16 MB)."""
 
     BLOCK = 256
+    FIGURES = 2_000_000
 
     def __init__(self, e: Eligibility, post_ids: list[str]) -> None:
         data = e.data
@@ -207,7 +209,7 @@ class _NearbyKm:
         if (prov, unit) not in self._km:
             rest = self.order[self.at[post_id] :]
             block = [unit, *(self.unit[p] for p in rest if self.prov[p] == prov)]
-            block = list(dict.fromkeys(block))[: self.BLOCK]
+            block = list(dict.fromkeys(block))[: max(self.BLOCK, self.FIGURES // max(len(cad), 1))]
             km = distances(self.e.data, self.e.rules).matrix(cad["residence_id"].to_numpy(), block)
             self._km = {(prov, u): km[:, j] for j, u in enumerate(block)}
         return cad, self._km[(prov, unit)]

@@ -61,3 +61,19 @@ def test_counts_and_best_share_absent_leave_no_key():
     assert list(share) == ["overall", "by_scope"]
     item = json.loads(DiagnosisItem(rule="r", scope="s", detail="d").model_dump_json())
     assert list(item) == ["rule", "scope", "detail"]
+
+
+def test_json_text_is_pythons_json_of_the_dump():
+    """to_json (pydantic's serializer) writes the text json.dumps writes of the dump: Vietnamese
+    unescaped, indent 2, extra fields, and infinities and NaN as Python writes them, so that a
+    plan reads back the same."""
+    a = assignment(travel_km=float("inf"), score={"travel_km": 1.5}, note="Bí thư Đảng ủy")
+    b = Assignment(post_id="S2", unit_id="C2", position="chair", cadre_id=None, travel_km=0.1 + 0.2)
+    plan = Plan(status="optimal", objective=float("nan"), assignments=[a, b])
+    text = plan.to_json()
+    assert text == json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    assert "Bí thư Đảng ủy" in text and "Infinity" in text and "NaN" in text
+    back = Plan.from_json(text)
+    assert (
+        back.assignments[0].travel_km == float("inf") and back.assignments[1].travel_km == 0.1 + 0.2
+    )
