@@ -166,10 +166,10 @@ class _NearbyKm:
     :attr:`BLOCK` units of a province at a time (more while cadres × units stays within
     :attr:`FIGURES`), in the order the posts are explained: one call per post matched the whole
     travel table each time (most of the time of a large plan's explanations), and a block keeps
-    the memory to about ``FIGURES`` figures (16 MB)."""
+    the memory to about ``FIGURES`` figures (4 MB)."""
 
     BLOCK = 256
-    FIGURES = 2_000_000
+    FIGURES = 500_000
 
     def __init__(self, e: Eligibility, post_ids: list[str]) -> None:
         data = e.data
