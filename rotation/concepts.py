@@ -63,26 +63,36 @@ def statutory_retirement_age_months(gender: str, year: int) -> int:
     return min(final, start + step * (year - 2021))
 
 
+def retirement_age_months(
+    gender: str, birth_date: dt.date, fixed_ages: Mapping[Any, float] | None = None
+) -> int:
+    """The age, in months, at which a cadre retires: with ``fixed_ages`` (rules
+    ``retirement_age``, e.g. {M: 62, F: 60}) that age; else the legal roadmap's age in force in
+    the first year Y in which the cadre reaches the age in force in Y. It depends on the gender
+    and the birth year and month only (the day never moves the month an age is reached in)."""
+    if fixed_ages is not None and gender in fixed_ages:
+        return round(fixed_ages[gender] * 12)
+    old = _ROADMAP[gender][3]
+
+    def year_reached(months: int) -> int:
+        return birth_date.year + (birth_date.month - 1 + months) // 12
+
+    if year_reached(old) < 2021:
+        return old
+    # before the year the cadre reaches even the old age, they cannot retire, so start there
+    months = old
+    for year in range(max(2021, year_reached(old)), 2100):
+        months = statutory_retirement_age_months(gender, year)
+        if year_reached(months) <= year:
+            return months
+    return months  # pragma: no cover - unreachable for real birth dates
+
+
 def retirement_date(
     gender: str, birth_date: dt.date, fixed_ages: Mapping[Any, float] | None = None
 ) -> dt.date:
-    """The date a cadre reaches retirement age.
-
-    With ``fixed_ages`` (rules ``retirement_age``, e.g. {M: 62, F: 60}) that age applies; else the
-    legal roadmap: the first year Y in which the cadre reaches the age in force in Y.
-    """
-    if fixed_ages is not None and gender in fixed_ages:
-        return add_months(birth_date, round(fixed_ages[gender] * 12))
-    old = _ROADMAP[gender][3]
-    d = add_months(birth_date, old)
-    if d.year < 2021:
-        return d
-    # before year d.year the cadre cannot reach even the old age, so start there
-    for year in range(max(2021, d.year), 2100):
-        d = add_months(birth_date, statutory_retirement_age_months(gender, year))
-        if d.year <= year:
-            return d
-    return d  # pragma: no cover - unreachable for real birth dates
+    """The date a cadre reaches retirement age (:func:`retirement_age_months`)."""
+    return add_months(birth_date, retirement_age_months(gender, birth_date, fixed_ages))
 
 
 def years_to_retirement(
@@ -321,14 +331,19 @@ def relatives_of(data: ProblemData) -> dict[str, set[str]]:
 # --------------------------------------------------------------------------- cadre facts
 def retirement_dates(data: ProblemData, rules: Rules) -> pd.Series:
     """Each cadre's retirement date (:func:`retirement_date` with the rules'
-    ``retirement_age``), indexed by cadre id."""
+    ``retirement_age``), indexed by cadre id; the age is worked out once per gender and birth
+    month."""
     c = data.cadres
     fixed = rules.retirement_age
-    return pd.Series(
-        [retirement_date(g, b, fixed) for g, b in zip(c["gender"], c["birth_date"], strict=True)],
-        index=c.index,
-        dtype=object,
-    )
+    ages: dict[tuple[str, int, int], int] = {}  # the age by gender and birth month, found once
+    dates = []
+    for g, b in zip(c["gender"], c["birth_date"], strict=True):
+        key = (g, b.year, b.month)
+        months = ages.get(key)
+        if months is None:
+            months = ages[key] = retirement_age_months(g, b, fixed)
+        dates.append(add_months(b, months))
+    return pd.Series(dates, index=c.index, dtype=object)
 
 
 def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:

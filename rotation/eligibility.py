@@ -148,7 +148,7 @@ def _cadre_blocks(data: ProblemData, rules: Rules, facts: pd.DataFrame) -> pd.Se
     in_scope = set(data.posts.index[data.posts["position"].isin(rules.positions)])
     cur = facts["current_post"]
     loses = cur.isin(data.merged_posts)  # the post disappears in a merger: free to move
-    block = pd.Series("", index=c.index, dtype=object)
+    block = np.full(len(c), "", dtype=object)
     checks = [
         ("out_of_scope_post", cur.notna() & ~cur.isin(in_scope) & ~loses),
         ("not_movable", ~c["movable"].astype(bool)),
@@ -157,9 +157,9 @@ def _cadre_blocks(data: ProblemData, rules: Rules, facts: pd.DataFrame) -> pd.Se
         ("retirement", facts["years_to_retirement"] < rules.min_years_to_retirement),
         ("discipline", facts["under_discipline"].astype(bool)),
     ]
-    for rule, mask in checks:
+    for rule, mask in checks:  # on the array: a Series set by a mask array took 1 ms a rule
         block[(block == "") & mask.to_numpy()] = rule
-    return block
+    return pd.Series(block, index=c.index, dtype=object)
 
 
 def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import pandas as pd
 import pytest
 from builders import default_rules, tiny_problem, with_relation
 
@@ -14,6 +16,7 @@ from rotation.concepts import (
     relative_pairs,
     relatives_of,
     retirement_date,
+    retirement_dates,
     statutory_retirement_age_months,
     years_between,
 )
@@ -135,3 +138,36 @@ def test_relatives_are_symmetric() -> None:
     rel = relatives_of(data)
     assert rel["K11"] == {"O21"} and rel["O21"] == {"K11"}
     assert "K12" not in rel
+
+
+def _retirement_date_by_dates(gender: str, birth: dt.date, fixed: dict | None) -> dt.date:
+    """The rule as first written, on dates: the reference for the age-in-months version."""
+    if fixed is not None and gender in fixed:
+        return add_months(birth, round(fixed[gender] * 12))
+    d = add_months(birth, {"M": 720, "F": 660}[gender])
+    if d.year < 2021:
+        return d
+    for year in range(max(2021, d.year), 2100):
+        d = add_months(birth, statutory_retirement_age_months(gender, year))
+        if d.year <= year:
+            return d
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("fixed", [None, {"M": 62, "F": 55.25}])
+def test_retirement_dates_every_birth_day(fixed: dict | None) -> None:
+    """Every birth day of 1955–1995, both genders: the per-cadre dates (the age found once per
+    birth month) are the reference rule's."""
+    days = [
+        D(1955, 1, 1) + dt.timedelta(days=k) for k in range((D(1996, 1, 1) - D(1955, 1, 1)).days)
+    ]
+    genders = ["M", "F"] * len(days)
+    births = [d for d in days for _ in range(2)]
+    data = tiny_problem()
+    cadres = pd.DataFrame({"gender": genders, "birth_date": births})
+    data = dataclasses.replace(data, cadres=cadres)
+    rules = default_rules(retirement_age=fixed) if fixed else default_rules()
+    got = retirement_dates(data, rules).tolist()
+    want = [_retirement_date_by_dates(g, b, fixed) for g, b in zip(genders, births, strict=True)]
+    assert got == want
+    assert got == [retirement_date(g, b, fixed) for g, b in zip(genders, births, strict=True)]
