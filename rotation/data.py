@@ -112,15 +112,25 @@ class ProblemData:
     def has_districts(self) -> bool:
         return bool((self.units["level"] == "district").any())
 
+    @cached_property
+    def _unit_names(self) -> dict[str, str]:
+        return dict(zip(self.units.index, (str(x) for x in self.units["name"]), strict=True))
+
+    @cached_property
+    def _cadre_names(self) -> dict[str, str]:
+        names = self.cadres["full_name"]
+        return dict(zip(self.cadres.index, (str(x) for x in names), strict=True))
+
     def unit_name(self, unit_id: str | None) -> str:
-        if unit_id is None or unit_id not in self.units.index:
-            return str(unit_id)
-        return str(self.units.at[unit_id, "name"])
+        """The unit's name (its id when unknown); from a dict built on first use, as a pandas
+        lookup per name cost more than the rest of turning a solution into a plan."""
+        name = self._unit_names.get(unit_id) if unit_id is not None else None
+        return str(unit_id) if name is None else name
 
     def cadre_name(self, cadre_id: str | None) -> str:
-        if cadre_id is None or cadre_id not in self.cadres.index:
-            return str(cadre_id)
-        return str(self.cadres.at[cadre_id, "full_name"])
+        """The cadre's full name (the id when unknown), from a dict built on first use."""
+        name = self._cadre_names.get(cadre_id) if cadre_id is not None else None
+        return str(cadre_id) if name is None else name
 
     def scope_of(self, unit_ids: pd.Series | list[str], scope_level: str) -> pd.Series:
         """The unit at ``scope_level`` above each unit (a commune, a district or the province).

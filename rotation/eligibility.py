@@ -17,6 +17,7 @@ minimum tenure *must* keep their post (``must_keep``), which the model enforces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -78,8 +79,14 @@ class Eligibility:
     def cadre_id(self, idx: int) -> str:
         return str(self.data.cadres.index[idx])
 
+    @cached_property
+    def _post_ids(self) -> list[str]:
+        return [str(p) for p in self.posts.index]
+
     def post_id(self, idx: int) -> str:
-        return str(self.posts.index[idx])
+        """The id of in-scope post ``idx`` (a list, not a pandas lookup, per call: the model's
+        rows ask once per post)."""
+        return self._post_ids[idx]
 
     def pairs_frame(self) -> pd.DataFrame:
         return pd.DataFrame(

@@ -43,7 +43,8 @@ def plan_from_pairs(
     data = e.data
     by_post = {int(e.pair_post[k]): int(k) for k in chosen}
     cadre_ids = data.cadres.index
-    incumbent_post = data.incumbent_post
+    held = data.incumbent_post
+    incumbent_post = dict(zip(held.index, held.to_numpy(), strict=True))
     assignments: list[Assignment] = []
     holders: set[str] = set()
     for p, (pid, unit, position, inc) in enumerate(
