@@ -37,6 +37,8 @@ from .cells import FORMULA_START
 
 MAX_STRING = 32767
 """Excel's longest cell text; longer text is cut there (XlsxWriter does the same)."""
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
+"""The size of an Excel sheet."""
 
 _COLUMNS: list[str] = [""]
 
@@ -159,6 +161,12 @@ class Book:
         """A new sheet: ``widths`` column (1-based) → width in characters as stored;
         ``freeze``: (rows, columns) frozen at the top left; ``autofilter``: (last row, last
         column), 1-based, of a filter over A1 to there."""
+        if not title or len(title) > 31 or any(ch in title for ch in "[]:*?/\\"):
+            raise ValueError(f"sheet title {title!r}: 1 to 31 characters, none of []:*?/\\")
+        if title.startswith("'") or title.endswith("'"):
+            raise ValueError(f"sheet title {title!r}: cannot start or end with an apostrophe")
+        if title.casefold() in {x.title.casefold() for x in self.sheets}:
+            raise ValueError(f"sheet title {title!r} is already used (case does not count)")
         s = Sheet(self, title, widths or {}, freeze, autofilter)
         self.sheets.append(s)
         return s
@@ -325,8 +333,13 @@ class Sheet:
         else is written as its text."""
         if r <= self._last_row:
             raise ValueError(f"sheet {self.title!r}: row {r} after row {self._last_row}")
-        strings = self.book.strings
         width = len(formats)
+        if r > MAX_ROWS or width > MAX_COLUMNS:
+            raise ValueError(
+                f"sheet {self.title!r}: row {r}, {width} columns: a sheet holds at most "
+                f"{MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns"
+            )
+        strings = self.book.strings
         refs = _refs(width)
         if len(values) < width:
             values = [*values, *([None] * (width - len(values)))]

@@ -250,3 +250,29 @@ def test_plan_workbook_reads_as_xlsxwriters(tmp_path) -> None:
     assert len(a) > 5000
     diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     assert not diff, [(k, a.get(k), b.get(k)) for k in diff[:5]]
+
+
+@pytest.mark.parametrize(
+    ("titles", "message"),
+    [
+        (["Chức vụ", "chức VỤ"], "already used"),
+        (["a" * 32], "1 to 31 characters"),
+        (["a/b"], "none of"),
+        ([""], "1 to 31 characters"),
+        (["'quoted'"], "apostrophe"),
+    ],
+)
+def test_sheet_titles_excel_refuses_are_refused(titles: list[str], message: str) -> None:
+    book = Book()
+    with pytest.raises(ValueError, match=message):
+        for t in titles:
+            book.sheet(t)
+
+
+def test_a_sheet_holds_what_excel_holds() -> None:
+    s = Book().sheet("S")
+    s.row(1_048_576, ["last row"], [(0, 0)])
+    with pytest.raises(ValueError, match="at most 1,048,576 rows"):
+        Book().sheet("S").row(1_048_577, ["x"], [(0, 0)])
+    with pytest.raises(ValueError, match="16,384 columns"):
+        Book().sheet("S").row(1, ["x"], [(0, 0)] * 16_385)
