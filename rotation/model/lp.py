@@ -97,22 +97,28 @@ def solve_lp(ix: PairIndex, rows: list[Row]) -> LpResult:
     if n_vac:
         c[n : n + n_vac] = vacancy_costs(e)
     # rows: lo <= a.x <= hi, built column-wise (CSC) for HiGHS
-    row_lo: list[float] = []
-    row_hi: list[float] = []
-    r_idx: list[np.ndarray] = []
+    row_lo = [-np.inf if r.lo is None else float(r.lo) for r in rows]
+    row_hi = [np.inf if r.hi is None else float(r.hi) for r in rows]
     c_idx: list[np.ndarray] = []
     vals: list[np.ndarray] = []
-    for row_no, r in enumerate(rows):
-        # an arrival of a single plan's pair is the pair itself (Variables.arrival)
-        arrivals = np.asarray(r.arrivals, dtype=np.int64)
-        cols = np.concatenate([r.pairs, n + np.asarray(r.vacs, dtype=np.int64), arrivals])
-        r_idx.append(np.full(len(cols), row_no, dtype=np.int64))
-        c_idx.append(cols)
-        ones = np.ones(len(r.vacs), dtype=np.int64)
-        vals.append(np.concatenate([r.coefs, ones, r.arrival_weights()]).astype(float))
-        row_lo.append(-np.inf if r.lo is None else float(r.lo))
-        row_hi.append(np.inf if r.hi is None else float(r.hi))
+    lengths: list[int] = []
+    for r in rows:
+        if r.vacs or r.arrivals:
+            # an arrival of a single plan's pair is the pair itself (Variables.arrival)
+            arrivals = np.asarray(r.arrivals, dtype=np.int64)
+            cols = np.concatenate([r.pairs, n + np.asarray(r.vacs, dtype=np.int64), arrivals])
+            ones = np.ones(len(r.vacs), dtype=np.int64)
+            c_idx.append(cols)
+            vals.append(np.concatenate([r.coefs, ones, r.arrival_weights()]))
+            lengths.append(len(cols))
+        else:  # the common row: its pairs only (no array made for it)
+            c_idx.append(r.pairs)
+            vals.append(r.coefs)
+            lengths.append(len(r.pairs))
     n_rows = len(rows)
+    r_idx = [np.repeat(np.arange(n_rows, dtype=np.int64), lengths)] if rows else []
+    vals = [np.concatenate(vals).astype(float)] if vals else []
+    c_idx = [np.concatenate(c_idx).astype(np.int64, copy=False)] if c_idx else []
     if use_longest:  # longest >= km_k x_k  <=>  km_k x_k - longest <= 0
         km = longest_travel_bounds(e)
         c[-1] = max_travel_coef(e)
