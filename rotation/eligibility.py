@@ -76,8 +76,13 @@ class Eligibility:
     def n_pairs(self) -> int:
         return len(self.pair_post)
 
+    @cached_property
+    def _cadre_ids(self) -> list[str]:
+        return [str(c) for c in self.data.cadres.index]
+
     def cadre_id(self, idx: int) -> str:
-        return str(self.data.cadres.index[idx])
+        """The id of cadre ``idx`` (from a list built once, as :meth:`post_id`)."""
+        return self._cadre_ids[idx]
 
     @cached_property
     def _post_ids(self) -> list[str]:

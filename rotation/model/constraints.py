@@ -159,8 +159,8 @@ def relatives_same_unit(ix: PairIndex) -> Iterator[Row]:
 def _non_local_pairs(ix: PairIndex, posts: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
     """The pairs of these posts whose cadre would be a non-local holder, each with coefficient
     1: the count both target rows bound."""
-    nl = ix.elig.pair_non_local
-    return _ones([k for p in posts for k in ix.pairs_of_post[p] if nl[k]])
+    ks = np.asarray([k for p in posts for k in ix.pairs_of_post[p]], dtype=np.int64)
+    return _ones(ks[ix.elig.pair_non_local[ks]])  # the same pairs, in the same order
 
 
 def non_local_target(ix: PairIndex) -> Iterator[Row]:
