@@ -183,14 +183,7 @@ class _NearbyKm:
         )
         self._cadres: dict[Any, Any] = {}
         self._km: dict[tuple[Any, Any], np.ndarray] = {}
-        self._names: dict[str, Any] | None = None
-
-    def name(self, cadre_id: str) -> str:
-        """``ProblemData.cadre_name``, from a dict built on first use."""
-        if self._names is None:
-            cadres = self.e.data.cadres
-            self._names = dict(zip(cadres.index, cadres["full_name"], strict=True))
-        return str(self._names[cadre_id]) if cadre_id in self._names else str(cadre_id)
+        self.name = data.cadre_name
 
     def _province_cadres(self, prov: Any) -> Any:
         if prov not in self._cadres:
@@ -239,7 +232,7 @@ class Wording:
     def __init__(self, data: ProblemData, rules: Rules, t: Translator) -> None:
         cadres = data.cadres
         self.rules, self.t = rules, t
-        self._name = dict(zip(cadres.index, cadres["full_name"], strict=True))
+        self._name = data.cadre_name
         self._gender = dict(zip(cadres.index, cadres["gender"], strict=True))
         self._who: dict[str, str] = {}
         self._reasons: dict[tuple[str, str | None], str] = {}
@@ -248,8 +241,9 @@ class Wording:
         """:func:`honorific` of the cadre."""
         said = self._who.get(cadre_id)
         if said is None:
-            name = str(self._name[cadre_id]) if cadre_id in self._name else str(cadre_id)
-            said = self._who[cadre_id] = _titled(name, self._gender.get(cadre_id), self.t)
+            said = self._who[cadre_id] = _titled(
+                self._name(cadre_id), self._gender.get(cadre_id), self.t
+            )
         return said
 
     def reason(self, rule: str, post_position: str | None = None) -> str:

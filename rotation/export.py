@@ -114,16 +114,13 @@ MONEY = "#,##0"
 
 
 class _Lookups:
-    """The dataset's names and facts the workbook needs, as dicts built once per workbook (a
-    pandas lookup per cell cost more than the rest of the workbook). Same answers, same
-    fallbacks as ``ProblemData.unit_name`` / ``cadre_name`` (the id itself when unknown)."""
+    """The dataset's facts the workbook needs, as dicts built once per workbook (a pandas
+    lookup per cell cost more than the rest of the workbook); names come from
+    ``ProblemData.unit_name`` / ``cadre_name``, which keep their own dicts."""
 
     def __init__(self, data: ProblemData) -> None:
-        units, cadres, posts = data.units, data.cadres, data.posts
-        self.unit_names = dict(zip(units.index, (str(x) for x in units["name"]), strict=True))
-        self.cadre_names = dict(
-            zip(cadres.index, (str(x) for x in cadres["full_name"]), strict=True)
-        )
+        cadres, posts = data.cadres, data.posts
+        self.unit_name, self.cadre_name = data.unit_name, data.cadre_name
         self.office = dict(zip(cadres.index, cadres["current_unit_id"], strict=True))
         self.post_unit = dict(zip(posts.index, posts["unit_id"], strict=True))
         self.post_position = dict(zip(posts.index, posts["position"], strict=True))
@@ -142,16 +139,6 @@ class _Lookups:
         self._latest: dict[str, tuple[Any, Any]] | None = None
         self._people: dict[tuple[str, str], tuple[Any, ...]] = {}
 
-    def unit_name(self, unit_id: str | None) -> str:
-        if unit_id is None:
-            return "None"
-        return self.unit_names.get(unit_id, str(unit_id))
-
-    def cadre_name(self, cadre_id: str | None) -> str:
-        if cadre_id is None:
-            return "None"
-        return self.cadre_names.get(cadre_id, str(cadre_id))
-
     def latest_rating(self, cadre_id: str) -> tuple[Any, Any] | None:
         """(rating, year) of the cadre's latest year (the last such row when a year repeats)."""
         if self._latest is None:
@@ -168,7 +155,7 @@ class _Lookups:
     def person(self, cadre_id: str | None, t: Translator) -> tuple[Any, ...]:
         """Cadre id, name, birth year, gender, ethnicity, latest rating ((id, None × 5) when
         the cadre is unknown)."""
-        if not cadre_id or cadre_id not in self.cadre_names:
+        if not cadre_id or cadre_id not in self._born:
             return (cadre_id, None, None, None, None, None)
         key = (cadre_id, t.lang)
         known = self._people.get(key)

@@ -19,6 +19,7 @@ import numpy as np
 import openpyxl
 import pytest
 
+from rotation.cells import risky
 from rotation.export import _Styles, plan_sheets, write_plan_xlsx
 from rotation.xlsx import MAX_STRING, Book, column_letter
 
@@ -188,8 +189,7 @@ def _xlsxwriter_bytes(sheets: list[Any]) -> bytes:
             for c in range(1, width + 1):
                 v = values[c - 1] if c <= len(values) else None
                 style = sheet._style_of(r, c)
-                risky = isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r"))
-                f = fmt(style, risky)
+                f = fmt(style, risky(v))
                 if v is None or v == "" or (isinstance(v, float) and not math.isfinite(v)):
                     if f is not None:
                         ws.write_blank(r - 1, c - 1, None, f)
