@@ -63,7 +63,12 @@ TABLES = (
 REQUIRED_TABLES = ("units", "cadres", "posts")
 
 Tables = dict[str, dict[str, Any]]
-"""{table: {"columns": [...], "rows": [[text, ...], ...]}} plus "_source": {table: shown name}."""
+"""{table: {"columns": [...], "rows": [[text, ...], ...]}} plus "_source": {table: shown name}.
+
+A folder read by :func:`read_path` holds its tables column by column instead,
+``{"columns": [...], "cols": [[text, ...], ...]}`` (one list per column, empty rows dropped): the
+parser takes the columns as they are, with no rows built only to be split into columns again.
+Tables that are stored or sent (the service's) always have ``"rows"``."""
 
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -171,49 +176,66 @@ def text_table(columns: list[Any], rows: list[list[Any]]) -> dict[str, Any]:
     return {"columns": [cell_text(c) for c in columns], "rows": out}
 
 
-def frames_of(tables: Tables) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Text tables → (DataFrames of text for :func:`~rotation.read.parse_tables`, shown names)."""
-    frames = {
-        t: pd.DataFrame(v["rows"], columns=v["columns"], dtype=object)
-        for t, v in tables.items()
-        if not t.startswith("_")
-    }
+TextColumns = dict[str, list[str]]
+"""A table as its columns of stripped text, by column name (:func:`csv_table`, columnar)."""
+
+
+def frames_of(
+    tables: Tables,
+) -> tuple[dict[str, pd.DataFrame | TextColumns], dict[str, str]]:
+    """Text tables → (tables for :func:`~rotation.read.parse_tables`, shown names): a DataFrame of
+    text for a table of rows, the columns themselves for a table read column by column."""
+    frames: dict[str, pd.DataFrame | TextColumns] = {}
+    for t, v in tables.items():
+        if t.startswith("_"):
+            continue
+        if "cols" in v:
+            frames[t] = dict(zip(v["columns"], v["cols"], strict=True))
+        else:
+            frames[t] = pd.DataFrame(v["rows"], columns=v["columns"], dtype=object)
     return frames, dict(tables.get("_source", {}))
 
 
 # ----------------------------------------------------------------------------- csv
-def csv_table(raw: bytes, name: str) -> dict[str, Any]:
-    """One CSV file's bytes (UTF-8, BOM allowed) → a text table; DataError if unreadable."""
+def csv_table(raw: bytes, name: str, columnar: bool = False) -> dict[str, Any]:
+    """One CSV file's bytes (UTF-8, BOM allowed) → a text table (``columnar``: its columns, see
+    :data:`Tables`); DataError if unreadable."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _refuse(name, "is not UTF-8 text") from None
     if not text.strip():
-        return {"columns": [], "rows": []}
+        return {"columns": [], "cols": []} if columnar else {"columns": [], "rows": []}
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as err:
         raise _refuse(name, f"cannot be read: {err}") from None
-    return _columns_table(list(df.columns), [df[c].tolist() for c in df.columns])
+    header, texts = _text_columns(list(df.columns), [df[c].tolist() for c in df.columns])
+    if columnar:
+        return {"columns": header, "cols": texts}
+    return {"columns": header, "rows": [list(r) for r in zip(*texts, strict=True)]}
 
 
-def _columns_table(columns: list[Any], cols: list[list[Any]]) -> dict[str, Any]:
-    """:func:`text_table` of equally long columns, column by column (a loop per column, not per
-    cell, when the cells are already text): the same table, several times faster."""
+def _text_columns(columns: list[Any], cols: list[list[Any]]) -> tuple[list[str], list[list[str]]]:
+    """Equally long columns → (header, columns as text without the empty rows), column by column
+    (a loop per column, not per cell, when the cells are already text): the cells of
+    :func:`text_table`, several times faster."""
+    header = [cell_text(c) for c in columns]
     texts = [column_text(c) for c in cols]
     if not texts:
-        return {"columns": [cell_text(c) for c in columns], "rows": []}
+        return header, []
     filled = np.zeros(len(texts[0]), dtype=bool)
     for t in texts:
         filled |= np.asarray(t, dtype=object) != ""
-    rows = [list(r) for r in zip(*texts, strict=True)]
     if not filled.all():
-        rows = [r for r, keep in zip(rows, filled.tolist(), strict=True) if keep]
-    return {"columns": [cell_text(c) for c in columns], "rows": rows}
+        keep = np.flatnonzero(filled).tolist()
+        texts = [[t[i] for i in keep] for t in texts]
+    return header, texts
 
 
-def read_csv_files(files: dict[str, bytes]) -> Read:
-    """CSV files by name (``units.csv`` or ``folder/units.csv``) → text tables.
+def read_csv_files(files: dict[str, bytes], columnar: bool = False) -> Read:
+    """CSV files by name (``units.csv`` or ``folder/units.csv``) → text tables (``columnar``:
+    column by column, see :data:`Tables`).
 
     Files that are not the contract's tables become warnings; an unreadable file becomes a
     problem (the other tables are still read, so every problem can be reported at once).
@@ -231,7 +253,7 @@ def read_csv_files(files: dict[str, bytes]) -> Read:
         if table in read.tables or any(p.file == f"{table}.csv" for p in read.problems):
             raise _refuse(name, f"a second {table}.csv in the dataset")
         try:
-            read.tables[table] = csv_table(raw, f"{table}.csv")
+            read.tables[table] = csv_table(raw, f"{table}.csv", columnar)
         except DataError as err:
             read.problems.extend(err.problems)
     read.tables["_source"] = {t: f"{t}.csv" for t in TABLES}
@@ -257,7 +279,7 @@ def read_folder(path: Path, limits: Limits) -> Read:
                 raise _refuse(file.name, f"cannot be read: {err}") from None
         else:
             files[file.name] = b""
-    read = read_csv_files(files)
+    read = read_csv_files(files, columnar=True)  # parsed at once, never stored
     read.name = path.name
     return read
 

@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -183,10 +183,20 @@ class _Refused:
 class _Sheet:
     """One table as text columns, with typed-column helpers that record Problems."""
 
-    def __init__(self, table: str, df: pd.DataFrame, file: str, problems: list[Problem]):
+    def __init__(
+        self,
+        table: str,
+        df: pd.DataFrame | ingest.TextColumns,
+        file: str,
+        problems: list[Problem],
+    ):
         self.table, self.file, self.problems = table, file, problems
-        self.n = len(df)
-        self.cols = {_cell_text(c): _column_text(df[c].tolist()) for c in df.columns}
+        if isinstance(df, pd.DataFrame):
+            self.n = len(df)
+            self.cols = {_cell_text(c): _column_text(df[c].tolist()) for c in df.columns}
+        else:  # columns of stripped text (a folder of CSV files); copied: cells get blanked
+            self.n = len(next(iter(df.values()), []))
+            self.cols = {c: list(v) for c, v in df.items()}
         self.missing: set[str] = set()
         self.warnings: list[str] = []
         self.refused: set[tuple[int, str]] = set()  # (row index, column) already reported
@@ -617,9 +627,10 @@ def _check_coordinates(
 
 # ===================================================================== the parser
 def parse_tables(
-    tables: dict[str, pd.DataFrame], source: dict[str, str] | None = None
+    tables: Mapping[str, pd.DataFrame | ingest.TextColumns], source: dict[str, str] | None = None
 ) -> ProblemData:
-    """Check and type the contract's tables given as DataFrames of text (one per table name).
+    """Check and type the contract's tables given as DataFrames of text (one per table name), or
+    as their columns of stripped text (:data:`rotation.ingest.TextColumns`).
 
     ``source`` maps a table name to the name shown in messages (default ``<table>.csv``).
     Raises :class:`DataError` listing every problem; unknown columns only add warnings.

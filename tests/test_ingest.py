@@ -256,6 +256,51 @@ def test_valid_sources_give_the_same_dataset(tmp_path: Path) -> None:
             pd.testing.assert_frame_equal(getattr(other, t), getattr(ref, t), obj=f"{suffix} {t}")
 
 
+def _messy(texts: dict[str, str]) -> dict[str, str]:
+    """The tables with a BOM, blank lines, empty rows of commas and padded cells."""
+    out = {}
+    for t, v in texts.items():
+        lines = v.splitlines()
+        body = [f"  {ln.replace(',', ' , ')}  " for ln in lines[1:]]
+        blank = ",".join([""] * len(lines[0].split(",")))
+        out[t] = "\ufeff" + "\n".join([lines[0], blank, *body[:1], "", *body[1:], blank]) + "\n"
+    return out
+
+
+def _folder(tmp_path: Path, texts: dict[str, str]) -> Path:
+    folder = tmp_path / "messy"
+    folder.mkdir()
+    for name, raw in csv_files(texts).items():
+        (folder / name).write_bytes(raw)
+    return folder
+
+
+def test_folder_read_by_columns_equals_zip_read_by_rows(tmp_path: Path) -> None:
+    """A folder is read column by column, a .zip row by row (the service's stored form): the
+    same messy CSV files (BOM, blank lines, empty rows, padded cells) give the same data."""
+    texts = _messy(TEXTS)
+    by_rows = read_dataset_bytes(zip_of(csv_files(texts)), "messy.zip")
+    by_cols = read_dataset(_folder(tmp_path, texts))
+    for t in ("units", "cadres", "posts", "ratings", "relations", "travel"):
+        pd.testing.assert_frame_equal(getattr(by_cols, t), getattr(by_rows, t), obj=t)
+    assert by_cols.cadres.at["K1", "full_name"] == "Nguyễn Văn An"  # stripped, no BOM
+
+
+def test_folder_and_zip_give_the_same_problems(tmp_path: Path) -> None:
+    """Bad cells after blank rows: the same problem lines (row numbers of the rows kept) from
+    the column-by-column folder read as from the row-by-row .zip read."""
+    texts = _messy(with_cell("cadres", "Nguyễn Văn An", "Nguyễn\x07An"))
+    texts["ratings"] = texts["ratings"].replace("excellent", "superb", 1)
+    with pytest.raises(DataError) as rows:
+        read_dataset_bytes(zip_of(csv_files(texts)), "messy.zip")
+    with pytest.raises(DataError) as cols:
+        read_dataset(_folder(tmp_path, texts))
+    assert [str(p) for p in cols.value.problems] == [str(p) for p in rows.value.problems]
+    shown = str(cols.value)
+    assert "cadres.csv, row" in shown and "control character (U+0007)" in shown
+    assert "ratings.csv, row" in shown and "'superb'" in shown
+
+
 def test_same_workbook_same_answer_both_paths(tmp_path: Path) -> None:
     """One workbook through the command line's reader and through the service: same tables."""
     raw = xlsx_of()
