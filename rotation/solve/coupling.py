@@ -52,10 +52,12 @@ from .candidates import solve_candidates
 from .params import Watcher, solver_parameters
 from .plans import chosen_pairs
 from .progress import Clock, Progress, StopFlag
-from .province import solve_by_province
+from .province import couples, solve_by_province
 from .pruning import add_hint
 from .result import Result
 from .single import EXPLAIN_MAX_POSTS, solve_one
+
+__all__ = ["COUPLING_RULES", "couples", "coupling_breaks", "solve_coupled", "without_coupling"]
 
 COUPLING_RULES = ("budget_vnd", "priority_shares")
 """The rules whose rows span the whole plan (every other rule lives inside one province)."""
@@ -70,11 +72,6 @@ REPAIR_PER_POST = 8
 """Pairs of each post (cheapest reduced costs at λ) the repair of a priced plan may use."""
 REPAIR_S = 10.0
 """Seconds at most for that repair."""
-
-
-def couples(rules: Rules) -> bool:
-    """Whether a rule of the whole plan (a national budget, priority shares) is set."""
-    return rules.budget_vnd is not None or bool(rules.priority_shares)
 
 
 def without_coupling(rules: Rules) -> Rules:

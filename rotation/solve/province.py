@@ -43,10 +43,17 @@ def provinces_in_scope(data: ProblemData, rules: Rules) -> list[str]:
     return sorted(set(data.units["province_id"].reindex(posts["unit_id"]).dropna()))
 
 
+def couples(rules: Rules) -> bool:
+    """Whether a rule of the whole plan (a national budget, priority shares) is set: then the
+    provinces are solved together (:mod:`rotation.solve.coupling`, which loads scipy.sparse and
+    CP-SAT, imported only then)."""
+    return rules.budget_vnd is not None or bool(rules.priority_shares)
+
+
 def separable_provinces(data: ProblemData, rules: Rules) -> list[str]:
     """The provinces a problem splits into, each solvable apart: with ``same_province`` no
     candidate crosses a province line, so every rule lives inside one province unless a rule of
-    the whole plan links them (:func:`rotation.solve.coupling.couples`: a national budget,
+    the whole plan links them (:func:`couples`: a national budget,
     priority shares). ``[]`` when there is nothing to split (``same_province`` off, or one
     province)."""
     if not rules.same_province:
