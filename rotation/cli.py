@@ -323,12 +323,16 @@ def _solve(data, rules: Rules, quiet: bool):
 
 
 # =========================================================================== plan writing
-def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> list[Path]:
-    """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed."""
+def _write_plans(
+    data, rules: Rules, result, out: Path, lang: str = "vi", tables: list | None = None
+) -> list[Path]:
+    """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed.
+    ``tables`` receives each plan's before/after table (the workbook's, printed after it)."""
     from .profile import phase
 
     with importing():  # openpyxl: loaded when a workbook is written
         from .export import write_plan_xlsx
+    from .report import before_after_table
 
     out.mkdir(parents=True, exist_ok=True)
     plans = result.plans or [result.plan]
@@ -338,7 +342,10 @@ def _write_plans(data, rules: Rules, result, out: Path, lang: str = "vi") -> lis
         x = out / f"plan-{k}.xlsx"
         with phase("write"):
             plan.to_json(j)
-            write_plan_xlsx(data, rules, plan, x, lang)
+            table = before_after_table(data, rules, plan)
+            write_plan_xlsx(data, rules, plan, x, lang, table)
+        if tables is not None:
+            tables.append(table)
         written += [j, x]
     compare = out / "compare.xlsx"
     if len(plans) > 1:  # candidates: the comparison a committee reads, posts that differ by name
@@ -362,14 +369,14 @@ def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi
 
     t = _translator(lang)
     result = _solve(data, rules, quiet)
-    written = _write_plans(data, rules, result, out, lang)
+    tables: list = []
+    written = _write_plans(data, rules, result, out, lang, tables)
     with phase("print"):
-        return _print_result(data, rules, result, out, written, t)
+        return _print_result(result, out, written, t, tables[0])
 
 
-def _print_result(data, rules: Rules, result, out: Path, written: list[Path], t: Translator) -> int:
-    from .report import before_after_table
-
+def _print_result(result, out: Path, written: list[Path], t: Translator, table) -> int:
+    """The plan's KPIs and plan 1's before/after ``table`` (the workbook's), or the diagnosis."""
     if not result.plans:
         console.print(diagnosis_rich(result.plan.diagnosis, t))
         console.print(
@@ -380,11 +387,7 @@ def _print_result(data, rules: Rules, result, out: Path, written: list[Path], t:
     console.print(kpi_rich(plan, result.stats, t=t))
     if len(result.plans) > 1:
         console.print(candidates_rich(result.plans, t))
-    console.print(
-        before_after_rich(
-            before_after_table(data, rules, plan), title=t._("Plan 1: before / after"), t=t
-        )
-    )
+    console.print(before_after_rich(table, title=t._("Plan 1: before / after"), t=t))
     console.print(
         t._("Wrote {files}").format(files=", ".join(str(p) for p in written)),
         markup=False,

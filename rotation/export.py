@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -161,7 +162,7 @@ class _Lookups:
         known = self._people.get(key)
         if known is None:
             birth = self._born[cadre_id]
-            born = pd.Timestamp(birth).year if pd.notna(birth) else None
+            born = birth.year if isinstance(birth, date) else None  # a Timestamp is a date
             g = str(self._gender[cadre_id])
             gender = {"F": t._("female"), "M": t._("male")}.get(g, g)
             eth = self._ethnicity.get(cadre_id)
@@ -330,7 +331,12 @@ class _Styles:
 
 
 def write_plan_xlsx(
-    data: ProblemData, rules: Rules, plan: Plan, path: str | Path, lang: str = DEFAULT_LANG
+    data: ProblemData,
+    rules: Rules,
+    plan: Plan,
+    path: str | Path,
+    lang: str = DEFAULT_LANG,
+    before_after: pd.DataFrame | None = None,
 ) -> Path:
     """Write the plan workbook for the committee to ``path`` atomically, in ``lang``: a cover
     sheet (scenario and headline KPIs), one row per post (current holder → proposed holder),
@@ -338,19 +344,25 @@ def write_plan_xlsx(
     explanations in plain words, the diagnosis when infeasible.
 
     Each sheet is built as rows first (:func:`plan_sheets`) and written once
-    (:mod:`rotation.xlsx`)."""
+    (:mod:`rotation.xlsx`). ``before_after``: the plan's
+    :func:`~rotation.report.before_after_table` when the caller has it already."""
     book = Book()
     styles = _Styles(book)
-    for sheet in plan_sheets(data, rules, plan, lang):
+    for sheet in plan_sheets(data, rules, plan, lang, before_after):
         sheet.write(book, styles)
     return write_atomic(Path(path), book.to_bytes())
 
 
 def plan_sheets(
-    data: ProblemData, rules: Rules, plan: Plan, lang: str = DEFAULT_LANG
+    data: ProblemData,
+    rules: Rules,
+    plan: Plan,
+    lang: str = DEFAULT_LANG,
+    before_after: pd.DataFrame | None = None,
 ) -> list[_Sheet]:
     """The plan workbook's sheets as rows and cell styles, in order; each post's explanation
-    is worded once for both sheets that show it."""
+    is worded once for both sheets that show it (``before_after``: see
+    :func:`write_plan_xlsx`)."""
     t = translator(lang)
     look = _Lookups(data)
     wording = Wording(data, rules, t)
@@ -359,7 +371,9 @@ def plan_sheets(
         _cover_sheet(data, rules, plan, t),
         _posts_sheet(look, plan, t, said),
         _released_sheet(look, plan, t),
-        *_scope_sheets(data, rules, plan, t),
+        *_scope_sheets(
+            before_after if before_after is not None else before_after_table(data, rules, plan), t
+        ),
     ]
     if plan.diagnosis:
         diagnosis = _Sheet(t._("Diagnosis"))
@@ -559,8 +573,7 @@ def _released_sheet(look: _Lookups, plan: Plan, t: Translator) -> _Sheet:
     return ws
 
 
-def _scope_sheets(data: ProblemData, rules: Rules, plan: Plan, t: Translator) -> list[_Sheet]:
-    table = before_after_table(data, rules, plan)
+def _scope_sheets(table: pd.DataFrame, t: Translator) -> list[_Sheet]:
     body = table[~table["is_total"].astype(bool)] if len(table) else table
     sheets = []
     for level in dict.fromkeys(body["scope_level"]) if len(body) else []:

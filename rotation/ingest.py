@@ -158,7 +158,7 @@ def column_text(values: list[Any]) -> list[str]:
     except TypeError:  # a number, a date, None: not text yet
         bom = True
     if not bom:
-        return [v.strip() for v in values]
+        return list(map(str.strip, values))
     return [v.replace("\ufeff", "").strip() if type(v) is str else cell_text(v) for v in values]
 
 

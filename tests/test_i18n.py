@@ -4,6 +4,7 @@ their sources, every message of the code translated, numbers as a Vietnamese rea
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,50 @@ def test_number_formats(method, args, vi, en):
     """Grouping and decimal marks of each language (Babel CLDR data)."""
     assert getattr(translator("vi"), method)(*args) == vi
     assert getattr(translator("en"), method)(*args) == en
+
+
+def _numbers() -> list[float | int]:
+    """Numbers a workbook shows (km, counts, money) and the cases rounding can get wrong: ties
+    in decimal (2.675, 12.25), ties that are not ties in binary, negatives rounding to zero,
+    tiny and large magnitudes, whole numbers as int and as float."""
+    rng = random.Random(2026)
+    out: list[float | int] = [1, -1, 1.0, 0.05, 0.15, 0.25, 0.35, 2.675, -2.675, 12.25, 12.35]
+    out += [999.95, 999_999.5, 1_234_567.891, -0.04, -0.05, 1e-9, 123_456_789_012.345]
+    out += [-0.0, 0.0, 0, 5e-324, 10**15, -(10**12) - 0.5]
+    for _ in range(3000):
+        e = rng.randint(-4, 9)
+        out.append(round(rng.uniform(-1, 1) * 10**e, rng.randint(0, 6)))
+        out.append(rng.randint(-(10**9), 10**9))
+        out.append(rng.randint(0, 20_000) / 20)  # km figures: x.x5 ties
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_number_text_is_babels(lang):
+    """The grouped numbers are Babel's format_decimal text exactly, for every number and 0–3
+    decimals (the fast path works it out itself; a miss would be a wrong figure on paper)."""
+    from babel.numbers import format_decimal
+
+    from rotation.i18n import _grouped
+
+    wrong = []
+    for x in _numbers():
+        for digits in range(4):
+            _grouped.cache_clear()  # 0.0 and -0.0 are one key: each number is worked out afresh
+            got = _grouped(type(x).__name__, x, digits, lang)
+            pattern = "#,##0" + ("." + "0" * digits if digits else "")
+            want = format_decimal(x, format=pattern, locale=lang)
+            if got != want:
+                wrong.append((x, digits, got, want))
+    assert not wrong, wrong[:10]
+
+
+def test_number_beyond_the_decimal_context_is_babels_answer():
+    """Where Babel itself cannot round (1e30 to one decimal), the same error, not a guess."""
+    from decimal import InvalidOperation
+
+    with pytest.raises(InvalidOperation):
+        translator("vi").number(1e30, 1)
 
 
 def test_unknown_language_names_the_known_ones():
