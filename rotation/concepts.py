@@ -173,18 +173,47 @@ def local_pairs(
     hometown_ids: Iterable[str],
     residence_ids: Iterable[str],
     unit_ids: Iterable[str],
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The one definition of "local", pair by pair: bool array, True where the cadre from
     ``hometown_ids[i]`` living in ``residence_ids[i]`` is local to ``unit_ids[i]``.
 
     ``local_means`` picks hometown, residence or either; ``local_level`` compares communes, or
     the districts they belong to (2-level data: the commune itself).
+
+    ``pairs = (ci, pj)``: the ids are those of cadres and of posts' units, and pair ``k`` is
+    cadre ``ci[k]`` with unit ``pj[k]``: the same answers, each id looked up once rather than
+    once per pair (eligibility's hundreds of thousands of pairs).
     """
     post_key = _locality(data, unit_ids, rules.local_level)
-    local = np.zeros(len(post_key), dtype=bool)
-    for key in _cadre_keys(data, rules, hometown_ids, residence_ids):
-        local |= key == post_key
+    cadre_keys = _cadre_keys(data, rules, hometown_ids, residence_ids)
+    if pairs is None:
+        local = np.zeros(len(post_key), dtype=bool)
+        for key in cadre_keys:
+            local |= key == post_key
+        return local
+    ci, pj = pairs
+    codes = _key_codes([post_key, *cadre_keys])
+    if codes is None:  # a key that is not a text: compared as objects, as above
+        codes = [post_key, *cadre_keys]
+    post_code, *cadre_codes = codes
+    local = np.zeros(len(ci), dtype=bool)
+    for code in cadre_codes:
+        local |= code[ci] == post_code[pj]
     return local
+
+
+def _key_codes(keys: list[np.ndarray]) -> list[np.ndarray] | None:
+    """The locality keys as integer codes, equal exactly where the keys are equal (texts), or
+    None when a key is not a text (None, NaN: their equality is left to object comparison)."""
+    index: dict[str, int] = {}
+    out = []
+    for key in keys:
+        values = key.tolist()
+        if not all(type(v) is str for v in values):
+            return None
+        out.append(np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64))
+    return out
 
 
 def is_local(

@@ -227,10 +227,14 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
                     plan_ok[m] = has_plan[pos][cand[ci[m]]]
                 ok &= plan_ok | (prev_pos[cand[ci]] == pos_arr)
             ci, pj, km = ci[ok], pj[ok], km[ok]
-            units = prov_posts["unit_id"].to_numpy()[pj]
             c_sel = cand[ci]
-            nl = _non_local_vector(
-                data, rules, cadres["hometown_id"].to_numpy()[c_sel], res_ids[ci], units
+            nl = ~local_pairs(
+                data,
+                rules,
+                cadres["hometown_id"].to_numpy()[cand],
+                res_ids,
+                prov_posts["unit_id"].to_numpy(),
+                pairs=(ci, pj),
             )
             out_post.append(p_idx[pj])
             out_cad.append(c_sel)

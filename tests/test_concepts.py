@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from builders import default_rules, tiny_problem, with_relation
@@ -12,6 +13,7 @@ from builders import default_rules, tiny_problem, with_relation
 from rotation.concepts import (
     add_months,
     is_local,
+    local_pairs,
     rating_ok,
     relative_pairs,
     relatives_of,
@@ -106,6 +108,39 @@ def test_is_local(means: str, level: str, home: str, res: str, unit: str, local:
     """Local by hometown, residence or either, at commune or district level."""
     rules = default_rules(local_means=means, local_level=level)
     assert is_local(tiny_problem(), home, res, unit, rules) is local
+
+
+@pytest.mark.parametrize("means", ["hometown", "residence", "hometown_or_residence"])
+@pytest.mark.parametrize("level", ["commune", "district"])
+@pytest.mark.parametrize("missing", [False, True])
+def test_local_pairs_by_index_is_local_pairs(means: str, level: str, missing: bool) -> None:
+    """Pairs given as indices into cadres and units answer exactly as the same pairs spelt
+    out, for every pair of every cadre and unit: unknown ids (integer codes) and, with
+    ``missing``, a cadre without hometown or residence (compared as objects)."""
+    data = tiny_problem()
+    rules = default_rules(local_means=means, local_level=level)
+    units = [*data.units.index, "NOWHERE"]
+    gap = None if missing else "ELSEWHERE"
+    homes = [*data.cadres["hometown_id"], gap, "NOWHERE"]
+    res = [*data.cadres["residence_id"], "C1", gap]
+    ci, pj = (a.ravel() for a in np.meshgrid(np.arange(len(homes)), np.arange(len(units))))
+    by_index = local_pairs(
+        data,
+        rules,
+        np.asarray(homes, dtype=object),
+        np.asarray(res, dtype=object),
+        np.asarray(units, dtype=object),
+        pairs=(ci, pj),
+    )
+    spelt = local_pairs(
+        data,
+        rules,
+        [homes[i] for i in ci],
+        [res[i] for i in ci],
+        [units[j] for j in pj],
+    )
+    assert by_index.tolist() == spelt.tolist()
+    assert by_index.any() and not by_index.all()
 
 
 def test_is_local_district_level_two_level_data_uses_commune() -> None:
