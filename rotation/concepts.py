@@ -288,12 +288,21 @@ def under_discipline(data: ProblemData, rules: Rules) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- wishes, support
-def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[str]) -> np.ndarray:
+def wish_rank(
+    data: ProblemData,
+    cadre_ids: Iterable[str],
+    unit_ids: Iterable[str],
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Pair by pair, the rank of the cadre's wish for the unit (its commune, or the district it
-    lies in; the best rank when both are wished), 0 when not wished."""
+    lies in; the best rank when both are wished), 0 when not wished.
+
+    ``pairs = (ci, pj)``: pair ``k`` is cadre ``cadre_ids[ci[k]]`` with unit
+    ``unit_ids[pj[k]]`` (as :func:`local_pairs`): each id is looked up once, not per pair."""
     cads, units = list(cadre_ids), list(unit_ids)
-    out = np.zeros(len(cads), dtype=np.int64)
-    if data.preferences.empty or not cads:
+    ci, pj = pairs if pairs is not None else (np.arange(len(cads)), np.arange(len(units)))
+    out = np.zeros(len(ci), dtype=np.int64)
+    if data.preferences.empty or not len(ci):
         return out
     rank: dict[tuple[str, str], int] = {}
     for c, u, r in data.preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
@@ -301,12 +310,13 @@ def wish_rank(data: ProblemData, cadre_ids: Iterable[str], unit_ids: Iterable[st
         rank[key] = min(int(r), rank.get(key, int(r)))
     wanted = {c for c, _ in rank}
     # only the pairs of cadres with a wish are looked at (a vectorised filter, then a loop)
-    sel = np.nonzero(pd.Index(np.asarray(cads, dtype=object)).isin(list(wanted)))[0].tolist()
-    sel_units = [units[i] for i in sel]
-    dist = data.units["district_id"].reindex(sel_units).to_numpy()
-    for i, u, d in zip(sel, sel_units, dist, strict=True):
-        c = cads[i]
-        hits = [rank[k] for k in ((c, u), (c, d)) if k in rank]
+    wishes = pd.Index(np.asarray(cads, dtype=object)).isin(list(wanted))
+    sel = np.nonzero(wishes[ci])[0]
+    sel_c, sel_u = ci[sel].tolist(), pj[sel].tolist()
+    dist = data.units["district_id"].reindex(units).to_numpy()
+    for i, c, u in zip(sel.tolist(), sel_c, sel_u, strict=True):
+        cid = cads[c]
+        hits = [rank[k] for k in ((cid, units[u]), (cid, dist[u])) if k in rank]
         out[i] = min(hits) if hits else 0
     return out
 

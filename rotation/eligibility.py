@@ -337,9 +337,7 @@ def _bonus_indicators(
     minority = in_group(data, facts, "minority")
     excellent = (latest_rating(data, rules) == "excellent").fillna(False).to_numpy(dtype=bool)
     wished = wish_rank(
-        data,
-        c.index.to_numpy()[e.pair_cadre],
-        e.posts["unit_id"].to_numpy()[e.pair_post],
+        data, c.index.to_numpy(), e.posts["unit_id"].to_numpy(), pairs=(e.pair_cadre, e.pair_post)
     )
     return {
         "priority_women": new & women[e.pair_cadre],

@@ -245,6 +245,31 @@ def test_a_district_wish_covers_its_communes():
     assert ranks.tolist() == [1, 2, 0, 0]
 
 
+def test_wish_rank_by_index_is_wish_rank_spelt_out():
+    """Pairs given as (cadre, unit) indices rank exactly as the same pairs spelt out: every
+    cadre with every unit, commune and district wishes, repeated wishes, unknown units."""
+    from rotation.concepts import wish_rank
+
+    data = tiny_problem()
+    cadres = [*data.cadres.index]
+    data.preferences = pd.DataFrame(
+        [
+            ("O11", "D2", 2),
+            ("O11", "C21", 1),
+            ("O12", "C11", 3),
+            ("O12", "C11", 1),
+            (cadres[0], "D1", 1),
+        ],
+        columns=["cadre_id", "unit_id", "rank"],
+    )
+    units = [*data.units.index, "NOWHERE"]
+    ci, pj = (a.ravel() for a in np.meshgrid(np.arange(len(cadres)), np.arange(len(units))))
+    by_index = wish_rank(data, cadres, units, pairs=(ci, pj))
+    spelt = wish_rank(data, [cadres[i] for i in ci], [units[j] for j in pj])
+    assert by_index.tolist() == spelt.tolist()
+    assert sorted(set(by_index.tolist())) == [0, 1, 2]
+
+
 # --------------------------------------------------------------------------- change caps
 @pytest.mark.parametrize(
     ("caps", "status", "scope"),
