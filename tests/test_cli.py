@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -297,3 +298,17 @@ def test_two_level_hierarchy_shown_as_itself(tmp_path):
     assert "Theo tỉnh" in wb.sheetnames and "Theo huyện" not in wb.sheetnames
     rows = list(wb["Theo tỉnh"].iter_rows(values_only=True))
     assert rows[0][0] == "Tỉnh" and [r[0] for r in rows[1:]] == ["Tỉnh Lai Châu"]
+
+
+def test_a_command_does_not_look_for_pydantic_plugins(monkeypatch) -> None:
+    """The rotation process skips pydantic's plugin search (every installed package's
+    metadata) unless PYDANTIC_DISABLE_PLUGINS is set already, which it then keeps."""
+    from rotation import cli_common
+
+    monkeypatch.setattr(cli_common._Process, "short_lived", False)
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    cli_common.short_lived_process()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
+    cli_common.short_lived_process()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "logfire"
