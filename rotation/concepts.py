@@ -308,16 +308,29 @@ def wish_rank(
     for c, u, r in data.preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
         key = (str(c), str(u))
         rank[key] = min(int(r), rank.get(key, int(r)))
-    wanted = {c for c, _ in rank}
-    # only the pairs of cadres with a wish are looked at (a vectorised filter, then a loop)
-    wishes = pd.Index(np.asarray(cads, dtype=object)).isin(list(wanted))
-    sel = np.nonzero(wishes[ci])[0]
-    sel_c, sel_u = ci[sel].tolist(), pj[sel].tolist()
+    # each wish (cadre, unit) as one integer, cadre code * units + unit code, sorted; a pair
+    # looks up its post's unit and the district the unit lies in (a code of -1: no wish)
+    cad_code: dict[str, int] = {}
+    unit_code: dict[str, int] = {}
+    for c, u in rank:
+        cad_code.setdefault(c, len(cad_code))
+        unit_code.setdefault(u, len(unit_code))
+    n_units = len(unit_code)
+    keys = np.array([cad_code[c] * n_units + unit_code[u] for c, u in rank], dtype=np.int64)
+    order = np.argsort(keys)
+    keys, ranks = keys[order], np.fromiter(rank.values(), np.int64, len(rank))[order]
+    cadre = np.fromiter((cad_code.get(c, -1) for c in cads), np.int64, len(cads))
     dist = data.units["district_id"].reindex(units).to_numpy()
-    for i, c, u in zip(sel.tolist(), sel_c, sel_u, strict=True):
-        cid = cads[c]
-        hits = [rank[k] for k in ((cid, units[u]), (cid, dist[u])) if k in rank]
-        out[i] = min(hits) if hits else 0
+    none = np.iinfo(np.int64).max
+    best = np.full(len(ci), none, dtype=np.int64)  # the best rank found so far
+    for where in (units, dist):  # the unit itself, then its district
+        code = np.fromiter((unit_code.get(u, -1) for u in where), np.int64, len(units))
+        c, u = cadre[ci], code[pj]
+        asked = np.where((c >= 0) & (u >= 0), c * n_units + u, -1)
+        at = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
+        hit = (asked >= 0) & (keys[at] == asked)
+        best = np.minimum(best, np.where(hit, ranks[at], none))
+    out[:] = np.where(best == none, 0, best)
     return out
 
 

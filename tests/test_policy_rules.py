@@ -268,6 +268,17 @@ def test_wish_rank_by_index_is_wish_rank_spelt_out():
     spelt = wish_rank(data, [cadres[i] for i in ci], [units[j] for j in pj])
     assert by_index.tolist() == spelt.tolist()
     assert sorted(set(by_index.tolist())) == [0, 1, 2]
+    # the rule itself: the best rank among the wishes for the unit and for its district
+    district = data.units["district_id"].to_dict()
+    wishes: dict[tuple[str, str], list[int]] = {}
+    for c, u, r in data.preferences.itertuples(index=False):
+        wishes.setdefault((c, u), []).append(r)
+    want = []
+    for i, j in zip(ci, pj, strict=True):
+        c, u = cadres[i], units[j]
+        ranks = wishes.get((c, u), []) + wishes.get((c, district.get(u)), [])
+        want.append(min(ranks) if ranks else 0)
+    assert by_index.tolist() == want
 
 
 # --------------------------------------------------------------------------- change caps
