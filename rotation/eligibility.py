@@ -196,10 +196,19 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     ).to_numpy()
     post_is_commune = data.units["level"].reindex(posts["unit_id"]).to_numpy() == "commune"
 
-    has_plan = {
-        pos: np.array([pos in pl for pl in planned], dtype=bool)
-        for pos in posts["position"].unique()
-    }
+    # positions as codes: has_plan[code, cadre] = the cadre is planned for that position;
+    # prev_code[cadre] = the code of the position the cadre holds now (-1: none of them)
+    positions = list(dict.fromkeys(posts["position"].tolist()))
+    pos_code = {pos: k for k, pos in enumerate(positions)}
+    has_plan = np.array(
+        [[pos in pl for pl in planned] for pos in positions], dtype=bool
+    ).reshape(len(positions), len(planned))
+    post_code = np.fromiter((pos_code[p] for p in posts["position"]), np.int64, len(posts))
+    prev_code = np.fromiter(
+        (pos_code.get(p, -1) if isinstance(p, str) else -1 for p in prev_pos),
+        np.int64,
+        len(prev_pos),
+    )
     out_post, out_cad, out_km, out_nl, out_keep = [], [], [], [], []
     free = (block == "").to_numpy()
     groups = (
@@ -219,13 +228,9 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
             ok &= ~(office_short[cand[ci]] & post_is_commune[p_idx[pj]])
             pers = personal[cand][ci]
             ok &= ~(~np.isnan(pers) & (km > pers + 1e-9))
-            if rules.require_planning:
-                pos_arr = prov_posts["position"].to_numpy()[pj]
-                plan_ok = np.zeros(len(ci), dtype=bool)
-                for pos in pd.unique(pos_arr):  # hashing, not sorting, the pairs' positions
-                    m = pos_arr == pos
-                    plan_ok[m] = has_plan[pos][cand[ci[m]]]
-                ok &= plan_ok | (prev_pos[cand[ci]] == pos_arr)
+            if rules.require_planning:  # planned for the post's position, or holding it now
+                code = post_code[p_idx[pj]]
+                ok &= has_plan[code, cand[ci]] | (prev_code[cand[ci]] == code)
             ci, pj, km = ci[ok], pj[ok], km[ok]
             c_sel = cand[ci]
             nl = ~local_pairs(
