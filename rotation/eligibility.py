@@ -200,9 +200,9 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     # prev_code[cadre] = the code of the position the cadre holds now (-1: none of them)
     positions = list(dict.fromkeys(posts["position"].tolist()))
     pos_code = {pos: k for k, pos in enumerate(positions)}
-    has_plan = np.array(
-        [[pos in pl for pl in planned] for pos in positions], dtype=bool
-    ).reshape(len(positions), len(planned))
+    has_plan = np.array([[pos in pl for pl in planned] for pos in positions], dtype=bool).reshape(
+        len(positions), len(planned)
+    )
     post_code = np.fromiter((pos_code[p] for p in posts["position"]), np.int64, len(posts))
     prev_code = np.fromiter(
         (pos_code.get(p, -1) if isinstance(p, str) else -1 for p in prev_pos),
