@@ -39,10 +39,16 @@ def age_years(birth_date: dt.date, as_of: dt.date) -> float:
 
 def add_months(d: dt.date, months: int) -> dt.date:
     """``d`` plus whole months (day clamped to the month's end, e.g. 31 Jan + 1 month = 28/29 Feb)."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    year, month, last = _month_after(d.year, d.month, months)
     return dt.date(year, month, min(d.day, last))
+
+
+def _month_after(year: int, month: int, months: int) -> tuple[int, int, int]:
+    """The (year, month) ``months`` after ``year``-``month``, and that month's last day."""
+    y, m = divmod(month - 1 + months, 12)
+    year, month = year + y, m + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return year, month, last
 
 
 # Labour Code 2019 art. 169 and Decree 135/2020: the statutory retirement age rises each year.
@@ -387,14 +393,16 @@ def retirement_dates(data: ProblemData, rules: Rules) -> pd.Series:
     month."""
     c = data.cadres
     fixed = rules.retirement_age
-    ages: dict[tuple[str, int, int], int] = {}  # the age by gender and birth month, found once
+    # by gender and birth month, found once: the month the age is reached and its last day
+    # (:func:`add_months` of the age), so each cadre's date is only that month's day of birth
+    reached: dict[tuple[str, int, int], tuple[int, int, int]] = {}
     dates = []
     for g, b in zip(c["gender"], c["birth_date"], strict=True):
         key = (g, b.year, b.month)
-        months = ages.get(key)
-        if months is None:
-            months = ages[key] = retirement_age_months(g, b, fixed)
-        dates.append(add_months(b, months))
+        at = reached.get(key)
+        if at is None:
+            at = reached[key] = _month_after(b.year, b.month, retirement_age_months(g, b, fixed))
+        dates.append(dt.date(at[0], at[1], min(b.day, at[2])))
     return pd.Series(dates, index=c.index, dtype=object)
 
 
