@@ -251,6 +251,9 @@ class _Sheet:
                 done = fn.bulk(raw)
                 if done is not None:
                     return done
+        done = self._by_distinct(raw, fn, required, default)
+        if done is not None:
+            return done
         out: list[Any] = []
         # every converter is a pure function of the text: each distinct cell is converted once
         # (a column of ratings, years, dates or flags repeats a few values thousands of times)
@@ -277,6 +280,26 @@ class _Sheet:
             else:
                 out.append(x)
         return out
+
+    @staticmethod
+    def _by_distinct(
+        raw: list[str], fn: Callable[[str], Any] | None, required: bool, default: Any
+    ) -> list[Any] | None:
+        """:meth:`convert` when it has nothing to report: each distinct cell converted once and
+        the column looked up cell by cell; None when an empty cell is required or a cell is
+        refused (then the cell by cell path reports each one)."""
+        distinct = dict.fromkeys(raw)
+        if required and "" in distinct:
+            return None
+        for v in distinct:
+            if not v:
+                distinct[v] = default
+                continue
+            try:
+                distinct[v] = v if fn is None else fn(v)
+            except ValueError:
+                return None
+        return [distinct[v] for v in raw]
 
     def unique(self, col: str, values: list[Any], what: str | None = None) -> None:
         first: dict[Any, int] = {}
