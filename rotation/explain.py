@@ -134,9 +134,12 @@ def _refused_nearby(
     nearby = nearby or _NearbyKm(e, [post_id])
     cad, km = nearby.of(post_id)
     out: list[dict[str, Any]] = []
-    for i in np.argsort(km, kind="stable").tolist():
-        if within_km is not None and not km[i] < within_km - 1e-9:
-            break
+    if within_km is None:
+        nearest = np.argsort(km, kind="stable")
+    else:  # only those strictly nearer, in the same order (km, then row): usually none
+        nearer = np.flatnonzero(km < within_km - 1e-9)
+        nearest = nearer[np.argsort(km[nearer], kind="stable")]
+    for i in nearest.tolist():
         cid = str(cad.index[i])
         if cid == holder or cid in skip:
             continue
