@@ -324,7 +324,12 @@ def _solve(data, rules: Rules, quiet: bool):
 
 # =========================================================================== plan writing
 def _write_plans(
-    data, rules: Rules, result, out: Path, lang: str = "vi", tables: list | None = None
+    data,
+    rules: Rules,
+    result,
+    out: Path,
+    lang: str = "vi",
+    tables: list[pd.DataFrame] | None = None,
 ) -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed.
     ``tables`` receives each plan's before/after table (the workbook's, printed after it)."""
@@ -369,13 +374,15 @@ def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi
 
     t = _translator(lang)
     result = _solve(data, rules, quiet)
-    tables: list = []
+    tables: list[pd.DataFrame] = []
     written = _write_plans(data, rules, result, out, lang, tables)
     with phase("print"):
         return _print_result(result, out, written, t, tables[0])
 
 
-def _print_result(result, out: Path, written: list[Path], t: Translator, table) -> int:
+def _print_result(
+    result, out: Path, written: list[Path], t: Translator, table: pd.DataFrame
+) -> int:
     """The plan's KPIs and plan 1's before/after ``table`` (the workbook's), or the diagnosis."""
     if not result.plans:
         console.print(diagnosis_rich(result.plan.diagnosis, t))

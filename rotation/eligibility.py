@@ -274,7 +274,7 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
         res = cadres["residence_id"].to_numpy()[stay_c]
         km_keep = np.array([dist.km(r, u) for r, u in zip(res, units, strict=True)])
         home = cadres["hometown_id"].to_numpy()[stay_c]
-        nl_keep = _non_local_vector(data, rules, home, res, units)
+        nl_keep = ~local_pairs(data, rules, home, res, units)
         pair_post = np.concatenate([pair_post, stay_p])
         pair_cad = np.concatenate([pair_cad, stay_c])
         pair_km = np.concatenate([pair_km, km_keep])
@@ -323,12 +323,6 @@ def compute_eligibility(data: ProblemData, rules: Rules) -> Eligibility:
     elig.bonus = _bonus_indicators(data, rules, facts, elig)
     elig.pair_support_vnd = support_vnd(rules, elig.pair_km, ~elig.pair_keep)
     return elig
-
-
-def _non_local_vector(
-    data: ProblemData, rules: Rules, home: np.ndarray, res: np.ndarray, units: np.ndarray
-) -> np.ndarray:
-    return ~local_pairs(data, rules, home, res, units)
 
 
 def _bonus_indicators(
