@@ -311,7 +311,21 @@ def help_case(repeats: int, trees: dict[str, str]) -> dict:
             res.setdefault(tree, {})[what] = _median(runs[tree])
     py = [timed([sys.executable, "-c", "pass"]) for _ in range(repeats)]
     res["python"] = _median(py)
+    last = list(trees.values())[-1]
+    for key, code in FLOORS.items():  # what a plan pays before any work
+        runs = [timed([sys.executable, "-c", code], {"PYTHONPATH": last}) for _ in range(repeats)]
+        res[key] = _median(runs)
     return res
+
+
+FLOORS = {
+    "numpy_pandas": "import os, numpy, pandas; os._exit(0)",
+    "plan_imports": "import os, rotation.cli, rotation.read, rotation.rules, rotation.solve, "
+    "rotation.export; os._exit(0)",
+}
+"""Import floors, timed with the ``help`` case (start-up and imports, without the interpreter's
+exit): the data layer's libraries, and the modules ``rotation plan`` loads to plan (on the last
+tree given)."""
 
 
 def met(c: dict, tree: str = "after") -> bool | None:
@@ -361,12 +375,17 @@ def render(res: dict) -> str:
                     f"{_fmt(top['median_cpu_s'])} | {top['peak_mib']:.0f} | – | – | "
                     f"{_yes(top['median_s'] <= 0.2)} |"
                 )
-        py = h.get("python")
-        if py:
-            lines.append(
-                f"| `python -c pass` (floor) | – | – | {_fmt(py['median_s'])} | – | "
-                f"{_fmt(py['median_cpu_s'])} | {py['peak_mib']:.0f} | – | – | – |"
-            )
+        for key, label in (
+            ("python", "`python -c pass` (floor)"),
+            ("numpy_pandas", "start-up + `import numpy, pandas` (floor)"),
+            ("plan_imports", "start-up + the plan path's imports (floor)"),
+        ):
+            py = h.get(key)
+            if py:
+                lines.append(
+                    f"| {label} | – | – | {_fmt(py['median_s'])} | – | "
+                    f"{_fmt(py['median_cpu_s'])} | {py['peak_mib']:.0f} | – | – | – |"
+                )
     for c in res.get("cases", []):
         sc = c.get("scipy")
         for tree in trees:
