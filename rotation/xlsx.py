@@ -340,44 +340,51 @@ class Sheet:
                 f"{MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns"
             )
         strings = self.book.strings
+        known = strings.get
+        row = str(r)
         refs = _refs(width)
         if len(values) < width:
             values = [*values, *([None] * (width - len(values)))]
-        out = [f'<row r="{r}">']
+        out = [f'<row r="{row}">']
         add = out.append
         last = texts = 0
         for c, v, (xf, risky_xf) in zip(range(1, width + 1), values, formats, strict=False):
-            if v.__class__ is str:
+            kind = v.__class__
+            if kind is str:
                 if v:
                     if v.startswith(FORMULA_START):
                         xf = risky_xf
-                    i = strings.get(v)
+                    i = known(v)
                     if i is None:
                         if len(v) > MAX_STRING:
                             v = v[:MAX_STRING]
                         i = strings.setdefault(v, len(strings))
-                    add(f'<c r="{refs[c]}{r}" s="{xf}" t="s"><v>{i}</v></c>')
+                    add(f'<c r="{refs[c]}{row}" s="{xf}" t="s"><v>{i}</v></c>')
                     last, texts = c, texts + 1
                     continue
                 v = None
-            elif v is not None and not isinstance(v, bool) and isinstance(v, Real):
+            elif (
+                kind is int
+                or kind is float
+                or (v is not None and not isinstance(v, bool) and isinstance(v, Real))
+            ):  # the common numbers first, without the abstract class check
                 num = _number(v)
                 if num is not None:
-                    add(f'<c r="{refs[c]}{r}" s="{xf}"><v>{num}</v></c>')
+                    add(f'<c r="{refs[c]}{row}" s="{xf}"><v>{num}</v></c>')
                     last = c
                     continue
                 v = None
             if v is None:
                 if xf:
-                    add(f'<c r="{refs[c]}{r}" s="{xf}"/>')
+                    add(f'<c r="{refs[c]}{row}" s="{xf}"/>')
                     last = c
             elif isinstance(v, bool):
-                add(f'<c r="{refs[c]}{r}" s="{xf}" t="b"><v>{int(v)}</v></c>')
+                add(f'<c r="{refs[c]}{row}" s="{xf}" t="b"><v>{int(v)}</v></c>')
                 last = c
             else:
                 text = str(v)[:MAX_STRING]
                 i = strings.setdefault(text, len(strings))
-                add(f'<c r="{refs[c]}{r}" s="{xf}" t="s"><v>{i}</v></c>')
+                add(f'<c r="{refs[c]}{row}" s="{xf}" t="s"><v>{i}</v></c>')
                 last, texts = c, texts + 1
         if not last:
             return
