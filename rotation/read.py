@@ -169,10 +169,6 @@ def _positions(v: str) -> tuple[str, ...]:
 
 
 # ===================================================================== one table's checker
-_UNSEEN = object()
-"""A cell text not converted yet (:meth:`_Sheet.convert`)."""
-
-
 @dataclass(frozen=True)
 class _Refused:
     """A cell text its converter refused, with the converter's message."""
@@ -251,55 +247,33 @@ class _Sheet:
                 done = fn.bulk(raw)
                 if done is not None:
                     return done
-        done = self._by_distinct(raw, fn, required, default)
-        if done is not None:
-            return done
-        out: list[Any] = []
         # every converter is a pure function of the text: each distinct cell is converted once
         # (a column of ratings, years, dates or flags repeats a few values thousands of times)
-        seen: dict[str, Any] = {}
+        seen: dict[str, Any] = dict.fromkeys(raw)
+        refused = False
+        for v in seen:
+            if not v:
+                seen[v] = default
+                continue
+            try:
+                seen[v] = v if fn is None else fn(v)
+            except ValueError as err:
+                seen[v], refused = _Refused(str(err)), True
+        if not refused and not (required and "" in seen):  # nothing to report: a look-up
+            return [seen[v] for v in raw]
+        out: list[Any] = []
         for i, v in enumerate(raw):
+            x = seen[v]
             if not v:
                 if required and col not in self.missing and (i, col) not in self.refused:
                     self.problem(i, col, "required value is empty")
                 out.append(default)
-                continue
-            if fn is None:
-                out.append(v)
-                continue
-            x = seen.get(v, _UNSEEN)
-            if x is _UNSEEN:
-                try:
-                    x = fn(v)
-                except ValueError as err:
-                    x = _Refused(str(err))
-                seen[v] = x
-            if type(x) is _Refused:
+            elif type(x) is _Refused:
                 self.problem(i, col, x.message)
                 out.append(default)
             else:
                 out.append(x)
         return out
-
-    @staticmethod
-    def _by_distinct(
-        raw: list[str], fn: Callable[[str], Any] | None, required: bool, default: Any
-    ) -> list[Any] | None:
-        """:meth:`convert` when it has nothing to report: each distinct cell converted once and
-        the column looked up cell by cell; None when an empty cell is required or a cell is
-        refused (then the cell by cell path reports each one)."""
-        distinct = dict.fromkeys(raw)
-        if required and "" in distinct:
-            return None
-        for v in distinct:
-            if not v:
-                distinct[v] = default
-                continue
-            try:
-                distinct[v] = v if fn is None else fn(v)
-            except ValueError:
-                return None
-        return [distinct[v] for v in raw]
 
     def unique(self, col: str, values: list[Any], what: str | None = None) -> None:
         first: dict[Any, int] = {}
