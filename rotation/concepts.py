@@ -307,9 +307,8 @@ def wish_rank(
     ``unit_ids[pj[k]]`` (as :func:`local_pairs`): each id is looked up once, not per pair."""
     cads, units = list(cadre_ids), list(unit_ids)
     ci, pj = pairs if pairs is not None else (np.arange(len(cads)), np.arange(len(units)))
-    out = np.zeros(len(ci), dtype=np.int64)
     if data.preferences.empty or not len(ci):
-        return out
+        return np.zeros(len(ci), dtype=np.int64)
     rank: dict[tuple[str, str], int] = {}
     for c, u, r in data.preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
         key = (str(c), str(u))
@@ -325,19 +324,18 @@ def wish_rank(
     keys = np.array([cad_code[c] * n_units + unit_code[u] for c, u in rank], dtype=np.int64)
     order = np.argsort(keys)
     keys, ranks = keys[order], np.fromiter(rank.values(), np.int64, len(rank))[order]
-    cadre = np.fromiter((cad_code.get(c, -1) for c in cads), np.int64, len(cads))
+    pair_cadre = np.fromiter((cad_code.get(c, -1) for c in cads), np.int64, len(cads))[ci]
     dist = data.units["district_id"].reindex(units).to_numpy()
     none = np.iinfo(np.int64).max
     best = np.full(len(ci), none, dtype=np.int64)  # the best rank found so far
     for where in (units, dist):  # the unit itself, then its district
-        code = np.fromiter((unit_code.get(u, -1) for u in where), np.int64, len(units))
-        c, u = cadre[ci], code[pj]
-        asked = np.where((c >= 0) & (u >= 0), c * n_units + u, -1)
+        pair_unit = np.fromiter((unit_code.get(u, -1) for u in where), np.int64, len(units))[pj]
+        known = (pair_cadre >= 0) & (pair_unit >= 0)
+        asked = np.where(known, pair_cadre * n_units + pair_unit, -1)
         at = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
         hit = (asked >= 0) & (keys[at] == asked)
         best = np.minimum(best, np.where(hit, ranks[at], none))
-    out[:] = np.where(best == none, 0, best)
-    return out
+    return np.where(best == none, 0, best)
 
 
 def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:
