@@ -312,3 +312,37 @@ def test_a_command_does_not_look_for_pydantic_plugins(monkeypatch) -> None:
     monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
     cli_common.short_lived_process()
     assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "logfire"
+
+
+def test_the_collector_is_off_while_a_command_imports(monkeypatch) -> None:
+    """In the rotation process the cyclic collector is off inside ``importing()`` blocks
+    (nested ones included) and back on after the outermost; a collector the caller had
+    switched off stays off; outside the rotation process nothing changes."""
+    import gc
+
+    from rotation import cli_common
+
+    monkeypatch.setattr(cli_common._Process, "short_lived", True)
+    assert gc.isenabled()
+    try:
+        with cli_common.importing():
+            assert not gc.isenabled()
+            with cli_common.importing():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        gc.disable()
+        with cli_common.importing():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        gc.enable()
+        monkeypatch.setattr(cli_common._Process, "short_lived", False)
+        gc.disable()
+        with cli_common.importing():
+            assert not gc.isenabled()
+        gc.enable()
+        with cli_common.importing():
+            assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
