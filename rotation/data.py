@@ -21,6 +21,7 @@ Types after :func:`ProblemData.build` (the reader produces these; tests may buil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -152,6 +153,16 @@ class ProblemData:
         return bool((self.units["level"] == "district").any())
 
     @cached_property
+    def _localities(self) -> dict[str, dict[Any, Any]]:
+        """:meth:`_locality_keys`' memory, per local level (not data)."""
+        return {}
+
+    @cached_property
+    def _scopes(self) -> dict[str, dict[Any, Any]]:
+        """:meth:`_scope_keys`' memory, per scope level (not data)."""
+        return {}
+
+    @cached_property
     def _unit_names(self) -> dict[str, str]:
         return dict(zip(self.units.index, (str(x) for x in self.units["name"]), strict=True))
 
@@ -177,18 +188,36 @@ class ProblemData:
         In the 2-level hierarchy (no districts) a ``district`` scope falls back to the province:
         the hierarchy comes from the data, so the same rules work on both.
         """
-        ids = pd.Series(list(unit_ids), dtype=object)
+        key = self._scope_keys(scope_level)
+        if scope_level == "commune":  # an unknown unit is its own commune
+            return pd.Series([key.get(u, u) for u in unit_ids], dtype=object)
+        return pd.Series([key.get(u, np.nan) for u in unit_ids], dtype=object)
+
+    def _scope_keys(self, scope_level: str) -> dict[Any, Any]:
+        """unit id → its unit at ``scope_level`` (:meth:`scope_of`), for every unit, worked out
+        once per level: the targets' groups ask for it per rule row."""
+        return self._per_unit(self._scopes, scope_level, self._scope_column)
+
+    def _scope_column(self, scope_level: str) -> list[Any]:
+        units = self.units
         if scope_level == "commune":
-            com = self.units["commune_id"].reindex(ids).to_numpy()
-            own = ids.to_numpy()
-            out_c = [c if isinstance(c, str) else u for c, u in zip(com, own, strict=True)]
-            return pd.Series(out_c, index=ids.index, dtype=object)
-        prov = self.units["province_id"].reindex(ids).to_numpy()
+            own = units.index.to_numpy()
+            com = units["commune_id"].to_numpy()
+            return [c if isinstance(c, str) else u for c, u in zip(com, own, strict=True)]
+        out = units["province_id"].tolist()
         if scope_level == "province":
-            return pd.Series(prov, index=ids.index, dtype=object)
-        dist = self.units["district_id"].reindex(ids).to_numpy()
-        out = [d if isinstance(d, str) else p for d, p in zip(dist, prov, strict=True)]
-        return pd.Series(out, index=ids.index, dtype=object)
+            return out
+        dist = units["district_id"].to_numpy()
+        return [d if isinstance(d, str) else p for d, p in zip(dist, out, strict=True)]
+
+    def _per_unit(
+        self, memory: dict[str, dict[Any, Any]], level: str, column: Callable[[str], list[Any]]
+    ) -> dict[Any, Any]:
+        """unit id → ``column(level)``'s entry, made once per level and kept in ``memory``."""
+        known = memory.get(level)
+        if known is None:
+            known = memory[level] = dict(zip(self.units.index.tolist(), column(level), strict=True))
+        return known
 
     def locality_of(self, unit_ids: pd.Series | list[str], local_level: str) -> pd.Series:
         """The unit that defines "local" at ``local_level`` for each unit.
@@ -197,19 +226,28 @@ class ProblemData:
         ``district``: its district; in the 2-level hierarchy there is none, so the commune
         itself is used (never the whole province).
         """
-        ids = pd.Series(list(unit_ids), dtype=object)
-        commune = self.units["commune_id"].reindex(ids).to_numpy()
-        own = ids.to_numpy()
+        key = self._locality_keys(local_level)
+        return pd.Series([key.get(u, u) for u in unit_ids], dtype=object)
+
+    def _locality_keys(self, local_level: str) -> dict[Any, Any]:
+        """unit id → the unit that defines "local" for it at ``local_level``, for every unit,
+        worked out once per level (an unknown unit is its own): eligibility asks a province
+        for its cadres' and posts' units a dozen times over."""
+        return self._per_unit(self._localities, local_level, self._locality_column)
+
+    def _locality_column(self, local_level: str) -> list[Any]:
+        units = self.units
+        own = units.index.to_numpy()
+        commune = units["commune_id"].to_numpy()
         base = [c if isinstance(c, str) else u for c, u in zip(commune, own, strict=True)]
-        if "merged_into" in self.units.columns:
+        if "merged_into" in units.columns:
             # a commune merged into X counts as X for "local" (contract v1.1)
-            into = self.units["merged_into"].reindex(base).to_numpy()
+            into = units["merged_into"].reindex(base).to_numpy()
             base = [m if isinstance(m, str) else b for m, b in zip(into, base, strict=True)]
         if local_level == "commune":
-            return pd.Series(base, index=ids.index, dtype=object)
-        dist = self.units["district_id"].reindex(ids).to_numpy()
-        out = [d if isinstance(d, str) else b for d, b in zip(dist, base, strict=True)]
-        return pd.Series(out, index=ids.index, dtype=object)
+            return base
+        dist = units["district_id"].to_numpy()
+        return [d if isinstance(d, str) else b for d, b in zip(dist, base, strict=True)]
 
     # ----------------------------------------------------------------- building
     @classmethod

@@ -122,9 +122,7 @@ class Distances:
         lon_f = self._lon.reindex(f).to_numpy()
         lat_t = self._lat.reindex(t).to_numpy()
         lon_t = self._lon.reindex(t).to_numpy()
-        out = haversine_km(lat_f[:, None], lon_f[:, None], lat_t[None, :], lon_t[None, :])
-        out = out * self.circuity
-        out[np.isnan(out)] = math.inf
+        out = self._great_circle(lat_f, lon_f, lat_t, lon_t)
         if self._graph is not None:
             self._apply_roads(f, t, out)
         same = pd.Index(f).get_indexer(t)  # a unit to itself: 0 km
@@ -135,6 +133,25 @@ class Distances:
             hit = (fi >= 0) & (tj >= 0)
             out[fi[hit], tj[hit]] = self._tkm[hit]
         return out[inv_f][:, inv_t]
+
+    def _great_circle(
+        self, lat_f: np.ndarray, lon_f: np.ndarray, lat_t: np.ndarray, lon_t: np.ndarray
+    ) -> np.ndarray:
+        """km [from, to] by great circle × circuity, ``inf`` where either end has no
+        coordinates; computed only between units that have them (cost data such as
+        OR-Library's has none: no trigonometry on a matrix of NaN)."""
+        has_f = ~(np.isnan(lat_f) | np.isnan(lon_f))
+        has_t = ~(np.isnan(lat_t) | np.isnan(lon_t))
+        if has_f.all() and has_t.all():
+            out = haversine_km(lat_f[:, None], lon_f[:, None], lat_t[None, :], lon_t[None, :])
+            out = out * self.circuity
+            out[np.isnan(out)] = math.inf
+            return out
+        out = np.full((len(lat_f), len(lat_t)), math.inf)
+        fi, tj = np.flatnonzero(has_f), np.flatnonzero(has_t)
+        if len(fi) and len(tj):
+            out[np.ix_(fi, tj)] = self._great_circle(lat_f[fi], lon_f[fi], lat_t[tj], lon_t[tj])
+        return out
 
     def _travel_positions(self, ids: list[str], to: bool = False) -> np.ndarray:
         """For each travel row, the position in ``ids`` (distinct) of its from (``to``: its to)

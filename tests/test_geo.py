@@ -89,3 +89,32 @@ def test_distances_cached_per_dataset_and_setting():
     r = load_rules({})
     assert distances(data, r) is distances(data, r)
     assert distances(data, r) is not distances(data, load_rules({"circuity_factor": 1.1}))
+
+
+@pytest.mark.parametrize("missing", [(), ("C12",), ("C11", "C21"), "all"])
+def test_matrix_without_coordinates_agrees_with_the_one_pair_path(missing) -> None:
+    """Units without coordinates (some, or all of them as in OR-Library's cost data) are
+    infinitely far unless a travel row or the unit itself says otherwise; every other pair
+    keeps its great-circle km: the matrix equals the one-pair look-up entry by entry."""
+    data = tiny_problem(travel=[("C11", "C12", 42.0), ("C13", "C21", 7.0)])
+    units = data.units.copy()
+    gone = list(units.index) if missing == "all" else list(missing)
+    units.loc[gone, ["lat", "lon"]] = float("nan")
+    if missing == ("C12",):
+        units.loc["C13", "lon"] = float("nan")  # half a coordinate is none
+    data = ProblemData.build(
+        units=units[["name", "level", "parent_id", "lat", "lon"]],
+        cadres=data.cadres,
+        posts=data.posts,
+        ratings=data.ratings,
+        relations=data.relations,
+        travel=data.travel,
+    )
+    d = distances(data, load_rules({"circuity_factor": 1.2}))
+    ids = list(data.units.index)
+    m = d.matrix(ids, ids[::-1])
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids[::-1]):
+            assert m[i, j] == pytest.approx(d.km(a, b), rel=1e-12), (a, b)
+    far = math.isinf(m[ids.index("C12"), ids[::-1].index("C22")])
+    assert far == ("C12" in gone)  # no travel row between them: coordinates decide
