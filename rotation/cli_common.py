@@ -70,7 +70,6 @@ class _Process:
 
     short_lived = False
     importing = 0  # how many ``importing()`` blocks are open (they may nest)
-    collecting = True  # whether the cyclic collector ran before the outermost block
 
 
 def short_lived_process() -> None:
@@ -100,9 +99,8 @@ def importing() -> Iterator[None]:
     from .profile import phase
 
     short_lived = _Process.short_lived
+    outermost, collecting = short_lived and not _Process.importing, gc.isenabled()
     if short_lived:
-        if not _Process.importing:
-            _Process.collecting = gc.isenabled()
         _Process.importing += 1
         gc.disable()
     try:
@@ -111,10 +109,10 @@ def importing() -> Iterator[None]:
     finally:
         if short_lived:
             _Process.importing -= 1
-            if not _Process.importing:
-                gc.freeze()
-                if _Process.collecting:
-                    gc.enable()
+        if outermost:
+            gc.freeze()
+            if collecting:
+                gc.enable()
 
 
 # =========================================================================== errors and input

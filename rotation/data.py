@@ -153,13 +153,8 @@ class ProblemData:
         return bool((self.units["level"] == "district").any())
 
     @cached_property
-    def _localities(self) -> dict[str, dict[Any, Any]]:
-        """:meth:`_locality_keys`' memory, per local level (not data)."""
-        return {}
-
-    @cached_property
-    def _scopes(self) -> dict[str, dict[Any, Any]]:
-        """:meth:`_scope_keys`' memory, per scope level (not data)."""
+    def _unit_keys(self) -> dict[tuple[str, str], dict[Any, Any]]:
+        """:meth:`_per_unit`'s memory, per column and level (not data)."""
         return {}
 
     @cached_property
@@ -188,17 +183,13 @@ class ProblemData:
         In the 2-level hierarchy (no districts) a ``district`` scope falls back to the province:
         the hierarchy comes from the data, so the same rules work on both.
         """
-        key = self._scope_keys(scope_level)
+        key = self._per_unit(self._scope_column, scope_level)
         if scope_level == "commune":  # an unknown unit is its own commune
             return pd.Series([key.get(u, u) for u in unit_ids], dtype=object)
         return pd.Series([key.get(u, np.nan) for u in unit_ids], dtype=object)
 
-    def _scope_keys(self, scope_level: str) -> dict[Any, Any]:
-        """unit id → its unit at ``scope_level`` (:meth:`scope_of`), for every unit, worked out
-        once per level: the targets' groups ask for it per rule row."""
-        return self._per_unit(self._scopes, scope_level, self._scope_column)
-
     def _scope_column(self, scope_level: str) -> list[Any]:
+        """Each unit's unit at ``scope_level`` (:meth:`scope_of`), in the order of ``units``."""
         units = self.units
         if scope_level == "commune":
             own = units.index.to_numpy()
@@ -210,13 +201,15 @@ class ProblemData:
         dist = units["district_id"].to_numpy()
         return [d if isinstance(d, str) else p for d, p in zip(dist, out, strict=True)]
 
-    def _per_unit(
-        self, memory: dict[str, dict[Any, Any]], level: str, column: Callable[[str], list[Any]]
-    ) -> dict[Any, Any]:
-        """unit id → ``column(level)``'s entry, made once per level and kept in ``memory``."""
-        known = memory.get(level)
+    def _per_unit(self, column: Callable[[str], list[Any]], level: str) -> dict[Any, Any]:
+        """unit id → ``column(level)``'s entry, worked out once per column and level: the
+        targets' groups and eligibility ask a dataset for the same units' scope and locality
+        a dozen times over."""
+        key = (column.__name__, level)
+        known = self._unit_keys.get(key)
         if known is None:
-            known = memory[level] = dict(zip(self.units.index.tolist(), column(level), strict=True))
+            units = self.units.index.tolist()
+            known = self._unit_keys[key] = dict(zip(units, column(level), strict=True))
         return known
 
     def locality_of(self, unit_ids: pd.Series | list[str], local_level: str) -> pd.Series:
@@ -226,16 +219,12 @@ class ProblemData:
         ``district``: its district; in the 2-level hierarchy there is none, so the commune
         itself is used (never the whole province).
         """
-        key = self._locality_keys(local_level)
-        return pd.Series([key.get(u, u) for u in unit_ids], dtype=object)
-
-    def _locality_keys(self, local_level: str) -> dict[Any, Any]:
-        """unit id → the unit that defines "local" for it at ``local_level``, for every unit,
-        worked out once per level (an unknown unit is its own): eligibility asks a province
-        for its cadres' and posts' units a dozen times over."""
-        return self._per_unit(self._localities, local_level, self._locality_column)
+        key = self._per_unit(self._locality_column, local_level)
+        return pd.Series([key.get(u, u) for u in unit_ids], dtype=object)  # unknown: its own
 
     def _locality_column(self, local_level: str) -> list[Any]:
+        """Each unit's "local" unit at ``local_level`` (:meth:`locality_of`), in the order of
+        ``units``."""
         units = self.units
         own = units.index.to_numpy()
         commune = units["commune_id"].to_numpy()
