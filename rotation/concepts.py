@@ -404,11 +404,43 @@ def retirement_dates(data: ProblemData, rules: Rules) -> pd.Series:
     return pd.Series(dates, index=c.index, dtype=object)
 
 
-def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
-    """Per cadre at ``as_of``: tenure, age, years to retirement, rating check, current post.
+PERSON_FACTS = (
+    "tenure_years",
+    "age_years",
+    "retirement_date",
+    "years_to_retirement",
+    "rating_ok",
+    "discipline_until",
+    "under_discipline",
+)
+"""The facts of :func:`cadre_facts` that come from the cadre's own rows only (the cadre, their
+ratings and disciplinary records) and the rules, never from the posts: the same for a cadre in
+a part of a dataset (a province) as in the whole."""
 
-    One vectorised table that eligibility, the validator and the status report all read.
-    """
+
+def person_facts_key(rules: Rules) -> tuple[Any, ...]:
+    """The rules :data:`PERSON_FACTS` depend on: two rules with the same key give the same
+    facts (a province's rules differ from the whole's by their locks only)."""
+    return (
+        rules.as_of,
+        repr(rules.retirement_age),
+        rules.min_rating,
+        rules.rating_years,
+        repr(rules.discipline_months),
+    )
+
+
+def person_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
+    """:data:`PERSON_FACTS` per cadre at ``as_of`` (indexed by cadre id): those given to a part
+    when it was split off (:func:`give_person_facts`) when they are for these rules and
+    cadres, else worked out here."""
+    given = data.person_facts_given
+    if (
+        given is not None
+        and given[0] == person_facts_key(rules)
+        and given[1].index.equals(data.cadres.index)
+    ):
+        return given[1]
     c = data.cadres
     as_of = pd.Timestamp(rules.as_of)
     since = pd.to_datetime(c["current_since"])
@@ -420,8 +452,32 @@ def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     facts["retirement_date"] = retire
     facts["years_to_retirement"] = [years_between(rules.as_of, d) for d in retire]
     facts["rating_ok"] = rating_ok_all(data, rules)
-    facts["current_post"] = data.incumbent_post.reindex(c.index)
-    facts["from_office"] = from_office(data)
     facts["discipline_until"] = discipline_until(data, rules)
     facts["under_discipline"] = under_discipline(data, rules)
+    return facts
+
+
+def give_person_facts(part: ProblemData, rules: Rules, whole: pd.DataFrame) -> None:
+    """Hand a part of a dataset its cadres' :data:`PERSON_FACTS`, taken from ``whole`` (those
+    of the dataset it was split from, for ``rules``): 34 provinces split off a national
+    dataset then work them out once, not once each."""
+    part.person_facts_given = (person_facts_key(rules), whole.reindex(part.cadres.index))
+
+
+def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
+    """Per cadre at ``as_of``: tenure, age, years to retirement, rating check, current post.
+
+    One vectorised table that eligibility, the validator and the status report all read: the
+    :func:`person_facts` and the two facts that come from the posts (the post held now,
+    whether the cadre works in an office).
+    """
+    c = data.cadres
+    person = person_facts(data, rules)
+    facts = pd.DataFrame(index=c.index)
+    for col in PERSON_FACTS[:5]:
+        facts[col] = person[col].to_numpy()
+    facts["current_post"] = data.incumbent_post.reindex(c.index)
+    facts["from_office"] = from_office(data)
+    for col in PERSON_FACTS[5:]:
+        facts[col] = person[col].to_numpy()
     return facts

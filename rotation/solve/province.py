@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..concepts import give_person_facts, person_facts
 from ..data import ProblemData
 from ..model.lp import release_highs_threads
 from ..plan import DiagnosisItem, Plan, compute_kpis
@@ -129,11 +130,22 @@ def _solve_province(
 
 
 def _solve_in_worker(province: str) -> ProvinceOutcome:
-    """One province, split from the worker's dataset and solved, in a worker process."""
+    """One province, split from the worker's dataset and solved, in a worker process (the
+    cadres' person facts worked out once per worker, on its first province)."""
     w = _worker
-    part = split_by_province(w["data"], province)
+    if "person" not in w:
+        w["person"] = person_facts(w["data"], w["rules"])
+    part = _part(w["data"], w["rules"], province, w["person"])
     rules = rules_of_part(w["data"], w["rules"], part)
     return _solve_province(part, rules, w["explain"], w["stop"])
+
+
+def _part(data: ProblemData, rules: Rules, province: str, person: pd.DataFrame) -> ProblemData:
+    """The province's part, given its cadres' person facts from ``person`` (those of the whole
+    dataset: :func:`rotation.concepts.person_facts`)."""
+    part = split_by_province(data, province)
+    give_person_facts(part, rules, person)
+    return part
 
 
 def _largest_first(data: ProblemData, rules: Rules, provinces: list[str]) -> list[int]:
@@ -228,10 +240,12 @@ def solve_by_province(
             for i, out in zip(order, results, strict=True):
                 report(i, out)
     else:
+        person = person_facts(data, rules) if provinces else None
         for i, province in enumerate(provinces):
             t = time.perf_counter()
             with phase("split by province"):
-                part = split_by_province(data, province)
+                assert person is not None
+                part = _part(data, rules, province, person)
             split_s += time.perf_counter() - t
             report(i, _solve_province(part, rules_of_part(data, rules, part), explain, stop))
     outs = [by_index[i] for i in range(len(provinces))]

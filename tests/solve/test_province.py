@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pandas as pd
 import pytest
 from builders import two_smallest_provinces
 from solve_helpers import assert_valid
@@ -185,3 +186,27 @@ def _small_mip() -> str:
     )
     h.run()
     return str(h.getModelStatus().name)
+
+
+def test_a_province_is_given_the_person_facts_it_would_work_out(two_provinces: ProblemData):
+    """Each part split off with the whole dataset's person facts has the same cadre facts, and
+    so the same eligible pairs, as the part working them out itself; facts given for other rules
+    (another ``as_of``) are not used."""
+    from rotation.concepts import cadre_facts, person_facts
+    from rotation.eligibility import compute_eligibility
+
+    rules = rules_for(1, rating_years=1)
+    whole = person_facts(two_provinces, rules)
+    for prov in provinces_in_scope(two_provinces, rules):
+        given = province._part(two_provinces, rules, prov, whole)
+        own = province.split_by_province(two_provinces, prov)
+        assert given.person_facts_given is not None and own.person_facts_given is None
+        pd.testing.assert_frame_equal(cadre_facts(given, rules), cadre_facts(own, rules))
+        a, b = compute_eligibility(given, rules), compute_eligibility(own, rules)
+        assert (a.pair_post == b.pair_post).all() and (a.pair_cadre == b.pair_cadre).all()
+        assert (a.cadre_block == b.cadre_block).all()
+        later = rules.model_copy(update={"as_of": rules.as_of.replace(year=rules.as_of.year + 9)})
+        pd.testing.assert_frame_equal(cadre_facts(given, later), cadre_facts(own, later))
+        assert not cadre_facts(given, later)["tenure_years"].equals(
+            cadre_facts(given, rules)["tenure_years"]
+        )
