@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +28,7 @@ from .cli_common import (
     console,
     err,
     importing,
+    in_background,
     short_lived_process,
 )
 
@@ -330,9 +333,13 @@ def _write_plans(
     out: Path,
     lang: str = "vi",
     tables: list[pd.DataFrame] | None = None,
+    pending: list[Callable[[], None]] | None = None,
 ) -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed.
-    ``tables`` receives each plan's before/after table (the workbook's, printed after it)."""
+    ``tables`` receives each plan's before/after table (the workbook's, printed after it).
+    With ``pending``, each workbook is written beside the rest
+    (:func:`~rotation.cli_common.in_background`) and ``pending`` receives the calls that wait
+    for them."""
     from .profile import phase
 
     with importing():  # openpyxl: loaded when a workbook is written
@@ -346,9 +353,14 @@ def _write_plans(
         j = out / f"plan-{k}.json"
         x = out / f"plan-{k}.xlsx"
         with phase("write"):
+            if pending is not None:  # the workbook works out its own table, beside this one
+                pending.append(
+                    in_background(partial(write_plan_xlsx, data, rules, plan, x, lang, None))
+                )
             plan.to_json(j)
             table = before_after_table(data, rules, plan)
-            write_plan_xlsx(data, rules, plan, x, lang, table)
+            if pending is None:
+                write_plan_xlsx(data, rules, plan, x, lang, table)
         if tables is not None:
             tables.append(table)
         written += [j, x]
@@ -375,15 +387,26 @@ def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi
     t = _translator(lang)
     result = _solve(data, rules, quiet)
     tables: list[pd.DataFrame] = []
-    written = _write_plans(data, rules, result, out, lang, tables)
+    pending: list[Callable[[], None]] = []  # the workbooks, written while the tables print
+    written = _write_plans(data, rules, result, out, lang, tables, pending)
     with phase("print"):
-        return _print_result(result, out, written, t, tables[0])
+        code = _print_result(result, out, t, tables[0])
+    with phase("write"):
+        for wait in pending:
+            wait()
+    if code == 0:
+        with phase("print"):
+            console.print(
+                t._("Wrote {files}").format(files=", ".join(str(p) for p in written)),
+                markup=False,
+                soft_wrap=True,
+            )
+    return code
 
 
-def _print_result(
-    result, out: Path, written: list[Path], t: Translator, table: pd.DataFrame
-) -> int:
-    """The plan's KPIs and plan 1's before/after ``table`` (the workbook's), or the diagnosis."""
+def _print_result(result, out: Path, t: Translator, table: pd.DataFrame) -> int:
+    """The plan's KPIs and plan 1's before/after ``table`` (the workbook's), or the diagnosis
+    (the files written are said after the workbooks are done, by the caller)."""
     if not result.plans:
         console.print(diagnosis_rich(result.plan.diagnosis, t))
         console.print(
@@ -395,11 +418,6 @@ def _print_result(
     if len(result.plans) > 1:
         console.print(candidates_rich(result.plans, t))
     console.print(before_after_rich(table, title=t._("Plan 1: before / after"), t=t))
-    console.print(
-        t._("Wrote {files}").format(files=", ".join(str(p) for p in written)),
-        markup=False,
-        soft_wrap=True,
-    )
     return 0
 
 

@@ -8,7 +8,7 @@ import contextlib
 import gc
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -113,6 +113,37 @@ def importing() -> Iterator[None]:
             gc.freeze()
             if collecting:
                 gc.enable()
+
+
+def in_background(work: Callable[[], object]) -> Callable[[], None]:
+    """Start ``work`` (writing one file) beside what the command does next; returns the call
+    that waits for it to end.
+
+    In the ``rotation`` process, where the system forks, ``work`` runs in a forked child
+    process on the other core: a national plan's workbook takes ≈ 0.6 s while the command
+    writes the plan's JSON and prints its tables (bench/README.md). Elsewhere (tests, a
+    notebook, the service, a system without ``fork``) it runs here, at once. A child that
+    fails is waited for and ``work`` is done again here, so that its error is raised as it
+    would have been; the files are written atomically, so a failed child leaves none
+    half-written."""
+    if not _Process.short_lived or not hasattr(os, "fork"):
+        work()
+        return lambda: None
+    pid = os.fork()
+    if pid == 0:  # the child: do the work and leave at once (no atexit, no buffers flushed)
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+
+    def wait() -> None:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            work()
+
+    return wait
 
 
 # =========================================================================== errors and input

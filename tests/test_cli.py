@@ -346,3 +346,62 @@ def test_the_collector_is_off_while_a_command_imports(monkeypatch) -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_work_in_background_runs_in_a_child_of_the_rotation_process(monkeypatch, tmp_path):
+    """In the rotation process ``in_background`` runs the work in a forked child (what the
+    work changes in memory stays there) and ``wait`` returns once it is done; a child that
+    fails has its work done again in this process; elsewhere the work runs at once."""
+    from rotation import cli_common
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this system")
+    parent, seen = os.getpid(), []
+
+    def work(path: Path) -> None:
+        seen.append(os.getpid())
+        path.write_text(str(os.getpid()), encoding="utf-8")
+
+    monkeypatch.setattr(cli_common._Process, "short_lived", True)
+    wait = cli_common.in_background(lambda: work(tmp_path / "a"))
+    wait()
+    assert seen == [] and int((tmp_path / "a").read_text()) != parent
+
+    def fails_in_the_child() -> None:
+        if os.getpid() != parent:
+            raise OSError("disk full")
+        work(tmp_path / "b")
+
+    cli_common.in_background(fails_in_the_child)()
+    assert seen == [parent] and (tmp_path / "b").read_text() == str(parent)
+
+    monkeypatch.setattr(cli_common._Process, "short_lived", False)
+    wait = cli_common.in_background(lambda: work(tmp_path / "c"))
+    assert seen == [parent, parent] and (tmp_path / "c").exists()
+    wait()
+
+
+def test_the_rotation_process_writes_the_workbook_it_would_write_in_one(tmp_path):
+    """``rotation plan`` as its own process (the workbook written by a forked child, beside the
+    JSON and the printed tables) writes the same plan and workbook, cell by cell, as the
+    command run in this process (everything in one), and says so only once both are done."""
+    import subprocess
+    import sys
+
+    from test_xlsx import _cells
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    assert run("plan", BUNDLED, "--out", here, "--quiet").exit_code == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "rotation", "plan", str(BUNDLED), "--out", str(there), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("Đã ghi")
+    assert (here / "plan-1.json").read_bytes() == (there / "plan-1.json").read_bytes()
+    a = _cells((here / "plan-1.xlsx").read_bytes())
+    b = _cells((there / "plan-1.xlsx").read_bytes())
+    assert len(a) > 5000 and a == b
