@@ -48,6 +48,17 @@ def column_letter(col: int) -> str:
     return _refs(col)[col]
 
 
+_STYLE_ATTRS: list[str] = [""]
+
+
+def _style_attrs(n: int) -> list[str]:
+    """The ``s`` attribute of a cell by format number, at least up to ``n - 1``: none for the
+    default format 0 (as XlsxWriter writes it), `` s="3"`` for format 3."""
+    while len(_STYLE_ATTRS) < n:
+        _STYLE_ATTRS.append(f' s="{len(_STYLE_ATTRS)}"')
+    return _STYLE_ATTRS
+
+
 def _refs(width: int) -> list[str]:
     """Column letters by 1-based column number, at least up to ``width`` (index 0 unused)."""
     while len(_COLUMNS) <= width:
@@ -343,6 +354,7 @@ class Sheet:
         known = strings.get
         row = str(r)
         refs = _refs(width)
+        style = _style_attrs(len(self.book._xf_list))
         if len(values) < width:
             values = [*values, *([None] * (width - len(values)))]
         out = [f'<row r="{row}">']
@@ -359,7 +371,7 @@ class Sheet:
                         if len(v) > MAX_STRING:
                             v = v[:MAX_STRING]
                         i = strings.setdefault(v, len(strings))
-                    add(f'<c r="{refs[c]}{row}" s="{xf}" t="s"><v>{i}</v></c>')
+                    add(f'<c r="{refs[c]}{row}"{style[xf]} t="s"><v>{i}</v></c>')
                     last, texts = c, texts + 1
                     continue
                 v = None
@@ -370,7 +382,7 @@ class Sheet:
             ):  # the common numbers first, without the abstract class check
                 num = _number(v)
                 if num is not None:
-                    add(f'<c r="{refs[c]}{row}" s="{xf}"><v>{num}</v></c>')
+                    add(f'<c r="{refs[c]}{row}"{style[xf]}><v>{num}</v></c>')
                     last = c
                     continue
                 v = None
@@ -379,12 +391,12 @@ class Sheet:
                     add(f'<c r="{refs[c]}{row}" s="{xf}"/>')
                     last = c
             elif isinstance(v, bool):
-                add(f'<c r="{refs[c]}{row}" s="{xf}" t="b"><v>{int(v)}</v></c>')
+                add(f'<c r="{refs[c]}{row}"{style[xf]} t="b"><v>{int(v)}</v></c>')
                 last = c
             else:
                 text = str(v)[:MAX_STRING]
                 i = strings.setdefault(text, len(strings))
-                add(f'<c r="{refs[c]}{row}" s="{xf}" t="s"><v>{i}</v></c>')
+                add(f'<c r="{refs[c]}{row}"{style[xf]} t="s"><v>{i}</v></c>')
                 last, texts = c, texts + 1
         if not last:
             return
