@@ -60,7 +60,7 @@ def fill_every_post(ix: PairIndex) -> Iterator[Row]:
     """Every in-scope post gets exactly one holder; a vacancy only when ``allow_vacancies``."""
     e = ix.elig
     for p in range(len(e.posts)):
-        pairs, coefs = _ones(ix.pairs_of_post[p])
+        pairs, coefs = _ones(ix.post_pairs(p))
         if ix.allow_vacancies:
             yield Row(
                 "fill_every_post",
@@ -89,7 +89,7 @@ def fill_every_post(ix: PairIndex) -> Iterator[Row]:
 
 def one_post_per_cadre(ix: PairIndex) -> Iterator[Row]:
     """A cadre holds at most one post (structural: never relaxed)."""
-    for c, pairs in ix.pairs_of_cadre.items():
+    for c, pairs in ix.cadre_pairs():
         if len(pairs) > 1:
             arr, coefs = _ones(pairs)
             yield Row(
@@ -140,7 +140,7 @@ def relatives_same_unit(ix: PairIndex) -> Iterator[Row]:
 
     def at_unit(c: int | None) -> dict[str, list[int]]:
         res: dict[str, list[int]] = defaultdict(list)
-        for k in ix.pairs_of_cadre.get(c, []) if c is not None else []:
+        for k in ix.pairs_of_one_cadre(c).tolist() if c is not None else []:
             res[post_unit[e.pair_post[k]]].append(k)
         return res
 
@@ -159,7 +159,8 @@ def relatives_same_unit(ix: PairIndex) -> Iterator[Row]:
 def _non_local_pairs(ix: PairIndex, posts: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
     """The pairs of these posts whose cadre would be a non-local holder, each with coefficient
     1: the count both target rows bound."""
-    ks = np.asarray([k for p in posts for k in ix.pairs_of_post[p]], dtype=np.int64)
+    parts = [ix.post_pairs(p) for p in posts]
+    ks = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     return _ones(ks[ix.elig.pair_non_local[ks]])  # the same pairs, in the same order
 
 

@@ -3,6 +3,7 @@ built once with numpy so no rule loops over all (cadre, post) combinations."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,17 +37,46 @@ class PairIndex:
         self.cadre_index = {cid: i for i, cid in enumerate(elig.data.cadres.index)}
         order = np.argsort(elig.pair_post, kind="stable")
         bounds = np.searchsorted(elig.pair_post[order], np.arange(len(posts) + 1))
-        self.pairs_of_post: list[list[int]] = [
-            order[bounds[p] : bounds[p + 1]].tolist() for p in range(len(posts))
-        ]
-        corder = np.argsort(elig.pair_cadre, kind="stable")
+        order = order.astype(np.int64, copy=False)
+        order.setflags(write=False)  # rows hold views of it (post_pairs)
+        self._by_post = (order, bounds.tolist())
+        corder = np.argsort(elig.pair_cadre, kind="stable").astype(np.int64, copy=False)
+        corder.setflags(write=False)
         cads, starts = np.unique(elig.pair_cadre[corder], return_index=True)
         ends = np.append(starts[1:], len(corder)) if len(starts) else starts
-        self.pairs_of_cadre: dict[int, list[int]] = {
-            int(c): corder[s:t].tolist() for c, s, t in zip(cads, starts, ends, strict=True)
-        }
+        self._by_cadre = (corder, cads.tolist(), starts.tolist(), ends.tolist())
         self.keep_pair = {int(elig.pair_post[k]): int(k) for k in np.nonzero(elig.pair_keep)[0]}
         self.has_incumbent = posts["incumbent_id"].notna().to_numpy()
+
+    def post_pairs(self, p: int) -> np.ndarray:
+        """Post ``p``'s pairs, in pair order (a read-only view: never written to)."""
+        order, bounds = self._by_post
+        return order[bounds[p] : bounds[p + 1]]
+
+    def cadre_pairs(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(cadre, its pairs in pair order) for each cadre with a pair, by cadre (views, as
+        :meth:`post_pairs`)."""
+        corder, cads, starts, ends = self._by_cadre
+        for c, s, t in zip(cads, starts, ends, strict=True):
+            yield c, corder[s:t]
+
+    def pairs_of_one_cadre(self, c: int) -> np.ndarray:
+        """Cadre ``c``'s pairs in pair order (empty when it has none; a view)."""
+        corder, cads, starts, ends = self._by_cadre
+        i = bisect_left(cads, c)
+        if i == len(cads) or cads[i] != c:
+            return corder[:0]
+        return corder[starts[i] : ends[i]]
+
+    @cached_property
+    def pairs_of_post(self) -> list[list[int]]:
+        """Each post's pairs (:meth:`post_pairs`) as lists, made on first use."""
+        return [self.post_pairs(p).tolist() for p in range(len(self.elig.posts))]
+
+    @cached_property
+    def pairs_of_cadre(self) -> dict[int, list[int]]:
+        """Each cadre's pairs (:meth:`cadre_pairs`) as lists, made on first use."""
+        return {c: pairs.tolist() for c, pairs in self.cadre_pairs()}
 
     @cached_property
     def pair_index(self) -> dict[tuple[int, int], int]:

@@ -26,3 +26,22 @@ def test_a_row_over_arrivals_bounds_the_lp_like_the_same_row_over_pairs():
     by_pairs = solve_lp(ix, [*rows, over_pairs]).bound
     by_arrivals = solve_lp(ix, [*rows, over_arrivals]).bound
     assert by_arrivals == by_pairs > free  # D1's move must go to C13, farther
+
+
+def test_the_pair_index_gives_each_posts_and_cadres_pairs_once_and_read_only():
+    """The views the rows are made of (a post's pairs, a cadre's pairs) are exactly the pairs
+    with that post or cadre, in pair order, and cannot be written to; the lists made from them
+    on demand say the same; a cadre without pairs has none."""
+    e = compute_eligibility(tiny_problem(), default_rules())
+    ix = PairIndex(e)
+    for p in range(len(e.posts)):
+        want = np.nonzero(e.pair_post == p)[0]
+        assert ix.post_pairs(p).tolist() == want.tolist() == ix.pairs_of_post[p]
+    seen = dict(ix.cadre_pairs())
+    for c in range(len(e.data.cadres)):
+        want = np.nonzero(e.pair_cadre == c)[0].tolist()
+        assert ix.pairs_of_one_cadre(c).tolist() == want == ix.pairs_of_cadre.get(c, [])
+        assert seen.get(c, np.zeros(0)).tolist() == want
+    assert any(len(v) == 0 for v in (ix.pairs_of_one_cadre(c) for c in range(-1, 999)))
+    with np.testing.assert_raises(ValueError):
+        ix.post_pairs(0)[:] = 0
