@@ -326,6 +326,12 @@ def _solve(data, rules: Rules, quiet: bool):
 
 
 # =========================================================================== plan writing
+BACKGROUND_MIN_POSTS = 2000
+"""A plan's workbook is written beside the rest from this many posts on: national's (10,000
+posts, ≈ 0.6 s) gains what the JSON, its table and the printing take (≈ 0.15–0.2 s); a small
+one's (Hai Duong, 0.05 s) gains nothing and its process costs CPU (bench/README.md)."""
+
+
 def _write_plans(
     data,
     rules: Rules,
@@ -337,9 +343,9 @@ def _write_plans(
 ) -> list[Path]:
     """plan-1.json … plan-K.json and the matching .xlsx; stale plan-N files beyond K removed.
     ``tables`` receives each plan's before/after table (the workbook's, printed after it).
-    With ``pending``, each workbook is written beside the rest
-    (:func:`~rotation.cli_common.in_background`) and ``pending`` receives the calls that wait
-    for them."""
+    With ``pending``, each workbook of at least :data:`BACKGROUND_MIN_POSTS` posts is written
+    beside the rest (:func:`~rotation.cli_common.in_background`) and ``pending`` receives the
+    calls that wait for them."""
     from .profile import phase
 
     with importing():  # openpyxl: loaded when a workbook is written
@@ -353,13 +359,15 @@ def _write_plans(
         j = out / f"plan-{k}.json"
         x = out / f"plan-{k}.xlsx"
         with phase("write"):
-            if pending is not None:  # the workbook works out its own table, beside this one
+            beside = pending is not None and len(plan.assignments) >= BACKGROUND_MIN_POSTS
+            if beside:  # the workbook works out its own table, beside this one
+                assert pending is not None
                 pending.append(
                     in_background(partial(write_plan_xlsx, data, rules, plan, x, lang, None))
                 )
             plan.to_json(j)
             table = before_after_table(data, rules, plan)
-            if pending is None:
+            if not beside:
                 write_plan_xlsx(data, rules, plan, x, lang, table)
         if tables is not None:
             tables.append(table)

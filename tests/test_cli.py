@@ -392,14 +392,23 @@ def test_the_rotation_process_writes_the_workbook_it_would_write_in_one(tmp_path
 
     here, there = tmp_path / "here", tmp_path / "there"
     assert run("plan", BUNDLED, "--out", here, "--quiet").exit_code == 0
+    script = (  # Hai Duong's 203 posts, written beside as a national plan's would be
+        "import sys, atexit; import rotation.cli as c; c.BACKGROUND_MIN_POSTS = 1; "
+        "real = c.in_background; started = []; "
+        "c.in_background = lambda work: started.append(1) or real(work); "
+        "atexit.register(lambda: print('beside', len(started), file=sys.stderr)); "
+        f"sys.argv = ['rotation', 'plan', {str(BUNDLED)!r}, '--out', {str(there)!r}, '--quiet']; "
+        "c.main()"
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "rotation", "plan", str(BUNDLED), "--out", str(there), "--quiet"],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr
+    assert "beside 1" in proc.stderr
     assert proc.stdout.rstrip().splitlines()[-1].startswith("Đã ghi")
     assert (here / "plan-1.json").read_bytes() == (there / "plan-1.json").read_bytes()
     a = _cells((here / "plan-1.xlsx").read_bytes())
