@@ -438,9 +438,9 @@ def person_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     if (
         given is not None
         and given[0] == person_facts_key(rules)
-        and given[1].index.equals(data.cadres.index)
+        and all(a is b for a, b in zip(given[1], _person_tables(data), strict=True))
     ):
-        return given[1]
+        return given[2]
     c = data.cadres
     as_of = pd.Timestamp(rules.as_of)
     since = pd.to_datetime(c["current_since"])
@@ -461,7 +461,14 @@ def give_person_facts(part: ProblemData, rules: Rules, whole: pd.DataFrame) -> N
     """Hand a part of a dataset its cadres' :data:`PERSON_FACTS`, taken from ``whole`` (those
     of the dataset it was split from, for ``rules``): 34 provinces split off a national
     dataset then work them out once, not once each."""
-    part.person_facts_given = (person_facts_key(rules), whole.reindex(part.cadres.index))
+    facts = whole.reindex(part.cadres.index)
+    part.person_facts_given = (person_facts_key(rules), _person_tables(part), facts)
+
+
+def _person_tables(data: ProblemData) -> tuple[pd.DataFrame, ...]:
+    """The tables :data:`PERSON_FACTS` are read from: facts given for them hold while the part
+    keeps these very tables (a copy with a table changed works its facts out again)."""
+    return (data.cadres, data.ratings, data.discipline)
 
 
 def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:

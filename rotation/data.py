@@ -91,11 +91,13 @@ class ProblemData:
     roads: pd.DataFrame | None = None
     name: str = "dataset"
     warnings: list[str] = field(default_factory=list)
-    person_facts_given: tuple[Any, pd.DataFrame] | None = field(
-        default=None, repr=False, compare=False
+    person_facts_given: tuple[Any, tuple[pd.DataFrame, ...], pd.DataFrame] | None = field(
+        default=None, init=False, repr=False, compare=False
     )
     """The cadres' person facts handed to a part of a dataset when it was split off (see
-    ``rotation.concepts.give_person_facts``), with the rules they are for; None: work them out."""
+    ``rotation.concepts.give_person_facts``): the rules they are for, the tables they were given
+    for, the facts; None: work them out. Not carried by ``dataclasses.replace`` (a copy with
+    other tables works its facts out)."""
     _positions: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """:meth:`_cadre_positions`' memory (not data)."""
 

@@ -210,3 +210,29 @@ def test_a_province_is_given_the_person_facts_it_would_work_out(two_provinces: P
         assert not cadre_facts(given, later)["tenure_years"].equals(
             cadre_facts(given, rules)["tenure_years"]
         )
+
+
+def test_a_copy_of_a_province_with_a_table_changed_works_its_facts_out(
+    two_provinces: ProblemData,
+):
+    """Facts given to a part hold for its own tables only: a copy with new discipline rows or
+    a cadre's new start date works them out again (and sees the change)."""
+    import dataclasses
+    import datetime as dt
+
+    from rotation.concepts import cadre_facts, person_facts
+
+    rules = rules_for(1)
+    prov = provinces_in_scope(two_provinces, rules)[0]
+    part = province._part(two_provinces, rules, prov, person_facts(two_provinces, rules))
+    cid = str(part.cadres.index[0])
+    row = pd.DataFrame([{"cadre_id": cid, "kind": "warning", "date": rules.as_of}])
+    disciplined = dataclasses.replace(
+        part, discipline=pd.concat([part.discipline, row], ignore_index=True)
+    )
+    assert disciplined.person_facts_given is None
+    assert bool(cadre_facts(disciplined, rules).at[cid, "under_discipline"])
+    assert not bool(cadre_facts(part, rules).at[cid, "under_discipline"])
+    part.cadres = part.cadres.copy()
+    part.cadres.at[cid, "current_since"] = rules.as_of - dt.timedelta(days=1)
+    assert cadre_facts(part, rules).at[cid, "tenure_years"] < 0.01
