@@ -479,12 +479,8 @@ def cadre_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     whether the cadre works in an office).
     """
     c = data.cadres
-    person = person_facts(data, rules)
-    facts = pd.DataFrame(index=c.index)
-    for col in PERSON_FACTS[:5]:
-        facts[col] = person[col].to_numpy()
-    facts["current_post"] = data.incumbent_post.reindex(c.index)
-    facts["from_office"] = from_office(data)
-    for col in PERSON_FACTS[5:]:
-        facts[col] = person[col].to_numpy()
+    facts = person_facts(data, rules).copy()  # given facts are shared: never written to
+    at = facts.columns.get_loc("discipline_until")  # the post facts come before discipline
+    facts.insert(at, "current_post", data.incumbent_post.reindex(c.index))
+    facts.insert(at + 1, "from_office", from_office(data))
     return facts

@@ -240,11 +240,10 @@ def solve_by_province(
             for i, out in zip(order, results, strict=True):
                 report(i, out)
     else:
-        person = person_facts(data, rules) if provinces else None
+        person = person_facts(data, rules)
         for i, province in enumerate(provinces):
             t = time.perf_counter()
             with phase("split by province"):
-                assert person is not None
                 part = _part(data, rules, province, person)
             split_s += time.perf_counter() - t
             report(i, _solve_province(part, rules_of_part(data, rules, part), explain, stop))
