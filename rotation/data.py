@@ -66,6 +66,27 @@ def empty_frame(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
+class ColumnLookup:
+    """One table's cells by row id and column, each column a dict made on first use: the
+    explanations and the diagnosis ask a few columns of the same rows hundreds of times, where
+    a pandas row lookup (a Series made per call) cost more than the checks it fed. The table's
+    index must be unique (the contract's ids are); an unknown id raises ``KeyError``, as
+    ``.loc`` does."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._columns: dict[str, dict[Any, Any]] = {}
+
+    def __call__(self, row_id: Any, column: str) -> Any:
+        cells = self._columns.get(column)
+        if cells is None:
+            frame = self._frame
+            cells = self._columns[column] = dict(
+                zip(frame.index, frame[column].tolist(), strict=True)
+            )
+        return cells[row_id]
+
+
 @dataclass
 class ProblemData:
     """A planner's dataset, checked: every reference resolves, the hierarchy is a tree."""

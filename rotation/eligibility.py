@@ -30,7 +30,7 @@ from .concepts import (
     support_vnd,
     wish_rank,
 )
-from .data import ProblemData
+from .data import ColumnLookup, ProblemData
 from .geo import distances
 from .rules import Rules
 
@@ -142,7 +142,14 @@ class Eligibility:
     # ------------------------------------------------------------------ refusals
     def why_not(self, cadre_id: str, post_id: str) -> list[tuple[str, str]]:
         """Every rule refusing ``cadre_id`` for ``post_id``: [(rule, detail)], [] = eligible."""
-        return refusal_reasons(self.data, self.rules, self.facts, cadre_id, post_id)
+        return refusal_reasons(
+            self.data, self.rules, self.facts, cadre_id, post_id, self._refusal_tables
+        )
+
+    @cached_property
+    def _refusal_tables(self) -> RefusalTables:
+        """The tables :func:`refusal_reasons` reads, by id (made once per eligibility)."""
+        return RefusalTables(self.data, self.facts)
 
 
 def in_scope_posts(data: ProblemData, rules: Rules) -> pd.DataFrame:
@@ -347,42 +354,61 @@ def _bonus_indicators(
     }
 
 
+class RefusalTables:
+    """The cells :func:`refusal_reasons` reads, by id and column (:class:`ColumnLookup`):
+    posts, cadres, their facts (:func:`~rotation.concepts.cadre_facts`) and units."""
+
+    def __init__(self, data: ProblemData, facts: pd.DataFrame) -> None:
+        self.post = ColumnLookup(data.posts)
+        self.cadre = ColumnLookup(data.cadres)
+        self.fact = ColumnLookup(facts)
+        self.unit = ColumnLookup(data.units)
+
+
 def refusal_reasons(
-    data: ProblemData, rules: Rules, facts: pd.DataFrame, cadre_id: str, post_id: str
+    data: ProblemData,
+    rules: Rules,
+    facts: pd.DataFrame,
+    cadre_id: str,
+    post_id: str,
+    tables: RefusalTables | None = None,
 ) -> list[tuple[str, str]]:
-    """Every rule refusing one (cadre, post) pair, with a planner's detail; [] = eligible."""
-    post = data.posts.loc[post_id]
-    c = data.cadres.loc[cadre_id]
-    f = facts.loc[cadre_id]
+    """Every rule refusing one (cadre, post) pair, with a planner's detail; [] = eligible.
+    ``tables``: the same data and facts by id, when the caller keeps them (many pairs)."""
+    t = tables if tables is not None else RefusalTables(data, facts)
+    post, cadre, fact, unit = t.post, t.cadre, t.fact, t.unit
+    post_unit = post(post_id, "unit_id")
+    cadre(cadre_id, "movable")  # an unknown cadre is refused by a KeyError, as a row lookup is
+    fact(cadre_id, "tenure_years")
     out: list[tuple[str, str]] = []
     if post_id in data.merged_posts:
-        into = data.units.at[post["unit_id"], "merged_into"]
-        return [("merged_commune", f"{post['unit_id']} is merged into {into}: post not filled")]
-    keep = post["incumbent_id"] == cadre_id
+        into = unit(post_unit, "merged_into")
+        return [("merged_commune", f"{post_unit} is merged into {into}: post not filled")]
+    tenure = fact(cadre_id, "tenure_years")
+    keep = post(post_id, "incumbent_id") == cadre_id
     if keep:
-        if rules.max_years_in_post is not None and f["tenure_years"] >= rules.max_years_in_post:
+        if rules.max_years_in_post is not None and tenure >= rules.max_years_in_post:
             out.append(
                 (
                     "maximum_tenure",
-                    f"{f['tenure_years']:.1f} years in post, maximum {rules.max_years_in_post:g}",
+                    f"{tenure:.1f} years in post, maximum {rules.max_years_in_post:g}",
                 )
             )
         return out
-    cur = f["current_post"]
+    cur = fact(cadre_id, "current_post")
     loses = isinstance(cur, str) and cur in data.merged_posts
-    if isinstance(cur, str) and not loses and data.posts.at[cur, "position"] not in rules.positions:
+    if isinstance(cur, str) and not loses and post(cur, "position") not in rules.positions:
         out.append(("out_of_scope_post", f"holds {cur}, outside the plan's positions"))
-    if not bool(c["movable"]):
+    if not bool(cadre(cadre_id, "movable")):
         out.append(("not_movable", "marked not movable"))
-    if f["tenure_years"] < rules.min_years_in_post and not loses:
+    if tenure < rules.min_years_in_post and not loses:
         out.append(
             (
                 "minimum_tenure",
-                f"{f['tenure_years']:.1f} years in current post, minimum "
-                f"{rules.min_years_in_post:g}",
+                f"{tenure:.1f} years in current post, minimum {rules.min_years_in_post:g}",
             )
         )
-    if not bool(f["rating_ok"]):
+    if not bool(fact(cadre_id, "rating_ok")):
         out.append(
             (
                 "rating",
@@ -390,49 +416,52 @@ def refusal_reasons(
                 f"{rules.rating_years} years",
             )
         )
-    if f["years_to_retirement"] < rules.min_years_to_retirement:
+    to_retirement = fact(cadre_id, "years_to_retirement")
+    if to_retirement < rules.min_years_to_retirement:
         out.append(
             (
                 "retirement",
-                f"{f['years_to_retirement']:.1f} years to retirement, minimum "
+                f"{to_retirement:.1f} years to retirement, minimum "
                 f"{rules.min_years_to_retirement:g}",
             )
         )
-    if bool(f["under_discipline"]):
-        out.append(("discipline", f"under a disciplinary measure until {f['discipline_until']}"))
+    if bool(fact(cadre_id, "under_discipline")):
+        until = fact(cadre_id, "discipline_until")
+        out.append(("discipline", f"under a disciplinary measure until {until}"))
     if (
-        bool(f["from_office"])
-        and data.units.at[post["unit_id"], "level"] == "commune"
-        and f["years_to_retirement"] < rules.min_years_to_retirement_from_office
+        bool(fact(cadre_id, "from_office"))
+        and unit(post_unit, "level") == "commune"
+        and to_retirement < rules.min_years_to_retirement_from_office
     ):
         out.append(
             (
                 "retirement_from_office",
-                f"{f['years_to_retirement']:.1f} years to retirement, minimum "
+                f"{to_retirement:.1f} years to retirement, minimum "
                 f"{rules.min_years_to_retirement_from_office:g} coming from an office",
             )
         )
-    km = distances(data, rules).km(c["residence_id"], post["unit_id"])
+    km = distances(data, rules).km(cadre(cadre_id, "residence_id"), post_unit)
     if not np.isfinite(km):
         out.append(("travel_distance", "no distance known (no coordinates, travel or road row)"))
     elif rules.max_travel_km is not None and km > rules.max_travel_km + 1e-9:
         out.append(
             ("travel_distance", f"{km:.1f} km from residence, limit {rules.max_travel_km:g} km")
         )
-    pers = float(c["max_travel_km"])
+    pers = float(cadre(cadre_id, "max_travel_km"))
     if not np.isnan(pers) and km > pers + 1e-9:
         out.append(
             ("personal_travel_limit", f"{km:.1f} km from residence, personal limit {pers:g} km")
         )
-    if rules.require_planning and post["position"] not in c["planned_positions"]:
-        prev = data.posts.at[cur, "position"] if isinstance(cur, str) else None
-        if prev != post["position"]:
-            out.append(("planning_list", f"not on the planning list for {post['position']}"))
+    position = post(post_id, "position")
+    if rules.require_planning and position not in cadre(cadre_id, "planned_positions"):
+        prev = post(cur, "position") if isinstance(cur, str) else None
+        if prev != position:
+            out.append(("planning_list", f"not on the planning list for {position}"))
     if any(e.post_id == post_id and e.cadre_id == cadre_id for e in rules.exclude):
         out.append(("exclusion", "excluded by the planner"))
     if rules.same_province:
-        prov_c = data.units.at[c["current_unit_id"], "province_id"]
-        prov_p = data.units.at[post["unit_id"], "province_id"]
+        prov_c = unit(cadre(cadre_id, "current_unit_id"), "province_id")
+        prov_p = unit(post_unit, "province_id")
         if prov_c != prov_p:
             out.append(("other_province", "works in another province"))
     return out

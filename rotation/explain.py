@@ -59,7 +59,7 @@ def add_explanations(plan: Plan, e: Eligibility, n_alternatives: int = 3) -> Non
         ks = ks[np.argsort(costs[ks], kind="stable")]
         alts: list[dict[str, Any]] = []
         for k in ks.tolist():
-            cid = str(cadre_ids[e.pair_cadre[k]])
+            cid = e.cadre_id(int(e.pair_cadre[k]))
             if cid == a.cadre_id:
                 continue
             elsewhere = holder_post.get(cid)
@@ -132,7 +132,7 @@ def _refused_nearby(
     """The nearest cadres of the province that a rule refuses for the post (only those strictly
     nearer than ``within_km`` when given)."""
     nearby = nearby or _NearbyKm(e, [post_id])
-    cad, km = nearby.of(post_id)
+    ids, km = nearby.of(post_id)
     out: list[dict[str, Any]] = []
     if within_km is None:
         nearest = np.argsort(km, kind="stable")
@@ -140,7 +140,7 @@ def _refused_nearby(
         nearer = np.flatnonzero(km < within_km - 1e-9)
         nearest = nearer[np.argsort(km[nearer], kind="stable")]
     for i in nearest.tolist():
-        cid = str(cad.index[i])
+        cid = ids[i]
         if cid == holder or cid in skip:
             continue
         reasons = e.why_not(cid, post_id)
@@ -185,6 +185,7 @@ class _NearbyKm:
             zip(self.order, data.units["province_id"].reindex(units).to_numpy(), strict=True)
         )
         self._cadres: dict[Any, Any] = {}
+        self._ids: dict[Any, list[str]] = {}
         self._km: dict[tuple[Any, Any], np.ndarray] = {}
         self.name = data.cadre_name
 
@@ -193,11 +194,12 @@ class _NearbyKm:
             data = self.e.data
             works_in = data.units["province_id"].reindex(data.cadres["current_unit_id"])
             self._cadres = {prov: data.cadres[works_in.to_numpy() == prov]}
+            self._ids = {prov: [str(c) for c in self._cadres[prov].index]}
         return self._cadres[prov]
 
-    def of(self, post_id: str) -> tuple[Any, np.ndarray]:
-        """(the province's cadres, km from each one's residence to the post's unit); the post
-        must be one of those given when this was made."""
+    def of(self, post_id: str) -> tuple[list[str], np.ndarray]:
+        """(the ids of the province's cadres, km from each one's residence to the post's
+        unit); the post must be one of those given when this was made."""
         from .geo import distances
 
         unit, prov = self.unit[post_id], self.prov[post_id]
@@ -208,7 +210,7 @@ class _NearbyKm:
             block = list(dict.fromkeys(block))[: max(self.BLOCK, self.FIGURES // max(len(cad), 1))]
             km = distances(self.e.data, self.e.rules).matrix(cad["residence_id"].to_numpy(), block)
             self._km = {(prov, u): km[:, j] for j, u in enumerate(block)}
-        return cad, self._km[(prov, unit)]
+        return self._ids[prov], self._km[(prov, unit)]
 
 
 # --------------------------------------------------------------------------- plain words
