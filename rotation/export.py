@@ -145,11 +145,10 @@ class _Lookups:
         if self._latest is None:
             r = self._ratings
             latest: dict[str, tuple[Any, Any]] = {}
-            if not r.empty:
-                for cid, year, rating in zip(r["cadre_id"], r["year"], r["rating"], strict=True):
-                    old = latest.get(cid)
-                    if old is None or year >= old[1]:
-                        latest[cid] = (rating, year)
+            if not r.empty:  # by year, table order kept within a year: each cadre's last row
+                last = r.sort_values("year", kind="stable").drop_duplicates("cadre_id", keep="last")
+                held = zip(last["rating"], last["year"], strict=True)
+                latest = dict(zip(last["cadre_id"], held, strict=True))
             self._latest = latest
         return self._latest.get(cadre_id)
 
@@ -255,26 +254,31 @@ class _Sheet:
             autofilter=(nrows, max(ncols, 1)) if self.table else None,
         )
         spread = [*self.wide, *([self.left_wrap] if self.left_wrap else [])]
-        styled_in: dict[int, set[int]] = {}  # row → its styled columns (1-based), header apart
-        for r, c in [*self.formats, *self.fonts]:
-            styled_in.setdefault(r, set()).add(c)
+        widest_spread = max(spread, default=0)
+        # row → its own cells' styles, (column, "format" | "font", name): a row's formats
+        # follow from its width and these (the header apart), so rows alike share them
+        own: dict[int, list[tuple[int, str, str]]] = {}
+        for (r, c), name in self.formats.items():
+            own.setdefault(r, []).append((c, "format", name))
+        for (r, c), name in self.fonts.items():
+            own.setdefault(r, []).append((c, "font", name))
         fmt = styles.format
         plain = (fmt(_UNSTYLED, False), fmt(_UNSTYLED, True))
-        made: dict[tuple[int, frozenset[int]], list[tuple[int, int]]] = {}
+        made: dict[tuple[int, tuple[tuple[int, str, str], ...]], list[tuple[int, int]]] = {}
         for r, values in enumerate(self.rows, start=1):
             header = self.table and r == 1
-            width = ncols if header else max([len(values), *spread])
-            styled = frozenset(range(1, width + 1) if header else {*spread, *styled_in.get(r, ())})
-            key = (width, styled)
-            if header or r in styled_in or key not in made:  # per-cell styles: made afresh
+            width = ncols if header else max(len(values), widest_spread)
+            mine = tuple(own.get(r, ()))
+            key = (width, mine)
+            formats = None if header else made.get(key)
+            if formats is None:
+                styled = range(1, width + 1) if header else {*spread, *(c for c, _, _ in mine)}
                 formats = [plain] * width
                 for c in styled:
                     style = self._style_of(r, c)
                     formats[c - 1] = (fmt(style, False), fmt(style, True))
-                if not header and r not in styled_in:
+                if not header:
                     made[key] = formats
-            else:
-                formats = made[key]
             ws.row(r, values, formats)
 
     def _style_of(self, r: int, c: int) -> tuple[str | None, ...]:

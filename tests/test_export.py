@@ -324,3 +324,29 @@ def test_xlsx_missing_figure_is_a_blank_cell(tmp_path):
     label = translator("vi").kpi("objective")
     (row,) = [r for r in cover.iter_rows() if r[0].value == label]
     assert row[1].value is None and row[1].number_format == "#,##0.0"
+
+
+def test_latest_rating_is_the_last_row_of_the_latest_year():
+    """The workbook's "latest rating" is the cadre's rating of its latest year, the last row
+    of that year when it repeats, whatever the table's order; an unrated cadre has none."""
+    from dataclasses import replace
+
+    from rotation.export import _Lookups
+
+    data = tiny_problem()
+    ids = list(data.cadres.index)
+    a, b, c = ids[0], ids[1], ids[2]
+    rows = [
+        (a, 2025, "good"),
+        (a, 2023, "excellent"),
+        (b, 2024, "complete"),
+        (a, 2025, "excellent"),  # the same year again: this later row counts
+        (b, 2022, "excellent"),
+        (a, 2024, "not_complete"),
+    ]
+    ratings = pd.DataFrame(rows, columns=["cadre_id", "year", "rating"])
+    look = _Lookups(replace(data, ratings=ratings))
+    assert look.latest_rating(a) == ("excellent", 2025)
+    assert look.latest_rating(b) == ("complete", 2024)
+    assert look.latest_rating(c) is None
+    assert _Lookups(replace(data, ratings=ratings.iloc[:0])).latest_rating(a) is None
