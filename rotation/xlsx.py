@@ -299,19 +299,31 @@ class Book:
         )
 
     def _shared_strings(self) -> str:
-        items = []
-        for s in self.strings:
-            t = _text(s)
-            if t[:1].isspace() or t[-1:].isspace():
-                items.append(f'<si><t xml:space="preserve">{t}</t></si>')
-            else:
-                items.append(f"<si><t>{t}</t></si>")
+        strings = list(self.strings)
+        # one search of them all (a newline, never escaped, keeps an escape from spanning two):
+        # what _NEEDS_ESCAPE finds, looked for part by part (its alternation is slower)
+        joined = "\n".join(strings)
+        escaped = (
+            any(c in joined for c in "&<>")
+            or ("_x" in joined and _LITERAL_ESCAPE.search(joined) is not None)
+            or _CONTROL.search(joined) is not None
+        )
+        texts = [_text(s) for s in strings] if escaped else strings
+        if any(t[:1].isspace() or t[-1:].isspace() for t in texts):
+            items = "".join(
+                f'<si><t xml:space="preserve">{t}</t></si>'
+                if t[:1].isspace() or t[-1:].isspace()
+                else f"<si><t>{t}</t></si>"
+                for t in texts
+            )
+        else:  # the usual case: every item alike
+            items = (
+                "".join(("<si><t>", "</t></si><si><t>".join(texts), "</t></si>")) if texts else ""
+            )
         return (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            f'count="{self.string_refs}" uniqueCount="{len(self.strings)}">'
-            + "".join(items)
-            + "</sst>"
+            f'count="{self.string_refs}" uniqueCount="{len(self.strings)}">' + items + "</sst>"
         )
 
 

@@ -75,6 +75,47 @@ def test_text_reads_back_exactly(text: str) -> None:
     assert cell.quotePrefix == text.startswith("=")
 
 
+TEXTS = [
+    "Bí thư Đảng ủy xã Đồng Lạc",
+    "a & b <c> \"d\" 'e'",
+    "_x0041_ stays as typed",
+    "_X00e9_ and _x12G4_",
+    "tab\there, line\nthere",
+    "  leading and trailing  ",
+    "carriage\rreturn",
+    "bell\x07 and nul\x00",
+    "=HYPERLINK(\"http://x\")",
+]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        TEXTS,
+        [TEXTS[0], "plain", "Xã _x", "x0041_"],  # nothing to escape, nothing to preserve
+        [TEXTS[0], "plain", " spaced"],  # nothing to escape, one to preserve
+        [TEXTS[0], "plain", "a &amp; b"],  # one to escape among plain ones
+    ],
+)
+def test_shared_strings_of_many_texts_read_back_in_order(texts: list[str]) -> None:
+    """A workbook's shared strings, looked through all at once for what needs escaping, hold
+    each text as it would alone: in order, escaped only where needed, spaces kept."""
+    book = Book()
+    book.sheet("S").row(1, texts, [(0, 0)] * len(texts))
+    with zipfile.ZipFile(io.BytesIO(book.to_bytes())) as z:
+        sst = ElementTree.fromstring(z.read("xl/sharedStrings.xml"))
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    items = list(sst.iter(f"{ns}si"))
+    assert len(items) == len(texts)
+    space = "{http://www.w3.org/XML/1998/namespace}space"
+    for si, text in zip(items, texts, strict=True):
+        t = si.find(f"{ns}t")
+        assert t is not None
+        read = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), t.text or "")
+        assert read == text
+        assert (t.get(space) == "preserve") == (text[:1].isspace() or text[-1:].isspace())
+
+
 def test_numbers_bools_and_blanks() -> None:
     book = Book()
     pct = book.xf(num_format="0.0%")
