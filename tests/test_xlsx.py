@@ -44,20 +44,20 @@ def test_column_letters() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Bí thư Đảng ủy xã Đồng Lạc",
-        "a & b <c> \"d\" 'e'",
-        "_x0041_ stays as typed",
-        "_X00e9_ and _x12G4_",
-        "tab\there, line\nthere",
-        "  leading and trailing  ",
-        "carriage\rreturn",
-        "bell\x07 and nul\x00",
-        '=HYPERLINK("http://x")',
-    ],
-)
+TEXTS = [
+    "Bí thư Đảng ủy xã Đồng Lạc",
+    "a & b <c> \"d\" 'e'",
+    "_x0041_ stays as typed",
+    "_X00e9_ and _x12G4_",
+    "tab\there, line\nthere",
+    "  leading and trailing  ",
+    "carriage\rreturn",
+    "bell\x07 and nul\x00",
+    '=HYPERLINK("http://x")',
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
 def test_text_reads_back_exactly(text: str) -> None:
     """As Excel reads a shared string: the XML text, then each ``_xHHHH_`` (one pass) the
     character it names; openpyxl reads every text without a control character the same."""
@@ -73,19 +73,6 @@ def test_text_reads_back_exactly(text: str) -> None:
         assert cell.value == text
     assert cell.data_type == "s"  # never a formula
     assert cell.quotePrefix == text.startswith("=")
-
-
-TEXTS = [
-    "Bí thư Đảng ủy xã Đồng Lạc",
-    "a & b <c> \"d\" 'e'",
-    "_x0041_ stays as typed",
-    "_X00e9_ and _x12G4_",
-    "tab\there, line\nthere",
-    "  leading and trailing  ",
-    "carriage\rreturn",
-    "bell\x07 and nul\x00",
-    "=HYPERLINK(\"http://x\")",
-]
 
 
 @pytest.mark.parametrize(
