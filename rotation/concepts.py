@@ -146,7 +146,7 @@ def rating_ok_all(data: ProblemData, rules: Rules) -> pd.Series:
 
 def latest_rating(data: ProblemData, rules: Rules) -> pd.Series:
     """Each cadre's rating in the most recent year before ``as_of`` (None when unrated)."""
-    r = data.ratings[data.ratings["year"] < rules.as_of.year].sort_values("year")
+    r = data.ratings[data.ratings["year"] < rules.as_of.year].sort_values("year", kind="stable")
     last = r.drop_duplicates("cadre_id", keep="last").set_index("cadre_id")["rating"]
     return last.reindex(data.cadres.index)
 
@@ -282,15 +282,17 @@ def discipline_until(data: ProblemData, rules: Rules) -> pd.Series:
         d = add_months(date, int(months[kind]))
         if cid not in until or d > until[cid]:
             until[cid] = d
-    return pd.Series(
-        [until.get(c) for c in data.cadres.index], index=data.cadres.index, dtype=object
-    )
+    ids = data.cadres.index
+    return pd.Series([until.get(c) for c in ids.tolist()], index=ids, dtype=object)
 
 
-def under_discipline(data: ProblemData, rules: Rules) -> pd.Series:
-    """Bool per cadre: still inside a disciplinary period at ``as_of``."""
-    until = discipline_until(data, rules)
-    return until.map(lambda d: d is not None and rules.as_of < d).astype(bool)
+def under_discipline(data: ProblemData, rules: Rules, until: pd.Series | None = None) -> pd.Series:
+    """Bool per cadre: still inside a disciplinary period at ``as_of`` (``until``: the
+    cadres' :func:`discipline_until`, when the caller has it)."""
+    until = discipline_until(data, rules) if until is None else until
+    as_of = rules.as_of
+    inside = [d is not None and as_of < d for d in until.tolist()]
+    return pd.Series(inside, index=until.index, dtype=bool)
 
 
 # --------------------------------------------------------------------------- wishes, support
@@ -353,7 +355,7 @@ def in_group(data: ProblemData, facts: pd.DataFrame, group: str) -> np.ndarray:
     if group == "young":
         return (facts["age_years"] < 40).to_numpy(dtype=bool)
     if group == "minority":
-        return np.array([is_minority(x) for x in c["ethnicity"]], dtype=bool)
+        return facts["minority"].to_numpy(dtype=bool)
     raise ValueError(f"unknown group {group!r}")
 
 
@@ -412,6 +414,8 @@ PERSON_FACTS = (
     "rating_ok",
     "discipline_until",
     "under_discipline",
+    "latest_rating",
+    "minority",
 )
 """The facts of :func:`cadre_facts` that come from the cadre's own rows only (the cadre, their
 ratings and disciplinary records) and the rules, never from the posts: the same for a cadre in
@@ -452,8 +456,13 @@ def person_facts(data: ProblemData, rules: Rules) -> pd.DataFrame:
     facts["retirement_date"] = retire
     facts["years_to_retirement"] = [years_between(rules.as_of, d) for d in retire]
     facts["rating_ok"] = rating_ok_all(data, rules)
-    facts["discipline_until"] = discipline_until(data, rules)
-    facts["under_discipline"] = under_discipline(data, rules)
+    until = discipline_until(data, rules)
+    facts["discipline_until"] = until
+    facts["under_discipline"] = under_discipline(data, rules, until)
+    facts["latest_rating"] = latest_rating(data, rules)
+    ethnicity = c["ethnicity"].tolist() if "ethnicity" in c.columns else [None] * len(c)
+    minority = {e: is_minority(e) for e in set(ethnicity)}  # a few ethnicities, many cadres
+    facts["minority"] = np.array([minority[e] for e in ethnicity], dtype=bool)
     return facts
 
 

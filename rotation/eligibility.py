@@ -25,7 +25,6 @@ import pandas as pd
 from .concepts import (
     cadre_facts,
     in_group,
-    latest_rating,
     local_pairs,
     support_vnd,
     wish_rank,
@@ -341,7 +340,7 @@ def _bonus_indicators(
     women = in_group(data, facts, "women")
     young = in_group(data, facts, "young")
     minority = in_group(data, facts, "minority")
-    excellent = (latest_rating(data, rules) == "excellent").fillna(False).to_numpy(dtype=bool)
+    excellent = (facts["latest_rating"] == "excellent").to_numpy(dtype=bool)
     wished = wish_rank(
         data, c.index.to_numpy(), e.posts["unit_id"].to_numpy(), pairs=(e.pair_cadre, e.pair_post)
     )
