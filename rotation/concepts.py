@@ -311,21 +311,9 @@ def wish_rank(
     ci, pj = pairs if pairs is not None else (np.arange(len(cads)), np.arange(len(units)))
     if data.preferences.empty or not len(ci):
         return np.zeros(len(ci), dtype=np.int64)
-    rank: dict[tuple[str, str], int] = {}
-    for c, u, r in data.preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
-        key = (str(c), str(u))
-        rank[key] = min(int(r), rank.get(key, int(r)))
-    # each wish (cadre, unit) as one integer, cadre code * units + unit code, sorted; a pair
-    # looks up its post's unit and the district the unit lies in (a code of -1: no wish)
-    cad_code: dict[str, int] = {}
-    unit_code: dict[str, int] = {}
-    for c, u in rank:
-        cad_code.setdefault(c, len(cad_code))
-        unit_code.setdefault(u, len(unit_code))
+    prefs = data.preferences
+    keys, ranks, cad_code, unit_code = data.derived("wishes", prefs, lambda: _wishes(prefs))
     n_units = len(unit_code)
-    keys = np.array([cad_code[c] * n_units + unit_code[u] for c, u in rank], dtype=np.int64)
-    order = np.argsort(keys)
-    keys, ranks = keys[order], np.fromiter(rank.values(), np.int64, len(rank))[order]
     pair_cadre = np.fromiter((cad_code.get(c, -1) for c in cads), np.int64, len(cads))[ci]
     dist = data.units["district_id"].reindex(units).to_numpy()
     none = np.iinfo(np.int64).max
@@ -338,6 +326,27 @@ def wish_rank(
         hit = (asked >= 0) & (keys[at] == asked)
         best = np.minimum(best, np.where(hit, ranks[at], none))
     return np.where(best == none, 0, best)
+
+
+def _wishes(
+    preferences: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, dict[str, int], dict[str, int]]:
+    """The wishes of :func:`wish_rank`: each (cadre, unit) wished as one integer, cadre code ×
+    units + unit code, sorted, with its best rank, and the codes."""
+    rank: dict[tuple[str, str], int] = {}
+    for c, u, r in preferences[["cadre_id", "unit_id", "rank"]].itertuples(index=False):
+        key = (str(c), str(u))
+        rank[key] = min(int(r), rank.get(key, int(r)))
+    cad_code: dict[str, int] = {}
+    unit_code: dict[str, int] = {}
+    for c, u in rank:
+        cad_code.setdefault(c, len(cad_code))
+        unit_code.setdefault(u, len(unit_code))
+    n_units = len(unit_code)
+    keys = np.array([cad_code[c] * n_units + unit_code[u] for c, u in rank], dtype=np.int64)
+    order = np.argsort(keys)
+    ranks = np.fromiter(rank.values(), np.int64, len(rank))[order]
+    return keys[order], ranks, cad_code, unit_code
 
 
 def support_vnd(rules: Rules, km: np.ndarray, new_post: np.ndarray) -> np.ndarray:

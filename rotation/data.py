@@ -24,11 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+T = TypeVar("T")
 LEVELS = ("province", "district", "commune")
 GENDERS = ("M", "F")
 RATINGS = ("excellent", "good", "complete", "not_complete")
@@ -121,6 +122,21 @@ class ProblemData:
     other tables works its facts out)."""
     _positions: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """:meth:`_cadre_positions`' memory (not data)."""
+    _derived: dict[str, tuple[Any, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """:meth:`derived`'s memory (not data)."""
+
+    def derived(self, name: str, table: pd.DataFrame, make: Callable[[], T]) -> T:
+        """``make()``, worked out once while ``table`` is the same object: a memory for what
+        is derived from one table and asked again by later layers (eligibility and then the
+        plan's KPIs ask for the wishes' ranks)."""
+        known = self._derived.get(name)
+        if known is not None and known[0] is table:
+            return known[1]
+        value = make()
+        self._derived[name] = (table, value)
+        return value
 
     def cadre_tables(self, cadre_ids: set[str]) -> dict[str, pd.DataFrame]:
         """Every table of :data:`CADRE_TABLES` restricted to ``cadre_ids`` (a relation needs

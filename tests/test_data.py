@@ -108,3 +108,25 @@ def test_scope_of_is_the_rule_for_every_unit(two_level, level) -> None:
     for _ in range(2):
         got = [None if isinstance(x, float) else x for x in data.scope_of(ids, level)]
         assert got == want
+
+
+def test_derived_is_remembered_while_the_table_is_the_same_object():
+    """``ProblemData.derived`` works a value out once per table object: asked again with the
+    same table it is not worked out again; a copy with another table (``replace``) or a table
+    replaced in place works it out afresh."""
+    from dataclasses import replace
+
+    data = tiny_problem()
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(1)
+        return len(made)
+
+    assert data.derived("n", data.ratings, make) == 1
+    assert data.derived("n", data.ratings, make) == 1
+    assert len(made) == 1
+    other = replace(data, ratings=data.ratings.copy())
+    assert other.derived("n", other.ratings, make) == 2
+    data.ratings = data.ratings.copy()
+    assert data.derived("n", data.ratings, make) == 3
