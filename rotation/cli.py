@@ -26,7 +26,9 @@ from .cli_common import (
     _read,
     _rules,
     console,
+    end_at_once,
     err,
+    files_written,
     importing,
     in_background,
     short_lived_process,
@@ -409,6 +411,7 @@ def _plan_and_report(data, rules: Rules, out: Path, quiet: bool, lang: str = "vi
                 markup=False,
                 soft_wrap=True,
             )
+    files_written()  # every file written atomically, the workbooks' processes ended
     return code
 
 
@@ -1038,12 +1041,18 @@ def main() -> None:
 
     profile.mark_imported()
     short_lived_process()
+    code: object = None
     try:
         if needs_plugins(sys.argv[1:]):
             load_plugins()
         app()
+    except SystemExit as stop:
+        code = stop.code
+        raise
     finally:
         profile.report()
+        if isinstance(code, int) and not isinstance(code, bool):
+            end_at_once(code)  # a command whose files are all written and closed ends here
 
 
 if __name__ == "__main__":  # pragma: no cover

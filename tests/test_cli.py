@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -204,9 +206,6 @@ def test_synth_needs_a_hierarchy(tmp_path):
 
 def test_python_dash_m_rotation_runs_the_cli():
     """`python -m rotation --help` runs the same typer app."""
-    import subprocess
-    import sys
-
     proc = subprocess.run(
         [sys.executable, "-m", "rotation", "--help"],
         capture_output=True,
@@ -385,9 +384,6 @@ def test_the_rotation_process_writes_the_workbook_it_would_write_in_one(tmp_path
     """``rotation plan`` as its own process (the workbook written by a forked child, beside the
     JSON and the printed tables) writes the same plan and workbook, cell by cell, as the
     command run in this process (everything in one), and says so only once both are done."""
-    import subprocess
-    import sys
-
     from test_xlsx import _cells
 
     here, there = tmp_path / "here", tmp_path / "there"
@@ -414,3 +410,53 @@ def test_the_rotation_process_writes_the_workbook_it_would_write_in_one(tmp_path
     a = _cells((here / "plan-1.xlsx").read_bytes())
     b = _cells((there / "plan-1.xlsx").read_bytes())
     assert len(a) > 5000 and a == b
+
+
+def _ending(*args: str) -> subprocess.CompletedProcess[str]:
+    """``rotation ARGS`` as its own process, saying on stderr whether it ended at once
+    (``os._exit``) and whether its atexit handlers ran."""
+    script = (
+        "import os, sys, atexit; import rotation.cli as c; real = os._exit; "
+        "os._exit = lambda code: (print('ended at once', code, file=sys.stderr), real(code)); "
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr)); "
+        f"sys.argv = ['rotation', *{list(args)!r}]; c.main()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=REPO
+    )
+
+
+def test_plan_ends_at_once_with_its_files_written_and_code_kept(tmp_path, tiny_dir):
+    """``rotation plan`` ends without taking the interpreter down once its files are written:
+    the same exit code (0 with a plan, 3 without), the whole output, the atexit handlers run,
+    the files complete; a command that does not say its files are written ends as usual."""
+    from test_xlsx import _cells
+
+    from rotation.rules import load_rules
+
+    out = tmp_path / "out"
+    proc = _ending("plan", str(BUNDLED), "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "ended at once 0" in proc.stderr and "atexit ran" in proc.stderr
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("Đã ghi")
+    plan = Plan.from_json(out / "plan-1.json")
+    assert plan.status == "optimal" and len(plan.assignments) == 203
+    assert validate_plan(read_dataset(BUNDLED), load_rules({}), plan) == []
+
+    assert len(_cells((out / "plan-1.xlsx").read_bytes())) > 5000
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "non_local_targets: [{position: secretary, scope_level: district, min_share: 1.0}]\n"
+        "max_changes: {scope_level: district, count: 1}\n",
+        encoding="utf-8",
+    )
+    infeasible = tmp_path / "infeasible"
+    proc = _ending("plan", str(tiny_dir), "--rules", str(rules), "--out", str(infeasible))
+    assert proc.returncode == 3, proc.stderr
+    assert "ended at once 3" in proc.stderr and "atexit ran" in proc.stderr
+    assert json.loads((infeasible / "plan-1.json").read_text(encoding="utf-8"))["diagnosis"]
+
+    proc = _ending("status", str(tiny_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert "ended at once" not in proc.stderr and "atexit ran" in proc.stderr
