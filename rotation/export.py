@@ -139,6 +139,7 @@ class _Lookups:
         self._ratings = data.ratings
         self._latest: dict[str, tuple[Any, Any]] | None = None
         self._people: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._gender_words: dict[str, dict[str, str]] = {}
 
     def latest_rating(self, cadre_id: str) -> tuple[Any, Any] | None:
         """(rating, year) of the cadre's latest year (the last such row when a year repeats)."""
@@ -163,7 +164,10 @@ class _Lookups:
             birth = self._born[cadre_id]
             born = birth.year if isinstance(birth, date) else None  # a Timestamp is a date
             g = str(self._gender[cadre_id])
-            gender = {"F": t._("female"), "M": t._("male")}.get(g, g)
+            words = self._gender_words.get(t.lang)
+            if words is None:
+                words = self._gender_words[t.lang] = {"F": t._("female"), "M": t._("male")}
+            gender = words.get(g, g)
             eth = self._ethnicity.get(cadre_id)
             last = self.latest_rating(cadre_id)
             rating = f"{t.pgettext('rating', str(last[0]))} ({int(last[1])})" if last else None

@@ -42,7 +42,6 @@ def plan_from_pairs(
     """The contract plan for the chosen pairs (indices into ``e``'s pair arrays)."""
     data = e.data
     by_post = {int(e.pair_post[k]): int(k) for k in chosen}
-    cadre_ids = data.cadres.index
     held = data.incumbent_post
     incumbent_post = dict(zip(held.index, held.to_numpy(), strict=True))
     assignments: list[Assignment] = []
@@ -68,7 +67,7 @@ def plan_from_pairs(
                 )
             )
             continue
-        cid = str(cadre_ids[e.pair_cadre[k]])
+        cid = e.cadre_id(int(e.pair_cadre[k]))
         holders.add(cid)
         prev = incumbent_post.get(cid)
         assignments.append(
