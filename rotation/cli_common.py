@@ -84,7 +84,7 @@ def end_at_once(code: int) -> None:
     """End the ``rotation`` process now, with ``code``, when its command said
     :func:`files_written`: the output flushed and the ``atexit`` handlers run, as at an
     ordinary ending, but without taking the interpreter down module by module, which frees
-    every object pandas, numpy and the solvers made (≈ 0.05 s of Hai Duong's 0.7,
+    every object pandas, numpy and the solvers made (58 M instructions, ≈ 0.02 s, on Hai Duong;
     bench/README.md). Returns (the ordinary ending follows) outside the ``rotation`` process,
     when the command did not say so, while another thread still works, or when the output
     cannot be flushed (a closed pipe: the ordinary ending reports it)."""
