@@ -300,26 +300,15 @@ class Book:
 
     def _shared_strings(self) -> str:
         strings = list(self.strings)
-        # one search of them all (a newline, never escaped, keeps an escape from spanning two):
-        # what _NEEDS_ESCAPE finds, looked for part by part (its alternation is slower)
-        joined = "\n".join(strings)
-        escaped = (
-            any(c in joined for c in "&<>")
-            or ("_x" in joined and _LITERAL_ESCAPE.search(joined) is not None)
-            or _CONTROL.search(joined) is not None
-        )
+        # one search of them all (a newline, never escaped, keeps an escape from spanning two)
+        escaped = _NEEDS_ESCAPE.search("\n".join(strings)) is not None
         texts = [_text(s) for s in strings] if escaped else strings
-        if any(t[:1].isspace() or t[-1:].isspace() for t in texts):
-            items = "".join(
-                f'<si><t xml:space="preserve">{t}</t></si>'
-                if t[:1].isspace() or t[-1:].isspace()
-                else f"<si><t>{t}</t></si>"
-                for t in texts
-            )
-        else:  # the usual case: every item alike
-            items = (
-                "".join(("<si><t>", "</t></si><si><t>".join(texts), "</t></si>")) if texts else ""
-            )
+        items = "".join(
+            f'<si><t xml:space="preserve">{t}</t></si>'
+            if t[:1].isspace() or t[-1:].isspace()
+            else f"<si><t>{t}</t></si>"
+            for t in texts
+        )
         return (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
