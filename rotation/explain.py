@@ -184,17 +184,16 @@ class _NearbyKm:
         self.prov = dict(
             zip(self.order, data.units["province_id"].reindex(units).to_numpy(), strict=True)
         )
-        self._cadres: dict[Any, Any] = {}
-        self._ids: dict[Any, list[str]] = {}
+        self._cadres: dict[Any, tuple[Any, list[str]]] = {}  # province: its cadres, their ids
         self._km: dict[tuple[Any, Any], np.ndarray] = {}
         self.name = data.cadre_name
 
-    def _province_cadres(self, prov: Any) -> Any:
+    def _province_cadres(self, prov: Any) -> tuple[Any, list[str]]:
         if prov not in self._cadres:
             data = self.e.data
             works_in = data.units["province_id"].reindex(data.cadres["current_unit_id"])
-            self._cadres = {prov: data.cadres[works_in.to_numpy() == prov]}
-            self._ids = {prov: [str(c) for c in self._cadres[prov].index]}
+            cad = data.cadres[works_in.to_numpy() == prov]
+            self._cadres = {prov: (cad, [str(c) for c in cad.index])}
         return self._cadres[prov]
 
     def of(self, post_id: str) -> tuple[list[str], np.ndarray]:
@@ -203,14 +202,14 @@ class _NearbyKm:
         from .geo import distances
 
         unit, prov = self.unit[post_id], self.prov[post_id]
-        cad = self._province_cadres(prov)
+        cad, ids = self._province_cadres(prov)
         if (prov, unit) not in self._km:
             rest = self.order[self.at[post_id] :]
             block = [unit, *(self.unit[p] for p in rest if self.prov[p] == prov)]
             block = list(dict.fromkeys(block))[: max(self.BLOCK, self.FIGURES // max(len(cad), 1))]
             km = distances(self.e.data, self.e.rules).matrix(cad["residence_id"].to_numpy(), block)
             self._km = {(prov, u): km[:, j] for j, u in enumerate(block)}
-        return self._ids[prov], self._km[(prov, unit)]
+        return ids, self._km[(prov, unit)]
 
 
 # --------------------------------------------------------------------------- plain words
