@@ -144,11 +144,16 @@ def rating_ok_all(data: ProblemData, rules: Rules) -> pd.Series:
     return counts.reindex(data.cadres.index, fill_value=0) >= len(years)
 
 
+def latest_rating_rows(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Each rated cadre's row of its latest year (the last such row in table order when a
+    year repeats)."""
+    return ratings.sort_values("year", kind="stable").drop_duplicates("cadre_id", keep="last")
+
+
 def latest_rating(data: ProblemData, rules: Rules) -> pd.Series:
     """Each cadre's rating in the most recent year before ``as_of`` (None when unrated)."""
-    r = data.ratings[data.ratings["year"] < rules.as_of.year].sort_values("year", kind="stable")
-    last = r.drop_duplicates("cadre_id", keep="last").set_index("cadre_id")["rating"]
-    return last.reindex(data.cadres.index)
+    r = latest_rating_rows(data.ratings[data.ratings["year"] < rules.as_of.year])
+    return r.set_index("cadre_id")["rating"].reindex(data.cadres.index)
 
 
 # --------------------------------------------------------------------------- local
@@ -312,7 +317,7 @@ def wish_rank(
     if data.preferences.empty or not len(ci):
         return np.zeros(len(ci), dtype=np.int64)
     prefs = data.preferences
-    keys, ranks, cad_code, unit_code = data.derived("wishes", prefs, lambda: _wishes(prefs))
+    keys, ranks, cad_code, unit_code = data.derived("wishes", (prefs,), lambda: _wishes(prefs))
     n_units = len(unit_code)
     pair_cadre = np.fromiter((cad_code.get(c, -1) for c in cads), np.int64, len(cads))[ci]
     dist = data.units["district_id"].reindex(units).to_numpy()

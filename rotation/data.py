@@ -88,6 +88,10 @@ class ColumnLookup:
         return cells[row_id]
 
 
+def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 @dataclass
 class ProblemData:
     """A planner's dataset, checked: every reference resolves, the hierarchy is a tree."""
@@ -120,22 +124,20 @@ class ProblemData:
     ``rotation.concepts.give_person_facts``): the rules they are for, the tables they were given
     for, the facts; None: work them out. Not carried by ``dataclasses.replace`` (a copy with
     other tables works its facts out)."""
-    _positions: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """:meth:`_cadre_positions`' memory (not data)."""
-    _derived: dict[str, tuple[Any, Any]] = field(
+    _derived: dict[str, tuple[tuple[pd.DataFrame, ...], Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     """:meth:`derived`'s memory (not data)."""
 
-    def derived(self, name: str, table: pd.DataFrame, make: Callable[[], T]) -> T:
-        """``make()``, worked out once while ``table`` is the same object: a memory for what
-        is derived from one table and asked again by later layers (eligibility and then the
-        plan's KPIs ask for the wishes' ranks)."""
+    def derived(self, name: str, tables: tuple[pd.DataFrame, ...], make: Callable[[], T]) -> T:
+        """``make()``, worked out once while ``tables`` are the same objects: a memory for what
+        is derived from some tables and asked again (the wishes' ranks by eligibility and then
+        the plan's KPIs; the cadre positions of each cadre table by every province split off)."""
         known = self._derived.get(name)
-        if known is not None and known[0] is table:
+        if known is not None and _same_objects(known[0], tables):
             return known[1]
         value = make()
-        self._derived[name] = (table, value)
+        self._derived[name] = (tables, value)
         return value
 
     def cadre_tables(self, cadre_ids: set[str]) -> dict[str, pd.DataFrame]:
@@ -172,18 +174,17 @@ class ProblemData:
     ) -> list[np.ndarray]:
         """Per named column of table ``name``: each row's cadre position in ``cadres`` (a
         non-cadre: ``len(cadres)``), remembered while the table and the cadres are the same
-        objects."""
-        key = (df, self.cadres)
-        known = self._positions.get(name)
-        if known is not None and known[0][0] is key[0] and known[0][1] is key[1]:
-            return known[1]
-        n = len(self.cadres)
-        codes = []
-        for col in cols:
-            pos = self.cadres.index.get_indexer(df[col].to_numpy())
-            codes.append(np.where(pos < 0, n, pos))
-        self._positions[name] = (key, codes)
-        return codes
+        objects (:meth:`derived`)."""
+
+        def positions() -> list[np.ndarray]:
+            n = len(self.cadres)
+            codes = []
+            for col in cols:
+                pos = self.cadres.index.get_indexer(df[col].to_numpy())
+                codes.append(np.where(pos < 0, n, pos))
+            return codes
+
+        return self.derived(f"cadre positions of {name}", (df, self.cadres), positions)
 
     # ----------------------------------------------------------------- derived lookups
     @cached_property

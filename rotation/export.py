@@ -28,6 +28,7 @@ import pandas as pd
 
 from .atomic import write_atomic
 from .cells import csv_rows, xlsx_value
+from .concepts import latest_rating_rows
 from .data import ProblemData
 from .explain import Wording, plain_explanation
 from .i18n import DEFAULT_LANG, Translator, translator
@@ -146,8 +147,8 @@ class _Lookups:
         if self._latest is None:
             r = self._ratings
             latest: dict[str, tuple[Any, Any]] = {}
-            if not r.empty:  # by year, table order kept within a year: each cadre's last row
-                last = r.sort_values("year", kind="stable").drop_duplicates("cadre_id", keep="last")
+            if not r.empty:
+                last = latest_rating_rows(r)
                 held = zip(last["rating"], last["year"], strict=True)
                 latest = dict(zip(last["cadre_id"], held, strict=True))
             self._latest = latest

@@ -123,10 +123,10 @@ def test_derived_is_remembered_while_the_table_is_the_same_object():
         made.append(1)
         return len(made)
 
-    assert data.derived("n", data.ratings, make) == 1
-    assert data.derived("n", data.ratings, make) == 1
+    assert data.derived("n", (data.ratings,), make) == 1
+    assert data.derived("n", (data.ratings,), make) == 1
     assert len(made) == 1
     other = replace(data, ratings=data.ratings.copy())
-    assert other.derived("n", other.ratings, make) == 2
+    assert other.derived("n", (other.ratings,), make) == 2
     data.ratings = data.ratings.copy()
-    assert data.derived("n", data.ratings, make) == 3
+    assert data.derived("n", (data.ratings,), make) == 3
