@@ -117,9 +117,16 @@ def short_lived_process() -> None:
     Pydantic's plugins (observability add-ons found through the installed packages' entry
     points) are not looked for, unless ``PYDANTIC_DISABLE_PLUGINS`` says otherwise: the search
     reads the metadata of every installed package the first time a model is built, ≈ 20 ms of
-    each command, and no plugin serves a planner's command."""
+    each command, and no plugin serves a planner's command.
+
+    NumPy's OpenBLAS works on one thread, unless ``OPENBLAS_NUM_THREADS`` says otherwise: its
+    pool of threads, started when numpy loads, spins beside the command for ≈ 0.1 CPU s (Hai
+    Duong's command 1.22 → 1.08 CPU s, bench/README.md) on a machine whose other core the
+    province workers and the workbook's process need, and no step of a plan multiplies
+    matrices large enough to gain from it."""
     _Process.short_lived = True
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 @contextlib.contextmanager

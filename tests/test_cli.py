@@ -313,6 +313,32 @@ def test_a_command_does_not_look_for_pydantic_plugins(monkeypatch) -> None:
     assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "logfire"
 
 
+def test_a_command_keeps_openblas_to_one_thread(monkeypatch) -> None:
+    """The rotation process asks numpy's OpenBLAS for one thread (its spinning pool costs CPU
+    the province workers need) unless OPENBLAS_NUM_THREADS is set already, which it keeps;
+    and a rotation command started without it loads numpy with one BLAS thread."""
+    from rotation import cli_common
+
+    monkeypatch.setattr(cli_common._Process, "short_lived", False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cli_common.short_lived_process()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    cli_common.short_lived_process()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+    if not Path("/proc/self/status").is_file():
+        return
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    code = (
+        "from rotation.cli_common import short_lived_process; short_lived_process(); "
+        "import numpy, re; numpy.ones((64, 64)) @ numpy.ones((64, 64)); "
+        "print(re.search(r'Threads:\\s+(\\d+)', open('/proc/self/status').read())[1])"
+    )
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["1"]
+
+
 def test_the_collector_is_off_while_a_command_imports(monkeypatch) -> None:
     """In the rotation process the cyclic collector is off inside ``importing()`` blocks
     (nested ones included) and back on after the outermost; a collector the caller had
