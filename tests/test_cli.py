@@ -486,3 +486,25 @@ def test_plan_ends_at_once_with_its_files_written_and_code_kept(tmp_path, tiny_d
     proc = _ending("status", str(tiny_dir))
     assert proc.returncode == 0, proc.stderr
     assert "ended at once" not in proc.stderr and "atexit ran" in proc.stderr
+
+
+def test_a_command_line_runs_with_only_its_command_and_reads_the_same() -> None:
+    """``rotation plan …`` gives click the plan command alone (typer works out each command's
+    parameters); every library command's help and its usage error read exactly as in the
+    whole app, and a command line that does not start with a library command gets the whole
+    app (an option, a misspelt name, a plugin's command, nothing)."""
+    from typer.main import get_command_name
+
+    from rotation import cli
+
+    names = [c.name or get_command_name(c.callback.__name__) for c in cli.app.registered_commands]
+    assert "plan" in names and len(names) > 5
+    for name in names:
+        one = cli.one_command_app([name, "--help"])
+        assert one is not None and len(one.registered_commands) == 1, name
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            got = CliRunner().invoke(one, args, prog_name="rotation")
+            want = CliRunner().invoke(cli.app, args, prog_name="rotation")
+            assert (got.exit_code, got.output) == (want.exit_code, want.output), args
+    for args in ([], ["--help"], ["pln"], ["serve"], ["--help", "plan"]):
+        assert cli.one_command_app(args) is None, args
