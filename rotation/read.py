@@ -18,9 +18,11 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -571,20 +573,20 @@ def _planning_list_warnings(cadres: pd.DataFrame, posts: pd.DataFrame, file: str
     """Reg. 377-QĐ/TW: a cadre is planned for at most 3 positions, and at most 3 cadres are
     planned for one position of one unit. Data quality, not a plan rule: warnings."""
     out: list[str] = []
-    planned = cadres["planned_positions"]
-    for row, (cid, pl) in enumerate(zip(cadres.index, planned, strict=True), start=2):
-        if len(pl) > 3:
-            out.append(
-                f"{file}, row {row}, column planned_positions: cadre {cid} is planned for "
-                f"{len(pl)} positions (Regulation 377 allows at most 3)"
-            )
-    counts: dict[tuple[str, str], int] = {}
-    for unit, pl in zip(cadres["current_unit_id"], planned, strict=True):
-        for pos in pl:
-            counts[(unit, pos)] = counts.get((unit, pos), 0) + 1
+    planned = cadres["planned_positions"].tolist()
+    sizes = list(map(len, planned))
+    ids = cadres.index
+    for i in (i for i, n in enumerate(sizes) if n > 3):
+        out.append(
+            f"{file}, row {i + 2}, column planned_positions: cadre {ids[i]} is planned for "
+            f"{sizes[i]} positions (Regulation 377 allows at most 3)"
+        )
+    # (unit, position) of every cadre's every planned position, counted at once
+    units = cadres["current_unit_id"].to_numpy(dtype=object).repeat(sizes).tolist()
+    counts = Counter(zip(units, chain.from_iterable(planned), strict=True))
     post_keys = set(zip(posts["unit_id"], posts["position"], strict=True))
-    for (unit, pos), n in sorted(counts.items()):
-        if n > 3 and (unit, pos) in post_keys:
+    for (unit, pos), n in sorted(kv for kv in counts.items() if kv[1] > 3):
+        if (unit, pos) in post_keys:
             out.append(
                 f"{file}, column planned_positions: {n} cadres of {unit} are planned for {pos} "
                 "(Regulation 377 allows at most 3 per post)"
