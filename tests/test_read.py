@@ -385,3 +385,23 @@ def test_missing_path() -> None:
     """A path that does not exist is a DataError, not a traceback."""
     with pytest.raises(DataError, match="no such file or folder"):
         read_dataset("/nonexistent/dataset")
+
+
+@pytest.mark.parametrize(
+    ("ids", "years", "repeats"),
+    [
+        (["K1", "K2", "K1"], [2024, 2024, 2025], False),  # same year, other cadre; same cadre
+        (["K1", "K2", "K1"], [2024, 2024, 2024], True),
+        (["K2", "K1", "K2", "K1"], [2023, 2024, 2024, 2023], False),
+        (["K1", "K1"], [1, 1 + (1 << 20)], True),  # years too far apart: looked through
+        (["K1", None, "K1"], [2024, 2024, 2025], True),  # a missing cell: looked through
+        (["K1"], [2024], False),
+    ],
+)
+def test_a_repeated_rating_pair_is_found_at_once(ids, years, repeats) -> None:
+    """The quick check before the row-by-row duplicate-rating problems: True whenever a
+    (cadre, year) repeats, and also where it cannot tell (then the rows are looked through);
+    the problems themselves are those of the 'duplicate rating' case above."""
+    from rotation.read import _repeats_a_pair
+
+    assert _repeats_a_pair(ids, years) is repeats
