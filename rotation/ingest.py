@@ -224,6 +224,8 @@ def _text_columns(columns: list[Any], cols: list[list[Any]]) -> tuple[list[str],
     texts = [column_text(c) for c in cols]
     if not texts:
         return header, []
+    if any("" not in t for t in texts):  # a column with no empty cell: no row is empty
+        return header, texts
     filled = np.zeros(len(texts[0]), dtype=bool)
     for t in texts:
         filled |= np.asarray(t, dtype=object) != ""
