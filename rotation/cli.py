@@ -1008,17 +1008,23 @@ def load_plugins(target: typer.Typer | None = None) -> list[str]:
     return loaded
 
 
-def library_commands(target: typer.Typer | None = None) -> set[str]:
-    """The names of the commands and groups the library itself gives ``target`` (the app)."""
+def command_names(target: typer.Typer | None = None) -> dict[str, Any]:
+    """The commands registered on ``target`` (the app) by the name a command line gives them
+    (its own, or typer's from the function's: ``plan``, ``roadmap``), each typer's record."""
     from typer.main import get_command_name
 
     target = target or app
-    names = {
-        c.name or get_command_name(c.callback.__name__)
+    return {
+        c.name or get_command_name(c.callback.__name__): c
         for c in target.registered_commands
         if c.callback is not None
     }
-    return names | {g.name for g in target.registered_groups if g.name}
+
+
+def library_commands(target: typer.Typer | None = None) -> set[str]:
+    """The names of the commands and groups the library itself gives ``target`` (the app)."""
+    target = target or app
+    return set(command_names(target)) | {g.name for g in target.registered_groups if g.name}
 
 
 def needs_plugins(args: list[str], target: typer.Typer | None = None) -> bool:
@@ -1039,20 +1045,14 @@ def one_command_app(args: list[str], target: typer.Typer | None = None) -> typer
     help, usage line and errors read as in the whole app (``tests/test_cli.py``)."""
     import copy
 
-    from typer.main import get_command_name
-
     target = target or app
     if not args or target.registered_callback is not None:
         return None
-    named = [
-        c
-        for c in target.registered_commands
-        if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == args[0]
-    ]
-    if len(named) != 1:
+    command = command_names(target).get(args[0])  # a name given twice: the last, as click's
+    if command is None:
         return None
     one = copy.copy(target)
-    one.registered_commands, one.registered_groups = named, []
+    one.registered_commands, one.registered_groups = [command], []
     one.callback()(_no_options)  # a group of one command, as the app is a group of many
     return one
 

@@ -299,35 +299,33 @@ def test_two_level_hierarchy_shown_as_itself(tmp_path):
     assert rows[0][0] == "Tỉnh" and [r[0] for r in rows[1:]] == ["Tỉnh Lai Châu"]
 
 
-def test_a_command_does_not_look_for_pydantic_plugins(monkeypatch) -> None:
-    """The rotation process skips pydantic's plugin search (every installed package's
-    metadata) unless PYDANTIC_DISABLE_PLUGINS is set already, which it then keeps."""
+@pytest.mark.parametrize(
+    ("variable", "default", "users"),
+    [
+        # pydantic's plugin search reads every installed package's metadata
+        ("PYDANTIC_DISABLE_PLUGINS", "__all__", "logfire"),
+        # OpenBLAS's spinning pool costs CPU the province workers need
+        ("OPENBLAS_NUM_THREADS", "1", "2"),
+    ],
+)
+def test_a_command_sets_its_defaults_and_keeps_the_users(monkeypatch, variable, default, users):
+    """The rotation process skips pydantic's plugin search and asks numpy's OpenBLAS for one
+    thread, unless the variable is set already, which it then keeps."""
     from rotation import cli_common
 
     monkeypatch.setattr(cli_common._Process, "short_lived", False)
-    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv(variable, raising=False)
     cli_common.short_lived_process()
-    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
-    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
+    assert os.environ[variable] == default
+    monkeypatch.setenv(variable, users)
     cli_common.short_lived_process()
-    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "logfire"
+    assert os.environ[variable] == users
 
 
-def test_a_command_keeps_openblas_to_one_thread(monkeypatch) -> None:
-    """The rotation process asks numpy's OpenBLAS for one thread (its spinning pool costs CPU
-    the province workers need) unless OPENBLAS_NUM_THREADS is set already, which it keeps;
-    and a rotation command started without it loads numpy with one BLAS thread."""
-    from rotation import cli_common
-
-    monkeypatch.setattr(cli_common._Process, "short_lived", False)
-    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    cli_common.short_lived_process()
-    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    cli_common.short_lived_process()
-    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
-    if not Path("/proc/self/status").is_file():
-        return
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="threads read from /proc")
+def test_a_command_loads_numpy_with_one_blas_thread() -> None:
+    """A rotation process started without OPENBLAS_NUM_THREADS has one thread after numpy
+    loaded and multiplied matrices (OpenBLAS started no pool)."""
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     code = (
         "from rotation.cli_common import short_lived_process; short_lived_process(); "
@@ -493,11 +491,9 @@ def test_a_command_line_runs_with_only_its_command_and_reads_the_same() -> None:
     parameters); every library command's help and its usage error read exactly as in the
     whole app, and a command line that does not start with a library command gets the whole
     app (an option, a misspelt name, a plugin's command, nothing)."""
-    from typer.main import get_command_name
-
     from rotation import cli
 
-    names = [c.name or get_command_name(c.callback.__name__) for c in cli.app.registered_commands]
+    names = list(cli.command_names())
     assert "plan" in names and len(names) > 5
     for name in names:
         one = cli.one_command_app([name, "--help"])
