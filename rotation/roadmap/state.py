@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..concepts import retirement_date
+from ..concepts import latest_rating_rows, retirement_date
 from ..data import ProblemData
 from ..events import with_discipline
 from ..plan import Plan
@@ -22,7 +22,7 @@ def project_ratings(data: ProblemData, until_year: int) -> ProblemData:
     r = data.ratings
     if r.empty:
         return data
-    last = r.sort_values("year").drop_duplicates("cadre_id", keep="last")
+    last = latest_rating_rows(r)
     rows = []
     for cid, year, rating in last[["cadre_id", "year", "rating"]].itertuples(index=False):
         for y in range(int(year) + 1, until_year + 1):
