@@ -143,6 +143,39 @@ def test_number_text_is_babels(lang):
     assert not wrong, wrong[:10]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_percent_text_is_babels(lang):
+    """A share's text is Babel's format_percent exactly (shifted two places, then rounded)."""
+    from babel.numbers import format_percent
+
+    from rotation.i18n import PERCENT_SIGN, _grouped
+
+    t = translator(lang)
+    wrong = []
+    for x in [*_numbers(), 0.375, 0.3, 1, 0.0005, 0.00125, -0.0001]:
+        if abs(x) > 1e12:
+            continue
+        for digits in range(3):
+            _grouped.cache_clear()
+            pattern = "#,##0" + ("." + "0" * digits if digits else "") + PERCENT_SIGN[lang]
+            want = format_percent(x, format=pattern, locale=lang)
+            if (got := t.percent(x, digits)) != want:
+                wrong.append((x, digits, got, want))
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_number_symbols_are_babels(lang):
+    """The symbols written out in NUMBER_SYMBOLS are still the ones Babel's CLDR data gives."""
+    from babel import Locale
+
+    from rotation.i18n import NUMBER_SYMBOLS
+
+    symbols = Locale.parse(lang).number_symbols["latn"]
+    want = tuple(symbols[k] for k in ("group", "decimal", "minusSign", "percentSign"))
+    assert NUMBER_SYMBOLS[lang] == want
+
+
 def test_number_beyond_the_decimal_context_is_babels_answer():
     """Where Babel itself cannot round (1e30 to one decimal), the same error, not a guess."""
     from decimal import InvalidOperation
